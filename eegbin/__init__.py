@@ -1,0 +1,12 @@
+"""eegbin: compact binary and quantized models for EEG motor-imagery decoding.
+
+Signal -> real features -> binary/quantized code -> classifier, each arrow a
+scikit-learn estimator, with footprint (memory, operations) accounting for every
+model. See ``DESIGN.md`` in the documentation for the conventions.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from .footprint import Footprint, footprint
+
+__all__ = ["Footprint", "footprint", "__version__"]

@@ -1,0 +1,90 @@
+"""Registry of named reference pipelines for ``eegbin evaluate``.
+
+Each entry is a factory returning a fresh, unfitted scikit-learn estimator (usually
+a :class:`~sklearn.pipeline.Pipeline`) that takes MOABB motor-imagery epochs of shape
+(n_trials, n_channels, n_times). Register new pipelines with
+:func:`register_pipeline`; ``eegbin evaluate --pipelines NAME ...`` selects them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["register_pipeline", "get_pipeline", "list_pipelines", "PipelineSpec"]
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A registered pipeline: its name, factory, description, paper and float bits."""
+
+    name: str
+    factory: Callable
+    description: str = ""
+    reference: str = ""
+    float_bits: int = 32
+    default: bool = True
+
+
+_REGISTRY: dict[str, PipelineSpec] = {}
+
+
+def register_pipeline(name, *, description="", reference="", float_bits=32, default=True):
+    """Decorator registering ``factory(sfreq)`` under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Name used on the command line.
+    description : str
+        One line shown by ``eegbin evaluate --list``.
+    reference : str
+        Paper (short name and table/section) the pipeline reproduces.
+    float_bits : int, default=32
+        Bit width of real-valued parameters used for its footprint (16 for the
+        float16 convention of Hersche et al. 2020).
+    default : bool, default=True
+        Whether ``eegbin evaluate`` without ``--pipelines`` runs it.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from eegbin.evaluation.pipelines import register_pipeline
+    >>> @register_pipeline("my pipeline", description="example", default=False)
+    ... def _make(sfreq):
+    ...     from pyriemann.estimation import Covariances
+    ...     from pyriemann.classification import MDM
+    ...     return make_pipeline(Covariances("oas"), MDM())
+    """
+
+    def decorator(factory):
+        if name in _REGISTRY:
+            raise ValueError(f"a pipeline named {name!r} is already registered")
+        _REGISTRY[name] = PipelineSpec(name, factory, description, reference, float_bits, default)
+        return factory
+
+    return decorator
+
+
+def list_pipelines(default_only=False):
+    """Names of the registered pipelines, in registration order."""
+    return [n for n, s in _REGISTRY.items() if s.default or not default_only]
+
+
+def get_pipeline(name, sfreq=250.0):
+    """A fresh unfitted pipeline registered under ``name``."""
+    try:
+        spec = _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown pipeline {name!r}; registered: {', '.join(_REGISTRY) or '(none)'}"
+        ) from None
+    return spec.factory(sfreq)
+
+
+def get_spec(name):
+    """The :class:`PipelineSpec` registered under ``name``."""
+    get_pipeline  # keep name lookup errors in one place
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown pipeline {name!r}; registered: {', '.join(_REGISTRY) or '(none)'}")
+    return _REGISTRY[name]

@@ -1,0 +1,318 @@
+"""Memory and operation accounting shared by every eegbin estimator.
+
+Every fitted estimator that holds a model implements ``footprint(float_bits=32)``
+and returns a :class:`Footprint`: the number of stored parameters and their bit
+width (so bytes), and the operations one inference costs, split into real
+multiply-accumulates (``macs``; additions and subtractions of the bipolar
+projection count as one each, as in Table II of Hersche et al. 2020) and binary
+operations (``bit_ops``; XOR+POPCOUNT over single bits, reported as word
+operations with the convention 64 bit operations = one word op).
+
+:func:`footprint` sums the steps of a :class:`~sklearn.pipeline.Pipeline` into a
+table like Table II of Hersche et al. 2020.
+
+References
+----------
+.. [1] M. Hersche, L. Benini, A. Rahimi, "Binarization Methods for Motor-Imagery
+   Brain-Computer Interface Classification", IEEE JETCAS, 2020, Table II.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+__all__ = ["Footprint", "footprint", "WORD_BITS"]
+
+#: bits per machine word in the binary-operation convention (64 bit ops = 1 word op)
+WORD_BITS = 64
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Stored parameters and operations per inference of a model or model part.
+
+    A footprint is a tree: its own parameters and operations plus those of its
+    ``parts``. Totals (``total_*`` properties, ``n_bytes``, ``kB``) always include
+    the parts, so a pipeline's footprint is the footprint whose parts are its steps.
+
+    Parameters
+    ----------
+    name : str
+        What is counted (a layer, a step, a pipeline).
+    n_params : int, default=0
+        Number of stored parameters of this node itself (excluding ``parts``).
+    bits_per_param : float, default=32
+        Bit width of each of those parameters (1 for binary, 16 for float16, ...).
+    macs : int, default=0
+        Real-valued multiply-accumulates per inference of this node itself.
+        Additions/subtractions (e.g. a bipolar projection) count as one each.
+    bit_ops : int, default=0
+        Binary operations (one XOR and its POPCOUNT contribution on one bit) per
+        inference of this node itself; ``word_ops`` converts with 64 bits per word.
+    parts : tuple of Footprint, default=()
+        Sub-components (layers, pipeline steps, stages).
+    note : str, default=""
+        Free text (e.g. "regenerated from a 32-bit seed").
+
+    Examples
+    --------
+    >>> from eegbin import Footprint
+    >>> svm = Footprint("Linear SVM", n_params=4 * 10879 + 4, bits_per_param=16,
+    ...                 macs=4 * 10879)
+    >>> round(svm.kB, 2)
+    87.04
+    >>> seed = Footprint("Projection", n_params=1, bits_per_param=32)
+    >>> seed.n_bytes
+    4.0
+
+    References
+    ----------
+    Hersche et al. 2020, Table II (memory footprint and MACs per inference).
+    """
+
+    name: str
+    n_params: int = 0
+    bits_per_param: float = 32
+    macs: int = 0
+    bit_ops: int = 0
+    parts: tuple = field(default_factory=tuple)
+    note: str = ""
+
+    def __post_init__(self):
+        for attr in ("n_params", "macs", "bit_ops"):
+            value = getattr(self, attr)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, np.integer)
+            ):
+                raise TypeError(
+                    f"Footprint.{attr} must be an integer, got {type(value).__name__} {value!r}"
+                )
+            if value < 0:
+                raise ValueError(f"Footprint.{attr} must be >= 0, got {value}")
+        if not np.isfinite(self.bits_per_param) or self.bits_per_param <= 0:
+            raise ValueError(
+                f"Footprint.bits_per_param must be a positive number, got {self.bits_per_param!r}"
+            )
+        parts = tuple(self.parts)
+        for p in parts:
+            if not isinstance(p, Footprint):
+                raise TypeError(f"Footprint.parts must hold Footprint objects, got {type(p).__name__}")
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "n_params", int(self.n_params))
+        object.__setattr__(self, "macs", int(self.macs))
+        object.__setattr__(self, "bit_ops", int(self.bit_ops))
+
+    # -- totals -------------------------------------------------------------
+    @property
+    def memory_bits(self) -> float:
+        """Stored bits of this node and all its parts."""
+        return self.n_params * self.bits_per_param + sum(p.memory_bits for p in self.parts)
+
+    @property
+    def n_bytes(self) -> float:
+        """Stored bytes (``memory_bits / 8``)."""
+        return self.memory_bits / 8
+
+    @property
+    def kB(self) -> float:
+        """Stored kilobytes, 1 kB = 1000 bytes as in the papers' tables."""
+        return self.n_bytes / 1000
+
+    @property
+    def total_params(self) -> int:
+        """Stored parameters of this node and all its parts."""
+        return self.n_params + sum(p.total_params for p in self.parts)
+
+    @property
+    def total_macs(self) -> int:
+        """Real operations per inference of this node and all its parts."""
+        return self.macs + sum(p.total_macs for p in self.parts)
+
+    @property
+    def total_bit_ops(self) -> int:
+        """Binary operations per inference of this node and all its parts."""
+        return self.bit_ops + sum(p.total_bit_ops for p in self.parts)
+
+    @property
+    def word_ops(self) -> int:
+        """``total_bit_ops`` in 64-bit word operations (XOR + POPCOUNT of one word)."""
+        return math.ceil(self.total_bit_ops / WORD_BITS)
+
+    # -- composition and display ---------------------------------------------
+    def with_parts(self, *parts: "Footprint") -> "Footprint":
+        """Return a copy with ``parts`` appended."""
+        return replace(self, parts=self.parts + tuple(parts))
+
+    def rows(self, depth: int = 0):
+        """Yield ``(depth, footprint)`` for this node and its parts, depth first."""
+        yield depth, self
+        for p in self.parts:
+            yield from p.rows(depth + 1)
+
+    def to_records(self) -> list:
+        """Flat list of dicts, one per node, for a :class:`pandas.DataFrame`."""
+        return [
+            {
+                "name": "  " * d + f.name,
+                "depth": d,
+                "params": f.total_params,
+                "memory_kB": f.kB,
+                "macs": f.total_macs,
+                "word_ops": f.word_ops,
+                "note": f.note,
+            }
+            for d, f in self.rows()
+        ]
+
+    def table(self) -> str:
+        """Plain-text table like Table II of Hersche et al. 2020."""
+        recs = self.to_records()
+        width = max(len("component"), *(len(r["name"]) for r in recs))
+        lines = [
+            f"{'component':<{width}}  {'params':>10}  {'memory [kB]':>12}  "
+            f"{'MAC/inf.':>14}  {'word ops/inf.':>14}",
+        ]
+        lines.append("-" * len(lines[0]))
+        for r in recs:
+            lines.append(
+                f"{r['name']:<{width}}  {r['params']:>10,d}  {r['memory_kB']:>12.2f}  "
+                f"{r['macs']:>14,d}  {r['word_ops']:>14,d}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:  # pragma: no cover - delegated to table()
+        return self.table()
+
+
+# ---------------------------------------------------------------------------
+# eegbin.footprint(estimator_or_pipeline)
+# ---------------------------------------------------------------------------
+
+
+def _call_footprint(est, float_bits):
+    method = est.footprint
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        params = {}
+    if "float_bits" in params:
+        return method(float_bits=float_bits)
+    return method()
+
+
+def _linear_model_footprint(est, name, float_bits):
+    coef = np.asarray(est.coef_)
+    intercept = np.atleast_1d(np.asarray(getattr(est, "intercept_", np.zeros(0))))
+    return Footprint(
+        name,
+        n_params=int(coef.size + intercept.size),
+        bits_per_param=float_bits,
+        macs=int(coef.size),
+    )
+
+
+def _adapted_footprint(est, name, float_bits):
+    """Footprints for third-party estimators that do not implement the protocol."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est)
+    if hasattr(est, "coef_"):
+        return _linear_model_footprint(est, name, float_bits)
+    cls = type(est).__name__
+    if cls == "StandardScaler":
+        n = int(est.n_features_in_)
+        stored = sum(getattr(est, a) is not None for a in ("mean_", "scale_")) * n
+        return Footprint(name, n_params=stored, bits_per_param=float_bits, macs=n)
+    if cls == "CSP" and hasattr(est, "filters_"):  # pyriemann or mne CSP
+        filters = np.asarray(est.filters_)
+        n_comp = int(getattr(est, "nfilter", getattr(est, "n_components", filters.shape[0])))
+        n_comp = min(n_comp, filters.shape[0])
+        n_ch = filters.shape[1]
+        return Footprint(
+            name, n_params=n_comp * n_ch, bits_per_param=float_bits,
+            note="spatial filters; MACs depend on n_times",
+        )
+    if hasattr(est, "reference_"):  # pyriemann TangentSpace
+        ref = np.asarray(est.reference_)
+        n = ref.shape[-1]
+        return Footprint(
+            name, n_params=n * (n + 1) // 2, bits_per_param=float_bits,
+            macs=2 * n**3 + int(26 * n**3 / 3),
+            note="whitening + matrix logarithm (Householder 8n^3/3 + QR 6n^3)",
+        )
+    if hasattr(est, "covmeans_"):  # pyriemann MDM and friends
+        cm = np.asarray(est.covmeans_)
+        n = cm.shape[-1]
+        return Footprint(name, n_params=cm.shape[0] * n * (n + 1) // 2, bits_per_param=float_bits)
+    if not hasattr(est, "__dict__") or not any(k.endswith("_") for k in vars(est)):
+        return Footprint(name, note="stateless")
+    return Footprint(name, note=f"{cls}: footprint unknown (no footprint() method)")
+
+
+def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprint:
+    """Footprint of a fitted eegbin estimator, third-party estimator or pipeline.
+
+    Parameters
+    ----------
+    obj : estimator or :class:`~sklearn.pipeline.Pipeline`
+        A fitted estimator. eegbin estimators report themselves through their
+        ``footprint`` method; scikit-learn linear models, ``StandardScaler`` and
+        pyRiemann's ``CSP``/``TangentSpace``/``MDM`` are adapted; anything else
+        appears as a row marked "footprint unknown".
+    float_bits : int, default=32
+        Bit width assumed for real-valued stored parameters (16 reproduces the
+        float16 convention of Hersche et al. 2020, Table I/II).
+    name : str, optional
+        Name of the returned node (default: the class name, or "Pipeline").
+
+    Returns
+    -------
+    Footprint
+        For a pipeline, a node whose ``parts`` are its steps in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.svm import LinearSVC
+    >>> import eegbin
+    >>> X, y = np.random.RandomState(0).randn(40, 10), np.arange(40) % 4
+    >>> pipe = make_pipeline(StandardScaler(), LinearSVC()).fit(X, y)
+    >>> fp = eegbin.footprint(pipe, float_bits=16)
+    >>> fp.total_params          # 2 * 10 scaler + 4 * 10 weights + 4 biases
+    64
+    >>> fp.total_macs
+    50
+
+    References
+    ----------
+    Hersche et al. 2020, Table II.
+    """
+    if not isinstance(float_bits, (int, np.integer)) or isinstance(float_bits, bool) or float_bits <= 0:
+        raise ValueError(f"float_bits must be a positive integer, got {float_bits!r}")
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(obj, Pipeline):
+        parts = tuple(
+            footprint(step, float_bits=float_bits, name=step_name)
+            for step_name, step in obj.steps
+            if step is not None and step != "passthrough"
+        )
+        return Footprint(name or "Pipeline", parts=parts)
+    if hasattr(obj, "footprint") and callable(obj.footprint):
+        fp = _call_footprint(obj, float_bits)
+        if not isinstance(fp, Footprint):
+            raise TypeError(
+                f"{type(obj).__name__}.footprint() must return a Footprint, got {type(fp).__name__}"
+            )
+        return replace(fp, name=name) if name else fp
+    if not hasattr(obj, "get_params"):
+        raise TypeError(
+            f"footprint() expects a fitted estimator or Pipeline, got {type(obj).__name__}"
+        )
+    return _adapted_footprint(obj, name or type(obj).__name__, float_bits)

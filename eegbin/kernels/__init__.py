@@ -1,0 +1,29 @@
+"""Numba-jitted pure functions on arrays (no scikit-learn, no classes).
+
+``bits``: packing, popcount, Hamming search, XNOR-popcount products.
+``rng``: counter-based random bits for rematerialized projections.
+"""
+
+from .bits import (
+    bipolar_dot,
+    hamming_argmin,
+    hamming_cdist,
+    hamming_topk,
+    multilevel_matmul,
+    n_words_for,
+    pack_bits,
+    popcount,
+    unpack_bits,
+)
+
+__all__ = [
+    "bipolar_dot",
+    "hamming_argmin",
+    "hamming_cdist",
+    "hamming_topk",
+    "multilevel_matmul",
+    "n_words_for",
+    "pack_bits",
+    "popcount",
+    "unpack_bits",
+]

@@ -1,0 +1,1 @@
+"""Optional quantization-aware training (extra ``torch``); imported lazily, never by inference."""
