@@ -11,7 +11,10 @@ import pytest
 @pytest.fixture(scope="session")
 def full_size(request):
     """True when benchmarks are timed (full problem size), False in the test run."""
-    return not request.config.getoption("benchmark_disable")
+    # same rule as pytest-benchmark's session: --benchmark-enable overrides the
+    # --benchmark-disable of addopts
+    config = request.config
+    return bool(config.getoption("benchmark_enable")) or not config.getoption("benchmark_disable")
 
 
 def record_ratio(benchmark, name, peer_seconds, ours_seconds):

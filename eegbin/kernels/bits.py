@@ -11,9 +11,9 @@ naming it before any numba code runs; the ``_nb_*`` functions assume valid input
 
 Popcount compiles to LLVM's ``ctpop`` intrinsic (see :func:`_ctpop`), which the
 x86 backend lowers to ``popcnt`` and, in vectorized loops on CPUs with
-AVX-512 VPOPCNTDQ, to ``vpopcntq``. Checked with
-``_nb_hamming_block.inspect_asm(...)``: the inner loop over database codes
-contains ``vpopcntq zmm`` on such CPUs (``popcnt`` elsewhere).
+AVX-512 VPOPCNTDQ, to ``vpopcntq``. The data layouts that make the inner loops
+vectorize, and how the assembly was checked, are described in the comment
+above ``_SHORT_WORDS`` and in ``_nb_mlb_matmul``.
 
 References
 ----------
@@ -108,6 +108,19 @@ def _check_n_bits(n_bits, n_words, name="n_bits"):
     return n_bits
 
 
+def _check_padding(words, n_bits, name):
+    """Padding bits (beyond ``n_bits`` in the last word) must be zero."""
+    rem = n_bits % WORD
+    if rem and words.size:
+        mask = np.uint64(~((1 << rem) - 1) & 0xFFFFFFFFFFFFFFFF)
+        bad = np.flatnonzero(words[..., -1].reshape(-1) & mask)
+        if bad.size:
+            raise ValueError(
+                f"{name} has nonzero padding bits beyond n_bits={n_bits} (first in row "
+                f"{bad[0]}); packed rows must be zero padded (use pack_bits)"
+            )
+
+
 def _n_threads(n_jobs):
     """Translate a joblib-style ``n_jobs`` into a numba thread count (None -> 1)."""
     if n_jobs is None:
@@ -168,7 +181,7 @@ def _nb_unpack(words, n_bits):
 _PACK_KINDS = ("auto", "binary", "bipolar", "heaviside")
 
 
-def pack_bits(x, kind="auto"):
+def pack_bits(x, kind="auto", *, n_jobs=None):
     """Pack a 2-D array of bits into uint64 words, LSB first, zero padding.
 
     Parameters
@@ -181,6 +194,8 @@ def pack_bits(x, kind="auto"):
         bipolar; otherwise values must be 0/1. ``"binary"``: values in {0, 1}.
         ``"bipolar"``: values in {-1, 0, +1}, bit = H(x). ``"heaviside"``: bit =
         H(x) = (x >= 0) for any finite real x.
+    n_jobs : int or None, default=None
+        Threads for the parallel loop over rows (None: 1, -1: all).
 
     Returns
     -------
@@ -233,10 +248,12 @@ def pack_bits(x, kind="auto"):
             bits = x >= 0
         else:
             bits = x >= 0
-    return _nb_pack(np.ascontiguousarray(bits), n_words_for(x.shape[1]))
+    n = _n_threads(n_jobs)
+    with _threads(n):
+        return _nb_pack(np.ascontiguousarray(bits), n_words_for(x.shape[1]))
 
 
-def unpack_bits(words, n_bits, kind="binary"):
+def unpack_bits(words, n_bits, kind="binary", *, n_jobs=None):
     """Unpack uint64 words into a 2-D bool (binary) or int8 (bipolar) array.
 
     Parameters
@@ -246,6 +263,8 @@ def unpack_bits(words, n_bits, kind="binary"):
         Number of valid bits per row (``ceil(n_bits / 64) == n_words``).
     kind : {"binary", "bipolar"}, default="binary"
         ``"binary"`` returns bool; ``"bipolar"`` returns int8 ±1 (bit 1 -> +1).
+    n_jobs : int or None, default=None
+        Threads for the parallel loop over rows (None: 1, -1: all).
 
     Returns
     -------
@@ -262,7 +281,9 @@ def unpack_bits(words, n_bits, kind="binary"):
     n_bits = _check_n_bits(n_bits, words.shape[1])
     if kind not in ("binary", "bipolar"):
         raise ValueError(f"kind must be 'binary' or 'bipolar', got {kind!r}")
-    bits = _nb_unpack(words, n_bits)
+    n = _n_threads(n_jobs)
+    with _threads(n):
+        bits = _nb_unpack(words, n_bits)
     if kind == "binary":
         return bits
     return (bits.astype(np.int8) << 1) - np.int8(1)
@@ -285,12 +306,14 @@ def _nb_popcount(words):
     return out
 
 
-def popcount(words):
+def popcount(words, *, n_jobs=None):
     """Number of set bits per row of packed words.
 
     Parameters
     ----------
     words : ndarray of uint64, shape (n_rows, n_words)
+    n_jobs : int or None, default=None
+        Threads for the parallel loop over rows (None: 1, -1: all).
 
     Returns
     -------
@@ -304,96 +327,241 @@ def popcount(words):
     array([4], dtype=uint32)
     """
     words = _check_packed(words, "words")
-    return _nb_popcount(words)
+    n = _n_threads(n_jobs)
+    with _threads(n):
+        return _nb_popcount(words)
 
 
-# Database codes are processed in blocks transposed to (n_words, block) so the
-# innermost loop runs over contiguous codes: LLVM vectorizes it (vpopcntq on
-# AVX-512 VPOPCNTDQ) and the block stays in L1/L2 while all queries visit it.
-_BLOCK = 512
+# Two distance-tile layouts, chosen by code length (``_SHORT_WORDS``):
+#
+# * short codes (the search regime, e.g. 256 bits = 4 words): the database is
+#   transposed once into blocks of shape (n_words, block) (``_nb_transpose_blocks``)
+#   so the innermost loop runs over *contiguous codes*; ``_row_block`` handles 4
+#   words per pass, LLVM vectorizes the loop over codes (``vpopcntq zmm`` on
+#   AVX-512 VPOPCNTDQ) and the 16 kB block stays in L1 while every query of the
+#   thread visits it. Each query's distances to a block go to a small buffer that
+#   is consumed at once (copied, min-reduced, or top-k inserted).
+# * long codes (the binarized-SVM regime, e.g. 100 000 bits = 1 563 words):
+#   row-major 2 x 2 register tiles (2 queries x 2 codes, 4 accumulators) whose
+#   innermost loop is a vectorized popcount reduction over words, with the words
+#   split in chunks of ``_KC`` so the database tile stays in L2 (``_tile_long``).
+#
+# How the assembly was checked (numba 0.68 / LLVM, AMD EPYC znver4 whose
+# /proc/cpuinfo lists avx512_vpopcntdq), with a fresh NUMBA_CACHE_DIR because
+# numba cannot inspect code loaded from its cache:
+#   import re, numpy as np; from eegbin.kernels import bits
+#   A = np.zeros((3, 4), np.uint64); bits.hamming_argmin(A, A)   # compile
+#   asm = "".join(bits._nb_search.inspect_asm().values())
+#   set(re.findall(r"vpopcntq\s+\S+\s*%([xyz])mm", asm))         # -> {'y', 'z'}
+# (one compiled function holds both layouts; 53 scalar ``popcntq`` remain in
+# loop remainders) and likewise ``_nb_mlb_matmul`` (vpopcntq zmm and ymm).
+# On CPUs without VPOPCNTDQ LLVM emits scalar ``popcnt`` instead.
+# tests/kernels/test_bits.py re-checks on the test machine that ``_ctpop`` in
+# a word loop lowers to a popcount instruction (vpopcntq when available).
+_SHORT_WORDS = 64  # codes of at most this many words use the transposed layout (measured crossover 64..128)
+_KC = 512  # word chunk of the long-code tiles
+_QB = 64  # queries per long-code tile
+_JB = 64  # database codes per long-code tile
+
+
+def _block_for(n_words):
+    """Codes per transposed block: about 16 kB of database words (L1), 64..512."""
+    return max(64, min(512, 2048 // max(n_words, 1)))
+
+
+def _pad_words(n_words):
+    """Words rounded up to a multiple of 4 (zero words add 0 to every distance)."""
+    return (n_words + 3) // 4 * 4
+
+
+@njit(cache=True, parallel=True)
+def _nb_transpose_blocks(B, block, nw_pad):
+    """B (n_b, n_words) -> (n_blocks, nw_pad, block), zero padded (words and codes)."""
+    nb, nw = B.shape
+    n_blocks = (nb + block - 1) // block
+    Bt = np.zeros((n_blocks, nw_pad, block), dtype=np.uint64)
+    for b in prange(n_blocks):
+        for j in range(b * block, min(nb, (b + 1) * block)):
+            for k in range(nw):
+                Bt[b, k, j - b * block] = B[j, k]
+    return Bt
 
 
 @njit(cache=True, inline="always")
-def _transpose_block(B, start, stop, Bt):
-    nw = B.shape[1]
-    for j in range(start, stop):
-        for k in range(nw):
-            Bt[k, j - start] = B[j, k]
+def _row_block(a, Bt, m, dist):
+    """dist[:m] = Hamming(a, each of the first m transposed codes of Bt (n_words, block)).
 
-
-@njit(cache=True, inline="always")
-def _hamming_row_block(a, Bt, m, dist):
-    """dist[:m] = Hamming(a, each of the m transposed codes in Bt)."""
+    One pass over the block per 4 words; callers zero-pad to a multiple of 4
+    words (``_pad_words``) so short codes take a single pass.
+    """
     nw = Bt.shape[0]
-    for j in range(m):
-        dist[j] = 0
-    for k in range(nw):
-        ak = a[k]
-        row = Bt[k]
+    n4 = nw // 4
+    for p in range(n4):
+        k = 4 * p
+        a0 = a[k]
+        a1 = a[k + 1]
+        a2 = a[k + 2]
+        a3 = a[k + 3]
+        r0 = Bt[k]
+        r1 = Bt[k + 1]
+        r2 = Bt[k + 2]
+        r3 = Bt[k + 3]
+        if p == 0:
+            for j in range(m):
+                dist[j] = (_ctpop(a0 ^ r0[j]) + _ctpop(a1 ^ r1[j])) + (
+                    _ctpop(a2 ^ r2[j]) + _ctpop(a3 ^ r3[j])
+                )
+        else:
+            for j in range(m):
+                dist[j] += (_ctpop(a0 ^ r0[j]) + _ctpop(a1 ^ r1[j])) + (
+                    _ctpop(a2 ^ r2[j]) + _ctpop(a3 ^ r3[j])
+                )
+    if n4 == 0:
         for j in range(m):
-            dist[j] += _ctpop(ak ^ row[j])
+            dist[j] = 0
+    for k in range(4 * n4, nw):
+        ak = a[k]
+        r = Bt[k]
+        for j in range(m):
+            dist[j] += _ctpop(ak ^ r[j])
 
 
+@njit(cache=True, inline="always")
+def _tile_long(A, i0, i1, B, j0, j1, tile):
+    """tile[i - i0, j - j0] = Hamming(A[i], B[j]) with 2 x 2 register tiles."""
+    nw = A.shape[1]
+    for i in range(i1 - i0):
+        for j in range(j1 - j0):
+            tile[i, j] = 0
+    for k0 in range(0, nw, _KC):
+        k1 = min(nw, k0 + _KC)
+        for i in range(i0, i1, 2):
+            i2 = min(i + 1, i1 - 1)
+            a = A[i, k0:k1]
+            a2 = A[i2, k0:k1]
+            for j in range(j0, j1, 2):
+                j2 = min(j + 1, j1 - 1)
+                b = B[j, k0:k1]
+                b2 = B[j2, k0:k1]
+                c00 = np.uint64(0)
+                c01 = np.uint64(0)
+                c10 = np.uint64(0)
+                c11 = np.uint64(0)
+                for k in range(k1 - k0):
+                    x = a[k]
+                    y = a2[k]
+                    u = b[k]
+                    v = b2[k]
+                    c00 += _ctpop(x ^ u)
+                    c01 += _ctpop(x ^ v)
+                    c10 += _ctpop(y ^ u)
+                    c11 += _ctpop(y ^ v)
+                tile[i - i0, j - j0] += c00
+                if j2 != j:
+                    tile[i - i0, j2 - j0] += c01
+                if i2 != i:
+                    tile[i2 - i0, j - j0] += c10
+                    if j2 != j:
+                        tile[i2 - i0, j2 - j0] += c11
+
+
+@njit(cache=True, inline="always")
+def _consume_min(dist, m, offset, best_d, best_i, i):
+    """Running argmin: keep the first index of the smallest distance."""
+    mn = dist[0]
+    for j in range(m):
+        mn = min(mn, dist[j])
+    if np.int64(mn) < best_d[i]:
+        for j in range(m):
+            if dist[j] == mn:
+                best_d[i] = np.int64(mn)
+                best_i[i] = offset + j
+                break
+
+
+@njit(cache=True, inline="always")
+def _consume_topk(dist, m, offset, best_d, best_i, i, k):
+    """Insert a block's distances into row i's sorted top-k (ties: lower index first)."""
+    worst = best_d[i, k - 1]
+    for j in range(m):
+        d = np.int64(dist[j])
+        if d < worst:
+            t = k - 1
+            while t > 0 and best_d[i, t - 1] > d:
+                best_d[i, t] = best_d[i, t - 1]
+                best_i[i, t] = best_i[i, t - 1]
+                t -= 1
+            best_d[i, t] = d
+            best_i[i, t] = offset + j
+            worst = best_d[i, k - 1]
+
+
+# The three searches share one driver shape: threads take contiguous chunks of
+# queries; each walks the database block by block and consumes every block's
+# distances at once. ``mode``: 0 = cdist, 1 = argmin, 2 = top-k. The work of a
+# query never depends on the chunking, so results are identical for any n_jobs.
 @njit(cache=True, parallel=True)
-def _nb_cdist(A, B, n_chunks):
+def _nb_search(A, B, Bt, short, mode, k, n_chunks):
     na, nw = A.shape
     nb = B.shape[0]
-    out = np.empty((na, nb), dtype=np.uint32)
+    out = np.empty((na if mode == 0 else 0, nb), dtype=np.uint32)
+    kk = 1 if mode == 0 else k
+    best_d = np.full((na if mode != 0 else 0, kk), np.iinfo(np.int64).max, dtype=np.int64)
+    best_i = np.full((na if mode != 0 else 0, kk), -1, dtype=np.int64)
     chunk = (na + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         lo = c * chunk
         hi = min(lo + chunk, na)
-        Bt = np.empty((nw, _BLOCK), dtype=np.uint64)
-        dist = np.empty(_BLOCK, dtype=np.uint64)
-        for start in range(0, nb, _BLOCK):
-            stop = min(start + _BLOCK, nb)
-            m = stop - start
-            _transpose_block(B, start, stop, Bt)
-            for i in range(lo, hi):
-                _hamming_row_block(A[i], Bt, m, dist)
-                for j in range(m):
-                    out[i, start + j] = np.uint32(dist[j])
-    return out
+        if short:
+            block = Bt.shape[2]
+            dist = np.empty(block, dtype=np.uint64)
+            for b in range(Bt.shape[0]):
+                off = b * block
+                m = min(block, nb - off)
+                Btb = Bt[b]
+                for i in range(lo, hi):
+                    _row_block(A[i], Btb, m, dist)
+                    if mode == 0:
+                        for j in range(m):
+                            out[i, off + j] = np.uint32(dist[j])
+                    elif mode == 1:
+                        _consume_min(dist, m, off, best_d[:, 0], best_i[:, 0], i)
+                    else:
+                        _consume_topk(dist, m, off, best_d, best_i, i, k)
+        else:
+            tile = np.empty((_QB, _JB), dtype=np.uint64)
+            for i0 in range(lo, hi, _QB):
+                i1 = min(hi, i0 + _QB)
+                for off in range(0, nb, _JB):
+                    j1 = min(nb, off + _JB)
+                    m = j1 - off
+                    _tile_long(A, i0, i1, B, off, j1, tile)
+                    for i in range(i0, i1):
+                        if mode == 0:
+                            for j in range(m):
+                                out[i, off + j] = np.uint32(tile[i - i0, j])
+                        elif mode == 1:
+                            _consume_min(tile[i - i0], m, off, best_d[:, 0], best_i[:, 0], i)
+                        else:
+                            _consume_topk(tile[i - i0], m, off, best_d, best_i, i, k)
+    return out, best_i, best_d
 
 
-@njit(cache=True, parallel=True)
-def _nb_topk(A, B, k, n_chunks):
-    """k smallest distances per query, ties broken by the lower database index."""
-    na, nw = A.shape
-    nb = B.shape[0]
-    best_d = np.empty((na, k), dtype=np.int64)
-    best_i = np.empty((na, k), dtype=np.int64)
-    big = np.iinfo(np.int64).max
-    chunk = (na + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(lo + chunk, na)
-        for i in range(lo, hi):
-            for t in range(k):
-                best_d[i, t] = big
-                best_i[i, t] = -1
-        Bt = np.empty((nw, _BLOCK), dtype=np.uint64)
-        dist = np.empty(_BLOCK, dtype=np.uint64)
-        for start in range(0, nb, _BLOCK):
-            stop = min(start + _BLOCK, nb)
-            m = stop - start
-            _transpose_block(B, start, stop, Bt)
-            for i in range(lo, hi):
-                _hamming_row_block(A[i], Bt, m, dist)
-                worst = best_d[i, k - 1]
-                for j in range(m):
-                    d = np.int64(dist[j])
-                    if d < worst:
-                        # insertion into the sorted list (strict < keeps lower index first)
-                        t = k - 1
-                        while t > 0 and best_d[i, t - 1] > d:
-                            best_d[i, t] = best_d[i, t - 1]
-                            best_i[i, t] = best_i[i, t - 1]
-                            t -= 1
-                        best_d[i, t] = d
-                        best_i[i, t] = start + j
-                        worst = best_d[i, k - 1]
-    return best_i, best_d
+def _search(A, B, mode, k, n_jobs):
+    n = _n_threads(n_jobs)
+    nw = A.shape[1]
+    with _threads(n):
+        short = nw <= _SHORT_WORDS
+        if short:
+            nw_pad = _pad_words(nw)
+            Bt = _nb_transpose_blocks(B, _block_for(nw_pad), nw_pad)
+            if nw_pad != nw:
+                A_pad = np.zeros((A.shape[0], nw_pad), dtype=np.uint64)
+                A_pad[:, :nw] = A
+                A = A_pad
+        else:
+            Bt = np.zeros((0, nw, 1), dtype=np.uint64)
+        return _nb_search(A, B, Bt, short, mode, k, _chunks(A.shape[0], n))
 
 
 def _chunks(n_rows, n_threads):
@@ -425,9 +593,7 @@ def hamming_cdist(A, B, *, n_jobs=None):
     array([[1, 4]], dtype=uint32)
     """
     A, B = _check_pair(A, B)
-    n = _n_threads(n_jobs)
-    with _threads(n):
-        return _nb_cdist(A, B, _chunks(A.shape[0], n))
+    return _search(A, B, 0, 1, n_jobs)[0]
 
 
 def hamming_topk(A, B, k, *, n_jobs=None):
@@ -466,9 +632,7 @@ def hamming_topk(A, B, k, *, n_jobs=None):
         raise TypeError(f"k must be an integer, got {type(k).__name__}")
     if not 1 <= k <= B.shape[0]:
         raise ValueError(f"k must be in [1, n_b={B.shape[0]}], got k={k}")
-    n = _n_threads(n_jobs)
-    with _threads(n):
-        idx, dist = _nb_topk(A, B, int(k), _chunks(A.shape[0], n))
+    _, idx, dist = _search(A, B, 2, int(k), n_jobs)
     return idx, dist.astype(np.uint32)
 
 
@@ -504,8 +668,8 @@ def hamming_argmin(A, B, *, n_jobs=None):
     A, B = _check_pair(A, B)
     if B.shape[0] == 0:
         raise ValueError("B must hold at least one code, got shape " f"{B.shape}")
-    idx, dist = hamming_topk(A, B, 1, n_jobs=n_jobs)
-    return idx[:, 0], dist[:, 0]
+    _, idx, dist = _search(A, B, 1, 1, n_jobs)
+    return idx[:, 0], dist[:, 0].astype(np.uint32)
 
 
 def bipolar_dot(A, B, n_bits, *, n_jobs=None):
@@ -537,6 +701,8 @@ def bipolar_dot(A, B, n_bits, *, n_jobs=None):
     """
     A, B = _check_pair(A, B)
     n_bits = _check_n_bits(n_bits, A.shape[1])
+    _check_padding(A, n_bits, "A")
+    _check_padding(B, n_bits, "B")
     return np.int64(n_bits) - 2 * hamming_cdist(A, B, n_jobs=n_jobs).astype(np.int64)
 
 
@@ -547,40 +713,86 @@ def bipolar_dot(A, B, n_bits, *, n_jobs=None):
 
 @njit(cache=True, parallel=True)
 def _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits):
+    """Loop order: rows r (parallel) > W level j > X level i > columns c (vectorized).
+
+    W planes are transposed to (L_w, n_words, m) and both operands zero-padded to
+    a multiple of 4 words, so the Hamming distances of one X row to all W rows
+    are a vectorized popcount over columns (fused with the scaling when the rows
+    fit 4 words, e.g. 132 bits; through ``_row_block`` otherwise);
+    ``n_bits - 2 h`` is scaled by x_scale and accumulated in a column buffer,
+    which is scaled by w_scale once per W level.
+    """
     Lx, n, nw = Xp.shape
     Lw, m, _ = Wp.shape
-    out = np.zeros((n, m), dtype=np.float64)
-    for r in prange(n):
+    nw4 = (nw + 3) // 4 * 4
+    Wt = np.zeros((Lw, nw4, m), dtype=np.uint64)
+    for j in range(Lw):
         for c in range(m):
-            acc = 0.0
+            for k in range(nw):
+                Wt[j, k, c] = Wp[j, c, k]
+    Xq = np.zeros((Lx, n, nw4), dtype=np.uint64)
+    for i in range(Lx):
+        for r in range(n):
+            for k in range(nw):
+                Xq[i, r, k] = Xp[i, r, k]
+    out = np.zeros((n, m), dtype=np.float64)
+    nbf = np.float64(n_bits)
+    for r in prange(n):
+        h = np.empty(m, dtype=np.uint64)
+        tmp = np.empty(m, dtype=np.float64)
+        for j in range(Lw):
+            for c in range(m):
+                tmp[c] = 0.0
+            W = Wt[j]
             for i in range(Lx):
-                for j in range(Lw):
-                    h = np.uint64(0)
-                    for k in range(nw):
-                        h += _ctpop(Xp[i, r, k] ^ Wp[j, c, k])
-                    dot = n_bits - 2 * np.int64(h)
-                    acc += xs[i, r] * ws[j, c] * dot
-            out[r, c] = acc
+                a = Xq[i, r]
+                s = xs[i, r]
+                if nw4 == 4:
+                    a0 = a[0]
+                    a1 = a[1]
+                    a2 = a[2]
+                    a3 = a[3]
+                    r0 = W[0]
+                    r1 = W[1]
+                    r2 = W[2]
+                    r3 = W[3]
+                    for c in range(m):
+                        hc = (_ctpop(a0 ^ r0[c]) + _ctpop(a1 ^ r1[c])) + (
+                            _ctpop(a2 ^ r2[c]) + _ctpop(a3 ^ r3[c])
+                        )
+                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(hc)))
+                else:
+                    _row_block(a, W, m, h)
+                    for c in range(m):
+                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(h[c])))
+            for c in range(m):
+                out[r, c] += ws[j, c] * tmp[c]
     return out
 
 
-def _check_planes(planes, scales, name):
-    if not isinstance(planes, np.ndarray) or planes.ndim != 3:
-        shape = getattr(planes, "shape", None)
-        raise ValueError(f"{name}_planes must be a 3-D array (levels, rows, words), got shape {shape}")
+def _check_planes(planes, scales, name, sname):
+    if not isinstance(planes, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(planes).__name__}")
+    if planes.ndim != 3:
+        raise ValueError(
+            f"{name} must be 3-D (levels, rows, words), got shape {planes.shape}"
+        )
     if planes.dtype != np.uint64:
-        raise TypeError(f"{name}_planes must be packed uint64 words, got dtype {planes.dtype}")
-    scales = np.asarray(scales, dtype=np.float64)
+        raise TypeError(f"{name} must be packed uint64 words, got dtype {planes.dtype}")
+    scales = np.asarray(scales)
+    if scales.dtype == np.bool_ or scales.dtype.kind not in "iuf":
+        raise TypeError(f"{sname} must be real numbers, got dtype {scales.dtype}")
+    scales = scales.astype(np.float64)
     L, n, _ = planes.shape
     if scales.shape == (L,):
         scales = np.repeat(scales[:, None], n, axis=1)
     elif scales.shape != (L, n):
         raise ValueError(
-            f"{name}_scales must have shape ({L},) or ({L}, {n}) for {name}_planes of shape "
+            f"{sname} must have shape ({L},) or ({L}, {n}) for {name} of shape "
             f"{planes.shape}, got {scales.shape}"
         )
     if not np.all(np.isfinite(scales)):
-        raise ValueError(f"{name}_scales contains NaN or Inf")
+        raise ValueError(f"{sname} contains NaN or Inf")
     return np.ascontiguousarray(planes), np.ascontiguousarray(scales)
 
 
@@ -621,13 +833,15 @@ def multilevel_matmul(X_planes, x_scales, W_planes, w_scales, n_bits, *, n_jobs=
     ----------
     MuBiNN, Algorithm 1 and eq. (9).
     """
-    Xp, xs = _check_planes(X_planes, x_scales, "X")
-    Wp, ws = _check_planes(W_planes, w_scales, "W")
+    Xp, xs = _check_planes(X_planes, x_scales, "X_planes", "x_scales")
+    Wp, ws = _check_planes(W_planes, w_scales, "W_planes", "w_scales")
     if Xp.shape[2] != Wp.shape[2]:
         raise ValueError(
             f"X_planes and W_planes must have the same words per row, got {Xp.shape} and {Wp.shape}"
         )
     n_bits = _check_n_bits(n_bits, Xp.shape[2])
+    _check_padding(Xp, n_bits, "X_planes")
+    _check_padding(Wp, n_bits, "W_planes")
     n = _n_threads(n_jobs)
     with _threads(n):
         return _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits)
