@@ -747,7 +747,17 @@ def _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits):
             for i in range(Lx):
                 a = Xq[i, r]
                 s = xs[i, r]
-                if nw4 == 4:
+                if nw == 3:  # e.g. 132 bits: skip the zero padding word
+                    a0 = a[0]
+                    a1 = a[1]
+                    a2 = a[2]
+                    r0 = W[0]
+                    r1 = W[1]
+                    r2 = W[2]
+                    for c in range(m):
+                        hc = _ctpop(a0 ^ r0[c]) + _ctpop(a1 ^ r1[c]) + _ctpop(a2 ^ r2[c])
+                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(hc)))
+                elif nw4 == 4:
                     a0 = a[0]
                     a1 = a[1]
                     a2 = a[2]
