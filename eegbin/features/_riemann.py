@@ -160,9 +160,16 @@ def expm(C):
     return _funm(C, FN_EXP, "expm")
 
 
-def _np_funm(M, fct):
+def _np_funm(M, fct, spd=True):
     """One small matrix function exactly as pyRiemann computes it (numpy eigh)."""
+    if not np.isfinite(M).all():
+        raise ValueError("matrix function of a non-finite matrix (the mean diverged or the input overflowed)")
     w, v = np.linalg.eigh(M)
+    if spd and w.min() <= 0:
+        raise ValueError(
+            f"the (mean) covariance is not positive definite (eigenvalue {w.min():.3g}); "
+            f"increase the regularization"
+        )
     return v @ (fct(w)[..., None] * np.swapaxes(v, -1, -2))
 
 
@@ -210,7 +217,7 @@ def mean_logeuclid(C):
     V. Arsigny et al., SIAM J. Matrix Anal. Appl. 29(1), 2007.
     """
     C, _ = _as_batch(C)
-    return _np_funm(np.mean(logm(C), axis=0), np.exp)
+    return _np_funm(np.mean(logm(C), axis=0), np.exp, spd=False)
 
 
 def mean_riemann(C, tol=10e-9, maxiter=50, init=None):
@@ -259,7 +266,7 @@ def mean_riemann(C, tol=10e-9, maxiter=50, init=None):
         M12 = _np_funm(M, np.sqrt)
         Mm12 = _np_funm(M, lambda w: 1.0 / np.sqrt(w))
         J = np.tensordot(weights, _whiten_logm(C, Mm12), axes=([0], [0]))
-        M = M12 @ _np_funm(nu * J, np.exp) @ M12
+        M = M12 @ _np_funm(nu * J, np.exp, spd=False) @ M12
         crit = np.linalg.norm(J, ord="fro")
         h = nu * crit
         if h < tau:

@@ -155,10 +155,17 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         return wins
 
     def _check_X(self, X, reset):
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise TypeError(
+                f"X must be a dense array of shape (n_trials, n_channels, n_times); sparse input "
+                f"({type(X).__name__}) is not supported"
+            )
         if not (isinstance(X, np.ndarray) or hasattr(X, "__array__")) or isinstance(X, str):
             raise TypeError(f"X must be an array of shape (n_trials, n_channels, n_times), got {type(X).__name__}")
         X = np.asarray(X)
-        if X.dtype.kind not in "fiu" or X.dtype == np.bool_:
+        if X.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: X must hold real numbers, got dtype {X.dtype}")
+        if X.dtype.kind not in "fiu":
             raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
         if X.ndim != 3:
             raise ValueError(
