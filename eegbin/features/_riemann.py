@@ -27,7 +27,15 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..kernels.spd import FN_EXP, FN_INVSQRT, FN_LOG, FN_SQRT, _nb_funm, _nb_whiten_logm
+from ..kernels.spd import (
+    FN_EXP,
+    FN_INVSQRT,
+    FN_LOG,
+    FN_SQRT,
+    _nb_funm,
+    _nb_mean_logm_chunks,
+    _nb_tangent_riemann,
+)
 
 __all__ = [
     "covariances",
@@ -173,17 +181,68 @@ def _np_funm(M, fct, spd=True):
     return v @ (fct(w)[..., None] * np.swapaxes(v, -1, -2))
 
 
-def _whiten_logm(C, P):
-    """logm(P C[i] P) for a batch C (N, n, n) and one symmetric P (n, n)."""
-    out = np.empty_like(C)
-    minval = np.empty(C.shape[0])
-    _nb_whiten_logm(C, np.ascontiguousarray(P), out, minval)
-    if (minval <= 0).any():
-        idx = int(np.flatnonzero(minval <= 0)[0])
-        raise ValueError(
-            f"covariance matrix {idx} is not positive definite (whitened eigenvalue "
-            f"{minval[idx]:.3g}); increase the regularization"
-        )
+def _invsqrt(w):
+    return 1.0 / np.sqrt(w)
+
+
+def _raise_not_pd(minval, what):
+    idx = np.unravel_index(int(np.argmin(minval)), minval.shape)
+    raise ValueError(
+        f"{what} {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])} is not positive "
+        f"definite (whitened eigenvalue {float(minval[idx]):.3g}); increase the regularization"
+    )
+
+
+def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32):
+    """Riemannian means of K independent sets at once: C (N, K, n, n) -> (K, n, n).
+
+    Each slot k runs pyRiemann's iteration on C[:, k] with its own step ``nu``,
+    ``tau`` and stopping; the whitened logarithms of all active slots are computed
+    in one parallel kernel call per iteration.
+    """
+    N, K, n, _ = C.shape
+    M = np.mean(C, axis=0) if init is None else np.broadcast_to(init, (K, n, n)).copy()
+    nu = np.ones(K)
+    tau = np.full(K, np.finfo(np.float64).max)
+    active = np.ones(K, dtype=bool)
+    chunk = int(max(1, min(chunk, N)))
+    n_chunks = -(-N // chunk)
+    for _ in range(maxiter):
+        act = np.flatnonzero(active)
+        if act.size == 0:
+            break
+        M12 = _np_funm(M[act], np.sqrt)
+        Mm12 = np.ascontiguousarray(_np_funm(M[act], _invsqrt))
+        P = np.zeros((K, n, n))
+        P[act] = Mm12
+        partial = np.empty((act.size, n_chunks, n, n))
+        minval = np.empty(act.size)
+        _nb_mean_logm_chunks(C, P, act.astype(np.int64), chunk, partial, minval)
+        if (minval <= 0).any() or not np.isfinite(minval).all():
+            _raise_not_pd(minval, "a covariance matrix of slot")
+        J = partial.sum(axis=1) / N
+        M[act] = M12 @ _np_funm(nu[act, None, None] * J, np.exp, spd=False) @ M12
+        crit = np.linalg.norm(J, ord="fro", axis=(1, 2))
+        h = nu[act] * crit
+        better = h < tau[act]
+        tau[act] = np.where(better, h, tau[act])
+        nu[act] = np.where(better, 0.95 * nu[act], 0.5 * nu[act])
+        done = (crit <= tol) | (nu[act] <= tol)
+        active[act[done]] = False
+    if active.any():
+        warnings.warn("mean_riemann: convergence not reached", ConvergenceWarning, stacklevel=3)
+    return M
+
+
+def _tangent_riemann_slots(C, Cref):
+    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2)."""
+    N, K, n, _ = C.shape
+    P = np.ascontiguousarray(_np_funm(Cref, _invsqrt))
+    out = np.empty((N, K, n * (n + 1) // 2))
+    minval = np.empty((N, K))
+    _nb_tangent_riemann(C, P, out, minval)
+    if (minval <= 0).any() or not np.isfinite(minval).all():
+        _raise_not_pd(minval, "covariance matrix (trial, slot)")
     return out
 
 
@@ -257,28 +316,11 @@ def mean_riemann(C, tol=10e-9, maxiter=50, init=None):
     M. Congedo et al., PLOS ONE 2015 (stopping rule).
     """
     C, _ = _as_batch(C)
-    n_matrices = C.shape[0]
-    weights = np.ones(n_matrices) / n_matrices
-    M = np.mean(C, axis=0) if init is None else _as_batch(init, "init")[0][0].copy()
-    nu = 1.0
-    tau = np.finfo(np.float64).max
-    for _ in range(maxiter):
-        M12 = _np_funm(M, np.sqrt)
-        Mm12 = _np_funm(M, lambda w: 1.0 / np.sqrt(w))
-        J = np.tensordot(weights, _whiten_logm(C, Mm12), axes=([0], [0]))
-        M = M12 @ _np_funm(nu * J, np.exp, spd=False) @ M12
-        crit = np.linalg.norm(J, ord="fro")
-        h = nu * crit
-        if h < tau:
-            nu = 0.95 * nu
-            tau = h
-        else:
-            nu = 0.5 * nu
-        if crit <= tol or nu <= tol:
-            break
-    else:
-        warnings.warn("mean_riemann: convergence not reached", ConvergenceWarning, stacklevel=2)
-    return M
+    if init is not None:
+        init = _as_batch(init, "init")[0][0]
+        if init.shape != C.shape[1:]:
+            raise ValueError(f"init must have shape {C.shape[1:]}, got {init.shape}")
+    return _mean_riemann_slots(C[:, None], tol=tol, maxiter=maxiter, init=init)[0]
 
 
 def mean_covariance(C, metric="riemann"):
@@ -375,7 +417,7 @@ def tangent_space(C, Cref, metric="riemann"):
     if Cref.shape[-1] != C.shape[-1]:
         raise ValueError(f"Cref has shape {Cref.shape}, expected ({C.shape[-1]}, {C.shape[-1]})")
     if metric == "riemann":
-        return upper(_whiten_logm(C, _np_funm(Cref, lambda w: 1.0 / np.sqrt(w))))
+        return _tangent_riemann_slots(C[:, None], Cref[None])[:, 0]
     if metric == "logeuclid":
         log_ref = _np_funm(Cref, np.log)
         return upper(_ddexpm(logm(C) - log_ref, log_ref))

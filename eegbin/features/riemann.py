@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..footprint import Footprint
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
-from ._riemann import METRICS, mean_covariance, tangent_space
+from ._riemann import METRICS, _mean_riemann_slots, _tangent_riemann_slots, mean_covariance, tangent_space
 
 __all__ = ["FilterBankRiemann"]
 
@@ -251,22 +251,25 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=True)
         self._setup(X)
         covs = self._covariances(X)
-        n_bands, n_windows = covs.shape[1], covs.shape[2]
-        n = covs.shape[-1]
-        self.reference_ = np.empty((n_bands, n_windows, n, n))
-        for b in range(n_bands):
-            for w in range(n_windows):
-                self.reference_[b, w] = mean_covariance(covs[:, b, w], self.metric)
+        n_trials, n_bands, n_windows, n, _ = covs.shape
+        slots = covs.reshape(n_trials, n_bands * n_windows, n, n)  # a view
+        if self.metric == "riemann":
+            ref = _mean_riemann_slots(slots)
+        else:
+            ref = np.stack([mean_covariance(slots[:, k], self.metric) for k in range(slots.shape[1])])
+        self.reference_ = ref.reshape(n_bands, n_windows, n, n)
         self.n_features_out_ = n_bands * n_windows * n * (n + 1) // 2
         return covs
 
     def _tangent(self, covs):
         n_trials, n_bands, n_windows, n, _ = covs.shape
-        n_r = n * (n + 1) // 2
-        out = np.empty((n_trials, n_bands, n_windows, n_r))
-        for b in range(n_bands):
-            for w in range(n_windows):
-                out[:, b, w] = tangent_space(covs[:, b, w], self.reference_[b, w], self.metric)
+        slots = covs.reshape(n_trials, n_bands * n_windows, n, n)
+        refs = self.reference_.reshape(n_bands * n_windows, n, n)
+        if self.metric == "riemann":
+            return _tangent_riemann_slots(slots, refs).reshape(n_trials, -1)
+        out = np.stack(
+            [tangent_space(slots[:, k], refs[k], self.metric) for k in range(slots.shape[1])], axis=1
+        )
         return out.reshape(n_trials, -1)
 
     def transform(self, X):

@@ -304,3 +304,85 @@ def _nb_whiten_logm(C, P, out, minval):
         minval[b] = d.min()
         _apply_fn(d, FN_LOG, fd)
         _recompose(Z, fd, out[b])
+
+
+@njit(cache=True)
+def _whiten_logm_one(P, C, tmp, W, Z, d, e, fd, out):
+    """out = logm(P C P); returns the smallest eigenvalue of P C P."""
+    _sandwich(P, C, tmp, W)
+    _eigh_rows(W, Z, d, e)
+    dmin = d.min()
+    _apply_fn(d, FN_LOG, fd)
+    _recompose(Z, fd, out)
+    return dmin
+
+
+@njit(cache=True, parallel=True)
+def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval):
+    """Partial sums of whitened logarithms for the Riemannian mean iteration.
+
+    C (N, K, n, n) covariances of K (band, window) slots; P (K, n, n) whitening
+    of each slot; ``bands`` (A,) the active slots. For active slot a and chunk c of
+    ``chunk`` consecutive trials: partial[a, c] = sum_i logm(P C[i] P) (summed in
+    trial order). minval[a] receives the smallest whitened eigenvalue.
+    """
+    N, K, n, _ = C.shape
+    A = bands.shape[0]
+    n_chunks = (N + chunk - 1) // chunk
+    mins = np.empty(A * n_chunks)
+    for item in prange(A * n_chunks):
+        a = item // n_chunks
+        c = item - a * n_chunks
+        k = bands[a]
+        tmp = np.empty((n, n))
+        W = np.empty((n, n))
+        Z = np.empty((n, n))
+        L = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        acc = partial[a, c]
+        for i in range(n):
+            for j in range(n):
+                acc[i, j] = 0.0
+        lo = np.inf
+        for t in range(c * chunk, min(N, (c + 1) * chunk)):
+            m = _whiten_logm_one(P[k], C[t, k], tmp, W, Z, d, e, fd, L)
+            lo = min(lo, m)
+            for i in range(n):
+                for j in range(n):
+                    acc[i, j] += L[i, j]
+        mins[item] = lo
+    for a in range(A):
+        lo = np.inf
+        for c in range(n_chunks):
+            lo = min(lo, mins[a * n_chunks + c])
+        minval[a] = lo
+
+
+@njit(cache=True, parallel=True)
+def _nb_tangent_riemann(C, P, out, minval):
+    """out[i, k] = upper(logm(P[k] C[i, k] P[k])) with sqrt(2) off-diagonal.
+
+    C (N, K, n, n), P (K, n, n), out (N, K, n (n + 1) / 2), minval (N, K)."""
+    N, K, n, _ = C.shape
+    sqrt2 = math.sqrt(2.0)
+    for item in prange(N * K):
+        i = item // K
+        k = item - i * K
+        tmp = np.empty((n, n))
+        W = np.empty((n, n))
+        Z = np.empty((n, n))
+        L = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        minval[i, k] = _whiten_logm_one(P[k], C[i, k], tmp, W, Z, d, e, fd, L)
+        v = out[i, k]
+        q = 0
+        for r in range(n):
+            v[q] = L[r, r]
+            q += 1
+            for s in range(r + 1, n):
+                v[q] = sqrt2 * L[r, s]
+                q += 1
