@@ -254,7 +254,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         n_trials, n_bands, n_windows, n, _ = covs.shape
         slots = covs.reshape(n_trials, n_bands * n_windows, n, n)  # a view
         if self.metric == "riemann":
-            ref = _mean_riemann_slots(slots)
+            ref = _mean_riemann_slots(slots, n_jobs=self.n_jobs)
         else:
             ref = np.stack([mean_covariance(slots[:, k], self.metric) for k in range(slots.shape[1])])
         self.reference_ = ref.reshape(n_bands, n_windows, n, n)
@@ -266,7 +266,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         slots = covs.reshape(n_trials, n_bands * n_windows, n, n)
         refs = self.reference_.reshape(n_bands * n_windows, n, n)
         if self.metric == "riemann":
-            return _tangent_riemann_slots(slots, refs).reshape(n_trials, -1)
+            return _tangent_riemann_slots(slots, refs, n_jobs=self.n_jobs).reshape(n_trials, -1)
         out = np.stack(
             [tangent_space(slots[:, k], refs[k], self.metric) for k in range(slots.shape[1])], axis=1
         )

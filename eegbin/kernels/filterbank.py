@@ -25,6 +25,19 @@ from numba import njit, prange
 __all__ = []
 
 
+def _c_contiguous(a, dtype=np.float64):
+    """C-contiguous copy-if-needed with canonical strides.
+
+    numpy calls an array with a size-1 axis C-contiguous whatever that axis's
+    stride is, while numba's 'C' layout assumes canonical strides; normalize.
+    """
+    a = np.ascontiguousarray(a, dtype=dtype)
+    canonical = tuple(int(np.prod(a.shape[k + 1 :], dtype=np.int64)) * a.itemsize for k in range(a.ndim))
+    if a.strides != canonical:
+        a = a.copy(order="C")  # fresh arrays have canonical strides
+    return a
+
+
 @njit(cache=True)
 def _sos_inplace(Y, T, sos):
     """Filter the first ``T`` rows of time-major ``Y`` (T, C) in place, all channels

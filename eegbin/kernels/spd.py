@@ -157,8 +157,9 @@ def _tql2(Z, d, e):
                     h = c * p
                     r = math.sqrt(p * p + e[i] * e[i])
                     e[i + 1] = s * r
-                    s = e[i] / r
-                    c = p / r
+                    inv_r = 1.0 / r  # one division on the latency chain instead of two
+                    s = e[i] * inv_r
+                    c = p * inv_r
                     p = c * d[i] - s * g
                     d[i + 1] = h + s * (c * g + s * d[i])
                     zi = Z[i]
@@ -235,7 +236,8 @@ def _apply_fn(d, fn, fd):
 
 @njit(cache=True, fastmath=True)
 def _sandwich(P, C, tmp, out):
-    """out = P @ C @ P for symmetric P (n, n)."""
+    """out = P @ C @ P for symmetric P, C (n, n): ``tmp = P C``, then only the upper
+    triangle of ``tmp P`` (= rows of tmp dotted with rows of P), mirrored."""
     n = C.shape[0]
     for i in range(n):
         for j in range(n):
@@ -245,18 +247,14 @@ def _sandwich(P, C, tmp, out):
             for j in range(n):
                 tmp[i, j] += a * C[k, j]
     for i in range(n):
-        for j in range(n):
-            out[i, j] = 0.0
-        for k in range(n):
-            a = tmp[i, k]
-            for j in range(n):
-                out[i, j] += a * P[k, j]
-    # exact symmetry (removes rounding asymmetry before the eigensolver)
-    for i in range(n):
-        for j in range(i + 1, n):
-            s = 0.5 * (out[i, j] + out[j, i])
-            out[i, j] = s
-            out[j, i] = s
+        ti = tmp[i]
+        for j in range(i, n):
+            pj = P[j]
+            acc = 0.0
+            for k in range(n):
+                acc += ti[k] * pj[k]
+            out[i, j] = acc
+            out[j, i] = acc
 
 
 @njit(cache=True, parallel=True)
