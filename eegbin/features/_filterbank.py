@@ -142,7 +142,7 @@ def design_filterbank(bands, sfreq, order=2):
 
 #: below this many floating-point operations a kernel runs on one thread: waking
 #: the thread team costs more than it saves (milliseconds on a loaded machine)
-_PARALLEL_MIN_FLOPS = 20e6
+_PARALLEL_MIN_FLOPS = 100e6
 
 
 @contextmanager

@@ -239,10 +239,12 @@ def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32, n_jobs=No
     return M
 
 
-def _tangent_riemann_slots(C, Cref, n_jobs=None):
-    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2)."""
+def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
+    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2).
+
+    ``whitening`` (K, n, n), if given, is ``Cref^{-1/2}`` (then ``Cref`` is unused)."""
     N, K, n, _ = C.shape
-    P = _c_contiguous(_np_funm(Cref, _invsqrt))
+    P = _c_contiguous(_np_funm(Cref, _invsqrt) if whitening is None else whitening)
     C = _c_contiguous(C)
     out = np.empty((N, K, n * (n + 1) // 2))
     minval = np.empty((N, K))
