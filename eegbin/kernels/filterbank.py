@@ -87,32 +87,65 @@ def _cov_from_channel_major(Yc, T, reg, out):
             out[j, i] = v
 
 
+@njit(cache=True)
+def _sos_first_section(Xt, start, T, sos, z0, z1, Y):
+    """First section of ``_sos_inplace`` reading time-major ``Xt[start:start+T]``
+    and writing ``Y[:T]`` (same arithmetic, so the cascade stays bit-exact)."""
+    C = Y.shape[1]
+    b0 = sos[0, 0]
+    b1 = sos[0, 1]
+    b2 = sos[0, 2]
+    a1 = sos[0, 4]
+    a2 = sos[0, 5]
+    for c in range(C):
+        z0[c] = 0.0
+        z1[c] = 0.0
+    for t in range(T):
+        src = Xt[start + t]
+        dst = Y[t]
+        for c in range(C):
+            x = src[c]
+            y = b0 * x + z0[c]
+            z0[c] = b1 * x - a1 * y + z1[c]
+            z1[c] = b2 * x - a2 * y
+            dst[c] = y
+
+
 @njit(cache=True, parallel=True)
 def _nb_filterbank_cov(X, sos, windows, reg, out):
     """Covariances of band-passed windows.
 
     X (n_trials, C, n_times) float64; sos (n_bands, n_sections, 6);
     windows (n_windows, 2) int64 [start, stop); out (n_trials, n_bands, n_windows, C, C).
+    One parallel iteration per trial: the trial is transposed once to time-major;
+    then for every band and window the first section filters it into a buffer,
+    the other sections run in place (vectorized over channels), and the result is
+    transposed back to channel-major for the covariance dot products.
     """
-    n_trials, C, _ = X.shape
+    n_trials, C, n_times = X.shape
     n_bands = sos.shape[0]
+    n_sec = sos.shape[1]
     n_windows = windows.shape[0]
     t_max = 0
     for w in range(n_windows):
         t_max = max(t_max, windows[w, 1] - windows[w, 0])
-    for k in prange(n_trials * n_bands):
-        i = k // n_bands
-        b = k - i * n_bands
+    for i in prange(n_trials):
+        Xt = np.empty((n_times, C))
+        for t in range(n_times):
+            for c in range(C):
+                Xt[t, c] = X[i, c, t]
         Y = np.empty((t_max, C))
         Yc = np.empty((C, t_max))
-        for w in range(n_windows):
-            start = windows[w, 0]
-            T = windows[w, 1] - start
-            for t in range(T):
+        z0 = np.empty(C)
+        z1 = np.empty(C)
+        for b in range(n_bands):
+            for w in range(n_windows):
+                start = windows[w, 0]
+                T = windows[w, 1] - start
+                _sos_first_section(Xt, start, T, sos[b], z0, z1, Y)
+                if n_sec > 1:
+                    _sos_inplace(Y, T, sos[b, 1:])
                 for c in range(C):
-                    Y[t, c] = X[i, c, start + t]
-            _sos_inplace(Y, T, sos[b])
-            for c in range(C):
-                for t in range(T):
-                    Yc[c, t] = Y[t, c]
-            _cov_from_channel_major(Yc, T, reg, out[i, b, w])
+                    for t in range(T):
+                        Yc[c, t] = Y[t, c]
+                _cov_from_channel_major(Yc, T, reg, out[i, b, w])
