@@ -177,7 +177,8 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     trial, filtered causally by the band's second-order sections (zero initial
     state, as :func:`scipy.signal.sosfilt` on the cut window) and reduced to
     ``C = (Y Y^T + reg I) / (n_s - 1)`` with ``n_s = stop - start`` (no centering).
-    Bands run in parallel; no filtered copy of ``X`` is ever held.
+    Trials run in parallel; per thread only one filtered window is held, never a
+    filtered copy of ``X``.
 
     Parameters
     ----------

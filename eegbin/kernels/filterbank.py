@@ -1,8 +1,8 @@
 """Fused filter-bank kernel: causal second-order-section filtering + covariance.
 
-One ``prange`` iteration handles one (trial, band) pair: it copies each temporal
-window of the trial into a small time-major buffer, runs the cascaded biquads of
-the band over it (vectorized across channels, in the exact arithmetic order of
+One ``prange`` iteration handles one trial: it transposes the trial once to a
+time-major buffer and, for every band and temporal window, runs the cascaded
+biquads of the band over the window (vectorized across channels, in the exact arithmetic order of
 :func:`scipy.signal.sosfilt`, direct form II transposed, zero initial state), and
 accumulates the regularized covariance ``(Y Y^T + reg I) / (n_s - 1)`` of the
 filtered window. Only the (n_channels, n_channels) result leaves the iteration:
