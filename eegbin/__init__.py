@@ -8,9 +8,78 @@ model. See ``DESIGN.md`` in the documentation for the conventions.
 __version__ = "0.1.0.dev0"
 
 from .footprint import Footprint, footprint
+from .features import FilterBankRiemann
+from .binary import (
+    AssociativeMemoryClassifier,
+    BinarizedLDA,
+    BinarizedLinearClassifier,
+    BinarizedLinearSVC,
+    BinaryKeyValueMemory,
+    HeavisideBinarizer,
+    ShrinkageLDA,
+    SparseBipolarRandomProjection,
+)
+from .quantize import (
+    DitheredBinarizer,
+    FixedPointQuantizer,
+    MultiLevelBinarizer,
+    MultiLevelCode,
+    PeriodicBinarizer,
+    PQClassifier,
+    ProductQuantizedLinear,
+    biper_quantization_error,
+    biper_scale,
+    design_threshold_kernel,
+    dithered_sign,
+    from_fixed_point,
+    square_wave,
+    to_fixed_point,
+)
+from .nn import EEGNetClassifier, LSTMClassifier
 
-__all__ = ["Footprint", "footprint", "__version__"]
+__all__ = [
+    "__version__",
+    # footprint protocol
+    "Footprint",
+    "footprint",
+    # features
+    "FilterBankRiemann",
+    # Hamming space
+    "AssociativeMemoryClassifier",
+    "BinarizedLDA",
+    "BinarizedLinearClassifier",
+    "BinarizedLinearSVC",
+    "BinaryKeyValueMemory",
+    "HeavisideBinarizer",
+    "ShrinkageLDA",
+    "SparseBipolarRandomProjection",
+    # quantizers
+    "DitheredBinarizer",
+    "FixedPointQuantizer",
+    "MultiLevelBinarizer",
+    "MultiLevelCode",
+    "PeriodicBinarizer",
+    "PQClassifier",
+    "ProductQuantizedLinear",
+    "biper_quantization_error",
+    "biper_scale",
+    "design_threshold_kernel",
+    "dithered_sign",
+    "from_fixed_point",
+    "square_wave",
+    "to_fixed_point",
+    # torch-free networks
+    "EEGNetClassifier",
+    "LSTMClassifier",
+    # datasets (loaded lazily: MOABB takes seconds to import)
+    "SimulatedMotorImagery",
+    "load_motor_imagery",
+]
 
-from .binary.memory import BinaryKeyValueMemory  # noqa: E402
 
-__all__ += ["BinaryKeyValueMemory"]
+def __getattr__(name):  # datasets import MOABB (seconds): load them on first use
+    if name in ("SimulatedMotorImagery", "load_motor_imagery"):
+        from . import datasets
+
+        return getattr(datasets, name)
+    raise AttributeError(f"module 'eegbin' has no attribute {name!r}")
