@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..footprint import Footprint, footprint
+from ..footprint import footprint
 from .pipelines import get_pipeline, get_spec, list_pipelines
 
 __all__ = ["run", "EvaluationResult", "pareto_front", "EVALUATIONS"]
