@@ -21,7 +21,34 @@ def build_parser():
         description="Run a MOABB evaluation of registered pipelines.",
     )
     ev.set_defaults(func=_cmd_evaluate)
+    _add_report_parser(sub)
     return parser
+
+
+def _add_report_parser(sub):
+    rp = sub.add_parser(
+        "report",
+        help="turn a saved results CSV into a self-contained HTML page",
+        description="Write a single self-contained HTML page (tables, accuracy-versus-"
+        "footprint plot, per-subject plot; images embedded) from a results CSV written "
+        "by `eegbin evaluate`.",
+    )
+    rp.add_argument("results", metavar="RESULTS.csv", help="results CSV")
+    rp.add_argument("--out", default=None, help="output HTML file (default: RESULTS.html)")
+    rp.add_argument("--title", default=None, help="page title")
+    rp.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args):
+    from .evaluation.report import write_report
+
+    try:
+        out = write_report(args.results, out=args.out, title=args.title)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"eegbin report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"eegbin report: wrote {out}")
+    return 0
 
 
 def _cmd_evaluate(args):
