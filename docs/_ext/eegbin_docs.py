@@ -168,8 +168,9 @@ class EegbinResults(Directive):
             ]
         else:
             text = self._table(path, command)
+        lines = [line for chunk in text for line in chunk.split("\n")]
         node = nodes.container()
-        self.state.nested_parse(StringList(text, source=path), self.content_offset, node)
+        self.state.nested_parse(StringList(lines, source=path), self.content_offset, node)
         return node.children
 
     def _table(self, path, command):
