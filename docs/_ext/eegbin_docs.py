@@ -17,16 +17,17 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-import pkgutil
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 from sphinx.util import logging
 
+from eegbin_api import collect
+from eegbin_api import kind as object_kind
+
 logger = logging.getLogger(__name__)
 
-PACKAGE = "eegbin"
 API_FILE = "api.rst"
 
 _API_HEADER = """\
@@ -45,61 +46,10 @@ subpackage that defines it; ``from eegbin import NAME`` works for those too.
 """
 
 
-def _public_modules():
-    """``eegbin`` and every importable subpackage (not private modules), sorted."""
-    pkg = importlib.import_module(PACKAGE)
-    names = [PACKAGE]
-    for info in pkgutil.walk_packages(pkg.__path__, prefix=PACKAGE + "."):
-        if not info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
-            continue
-        names.append(info.name)
-    return names
-
-
-def _collect():
-    """``{module: [(name, obj), ...]}`` with each object under its most specific exporter."""
-    exports = {}
-    for modname in _public_modules():
-        mod = importlib.import_module(modname)  # an import error must fail the build
-        names = [n for n in getattr(mod, "__all__", []) if not n.startswith("_")]
-        items = []
-        for n in names:
-            try:
-                items.append((n, getattr(mod, n)))
-            except ImportError as exc:  # e.g. eegbin.train without torch installed
-                items.append((n, _Unavailable(f"{modname}.{n}", exc)))
-        exports[modname] = items
-    owner = {}
-    for modname in sorted(exports, key=lambda m: m.count(".")):
-        for name, obj in exports[modname]:
-            owner[id(obj)] = modname  # deeper modules overwrite shallower ones
-    return {
-        m: [(n, o) for n, o in items if owner[id(o)] == m]
-        for m, items in exports.items()
-    }
-
-
-class _Unavailable:
-    """Stands for a public name whose import needs an optional dependency."""
-
-    def __init__(self, name, exc):
-        self.name, self.exc = name, exc
-
-
-def _kind(obj):
-    if isinstance(obj, _Unavailable):
-        return "unavailable"
-    if inspect.isclass(obj):
-        return "class"
-    if callable(obj):
-        return "function"
-    return "data"
-
-
 def _api_rst(app):
     lines = [_API_HEADER]
     missing = []
-    for modname, items in _collect().items():
+    for modname, items in collect().items():
         if not items:
             continue
         mod = importlib.import_module(modname)
@@ -114,7 +64,7 @@ def _api_rst(app):
             ("data", "Data"),
             ("unavailable", "Needing an optional dependency not installed where these docs were built"),
         ):
-            names = [n for n, o in items if _kind(o) == kind]
+            names = [n for n, o in items if object_kind(o) == kind]
             if not names:
                 continue
             lines += [f".. rubric:: {title}", ""]
@@ -130,7 +80,7 @@ def _api_rst(app):
             ]
             lines += [f"   {n}" for n in names] + [""]
         for n, o in items:
-            if _kind(o) in ("class", "function") and not (inspect.getdoc(o) or "").strip():
+            if object_kind(o) in ("class", "function") and not (inspect.getdoc(o) or "").strip():
                 missing.append(f"{modname}.{n}")
     for name in missing:
         logger.warning(f"eegbin public name {name} has no docstring")
