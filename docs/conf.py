@@ -59,6 +59,15 @@ numpydoc_xref_param_type = False
 
 intersphinx_mapping = {}  # no network at build time (CI runs offline)
 
+# Pages of examples that were deleted or renamed since the last local build would be
+# orphans (a warning, so an error under -W): drop them before sphinx-gallery runs.
+_gallery_out = os.path.join(HERE, "auto_examples")
+if os.path.isdir(_gallery_out):
+    for _f in os.listdir(_gallery_out):
+        _stem = _f.split(".")[0]
+        if _stem.startswith("plot_") and not os.path.exists(os.path.join(ROOT, "examples", _stem + ".py")):
+            os.remove(os.path.join(_gallery_out, _f))
+
 # -- sphinx-gallery -------------------------------------------------------------------
 _plot = os.environ.get("EEGBIN_DOCS_PLOT_GALLERY", "1") not in ("0", "false", "False", "")
 sphinx_gallery_conf = {
