@@ -21,8 +21,33 @@ def build_parser():
         description="Run a MOABB evaluation of registered pipelines.",
     )
     ev.set_defaults(func=_cmd_evaluate)
+    _add_dask_arguments(ev)
     _add_report_parser(sub)
     return parser
+
+
+def _add_dask_arguments(ev):
+    group = ev.add_argument_group(
+        "Dask", "run one task per subject on a Dask cluster (see the docs' scale-out page)"
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", default=None,
+        help="address of a running Dask scheduler",
+    )
+    where.add_argument(
+        "--dask", choices=["local"], default=None,
+        help="'local': start a LocalCluster of worker processes on this machine",
+    )
+    group.add_argument(
+        "--dask-workers", type=int, default=None, metavar="N",
+        help="number of worker processes of --dask local (default: one per core)",
+    )
+
+
+def _scheduler_from_args(args):
+    """The ``scheduler`` argument of :func:`eegbin.evaluation.run` from the CLI flags."""
+    return args.scheduler if args.scheduler is not None else args.dask
 
 
 def _add_report_parser(sub):
