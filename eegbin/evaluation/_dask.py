@@ -7,12 +7,13 @@ Two pieces, used by :func:`eegbin.evaluation.run`:
   :class:`distributed.LocalCluster` it starts for ``"local"``) and makes
   ``joblib.parallel_config(backend="dask")`` the active joblib backend, so every
   ``n_jobs`` of MOABB and scikit-learn inside the block fans out over the workers.
-- :func:`process_per_subject` runs one MOABB evaluation per (dataset, subject) as
-  one joblib task. MOABB's own ``process`` loads the data of *all* subjects on the
-  calling process before fanning folds out; dispatching whole per-subject
-  evaluations instead means ``paradigm.get_data`` (so the simulated dataset's
-  generation, or a download) runs on the worker that evaluates the subject, and
-  only a small results table travels back to the client.
+- :func:`map_tasks` runs one function call per item (one subject's evaluation in
+  :func:`eegbin.evaluation.run`) as one joblib task. MOABB's own ``process``
+  loads the data of *all* subjects on the calling process before fanning folds
+  out; dispatching whole per-subject evaluations instead means
+  ``paradigm.get_data`` (so the simulated dataset's generation, or a download)
+  runs on the worker that evaluates the subject, and only a small results table
+  travels back to the client.
 
 A worker that dies while it runs a task is replaced by its nanny and the task is
 re-run by the Dask scheduler (``distributed.scheduler.allowed-failures``, 3 by
@@ -23,14 +24,10 @@ the same as the serial run's.
 from __future__ import annotations
 
 import contextlib
-import copy
-import shutil
-import tempfile
 
-import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 
-__all__ = ["dask_backend", "process_per_subject", "check_scheduler"]
+__all__ = ["dask_backend", "map_tasks", "check_scheduler"]
 
 _LOCAL = "local"
 
@@ -111,82 +108,44 @@ def dask_backend(scheduler, n_workers=None, threads_per_worker=1):
         yield client
 
 
-def _subject_dataset(dataset, subject):
-    """A shallow copy of ``dataset`` that holds only ``subject``."""
-    one = copy.copy(dataset)
-    one.subject_list = [subject]
-    return one
+def _call_sequentially(task):
+    """Run ``func(spec)`` for ``task = (func, spec)`` with joblib sequential inside.
 
+    ``task`` is one tuple on purpose: joblib's Dask backend scatters large
+    weak-referenceable arguments to a single worker, and scattered data dies with
+    that worker, so a task retried after the worker's death could not find it; a
+    tuple travels inside the task, which the scheduler keeps and can resubmit.
 
-def _evaluate_subject(spec):
-    """One MOABB evaluation of one subject; runs on a worker under Dask.
-
-    ``spec`` is one tuple ``(evaluation_class, paradigm, dataset, subject,
-    pipelines, kwargs)``. It is a tuple on purpose: joblib's Dask backend scatters
-    large weak-referenceable arguments to a single worker, and scattered data dies
-    with that worker, so a retried task could not find it; a tuple travels inside
-    the task, which the scheduler keeps and can resubmit.
-
-    Inside the task joblib runs sequentially: the unit of parallel work is one
-    subject, and nested Dask tasks would again hold data on a single worker.
-    Results are kept in a private temporary HDF5 store (MOABB's results cache is
-    a single file, which concurrent workers must not share) and returned as a
-    DataFrame.
+    Inside the task joblib runs sequentially: the unit of parallel work is the
+    task (one subject), and nested Dask tasks would again hold their data on a
+    single worker.
     """
-    evaluation_class, paradigm, dataset, subject, pipelines, kwargs = spec
-    store = tempfile.mkdtemp(prefix="eegbin-moabb-")
-    try:
-        evaluation = evaluation_class(
-            paradigm=paradigm,
-            datasets=[_subject_dataset(dataset, subject)],
-            overwrite=True,
-            hdf5_path=store,
-            **kwargs,
-        )
-        with parallel_config(backend="sequential"):
-            return evaluation.process(pipelines)
-    finally:
-        shutil.rmtree(store, ignore_errors=True)
+    func, spec = task
+    with parallel_config(backend="sequential"):
+        return func(spec)
 
 
-def process_per_subject(evaluation_class, paradigm, datasets, pipelines, n_jobs=-1, **kwargs):
-    """Run ``evaluation_class(...).process(pipelines)`` as one task per subject.
+def map_tasks(func, specs, scheduler=None, n_workers=None):
+    """``[func(spec) for spec in specs]``, as one Dask task per spec if asked.
 
     Parameters
     ----------
-    evaluation_class : type
-        A MOABB evaluation whose results per subject do not depend on the other
-        subjects (``WithinSessionEvaluation``, ``CrossSessionEvaluation``).
-    paradigm : moabb.paradigms.base.BaseParadigm
-        The paradigm passed to the evaluation.
-    datasets : list of moabb.datasets.base.BaseDataset
-        Datasets; each subject of each becomes one task.
-    pipelines : dict of str to estimator
-        Pipelines passed to ``process``.
-    n_jobs : int, default=-1
-        joblib ``n_jobs`` of the per-subject fan-out (all workers under Dask).
-    **kwargs
-        Further keyword arguments of ``evaluation_class`` (``random_state``,
-        ``n_jobs`` for the folds of one subject, ...). ``overwrite`` and
-        ``hdf5_path`` are managed here.
+    func : callable
+        A module-level function (workers import it by name) of one argument.
+    specs : list
+        One picklable argument per task, e.g. one subject's evaluation.
+    scheduler : None, "local" or str, default=None
+        ``None``: run in this process, in order. Otherwise see :func:`dask_backend`.
+    n_workers : int, optional
+        Worker processes of ``scheduler="local"``.
 
     Returns
     -------
-    results : pandas.DataFrame
-        MOABB's results, concatenated in (dataset, subject) order.
+    list
+        The results, in the order of ``specs``.
     """
-    for managed in ("overwrite", "hdf5_path", "datasets", "paradigm"):
-        if managed in kwargs:
-            raise TypeError(f"process_per_subject manages {managed!r}; do not pass it")
-    tasks = [
-        delayed(_evaluate_subject)(
-            (evaluation_class, paradigm, dataset, subject, pipelines, kwargs)
-        )
-        for dataset in datasets
-        for subject in dataset.subject_list
-    ]
-    frames = Parallel(n_jobs=n_jobs)(tasks)
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    specs = list(specs)
+    if check_scheduler(scheduler) is None:
+        return [func(spec) for spec in specs]
+    with dask_backend(scheduler, n_workers=n_workers):
+        return Parallel(n_jobs=-1)(delayed(_call_sequentially)((func, spec)) for spec in specs)
