@@ -58,7 +58,10 @@ def _add_report_parser(sub):
         "footprint plot, per-subject plot; images embedded) from a results CSV written "
         "by `eegbin evaluate`.",
     )
-    rp.add_argument("results", metavar="RESULTS.csv", help="results CSV")
+    rp.add_argument(
+        "results", metavar="RESULTS.csv",
+        help="results CSV, or the output directory of `eegbin evaluate --out DIR`",
+    )
     rp.add_argument("--out", default=None, help="output HTML file (default: RESULTS.html)")
     rp.add_argument("--title", default=None, help="page title")
     rp.set_defaults(func=_cmd_report)

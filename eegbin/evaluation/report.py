@@ -26,13 +26,22 @@ MEMORY_COLUMNS = ("memory_kB", "kB", "footprint_kB", "memory_kb", "n_bytes")
 _FOOTPRINT_HINTS = ("kB", "kb", "params", "macs", "bit_ops", "word_ops", "bits", "bytes")
 
 
+#: File names written by ``eegbin evaluate --out DIR`` (:func:`eegbin.evaluation.run`).
+SCORES_FILE, SUMMARY_FILE = "scores.csv", "summary.csv"
+
+
 def read_results(path):
-    """Read a results CSV written by :func:`eegbin.evaluation.run` (or MOABB).
+    """Read results written by :func:`eegbin.evaluation.run` (or MOABB).
 
     Parameters
     ----------
     path : str or os.PathLike
-        CSV file with at least the columns ``score``, ``subject`` and ``pipeline``.
+        A CSV file with at least the columns ``score``, ``subject`` and
+        ``pipeline`` (MOABB's results), or the output directory of
+        ``eegbin evaluate --out DIR`` (its ``scores.csv`` is read). When the
+        scores have no footprint column and a ``summary.csv`` with per-pipeline
+        footprint columns (``memory_kB``, ``macs``, ``word_ops``) sits beside
+        them, those columns are joined on ``pipeline``.
 
     Returns
     -------
@@ -47,14 +56,27 @@ def read_results(path):
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, SCORES_FILE)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"results file {os.fspath(path)!r} does not exist")
-    try:
-        df = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"results file {os.fspath(path)!r} is empty") from None
-    _check_results(df, f"results file {os.fspath(path)!r}")
+        raise FileNotFoundError(f"results file {path!r} does not exist")
+    df = _read_csv(path)
+    _check_results(df, f"results file {path!r}")
+    summary_path = os.path.join(os.path.dirname(os.path.abspath(path)), SUMMARY_FILE)
+    if not _footprint_columns(df) and os.path.abspath(path) != summary_path and os.path.isfile(summary_path):
+        summary = _read_csv(summary_path)
+        extra = [c for c in _footprint_columns(summary) if c not in df.columns]
+        if "pipeline" in summary.columns and extra:
+            df = df.merge(summary[["pipeline", *extra]], on="pipeline", how="left")
     return df
+
+
+def _read_csv(path):
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"results file {path!r} is empty") from None
 
 
 def _check_results(df, what):
@@ -242,9 +264,10 @@ def write_report(results_csv, out=None, title=None):
     Parameters
     ----------
     results_csv : str or os.PathLike
-        Results CSV (see :func:`read_results`).
+        Results CSV or ``eegbin evaluate --out`` directory (see :func:`read_results`).
     out : str or os.PathLike, optional
-        Output HTML path; default: ``results_csv`` with the suffix ``.html``.
+        Output HTML path; default: ``results_csv`` with the suffix ``.html``
+        (``DIR/report.html`` for a directory).
     title : str, optional
         Page title; default: "eegbin results: <file name>".
 
@@ -255,7 +278,8 @@ def write_report(results_csv, out=None, title=None):
     """
     results = read_results(results_csv)
     if out is None:
-        out = os.path.splitext(os.fspath(results_csv))[0] + ".html"
+        base = os.fspath(results_csv)
+        out = os.path.join(base, "report.html") if os.path.isdir(base) else os.path.splitext(base)[0] + ".html"
     if title is None:
         title = f"eegbin results: {os.path.basename(os.fspath(results_csv))}"
     text = render_report(results, title=title)

@@ -135,3 +135,17 @@ def test_report_renders_in_headless_chromium(tmp_path):
         capture_output=True, timeout=120, check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_output_directory_with_summary_footprints(tmp_path):
+    # the layout of `eegbin evaluate --out DIR`: MOABB scores + per-pipeline summary
+    df = _results()
+    df.drop(columns=["memory_kB", "macs", "word_ops"]).to_csv(tmp_path / "scores.csv", index=False)
+    summary = df.groupby("pipeline")[["memory_kB", "macs", "word_ops"]].first()
+    summary.to_csv(tmp_path / "summary.csv", index_label="pipeline")
+    got = read_results(tmp_path)
+    assert got.set_index("pipeline").loc["mdm", "memory_kB"].iloc[0] == 0.5
+    assert len(got) == len(df)
+    out = write_report(tmp_path)
+    assert out == str(tmp_path / "report.html")
+    assert "memory_kB" in open(out, encoding="utf-8").read()
