@@ -67,6 +67,9 @@ if os.path.isdir(_gallery_out):
         _stem = _f.split(".")[0]
         if _stem.startswith("plot_") and not os.path.exists(os.path.join(ROOT, "examples", _stem + ".py")):
             os.remove(os.path.join(_gallery_out, _f))
+# sphinx-gallery rewrites it when examples run; a stale one points at old examples
+if os.path.exists(os.path.join(HERE, "sg_execution_times.rst")):
+    os.remove(os.path.join(HERE, "sg_execution_times.rst"))
 
 # -- sphinx-gallery -------------------------------------------------------------------
 _plot = os.environ.get("EEGBIN_DOCS_PLOT_GALLERY", "1") not in ("0", "false", "False", "")
@@ -83,7 +86,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
     "reset_modules": ("matplotlib",),
-    "write_computation_times": True,
+    "write_computation_times": _plot,
     "doc_module": ("eegbin",),
     "backreferences_dir": "generated/backreferences",
     "inspect_global_variables": False,
