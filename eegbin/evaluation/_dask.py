@@ -5,8 +5,9 @@ Two pieces, used by :func:`eegbin.evaluation.run`:
 - :func:`dask_backend` is a context manager that connects a
   :class:`distributed.Client` (to ``tcp://HOST:PORT``, or to a
   :class:`distributed.LocalCluster` it starts for ``"local"``) and makes
-  ``joblib.parallel_config(backend="dask")`` the active joblib backend, so every
-  ``n_jobs`` of MOABB and scikit-learn inside the block fans out over the workers.
+  ``joblib.parallel_config(backend="dask")`` the active joblib backend, so the
+  ``joblib.Parallel`` calls made inside the block (MOABB's and scikit-learn's
+  ``n_jobs``) fan out over the workers.
 - :func:`map_tasks` runs one function call per item (one subject's evaluation in
   :func:`eegbin.evaluation.run`) as one joblib task. MOABB's own ``process``
   loads the data of *all* subjects on the calling process before fanning folds
@@ -125,7 +126,7 @@ def _call_sequentially(task):
         return func(spec)
 
 
-def map_tasks(func, specs, scheduler=None, n_workers=None):
+def map_tasks(func, specs, scheduler=None, n_workers=None, progress=None):
     """``[func(spec) for spec in specs]``, as one Dask task per spec if asked.
 
     Parameters
@@ -138,6 +139,9 @@ def map_tasks(func, specs, scheduler=None, n_workers=None):
         ``None``: run in this process, in order. Otherwise see :func:`dask_backend`.
     n_workers : int, optional
         Worker processes of ``scheduler="local"``.
+    progress : callable, optional
+        Wraps the iterator of results as they arrive, e.g.
+        ``functools.partial(tqdm, total=len(specs))``.
 
     Returns
     -------
@@ -145,7 +149,10 @@ def map_tasks(func, specs, scheduler=None, n_workers=None):
         The results, in the order of ``specs``.
     """
     specs = list(specs)
+    wrap = progress if progress is not None else (lambda it: it)
     if check_scheduler(scheduler) is None:
-        return [func(spec) for spec in specs]
+        return list(wrap(func(spec) for spec in specs))
     with dask_backend(scheduler, n_workers=n_workers):
-        return Parallel(n_jobs=-1)(delayed(_call_sequentially)((func, spec)) for spec in specs)
+        # return_as="generator" keeps the order of specs and yields as results arrive
+        parallel = Parallel(n_jobs=-1, return_as="generator")
+        return list(wrap(parallel(delayed(_call_sequentially)((func, spec)) for spec in specs)))
