@@ -157,6 +157,8 @@ def _cmd_evaluate(args):
             n_jobs=args.n_jobs,
             out=args.out,
             progress=True,
+            scheduler=_scheduler_from_args(args),
+            dask_workers=args.dask_workers,
         )
     except FileNotFoundError as exc:  # e.g. BNCI2014_001 not on disk
         print(f"eegbin evaluate: error: {exc}", file=sys.stderr)

@@ -5,12 +5,15 @@ import signal
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from eegbin.datasets import SimulatedMotorImagery
+
 
 class KillWorkerOnce(TransformerMixin, BaseEstimator):
     """Identity transformer whose first ``fit`` anywhere kills its own process.
 
-    ``marker`` is a file path: the first fit creates it and sends SIGKILL to the
-    current process (a Dask worker); later fits see the file and do nothing.
+    ``marker`` is a file path: the first fit creates it (with the pid) and sends
+    SIGKILL to the current process (a Dask worker); later fits see the file and
+    behave as the identity.
     """
 
     def __init__(self, marker=None):
@@ -20,6 +23,7 @@ class KillWorkerOnce(TransformerMixin, BaseEstimator):
         try:
             fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
+            self.n_features_in_ = X.shape[1]
             return self
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
@@ -36,33 +40,25 @@ def record_pid(log_dir, subject):
         f.write(f"{subject} {os.getpid()}\n")
 
 
-def evaluate_fake_subject(spec):
-    """One MOABB within-session evaluation of one FakeDataset subject (a map_tasks task).
+class RecordingSimulatedMotorImagery(SimulatedMotorImagery):
+    """The simulated dataset, logging ``subject pid`` to ``self.log_dir`` per generation."""
 
-    ``spec = (subject, pipelines, marker_or_None)``; with a marker, the pipelines
-    start with :class:`KillWorkerOnce`.
-    """
-    import tempfile
+    def _get_single_subject_data(self, subject):
+        record_pid(self.log_dir, subject)
+        return super()._get_single_subject_data(subject)
 
-    from moabb.datasets.fake import FakeDataset
-    from moabb.evaluations import WithinSessionEvaluation
-    from moabb.paradigms import LeftRightImagery
-    from sklearn.base import clone
-    from sklearn.pipeline import make_pipeline
 
-    subject, pipelines, marker = spec
-    ds = FakeDataset(
-        event_list=["left_hand", "right_hand"], n_subjects=2, n_sessions=1, n_runs=1,
-        duration=60, seed=3,
-    )
-    ds.subject_list = [subject]
-    if marker is not None:
-        pipelines = {n: make_pipeline(KillWorkerOnce(marker), clone(p)) for n, p in pipelines.items()}
-    with tempfile.TemporaryDirectory() as tmp:
-        ev = WithinSessionEvaluation(
-            paradigm=LeftRightImagery(), datasets=[ds], overwrite=True, hdf5_path=tmp,
-            random_state=0,
-        )
-        res = ev.process(pipelines)
-    res["pid"] = os.getpid()
-    return res
+def recording_simulated_dataset(log_dir, subjects=2):
+    ds = RecordingSimulatedMotorImagery(subjects=subjects)
+    ds.log_dir = str(log_dir)
+    return ds
+
+
+def read_pid_logs(log_dir):
+    """``[(subject, pid), ...]`` recorded by :func:`record_pid` in ``log_dir``."""
+    rows = []
+    for name in os.listdir(log_dir):
+        if name.endswith(".log"):
+            with open(os.path.join(log_dir, name)) as f:
+                rows += [tuple(int(v) for v in line.split()) for line in f if line.strip()]
+    return rows

@@ -5,18 +5,19 @@ One two-worker LocalCluster of processes on loopback serves the whole module.
 
 import os
 
-import numpy as np
 import pandas as pd
 import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from pyriemann.classification import MDM  # noqa: E402
-from pyriemann.estimation import Covariances  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
 
-from eegbin.evaluation._dask import check_scheduler, dask_backend, map_tasks  # noqa: E402
-from tests.evaluation._dask_helpers import evaluate_fake_subject  # noqa: E402
+from eegbin.evaluation._dask import check_scheduler, map_tasks  # noqa: E402
+from tests.evaluation._dask_helpers import (  # noqa: E402
+    KillWorkerOnce,
+    read_pid_logs,
+    recording_simulated_dataset,
+)
 
 KEYS = ["dataset", "subject", "session", "pipeline"]
 
@@ -37,10 +38,6 @@ def _sorted(df):
     return df.sort_values(KEYS).reset_index(drop=True)
 
 
-def _pipes():
-    return {"MDM": make_pipeline(Covariances("oas"), MDM())}
-
-
 def test_check_scheduler():
     assert check_scheduler(None) is None
     assert check_scheduler("local") == "local"
@@ -53,33 +50,104 @@ def test_check_scheduler():
         map_tasks(len, [()], scheduler="dask")
 
 
-def test_map_tasks_on_dask_equals_serial_and_runs_on_workers(cluster):
-    specs = [(subject, _pipes(), None) for subject in (1, 2)]
-    serial = pd.concat(map_tasks(evaluate_fake_subject, specs), ignore_index=True)
-    with dask_backend(cluster.scheduler_address) as client:
-        assert isinstance(client, distributed.Client)
-        workers = set(client.run(os.getpid).values())
-    dask = pd.concat(
-        map_tasks(evaluate_fake_subject, specs, scheduler=cluster.scheduler_address),
-        ignore_index=True,
-    )
-    assert set(serial["pid"]) == {os.getpid()}
-    assert set(dask["pid"]) <= workers and os.getpid() not in set(dask["pid"])
-    cols = [c for c in serial.columns if c not in ("time", "pid")]
+# --- eegbin.evaluation.run on Dask -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory):
+    """The serial run of CSP+LDA on 2 simulated subjects, and where they were simulated."""
+    from eegbin.evaluation import run
+
+    log = tmp_path_factory.mktemp("serial-log")
+    return run(["CSP+LDA"], dataset=recording_simulated_dataset(log)), read_pid_logs(log)
+
+
+def _worker_pids(cluster):
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        return set(client.run(os.getpid).values())
+
+
+def _assert_same_scores(serial, dask):
+    cols = [c for c in serial.columns if c != "time"]  # fit durations differ
     pd.testing.assert_frame_equal(_sorted(serial)[cols], _sorted(dask)[cols])
 
 
-def test_worker_killed_mid_run_is_retried(cluster, tmp_path):
+def test_run_on_dask_simulates_on_workers_survives_a_killed_worker_equals_serial(
+    cluster, serial_run, tmp_path
+):
+    """One Dask run (to keep the suite fast) checks the three promises of issue 9.
+
+    Pipelines: CSP+LDA, and the same CSP+LDA behind a step whose first fit kills
+    the worker process running it (the task is rerun by Dask on a live worker).
+    """
+    from eegbin.evaluation import get_pipeline, run
+    from eegbin.evaluation.pipelines import _REGISTRY, register_pipeline
+
     marker = tmp_path / "killed-once"
-    specs = [(subject, _pipes(), str(marker)) for subject in (1, 2)]
+    killed = f"CSP+LDA killed once {tmp_path.name}"
+
+    @register_pipeline(killed, default=False)
+    def _make(sfreq):
+        steps = get_pipeline("CSP+LDA", sfreq).steps
+        return Pipeline([("kill_worker_once", KillWorkerOnce(str(marker))), *steps])
+
+    log = tmp_path / "log"
+    log.mkdir()
     before = set(cluster.scheduler_info["workers"])
-    res = pd.concat(
-        map_tasks(evaluate_fake_subject, specs, scheduler=cluster.scheduler_address),
-        ignore_index=True,
-    )
-    killed_pid = int(marker.read_text())
-    assert killed_pid != os.getpid()  # the kill happened in a worker, not here
-    assert killed_pid not in set(res["pid"])  # ... whose task was rerun elsewhere
-    assert sorted(res["subject"].astype(str)) == ["1", "2"]  # every subject arrived
-    assert res["score"].notna().all()
-    assert set(cluster.scheduler_info["workers"]) != before  # the nanny replaced it
+    try:
+        dask = run(
+            ["CSP+LDA", killed], dataset=recording_simulated_dataset(log),
+            scheduler=cluster.scheduler_address,
+        )
+    finally:
+        _REGISTRY.pop(killed)
+    serial, serial_log = serial_run
+
+    # 1. a worker died mid-run (not this process), its nanny replaced it, and the
+    #    run still returned every (subject, session, pipeline)
+    assert int(marker.read_text()) != os.getpid()
+    assert set(cluster.scheduler_info["workers"]) != before
+    assert len(dask.scores) == 2 * len(serial.scores)
+    # 2. the subjects were simulated here in the serial run, on the workers with Dask
+    assert {pid for _, pid in serial_log} == {os.getpid()}
+    on_dask = read_pid_logs(log)
+    assert {s for s, _ in on_dask} == {1, 2}
+    assert os.getpid() not in {pid for _, pid in on_dask}
+    assert {pid for _, pid in on_dask} - {int(marker.read_text())} <= _worker_pids(cluster)
+    # 3. results identical to the serial run, the rerun pipeline's included
+    plain = dask.scores[dask.scores["pipeline"] == "CSP+LDA"]
+    rerun = dask.scores[dask.scores["pipeline"] == killed].assign(pipeline="CSP+LDA")
+    _assert_same_scores(serial.scores, plain)
+    _assert_same_scores(serial.scores, rerun)
+    # (the summary of a run with one more pipeline may come out float32: values compared)
+    pd.testing.assert_frame_equal(serial.summary, dask.summary.loc[["CSP+LDA"]], check_dtype=False)
+    assert serial.footprints["CSP+LDA"] == dask.footprints["CSP+LDA"]
+
+
+def test_run_rejects_bad_scheduler():
+    from eegbin.evaluation import run
+
+    with pytest.raises(ValueError, match="scheduler must be None, 'local' or"):
+        run(["CSP+LDA"], subjects=[1], scheduler="localhost")
+
+
+def test_cli_dask_flags(monkeypatch, tmp_path):
+    import eegbin.evaluation
+    from eegbin.cli import main
+
+    seen = {}
+
+    def fake_run(*args, **kwargs):
+        seen.update(kwargs)
+        raise FileNotFoundError("stop here")  # the CLI reports it and returns 2
+
+    monkeypatch.setattr(eegbin.evaluation, "run", fake_run)
+    argv = ["evaluate", "--pipelines", "CSP+LDA", "--subjects", "1", "--out", str(tmp_path)]
+    assert main(argv + ["--scheduler", "tcp://127.0.0.1:8786"]) == 2
+    assert seen["scheduler"] == "tcp://127.0.0.1:8786" and seen["dask_workers"] is None
+    assert main(argv + ["--dask", "local", "--dask-workers", "2"]) == 2
+    assert seen["scheduler"] == "local" and seen["dask_workers"] == 2
+    assert main(argv) == 2
+    assert seen["scheduler"] is None
+    with pytest.raises(SystemExit):
+        main(argv + ["--dask", "local", "--scheduler", "tcp://h:1"])  # mutually exclusive
