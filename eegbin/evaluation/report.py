@@ -148,6 +148,20 @@ def summarize_results(results):
     return summary.reset_index(drop=True)
 
 
+def _normalize_summary(summary):
+    """``summary.csv`` of ``eegbin evaluate`` -> the columns the plots use."""
+    if not isinstance(summary, pd.DataFrame):
+        raise TypeError(f"summary must be a pandas.DataFrame, got {type(summary).__name__}")
+    summary = summary.rename(columns={"mean": "score_mean", "std": "score_std"})
+    missing = [c for c in ("pipeline", "score_mean", "score_std") if c not in summary.columns]
+    if missing:
+        raise ValueError(
+            f"summary lacks column(s) {missing}; expected the summary.csv of eegbin evaluate "
+            f"(pipeline, mean, std, ...), got {list(summary.columns)}"
+        )
+    return summary.reset_index(drop=True)
+
+
 def _png_base64(fig):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -206,7 +220,7 @@ img { max-width: 100%; }
 """
 
 
-def render_report(results, title="eegbin results"):
+def render_report(results, title="eegbin results", summary=None):
     """The HTML text of the report of ``results``.
 
     Parameters
@@ -215,6 +229,12 @@ def render_report(results, title="eegbin results"):
         MOABB results (see :func:`read_results`).
     title : str, default="eegbin results"
         Page title and heading.
+    summary : pandas.DataFrame, optional
+        Per-pipeline summary to show and plot instead of
+        :func:`summarize_results` of ``results``: the ``summary.csv`` of
+        ``eegbin evaluate`` (columns ``pipeline``, ``S1``..., ``mean``, ``std``,
+        footprint columns), whose means follow the evaluation's protocol (for
+        cross-session: trained on ``0train``, tested on ``1test``).
 
     Returns
     -------
@@ -222,7 +242,12 @@ def render_report(results, title="eegbin results"):
         A complete, self-contained HTML document (images embedded as base64 PNG).
     """
     _check_results(results, "results")
-    summary = summarize_results(results)
+    if summary is None:
+        summary = summarize_results(results)
+        note = "mean and std of the score over all rows of each pipeline"
+    else:
+        summary = _normalize_summary(summary)
+        note = "as written by eegbin evaluate (summary.csv)"
     memory_col = _memory_column(results)
     fig_fp = _plot_accuracy_vs_footprint(summary, memory_col)
     fig_subj = _plot_per_subject(results)
@@ -246,6 +271,7 @@ def render_report(results, title="eegbin results"):
             f'{results["subject"].nunique()} subjects, datasets: {html.escape(datasets)}; '
             f"generated {stamp} by eegbin.</p>",
             "<h2>Summary</h2>",
+            f'<p class="meta">{html.escape(note)}</p>',
             summary.to_html(classes="summary", **fmt),
             "<h2>Accuracy versus footprint</h2>",
             f'<img alt="accuracy versus footprint" src="data:image/png;base64,{_png_base64(fig_fp)}">',
@@ -259,7 +285,7 @@ def render_report(results, title="eegbin results"):
 
 
 def write_report(results_csv, out=None, title=None):
-    """Read ``results_csv`` and write its HTML report.
+    """Read ``results_csv`` (and the ``summary.csv`` beside it, if any) and write its HTML report.
 
     Parameters
     ----------
@@ -277,12 +303,18 @@ def write_report(results_csv, out=None, title=None):
         The path written.
     """
     results = read_results(results_csv)
+    base = os.fspath(results_csv)
+    folder = base if os.path.isdir(base) else os.path.dirname(os.path.abspath(base))
+    summary_path = os.path.join(folder, SUMMARY_FILE)
+    summary = None
+    if os.path.isfile(summary_path) and os.path.abspath(base) != summary_path:
+        summary = _read_csv(summary_path)
     if out is None:
         base = os.fspath(results_csv)
         out = os.path.join(base, "report.html") if os.path.isdir(base) else os.path.splitext(base)[0] + ".html"
     if title is None:
         title = f"eegbin results: {os.path.basename(os.fspath(results_csv))}"
-    text = render_report(results, title=title)
+    text = render_report(results, title=title, summary=summary)
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
     return os.fspath(out)

@@ -146,6 +146,13 @@ def test_output_directory_with_summary_footprints(tmp_path):
     got = read_results(tmp_path)
     assert got.set_index("pipeline").loc["mdm", "memory_kB"].iloc[0] == 0.5
     assert len(got) == len(df)
+    summary["mean"] = [0.111, 0.222, 0.333]  # the report shows evaluate's own summary
+    summary["std"] = 0.01
+    summary.to_csv(tmp_path / "summary.csv", index_label="pipeline")
     out = write_report(tmp_path)
     assert out == str(tmp_path / "report.html")
-    assert "memory_kB" in open(out, encoding="utf-8").read()
+    text = open(out, encoding="utf-8").read()
+    assert "memory_kB" in text and "0.222" in text and "summary.csv" in text
+    assert len(_parse(text).imgs) == 2
+    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['score_mean'"):
+        render_report(df, summary=summary.drop(columns=["mean"]).reset_index())
