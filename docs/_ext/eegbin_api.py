@@ -62,3 +62,23 @@ def kind(obj):
     if callable(obj):
         return "function"
     return "data"
+
+
+#: Reproduction pages (docs/reproductions/KEY.rst) -> the short name of the paper that
+#: the ``reference=`` of its registered pipelines contains (case-insensitive).
+REPRODUCTIONS = {
+    "hersche2020": "Hersche 2020",
+    "mubinn": "MuBiNN",
+    "biper": "BiPer",
+    "design": "DeSign",
+    "feng": "Feng",
+}
+
+
+def pipelines_citing(short_name):
+    """Registered pipelines whose ``reference`` names the paper ``short_name``."""
+    import eegbin.evaluation  # noqa: F401  (registers the built-in pipelines)
+    from eegbin.evaluation.pipelines import get_spec, list_pipelines
+
+    key = short_name.lower()
+    return [n for n in list_pipelines() if key in get_spec(n).reference.lower()]

@@ -5,10 +5,11 @@
    ``__all__`` on any branch appears in the API reference without editing the docs.
    Each object is documented once, under the most specific module exporting it.
    A public name without a docstring is a warning (an error under ``-W``).
-2. ``.. eegbin-results:: results/NAME.csv`` renders the summary of a results CSV
-   written by ``eegbin evaluate`` (mean and std of the score per pipeline, and
-   the footprint columns), or, while the file does not exist, a clearly marked
-   "not measured yet" box with the command that produces it. No number in the
+2. ``.. eegbin-results:: results/NAME`` renders the summary of the output
+   directory of ``eegbin evaluate --out results/NAME`` (its ``summary.csv``:
+   per-subject accuracy, mean, std and footprint per pipeline; or a results CSV),
+   or, while it does not exist, a clearly marked "not measured yet" box with the
+   command that produces it. No number in the
    reproduction pages is typed by hand.
 """
 
@@ -24,7 +25,7 @@ from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 from sphinx.util import logging
 
-from eegbin_api import collect
+from eegbin_api import REPRODUCTIONS, collect, pipelines_citing
 from eegbin_api import kind as object_kind
 
 logger = logging.getLogger(__name__)
@@ -94,31 +95,49 @@ def _api_rst(app):
 
 
 class EegbinResults(Directive):
-    """``.. eegbin-results:: results/FILE.csv`` with option ``:command:``."""
+    """``.. eegbin-results:: results/NAME`` (directory or CSV) with option ``:page:`` (key of REPRODUCTIONS)."""
 
     required_arguments = 1
     has_content = True
-    option_spec = {"command": directives.unchanged_required, "pipelines": directives.unchanged}
+    option_spec = {"page": directives.unchanged_required, "pipelines": directives.unchanged}
 
     def run(self):
         env = self.state.document.settings.env
         rel, path = env.relfn2path(self.arguments[0])
         env.note_dependency(rel)
-        command = self.options.get("command", "eegbin evaluate")
+        page = self.options.get("page", "")
+        short = REPRODUCTIONS.get(page)
+        names = pipelines_citing(short) if short else []
+        out = "docs/reproductions/" + self.arguments[0].strip("/")
+        quoted = " ".join(f'"{n}"' for n in names)
+        command = f"python docs/reproductions/run_all.py {page}".rstrip()
+        text = []
+        if short:
+            text += [
+                f"Pipelines registered with a ``reference`` citing *{short}*: "
+                + (", ".join(f"``{n}``" for n in names) if names else "**none yet**")
+                + ".",
+                "",
+            ]
+        if names:
+            text += [
+                f"Command: ``{command}``, i.e. ``eegbin evaluate --pipelines {quoted} --out {out}``.",
+                "",
+            ]
         if not os.path.exists(path):
-            text = [
+            text += [
                 ".. admonition:: Not measured yet",
                 "   :class: warning",
                 "",
                 f"   The table of eegbin's numbers appears here once ``{self.arguments[0]}``",
                 "   exists (relative to this page). Produce it with::",
                 "",
-                f"      {command}",
+                f"      {command}" if names else "      (register a pipeline citing the paper first)",
                 "",
                 "   and rebuild the documentation. No number is filled in by hand.",
             ]
         else:
-            text = self._table(path, command)
+            text += self._table(path, command)
         lines = [line for chunk in text for line in chunk.split("\n")]
         node = nodes.container()
         self.state.nested_parse(StringList(lines, source=path), self.content_offset, node)
@@ -127,25 +146,33 @@ class EegbinResults(Directive):
     def _table(self, path, command):
         import pandas as pd
 
-        from eegbin.evaluation.report import read_results, summarize_results
+        from eegbin.evaluation.report import SUMMARY_FILE, read_results, summarize_results
 
         results = read_results(path)
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if os.path.isfile(os.path.join(folder, SUMMARY_FILE)):
+            summary = pd.read_csv(os.path.join(folder, SUMMARY_FILE))  # evaluate's own table
+        else:
+            summary = summarize_results(results)
         if self.options.get("pipelines"):
             keep = [p.strip() for p in self.options["pipelines"].split(",")]
-            results = results[results["pipeline"].isin(keep)]
-        summary = summarize_results(results)
-        cols = list(summary.columns)
+            summary = summary[summary["pipeline"].isin(keep)]
+        datasets = ", ".join(map(str, results["dataset"].unique())) if "dataset" in results else "?"
         text = [
-            f".. list-table:: eegbin on {', '.join(map(str, results.get('dataset', pd.Series(['?'])).unique()))} "
-            f"({results['subject'].nunique()} subjects), from ``{os.path.basename(path)}``",
+            f".. list-table:: eegbin on {datasets} ({results['subject'].nunique()} subjects), "
+            f"from ``{os.path.relpath(path, os.path.dirname(self.state.document.current_source))}``",
             "   :header-rows: 1",
             "",
-            "   * - " + "\n     - ".join(cols),
+            "   * - " + "\n     - ".join(map(str, summary.columns)),
         ]
         for _, row in summary.iterrows():
             cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
             text.append("   * - " + "\n     - ".join(c if c else " " for c in cells))
         text += ["", f"Produced by ``{command}``.", ""]
+        plot = os.path.join(folder, "accuracy_vs_memory.png")
+        if os.path.isfile(plot):
+            rel_plot = os.path.relpath(plot, os.path.dirname(self.state.document.current_source))
+            text += [f".. image:: {rel_plot}", "   :alt: accuracy versus memory", "   :width: 80%", ""]
         return text
 
 
