@@ -13,16 +13,15 @@ or quantized one from :mod:`eegbin.binary` or :mod:`eegbin.quantize`.
 # Data: one simulated subject, 4 classes
 # --------------------------------------
 # :class:`~eegbin.datasets.SimulatedMotorImagery` has the channels and trial timing of
-# BCI Competition IV-2a and needs no download. MOABB's paradigm band-passes and epochs it.
+# BCI Competition IV-2a and needs no download. :func:`~eegbin.datasets.load_motor_imagery`
+# epochs it with MOABB's ``MotorImagery`` paradigm (0.5-4 s after the cue), here
+# band-passed to 8-32 Hz; both sessions of subject 1, 576 trials.
 import matplotlib.pyplot as plt
 import numpy as np
-from moabb.paradigms import MotorImagery
 
-from eegbin.datasets import SimulatedMotorImagery
+from eegbin.datasets import load_motor_imagery
 
-dataset = SimulatedMotorImagery(subjects=1)
-paradigm = MotorImagery(n_classes=4, fmin=8, fmax=32, tmin=0.5, tmax=4.0)
-X, y, metadata = paradigm.get_data(dataset, subjects=[1])
+X, y, metadata = load_motor_imagery("simulated", subjects=[1], fmin=8, fmax=32)
 print(X.shape, np.unique(y))
 
 # %%
