@@ -53,6 +53,17 @@ def read_results(path):
         If ``path`` does not exist.
     ValueError
         If the file is empty or lacks a required column.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from eegbin.evaluation import read_results
+    >>> path = os.path.join(tempfile.mkdtemp(), "scores.csv")
+    >>> pd.DataFrame({"score": [0.7], "subject": [1], "pipeline": ["CSP+LDA"]}).to_csv(path)
+    >>> read_results(path)[["pipeline", "score"]]
+      pipeline  score
+    0  CSP+LDA    0.7
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -132,6 +143,7 @@ def summarize_results(results):
     >>> import pandas as pd
     >>> df = pd.DataFrame({"pipeline": ["a", "a", "b", "b"], "subject": [1, 2, 1, 2],
     ...                    "score": [0.8, 0.6, 0.5, 0.7], "memory_kB": [1.0, 1.0, 2.0, 2.0]})
+    >>> from eegbin.evaluation import summarize_results
     >>> summarize_results(df)[["pipeline", "score_mean", "memory_kB"]]
       pipeline  score_mean  memory_kB
     0        a         0.7        1.0
@@ -240,6 +252,16 @@ def render_report(results, title="eegbin results", summary=None):
     -------
     html : str
         A complete, self-contained HTML document (images embedded as base64 PNG).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from eegbin.evaluation import render_report
+    >>> df = pd.DataFrame({"pipeline": ["a", "a", "b", "b"], "subject": [1, 2, 1, 2],
+    ...                    "score": [0.8, 0.6, 0.5, 0.7], "memory_kB": [1.0, 1.0, 2.0, 2.0]})
+    >>> page = render_report(df, title="demo")
+    >>> page.startswith("<!DOCTYPE html>"), page.count('src="data:image/png;base64,')
+    (True, 2)
     """
     _check_results(results, "results")
     if summary is None:
@@ -301,6 +323,17 @@ def write_report(results_csv, out=None, title=None):
     -------
     out : str
         The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from eegbin.evaluation import write_report
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"pipeline": ["a", "b"], "subject": [1, 1], "score": [0.8, 0.5]}).to_csv(
+    ...     os.path.join(folder, "scores.csv"), index=False)
+    >>> os.path.basename(write_report(folder))
+    'report.html'
     """
     results = read_results(results_csv)
     base = os.fspath(results_csv)
