@@ -1,7 +1,11 @@
 import subprocess
 import sys
 
+import pandas as pd
+import pytest
+
 import eegbin
+import eegbin.evaluation
 from eegbin.cli import main
 
 
@@ -10,3 +14,54 @@ def test_version_and_help(capsys):
     assert out.returncode == 0 and eegbin.__version__ in out.stdout
     assert main([]) == 0
     assert "evaluate" in capsys.readouterr().out
+
+
+def test_evaluate_list(capsys):
+    assert main(["evaluate", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "CSP+LDA" in out and "TS+SVM" in out
+
+
+def test_evaluate_two_subjects_end_to_end(tmp_path, capsys):
+    # subjects 1 and 6 are still in the generator cache after tests/datasets (faster)
+    rc = main(["evaluate", "--subjects", "1", "6", "--pipelines", "CSP+LDA", "TS+LR",
+               "--out", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "S1" in out and "S6" in out and "mean ± std" in out and "memory kB" in out
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert set(scores["pipeline"]) == {"CSP+LDA", "TS+LR"} and set(scores["subject"]) == {1, 6}
+    assert (tmp_path / "accuracy_vs_memory.png").stat().st_size > 1000
+    assert (tmp_path / "summary.csv").exists()
+
+
+def test_evaluate_bad_argument_subprocess_no_traceback():
+    out = subprocess.run([sys.executable, "-m", "eegbin", "evaluate", "--pipelines", "nope"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == (
+        "eegbin evaluate: error: unknown pipeline 'nope' (registered: "
+        + ", ".join(eegbin.evaluation.list_pipelines()) + ")\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--pipelines", "nope"],
+        ["--dataset", "nope"],
+        ["--evaluation", "cross-subject"],
+        ["--subjects", "0"],
+        ["--subjects", "10"],
+        ["--subjects", "x"],
+        ["--n-jobs", "0"],
+        ["--bogus"],
+    ],
+)
+def test_evaluate_bad_arguments_exit_2_one_line(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", *args])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "error:" in captured.err

@@ -200,7 +200,7 @@ def load_motor_imagery(
     --------
     >>> from eegbin.datasets import load_motor_imagery
     >>> X, y, meta = load_motor_imagery("simulated", subjects=[1])  # doctest: +SKIP
-    >>> X.shape
+    >>> X.shape  # doctest: +SKIP
     (576, 22, 875)
 
     References

@@ -405,11 +405,24 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     return eeg * 1e-6, eog * 1e-6, starts, labels
 
 
+@functools.lru_cache(maxsize=4)
 def _simulate_session(seed, n_subjects, subject, session_index):
-    """All runs of one session: list of (eeg, eog, starts, labels)."""
+    """All runs of one session: tuple of (eeg, eog, starts, labels), float32 volts.
+
+    The last 4 sessions (2 subjects, about 120 MB) stay cached in the process,
+    so that loading a subject twice (footprint fit, then evaluation) generates
+    it once. The arrays are read-only.
+    """
     subj = _subject_params(seed, n_subjects, subject)
     sess = _session_params(seed, subject, session_index, subj)
-    return [_simulate_run(seed, subject, session_index, r, subj, sess) for r in range(N_RUNS)]
+    runs = []
+    for r in range(N_RUNS):
+        eeg, eog, starts, labels = _simulate_run(seed, subject, session_index, r, subj, sess)
+        arrays = (eeg.astype(np.float32), eog.astype(np.float32), starts, labels)
+        for a in arrays:
+            a.flags.writeable = False
+        runs.append(arrays)
+    return tuple(runs)
 
 
 def _to_raw(eeg, eog, starts, labels):
@@ -417,7 +430,7 @@ def _to_raw(eeg, eog, starts, labels):
 
     stim = np.zeros((1, eeg.shape[1]))
     stim[0, starts] = labels
-    data = np.vstack([eeg, eog, stim])
+    data = np.vstack([eeg, eog, stim]).astype(np.float64)
     ch_names = list(EEG_CHANNELS) + list(EOG_CHANNELS) + ["STI"]
     ch_types = ["eeg"] * len(EEG_CHANNELS) + ["eog"] * len(EOG_CHANNELS) + ["stim"]
     info = mne.create_info(ch_names, SFREQ, ch_types)
@@ -470,7 +483,10 @@ class SimulatedMotorImagery(BaseDataset):
       on an 8 mm grid (:func:`mne.setup_volume_source_space`) and the
       free-orientation gain matrix of :func:`mne.make_forward_solution` for the
       22 electrodes, re-referenced to the left mastoid (M1) as in BCI IV-2a.
-      Computed once per process (about a second).
+      Computed once per process (about a second). A subject takes a few
+      seconds to generate; the last two subjects stay cached in the process
+      (float32), and MOABB's ``cache_config`` can store them on disk under
+      MNE's data directory like any other dataset.
     * **Task sources** (per subject, positions jittered by 5 mm, orientations
       perturbed): left and right hand areas under C3/C4 (tangential, sulcal),
       a deeper medial feet area under Cz (oriented across the midline), left and

@@ -142,8 +142,10 @@ def _evaluate_subject(task):
     fps = None
     with _offline_guard(sub_ds, [subject]), tempfile.TemporaryDirectory() as tmp, \
             warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", FutureWarning)
+        # MOABB's result store and MNE emit deprecation chatter unrelated to the user's call
+        for category in (RuntimeWarning, FutureWarning, DeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", message="Creating a dataset without passing data")
         if with_footprints:
             fps = _fit_footprints(pipes, float_bits, sub_ds, paradigm, subject)
         ev = cls(
@@ -186,12 +188,22 @@ def _plot(summary, path, title):
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     ax.errorbar(mem, acc, yerr=100 * summary["std"].to_numpy(), fmt="o", color="tab:blue",
                 ecolor="0.7", capsize=3, label="mean ± std over subjects")
+    seen = {}
     for m, a, name in zip(mem, acc, summary.index):
-        ax.annotate(name, (m, a), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        k = seen.setdefault(round(float(np.log10(m)), 1), [])  # stagger labels at equal memory
+        ax.annotate(name, (m, a), textcoords="offset points", xytext=(6, 4 - 11 * len(k)), fontsize=8)
+        k.append(name)
     front = pareto_front(mem, acc)
-    ax.plot(mem[front], acc[front], "-", color="tab:green", lw=2, label="Pareto front")
+    ax.plot(mem[front], acc[front], "-s", color="tab:green", lw=2, ms=9, mfc="none", mew=2,
+            label="Pareto front")
     ax.axhline(25.0, color="0.5", ls=":", lw=1, label="chance (4 classes)")
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(
+        FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else "")
+    )
     ax.set_xlabel("memory footprint [kB] (log scale)")
     ax.set_ylabel("accuracy [%]")
     ax.set_title(title, fontsize=10)

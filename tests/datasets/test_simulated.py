@@ -1,0 +1,158 @@
+"""SimulatedMotorImagery: structure, determinism, learnability (statistical)."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+from moabb.datasets.base import BaseDataset
+from pyriemann.estimation import Covariances
+from pyriemann.tangentspace import TangentSpace
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from eegbin.datasets import SimulatedMotorImagery, load_motor_imagery
+from eegbin.datasets import simulated as sim
+from eegbin.evaluation._filters import _BandPass
+
+SEED = 42
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_digest(seed, subject=1, session=0, run=0):
+    subj = sim._subject_params(seed, 9, subject)
+    sess = sim._session_params(seed, subject, session, subj)
+    eeg, eog, starts, labels = sim._simulate_run(seed, subject, session, run, subj, sess)
+    h = hashlib.sha256()
+    for a in (eeg, eog, starts, labels):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest(), (eeg, eog, starts, labels)
+
+
+def test_is_a_moabb_dataset_shaped_like_bnci2014_001():
+    ds = SimulatedMotorImagery()
+    assert isinstance(ds, BaseDataset)
+    assert ds.subject_list == list(range(1, 10))
+    assert ds.event_id == {"left_hand": 1, "right_hand": 2, "feet": 3, "tongue": 4}
+    assert ds.interval == [2, 6] and ds.paradigm == "imagery" and ds.n_sessions == 2
+    assert SimulatedMotorImagery(subjects=3).subject_list == [1, 2, 3]
+    assert ds.data_path(1) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"subjects": 0}, {"subjects": 2.5}, {"subjects": True}, {"seed": -1}, {"seed": "a"}]
+)
+def test_bad_parameters(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        SimulatedMotorImagery(**kwargs)
+
+
+def test_one_run_raw_structure():
+    _, (eeg, eog, starts, labels) = _run_digest(SEED)
+    assert eeg.shape[0] == 22 and eog.shape[0] == 3 and eeg.shape[1] == eog.shape[1]
+    assert np.all(np.isfinite(eeg)) and np.all(np.isfinite(eog))
+    assert len(starts) == 48 and np.bincount(labels, minlength=5)[1:].tolist() == [12] * 4
+    # trials (6 s) do not overlap and fit in the run
+    assert np.all(np.diff(starts) >= 6 * 250) and starts[-1] + 6 * 250 < eeg.shape[1]
+    rms_uv = 1e6 * eeg.std(axis=1)
+    assert np.all((rms_uv > 2) & (rms_uv < 200)), rms_uv  # EEG-like amplitudes in volts
+    # blinks: EOG much larger than EEG, leaking into Fz more than into POz
+    assert 1e6 * eog.std() > 2 * 1e6 * eeg.std()
+    raw = sim._to_raw(eeg, eog, starts, labels)
+    assert raw.ch_names[:22] == list(sim.EEG_CHANNELS) and raw.info["sfreq"] == 250.0
+    assert raw.get_channel_types()[22:] == ["eog"] * 3 + ["stim"]
+    events = mne.find_events(raw, stim_channel="STI", verbose=False)
+    np.testing.assert_array_equal(events[:, 0], starts)
+    np.testing.assert_array_equal(events[:, 2], labels)
+
+
+def test_eog_leaks_into_frontal_channels():
+    lv, lh = sim._eog_leakage(sim._lead_field())
+    ch = list(sim.EEG_CHANNELS)
+    assert lv[ch.index("Fz")] > 3 * lv[ch.index("Cz")] > 3 * lv[ch.index("POz")] > 0
+
+
+def test_sources_are_where_the_issue_says():
+    topo = sim._subject_params(SEED, 9, 1)["topo"]
+    ch = list(sim.EEG_CHANNELS)
+    left, right = np.abs(topo[:, sim._HAND_L]), np.abs(topo[:, sim._HAND_R])
+    lateral = [ch.index(c) for c in ("C5", "C3", "FC3", "CP3")]
+    medial = [ch.index(c) for c in ("C6", "C4", "FC4", "CP4")]
+    assert left[lateral].mean() > left[medial].mean()
+    assert right[medial].mean() > right[lateral].mean()
+
+
+def test_deterministic_same_seed_and_across_processes():
+    d1, _ = _run_digest(SEED)
+    d2, _ = _run_digest(SEED)
+    assert d1 == d2
+    assert _run_digest(SEED + 1)[0] != d1
+    assert _run_digest(SEED, run=1)[0] != d1
+    code = (
+        "import hashlib, numpy as np; from eegbin.datasets import simulated as sim; "
+        "subj = sim._subject_params(42, 9, 1); sess = sim._session_params(42, 1, 0, subj); "
+        "h = hashlib.sha256(); "
+        "[h.update(np.ascontiguousarray(a).tobytes()) "
+        " for a in sim._simulate_run(42, 1, 0, 0, subj, sess)]; print(h.hexdigest())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == d1
+
+
+def test_subject_quality_is_stratified():
+    q = [sim._subject_quality(SEED, 9, s) for s in range(1, 10)]
+    assert sorted(int(v * 9) for v in q) == list(range(9))
+    assert q != [sim._subject_quality(SEED + 1, 9, s) for s in range(1, 10)]
+
+
+# --- learnability through MOABB's MotorImagery paradigm -----------------------
+
+def _subjects_by_quality():
+    q = {s: sim._subject_quality(SEED, 9, s) for s in range(1, 10)}
+    order = sorted(q, key=q.get)
+    return [order[0], order[4], order[-1]]  # worst, median, best
+
+
+@pytest.fixture(scope="module")
+def epochs():
+    subjects = _subjects_by_quality()
+    X, y, meta = load_motor_imagery("simulated", subjects=subjects)
+    return subjects, X, y, meta
+
+
+def test_epochs_through_paradigm(epochs):
+    subjects, X, y, meta = epochs
+    assert X.shape == (3 * 576, 22, 875)  # the Hersche window: 0.5-4.0 s, 875 samples
+    assert set(meta["session"]) == {"0train", "1test"}
+    assert set(meta["run"]) == {str(r) for r in range(6)}
+    counts = meta.assign(y=y).groupby(["subject", "session", "y"]).size()
+    assert (counts == 72).all()
+
+
+def _ts_lr():
+    return make_pipeline(TangentSpace(), LogisticRegression(max_iter=1000))
+
+
+def test_learnable_with_realistic_spread(epochs):
+    subjects, X, y, meta = epochs
+    # band-pass and covariances are per trial (stateless): compute them once
+    C = Covariances("oas").transform(_BandPass(8.0, 30.0, 250.0).fit_transform(X))
+    cross, within = [], []
+    for s in subjects:
+        m = meta["subject"].to_numpy() == s
+        tr = m & (meta["session"].to_numpy() == "0train")
+        te = m & (meta["session"].to_numpy() == "1test")
+        cross.append(_ts_lr().fit(C[tr], y[tr]).score(C[te], y[te]))
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+        within.append(np.mean([cross_val_score(_ts_lr(), C[k], y[k], cv=cv).mean() for k in (tr, te)]))
+    worst, _, best = cross
+    # 288 test trials: chance accuracy has sd ~2.6 %, so these margins are > 5 sd
+    assert np.mean(cross) > 0.25 + 0.15, cross
+    assert best > 0.7 and worst < 0.4 and (best - 0.25) > 4 * abs(worst - 0.25), cross
+    assert np.mean(within) > np.mean(cross) + 0.03, (within, cross)
