@@ -264,6 +264,7 @@ def render_report(results, title="eegbin results", summary=None):
     (True, 2)
     """
     _check_results(results, "results")
+    from_evaluate = summary is not None
     if summary is None:
         summary = summarize_results(results)
         note = "mean and std of the score over all rows of each pipeline"
@@ -271,7 +272,15 @@ def render_report(results, title="eegbin results", summary=None):
         summary = _normalize_summary(summary)
         note = "as written by eegbin evaluate (summary.csv)"
     memory_col = _memory_column(results)
-    fig_fp = _plot_accuracy_vs_footprint(summary, memory_col)
+    if from_evaluate and "memory_kB" in summary.columns:  # the figure evaluate writes
+        from .run import _plot
+
+        buf = io.BytesIO()
+        evaluate_summary = summary.rename(columns={"score_mean": "mean", "score_std": "std"})
+        _plot(evaluate_summary.set_index("pipeline"), buf, title)
+        png_fp = base64.b64encode(buf.getvalue()).decode("ascii")
+    else:
+        png_fp = _png_base64(_plot_accuracy_vs_footprint(summary, memory_col))
     fig_subj = _plot_per_subject(results)
     detail_cols = [
         c
@@ -296,7 +305,7 @@ def render_report(results, title="eegbin results", summary=None):
             f'<p class="meta">{html.escape(note)}</p>',
             summary.to_html(classes="summary", **fmt),
             "<h2>Accuracy versus footprint</h2>",
-            f'<img alt="accuracy versus footprint" src="data:image/png;base64,{_png_base64(fig_fp)}">',
+            f'<img alt="accuracy versus footprint" src="data:image/png;base64,{png_fp}">',
             "<h2>Per subject</h2>",
             f'<img alt="score per subject" src="data:image/png;base64,{_png_base64(fig_subj)}">',
             "<h2>All results</h2>",
