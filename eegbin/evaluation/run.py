@@ -285,7 +285,7 @@ def run(
     from moabb.evaluations import CrossSessionEvaluation, WithinSessionEvaluation
     from tqdm.auto import tqdm
 
-    from ..datasets.loading import get_dataset, make_paradigm
+    from ..datasets.loading import _offline_guard, get_dataset, make_paradigm
 
     names = _check_args(pipelines, evaluation, n_jobs, scheduler)
     specs = {n: get_spec(n) for n in names}
@@ -295,6 +295,9 @@ def run(
     sfreq = float(resample or getattr(ds, "sfreq", 250.0))
     cls = CrossSessionEvaluation if evaluation == "cross-session" else WithinSessionEvaluation
 
+    if scheduler is None:  # fail fast on missing BNCI files (workers check their own)
+        with _offline_guard(ds, subjects):
+            pass
     float_bits = {n: specs[n].float_bits for n in names}
     tasks = [
         (cls, paradigm, ds, subject, {n: get_pipeline(n, sfreq) for n in names}, float_bits,
