@@ -124,7 +124,8 @@ class EegbinResults(Directive):
                 f"Command: ``{command}``, i.e. ``eegbin evaluate --pipelines {quoted} --out {out}``.",
                 "",
             ]
-        if not os.path.exists(path):
+        measured = os.path.isfile(path) or os.path.isfile(os.path.join(path, "scores.csv"))
+        if not measured:
             text += [
                 ".. admonition:: Not measured yet",
                 "   :class: warning",
