@@ -48,6 +48,9 @@ def test_check_scheduler():
         check_scheduler(8786)
     with pytest.raises(ValueError, match="scheduler must be"):
         map_tasks(len, [()], scheduler="dask")
+    seen = []
+    assert map_tasks(abs, [-3, 2, -1], progress=lambda it: (seen.append(x) or x for x in it)) == [3, 2, 1]
+    assert seen == [3, 2, 1]  # the serial path runs in order, through the progress wrapper
 
 
 # --- eegbin.evaluation.run on Dask -----------------------------------------------------
