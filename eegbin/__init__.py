@@ -10,3 +10,12 @@ __version__ = "0.1.0.dev0"
 from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
+__all__ += ["SimulatedMotorImagery", "load_motor_imagery"]
+
+
+def __getattr__(name):  # datasets import MOABB (seconds): load them on first use
+    if name in ("SimulatedMotorImagery", "load_motor_imagery"):
+        from . import datasets
+
+        return getattr(datasets, name)
+    raise AttributeError(f"module 'eegbin' has no attribute {name!r}")

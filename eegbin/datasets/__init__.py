@@ -1,7 +1,7 @@
 """MOABB datasets: the offline simulated motor-imagery dataset and loading helpers."""
 
 from .loading import DATASETS, check_bnci2014_001, get_dataset, load_motor_imagery, make_paradigm
-from .simulated import SimulatedMotorImagery
+
 
 __all__ = [
     "SimulatedMotorImagery",
@@ -11,3 +11,11 @@ __all__ = [
     "check_bnci2014_001",
     "DATASETS",
 ]
+
+
+def __getattr__(name):  # the dataset class imports MOABB (seconds): load it on first use
+    if name == "SimulatedMotorImagery":
+        from .simulated import SimulatedMotorImagery
+
+        return SimulatedMotorImagery
+    raise AttributeError(f"module 'eegbin.datasets' has no attribute {name!r}")

@@ -294,7 +294,6 @@ def _timeline(rng):
 
 def _ocular(rng, subj, n_times):
     """Vertical and horizontal EOG sources (uV): blinks, saccades, slow drifts."""
-    t = np.arange(n_times) / SFREQ
     vert = np.zeros(n_times)
     n_blinks = rng.poisson(subj["blink_rate"] * n_times / SFREQ)
     kernel_t = np.arange(int(0.6 * SFREQ)) / SFREQ
@@ -303,23 +302,20 @@ def _ocular(rng, subj, n_times):
         rng.uniform(80.0, 200.0, n_blinks),
         rng.uniform(0.06, 0.1, n_blinks),
     ):
-        shape = amp * (kernel_t / width) ** 2 * np.exp(2.0 - 2.0 * kernel_t / width) / 1.0
+        shape = amp * (kernel_t / width) ** 2 * np.exp(2.0 - 2.0 * kernel_t / width)
         stop = min(n_times, start + len(shape))
         vert[start:stop] += shape[: stop - start]
-    # saccades: piecewise-constant gaze (steps every ~2 s) smoothed over ~30 ms
-    n_sacc = max(1, rng.poisson(n_times / SFREQ / 2.0))
-    steps = np.zeros((2, n_times))
-    pos = rng.integers(0, n_times, n_sacc)
-    np.add.at(steps[0], pos, rng.normal(0.0, 25.0, n_sacc))
-    np.add.at(steps[1], pos, rng.normal(0.0, 8.0, n_sacc))
-    gaze = np.cumsum(steps, axis=1)
-    gaze -= gaze.mean(axis=1, keepdims=True)
+    # saccades: fixations of ~2 s at independent gaze positions, steps smoothed over ~30 ms
+    n_fix = max(1, rng.poisson(n_times / SFREQ / 2.0))
+    starts = np.sort(rng.integers(0, n_times, n_fix))
+    which = np.searchsorted(starts, np.arange(n_times), side="right")  # 0 before the 1st saccade
+    gaze = np.vstack([rng.normal(0.0, 25.0, n_fix + 1)[which], rng.normal(0.0, 8.0, n_fix + 1)[which]])
     k = np.hanning(9)
     k /= k.sum()
     horiz = np.convolve(gaze[0], k, mode="same")
     vert += np.convolve(gaze[1], k, mode="same")
     vert += 5.0 * _slow_noise(rng, 1, n_times, 0.3)[0]  # slow vertical drifts
-    return vert, horiz, t
+    return vert, horiz
 
 
 def _eog_leakage(lf):
@@ -387,7 +383,7 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     eeg += root @ pink
 
     # ocular artifacts leaking into frontal channels
-    vert, horiz, _ = _ocular(rng, subj, n)
+    vert, horiz = _ocular(rng, subj, n)
     lv, lh = _eog_leakage(lf)
     eeg += np.outer(lv, vert) + np.outer(lh, horiz)
 
@@ -473,6 +469,10 @@ class SimulatedMotorImagery(BaseDataset):
         ``{"left_hand": 1, "right_hand": 2, "feet": 3, "tongue": 4}``.
     interval : list
         ``[2, 6]``: imagery interval in seconds after the trial-start event.
+    n_subjects, seed : int
+        The constructor arguments ``subjects`` and ``seed``.
+    sfreq : float
+        250.0 Hz.
 
     Notes
     -----
@@ -516,10 +516,11 @@ class SimulatedMotorImagery(BaseDataset):
       spread in Table I of Hersche et al. 2020. It was tuned on CSP+LDA and
       tangent space + logistic regression only.
     * **Sessions.** ``1test`` differs from ``0train`` by source gains (log-normal,
-      sd 0.3), ERD depths (sd 0.25), background dipole strengths (sd 0.7, i.e.
-      a different background covariance), rhythm frequencies (sd 0.4 Hz),
-      channel gains, noise floors and gain drift over the session (impedance),
-      so that cross-session accuracy is lower than within-session accuracy.
+      sd 0.2), ERD depths (sd 0.2), background dipole strengths (sd 0.25, i.e.
+      a different background covariance), rhythm frequencies (sd 0.3 Hz),
+      channel gains, noise floors and gain drift over the session (electrode
+      impedance), so that cross-session accuracy is lower than within-session
+      accuracy.
 
     References
     ----------

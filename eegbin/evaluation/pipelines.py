@@ -116,16 +116,11 @@ def _csp_lda(sfreq):
     ])
 
 
-@register_pipeline(
-    "TS+SVM",
-    description="8-30 Hz band-pass, OAS covariances, Riemannian tangent space, linear SVM",
-    reference="Barachant et al. 2012 (tangent space); Hersche 2020 Table I SVM float (1 band)",
-)
-def _ts_svm(sfreq):
+def _tangent_space_pipeline(sfreq, name, classifier):
+    """8-30 Hz band-pass, OAS covariances, Riemannian tangent space, then ``classifier``."""
     from pyriemann.estimation import Covariances
     from pyriemann.tangentspace import TangentSpace
     from sklearn.pipeline import Pipeline
-    from sklearn.svm import LinearSVC
 
     from ._filters import _BandPass
 
@@ -133,8 +128,19 @@ def _ts_svm(sfreq):
         ("bandpass", _BandPass(8.0, 30.0, sfreq)),
         ("covariances", Covariances("oas")),
         ("tangentspace", TangentSpace(metric="riemann")),
-        ("svm", LinearSVC(C=0.1)),
+        (name, classifier),
     ])
+
+
+@register_pipeline(
+    "TS+SVM",
+    description="8-30 Hz band-pass, OAS covariances, Riemannian tangent space, linear SVM (C=0.1)",
+    reference="Barachant et al. 2012 (tangent space); Hersche 2020 Table I SVM float (1 band)",
+)
+def _ts_svm(sfreq):
+    from sklearn.svm import LinearSVC
+
+    return _tangent_space_pipeline(sfreq, "svm", LinearSVC(C=0.1))
 
 
 @register_pipeline(
@@ -143,16 +149,6 @@ def _ts_svm(sfreq):
     reference="Barachant et al. 2012; MOABB's standard TS+LR baseline",
 )
 def _ts_lr(sfreq):
-    from pyriemann.estimation import Covariances
-    from pyriemann.tangentspace import TangentSpace
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
 
-    from ._filters import _BandPass
-
-    return Pipeline([
-        ("bandpass", _BandPass(8.0, 30.0, sfreq)),
-        ("covariances", Covariances("oas")),
-        ("tangentspace", TangentSpace(metric="riemann")),
-        ("lr", LogisticRegression(C=1.0, max_iter=1000)),
-    ])
+    return _tangent_space_pipeline(sfreq, "lr", LogisticRegression(C=1.0, max_iter=1000))

@@ -14,8 +14,9 @@ import pandas as pd
 
 from sklearn.base import clone
 
-from ..footprint import Footprint, footprint
+from ..footprint import footprint
 from ._dask import check_scheduler, map_tasks
+from .pipelines import get_pipeline, get_spec, list_pipelines
 from .pipelines import get_pipeline, get_spec, list_pipelines
 
 __all__ = ["run", "EvaluationResult", "pareto_front", "EVALUATIONS"]

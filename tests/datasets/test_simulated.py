@@ -60,8 +60,8 @@ def test_one_run_raw_structure():
     assert np.all(np.diff(starts) >= 6 * 250) and starts[-1] + 6 * 250 < eeg.shape[1]
     rms_uv = 1e6 * eeg.std(axis=1)
     assert np.all((rms_uv > 2) & (rms_uv < 200)), rms_uv  # EEG-like amplitudes in volts
-    # blinks: EOG much larger than EEG, leaking into Fz more than into POz
-    assert 1e6 * eog.std() > 2 * 1e6 * eeg.std()
+    # blinks: EOG peaks far above the EEG level
+    assert np.abs(eog).max(axis=1).min() > 5 * eeg.std()
     raw = sim._to_raw(eeg, eog, starts, labels)
     assert raw.ch_names[:22] == list(sim.EEG_CHANNELS) and raw.info["sfreq"] == 250.0
     assert raw.get_channel_types()[22:] == ["eog"] * 3 + ["stim"]
