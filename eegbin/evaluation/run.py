@@ -11,12 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from sklearn.base import clone
 
 from ..footprint import footprint
 from ._dask import check_scheduler, map_tasks
-from .pipelines import get_pipeline, get_spec, list_pipelines
 from .pipelines import get_pipeline, get_spec, list_pipelines
 
 __all__ = ["run", "EvaluationResult", "pareto_front", "EVALUATIONS"]
