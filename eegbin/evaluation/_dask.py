@@ -5,7 +5,8 @@ Two pieces, used by :func:`eegbin.evaluation.run`:
 - :func:`dask_backend` is a context manager that connects a
   :class:`distributed.Client` (to ``tcp://HOST:PORT``, or to a
   :class:`distributed.LocalCluster` it starts for ``"local"``) and makes
-  ``joblib.parallel_config(backend="dask")`` the active joblib backend, so the
+  joblib's Dask backend (``joblib.parallel_config(backend="dask")``, adjusted to
+  never run tasks in the calling process) the active joblib backend, so the
   ``joblib.Parallel`` calls made inside the block (MOABB's and scikit-learn's
   ``n_jobs``) fan out over the workers.
 - :func:`map_tasks` runs one function call per item (one subject's evaluation in
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed, parallel_config, register_parallel_backend
 
 __all__ = ["dask_backend", "map_tasks", "check_scheduler"]
 
@@ -62,6 +63,27 @@ def _import_distributed():
             "pip install 'dask[distributed]'"
         ) from exc
     return distributed
+
+
+_BACKEND = "eegbin-dask"
+
+
+def _register_backend():
+    """Register joblib's Dask backend, adjusted, as ``"eegbin-dask"``.
+
+    joblib runs a ``Parallel`` call in the calling process when the effective
+    number of jobs is 1, which for the Dask backend means a cluster with a single
+    worker thread: the subjects would then be evaluated (and simulated) on the
+    client. This subclass reports at least 2 jobs so the tasks always go to the
+    scheduler, which queues them on the workers.
+    """
+    from joblib._dask import DaskDistributedBackend
+
+    class _WorkersOnlyDaskBackend(DaskDistributedBackend):
+        def effective_n_jobs(self, n_jobs):
+            return max(2, super().effective_n_jobs(n_jobs))
+
+    register_parallel_backend(_BACKEND, _WorkersOnlyDaskBackend)
 
 
 @contextlib.contextmanager
@@ -105,7 +127,8 @@ def dask_backend(scheduler, n_workers=None, threads_per_worker=1):
         else:
             address = scheduler
         client = stack.enter_context(distributed.Client(address, set_as_default=False))
-        stack.enter_context(parallel_config(backend="dask", client=client))
+        _register_backend()
+        stack.enter_context(parallel_config(backend=_BACKEND, client=client))
         yield client
 
 

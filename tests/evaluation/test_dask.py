@@ -154,3 +154,13 @@ def test_cli_dask_flags(monkeypatch, tmp_path):
     assert seen["scheduler"] is None
     with pytest.raises(SystemExit):
         main(argv + ["--dask", "local", "--scheduler", "tcp://h:1"])  # mutually exclusive
+
+
+def test_local_scheduler_starts_and_stops_its_own_cluster():
+    # scheduler="local": a LocalCluster of processes for the duration of the call
+    out = map_tasks(_pid_of, [None, None], scheduler="local", n_workers=1)
+    assert len(set(out)) == 1 and out[0] != os.getpid()
+
+
+def _pid_of(_):
+    return os.getpid()
