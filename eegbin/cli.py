@@ -45,6 +45,8 @@ def build_parser():
     ev.add_argument("--out", default=_DEFAULT_OUT, help=f"output directory (default ./{_DEFAULT_OUT})")
     ev.add_argument("--list", action="store_true", help="list the registered pipelines and exit")
     ev.set_defaults(func=_cmd_evaluate, parser=ev)
+    _add_dask_arguments(ev)
+    _add_report_parser(sub)
     return parser
 
 
@@ -72,6 +74,59 @@ def _validate(args):
             ) from None
     ds = get_dataset(args.dataset, args.subjects)  # subjects out of range -> ValueError
     return ds, names
+
+
+def _add_dask_arguments(ev):
+    group = ev.add_argument_group(
+        "Dask", "run one task per subject on a Dask cluster (see the docs' scale-out page)"
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", default=None,
+        help="address of a running Dask scheduler",
+    )
+    where.add_argument(
+        "--dask", choices=["local"], default=None,
+        help="'local': start a LocalCluster of worker processes on this machine",
+    )
+    group.add_argument(
+        "--dask-workers", type=int, default=None, metavar="N",
+        help="number of worker processes of --dask local (default: one per core)",
+    )
+
+
+def _scheduler_from_args(args):
+    """The ``scheduler`` argument of :func:`eegbin.evaluation.run` from the CLI flags."""
+    return args.scheduler if args.scheduler is not None else args.dask
+
+
+def _add_report_parser(sub):
+    rp = sub.add_parser(
+        "report",
+        help="turn a saved results CSV into a self-contained HTML page",
+        description="Write a single self-contained HTML page (tables, accuracy-versus-"
+        "footprint plot, per-subject plot; images embedded) from a results CSV written "
+        "by `eegbin evaluate`.",
+    )
+    rp.add_argument(
+        "results", metavar="RESULTS.csv",
+        help="results CSV, or the output directory of `eegbin evaluate --out DIR`",
+    )
+    rp.add_argument("--out", default=None, help="output HTML file (default: RESULTS.html)")
+    rp.add_argument("--title", default=None, help="page title")
+    rp.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args):
+    from .evaluation.report import write_report
+
+    try:
+        out = write_report(args.results, out=args.out, title=args.title)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"eegbin report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"eegbin report: wrote {out}")
+    return 0
 
 
 def _cmd_evaluate(args):
@@ -102,6 +157,8 @@ def _cmd_evaluate(args):
             n_jobs=args.n_jobs,
             out=args.out,
             progress=True,
+            scheduler=_scheduler_from_args(args),
+            dask_workers=args.dask_workers,
         )
     except FileNotFoundError as exc:  # e.g. BNCI2014_001 not on disk
         print(f"eegbin evaluate: error: {exc}", file=sys.stderr)

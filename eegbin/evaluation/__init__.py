@@ -13,3 +13,8 @@ __all__ = [
     "pareto_front",
     "EVALUATIONS",
 ]
+
+# reports of saved results (`eegbin report`)
+from .report import read_results, render_report, summarize_results, write_report  # noqa: E402
+
+__all__ += ["read_results", "render_report", "summarize_results", "write_report"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import functools
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from ..footprint import footprint
+from ._dask import check_scheduler, map_tasks
 from .pipelines import get_pipeline, get_spec, list_pipelines
 
 __all__ = ["run", "EvaluationResult", "pareto_front", "EVALUATIONS"]
@@ -95,11 +97,7 @@ def _check_args(pipelines, evaluation, n_jobs, scheduler):
         raise ValueError(f"evaluation must be one of {', '.join(EVALUATIONS)}, got {evaluation!r}")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
-    if scheduler is not None:
-        raise ValueError(
-            f"scheduler={scheduler!r} is not supported yet (Dask scale-out comes with issue 9); "
-            "use scheduler=None"
-        )
+    check_scheduler(scheduler)
     if pipelines is None:
         return list_pipelines(default_only=True)
     if isinstance(pipelines, str):
@@ -112,26 +110,53 @@ def _check_args(pipelines, evaluation, n_jobs, scheduler):
     return pipelines
 
 
-def _parallel_backend(scheduler):
-    """Context in which MOABB's joblib calls run (scale-out hooks in here)."""
-    return contextlib.nullcontext()
-
-
 def _subject_dataset(ds, subject):
     sub = copy.copy(ds)
     sub.subject_list = [subject]
     return sub
 
 
-def _fit_footprints(names, specs, ds, paradigm, subject, sfreq):
+def _fit_footprints(pipes, float_bits, ds, paradigm, subject):
     """Fit each pipeline once on the first session of ``subject`` and account it."""
     X, y, meta = paradigm.get_data(ds, subjects=[subject])
     first = meta["session"].to_numpy() == sorted(meta["session"].unique())[0]
     fps = {}
-    for name in names:
-        pipe = get_pipeline(name, sfreq).fit(X[first], y[first])
-        fps[name] = footprint(pipe, float_bits=specs[name].float_bits, name=name)
+    for name, pipe in pipes.items():
+        fitted = clone(pipe).fit(X[first], y[first])
+        fps[name] = footprint(fitted, float_bits=float_bits[name], name=name)
     return fps
+
+
+def _evaluate_subject(task):
+    """MOABB evaluation of one subject (and the footprints, for the first one).
+
+    Runs where the subject's data are loaded and simulated: in this process, or
+    on a Dask worker (one task per subject, see :mod:`eegbin.evaluation._dask`).
+    Returns ``(MOABB results, footprints or None)``.
+    """
+    from ..datasets.loading import _offline_guard
+
+    cls, paradigm, ds, subject, pipes, float_bits, n_jobs, random_state, with_footprints = task
+    sub_ds = _subject_dataset(ds, subject)
+    fps = None
+    with _offline_guard(sub_ds, [subject]), tempfile.TemporaryDirectory() as tmp, \
+            warnings.catch_warnings():
+        # MOABB's result store and MNE emit deprecation chatter unrelated to the user's call
+        for category in (RuntimeWarning, FutureWarning, DeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", message="Creating a dataset without passing data")
+        if with_footprints:
+            fps = _fit_footprints(pipes, float_bits, sub_ds, paradigm, subject)
+        ev = cls(
+            paradigm=paradigm,
+            datasets=[sub_ds],
+            n_jobs=n_jobs,
+            overwrite=True,
+            hdf5_path=tmp,
+            random_state=random_state,
+            verbose="ERROR",
+        )
+        return ev.process(pipes), fps
 
 
 def _summarize(scores, fps, evaluation):
@@ -204,6 +229,7 @@ def run(
     random_state=42,
     progress=False,
     scheduler=None,
+    dask_workers=None,
 ):
     """Evaluate registered pipelines with MOABB and account their footprint.
 
@@ -220,7 +246,7 @@ def run(
     subjects : list of int, optional
         Default: all subjects of the dataset.
     n_jobs : int, default=1
-        Parallel folds inside MOABB (joblib).
+        Parallel folds inside MOABB (joblib), in the serial run.
     out : str or Path, optional
         Directory for ``scores.csv`` (MOABB's results), ``summary.csv`` and
         ``accuracy_vs_memory.png``; nothing is written when ``None``.
@@ -230,8 +256,15 @@ def run(
         Seed of MOABB's cross-validation splits.
     progress : bool, default=False
         Show a tqdm progress bar over subjects.
-    scheduler : None
-        Reserved for distributed execution; anything else raises ``ValueError``.
+    scheduler : None, "local" or str, default=None
+        ``None``: evaluate the subjects one after the other in this process.
+        ``"local"`` (a :class:`distributed.LocalCluster` of processes started for
+        the run) or the address of a running Dask scheduler
+        (``"tcp://HOST:PORT"``): one task per subject through joblib's Dask
+        backend, so each subject's data are loaded (simulated) on the worker
+        that evaluates it; results equal the serial run's (but ``time``).
+    dask_workers : int, optional
+        Worker processes of ``scheduler="local"`` (default: one per core).
 
     Returns
     -------
@@ -261,28 +294,20 @@ def run(
     sfreq = float(resample or getattr(ds, "sfreq", 250.0))
     cls = CrossSessionEvaluation if evaluation == "cross-session" else WithinSessionEvaluation
 
-    frames, fps = [], None
-    with _offline_guard(ds, subjects), tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        # MOABB's result store and MNE emit deprecation chatter unrelated to the user's call
-        for category in (RuntimeWarning, FutureWarning, DeprecationWarning):
-            warnings.simplefilter("ignore", category)
-        warnings.filterwarnings("ignore", message="Creating a dataset without passing data")
-        bar = tqdm(subjects, desc=f"{evaluation} on {ds.code}", unit="subject", disable=not progress)
-        for subject in bar:
-            sub_ds = _subject_dataset(ds, subject)
-            if fps is None:
-                fps = _fit_footprints(names, specs, sub_ds, paradigm, subject, sfreq)
-            ev = cls(
-                paradigm=paradigm,
-                datasets=[sub_ds],
-                n_jobs=n_jobs,
-                overwrite=True,
-                hdf5_path=tmp,
-                random_state=random_state,
-                verbose="ERROR",
-            )
-            with _parallel_backend(scheduler):
-                frames.append(ev.process({n: get_pipeline(n, sfreq) for n in names}))
+    if scheduler is None:  # fail fast on missing BNCI files (workers check their own)
+        with _offline_guard(ds, subjects):
+            pass
+    float_bits = {n: specs[n].float_bits for n in names}
+    tasks = [
+        (cls, paradigm, ds, subject, {n: get_pipeline(n, sfreq) for n in names}, float_bits,
+         n_jobs, random_state, i == 0)
+        for i, subject in enumerate(subjects)
+    ]
+    bar = functools.partial(
+        tqdm, total=len(tasks), desc=f"{evaluation} on {ds.code}", unit="subject", disable=not progress
+    )
+    outs = map_tasks(_evaluate_subject, tasks, scheduler=scheduler, n_workers=dask_workers, progress=bar)
+    frames, fps = [frame for frame, _ in outs], outs[0][1]
     scores = pd.concat(frames, ignore_index=True)
     scores["dataset"] = [getattr(d, "code", str(d)) for d in scores["dataset"]]
     summary = _summarize(scores, fps, evaluation)

@@ -51,7 +51,7 @@ def test_simulated_within_session_one_subject():
         ({"pipelines": []}, "at least one"),
         ({"evaluation": "cross-subject"}, "evaluation must be one of"),
         ({"n_jobs": 0}, "n_jobs must be"),
-        ({"scheduler": "dask"}, "issue 9"),
+        ({"scheduler": "dask"}, "scheduler must be None, .local. or"),
         ({"dataset": "nope"}, "dataset must be one of"),
         ({"subjects": [12]}, "out of range"),
     ],
