@@ -10,3 +10,19 @@ __version__ = "0.1.0.dev0"
 from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
+
+from .binary import (  # noqa: E402
+    AssociativeMemoryClassifier,
+    BinarizedLinearClassifier,
+    BinarizedLinearSVC,
+    HeavisideBinarizer,
+    SparseBipolarRandomProjection,
+)
+
+__all__ += [
+    "AssociativeMemoryClassifier",
+    "BinarizedLinearClassifier",
+    "BinarizedLinearSVC",
+    "HeavisideBinarizer",
+    "SparseBipolarRandomProjection",
+]

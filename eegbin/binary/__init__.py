@@ -1,1 +1,14 @@
-"""eegbin.binary"""
+"""eegbin.binary: real features -> Hamming space, and classifiers that live there."""
+
+from .associative import AssociativeMemoryClassifier
+from .heaviside import HeavisideBinarizer
+from .projection import SparseBipolarRandomProjection
+from .svm import BinarizedLinearClassifier, BinarizedLinearSVC
+
+__all__ = [
+    "AssociativeMemoryClassifier",
+    "BinarizedLinearClassifier",
+    "BinarizedLinearSVC",
+    "HeavisideBinarizer",
+    "SparseBipolarRandomProjection",
+]
