@@ -162,7 +162,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
             )
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
+            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)} class(es)")
         codes = self._encode(X)
         _, _, tie, _ = _hd_randomness(self.seed, self.n_bands, self.n_components)
         self.prototypes_ = np.vstack(

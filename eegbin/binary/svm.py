@@ -66,7 +66,7 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
     }
 
     def _codes(self, X, reset):
-        X = validate_data(self, X, dtype=None, reset=reset)
+        X = validate_data(self, X, dtype="numeric", reset=reset)
         return to_packed(X, self.input, self.n_bits)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -84,16 +84,18 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=None)
+        X, y = validate_data(self, X, y, dtype="numeric")
         check_classification_targets(y)
         packed, n_bits = to_packed(X, self.input, self.n_bits)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
+            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)} class(es)")
         est = self._make_estimator().fit(packed_to_bipolar(packed, n_bits), y)
         if not hasattr(est, "coef_"):
             raise TypeError(f"estimator must be a linear classifier with coef_, got {type(est).__name__}")
         self.estimator_ = est
+        if hasattr(est, "n_iter_"):
+            self.n_iter_ = est.n_iter_
         self.n_bits_ = n_bits
         self.binary_weights_ = binarize_class_vectors(est.coef_)
         return self
