@@ -13,6 +13,7 @@ __all__ = ["Footprint", "footprint", "__version__"]
 
 from .binary import (  # noqa: E402
     AssociativeMemoryClassifier,
+    BinarizedLDA,
     BinarizedLinearClassifier,
     BinarizedLinearSVC,
     HeavisideBinarizer,
@@ -21,6 +22,7 @@ from .binary import (  # noqa: E402
 
 __all__ += [
     "AssociativeMemoryClassifier",
+    "BinarizedLDA",
     "BinarizedLinearClassifier",
     "BinarizedLinearSVC",
     "HeavisideBinarizer",

@@ -2,11 +2,13 @@
 
 from .associative import AssociativeMemoryClassifier
 from .heaviside import HeavisideBinarizer
+from .lda import BinarizedLDA
 from .projection import SparseBipolarRandomProjection
 from .svm import BinarizedLinearClassifier, BinarizedLinearSVC
 
 __all__ = [
     "AssociativeMemoryClassifier",
+    "BinarizedLDA",
     "BinarizedLinearClassifier",
     "BinarizedLinearSVC",
     "HeavisideBinarizer",

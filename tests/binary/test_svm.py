@@ -171,3 +171,33 @@ def test_bad_input():
         clf.predict(X[:, :50])
     with pytest.raises(ValueError, match="NaN"):
         BinarizedLinearSVC(input="heaviside").fit(np.full((8, 3), np.nan), y)
+
+
+@pytest.mark.parametrize("n, d, n_classes", [(40, 60, 3), (30, 10, 2), (100, 300, 4)])
+def test_woodbury_lda_equals_sklearn_shrinkage_lda(n, d, n_classes):
+    from eegbin.binary.lda import shrinkage_lda_coef
+
+    rng = np.random.RandomState(n)
+    y = np.arange(n) % n_classes
+    X = rng.randn(n, d) * rng.rand(d) * 3 + np.eye(n_classes)[y] @ rng.randn(n_classes, d)
+    X[:, 0] = 1.0  # a constant feature (zero variance)
+    ref = LDA(solver="lsqr", shrinkage="auto").fit(X, y)
+    classes, coef, intercept = shrinkage_lda_coef(X, y)
+    np.testing.assert_array_equal(classes, ref.classes_)
+    np.testing.assert_allclose(coef, ref.coef_, rtol=1e-7, atol=1e-9 * np.abs(ref.coef_).max())
+    np.testing.assert_allclose(intercept, ref.intercept_, rtol=1e-6)
+
+
+def test_binarized_lda():
+    from eegbin import BinarizedLDA
+
+    X, y = _bipolar_problem(n=90, d=64, n_classes=3)
+    clf = BinarizedLDA().fit(X, y)
+    lda = LDA(solver="lsqr", shrinkage="auto").fit(X.astype(float), y)
+    np.testing.assert_array_equal(clf.binary_weights_, pack_bits(lda.coef_, kind="heaviside"))
+    ablation = BinarizedLDA(binarize_weights=False).fit(X, y)
+    np.testing.assert_array_equal(ablation.predict(X), lda.predict(X.astype(float)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_estimator(BinarizedLDA(input="heaviside"),
+                        expected_failed_checks={"check_classifiers_train": LOW_DIM})
