@@ -11,6 +11,9 @@ from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
 
+from .features import FilterBankRiemann  # noqa: E402
+
+__all__ += ["FilterBankRiemann"]
 from .binary import (  # noqa: E402
     AssociativeMemoryClassifier,
     BinarizedLDA,

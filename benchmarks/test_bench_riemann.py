@@ -1,0 +1,104 @@
+"""FilterBankRiemann vs the scipy + pyRiemann pipeline a user writes today.
+
+Full size (``--benchmark-enable``): BCI IV-2a, 576 trials x 22 channels x 875
+samples, 43 bands. Reduced size in the normal test run. Both pipelines run in the
+same process, one round each (the reference takes tens of seconds); the ratio,
+the peak extra memory and the single-trial stage split go to ``extra_info``.
+"""
+
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+from pyriemann.estimation import Covariances
+from pyriemann.tangentspace import TangentSpace
+from scipy.signal import sosfilt
+
+from benchmarks.conftest import record_ratio
+from eegbin import FilterBankRiemann
+from eegbin.features import filterbank_covariances, hersche_bands, tangent_space
+
+
+def _eq1(x, reg=0.1):
+    return (x @ x.T + reg * np.eye(x.shape[0])) / (x.shape[1] - 1)
+
+
+def reference_fit_transform(X, sos_bank):
+    """scipy sosfilt per band + pyRiemann Covariances (eq. 1) + TangentSpace."""
+    feats = []
+    for sos in sos_bank:
+        covs = Covariances(estimator=_eq1).fit_transform(sosfilt(sos, X, axis=-1))
+        feats.append(TangentSpace(metric="riemann").fit_transform(covs))
+    return np.concatenate(feats, axis=1)
+
+
+def _sizes(full_size):
+    if full_size:
+        return 576, 22, 875, hersche_bands()
+    return 48, 8, 250, hersche_bands()[::9]
+
+
+def test_bench_filterbank_riemann(benchmark, full_size):
+    n_trials, n_ch, n_times, bands = _sizes(full_size)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_trials, n_ch, n_times))
+    est = FilterBankRiemann(250.0, bands=bands)
+    est.fit_transform(X[:4, :, :200])  # JIT warm-up (cached kernels load)
+
+    t0 = time.perf_counter()
+    ours = benchmark.pedantic(lambda: FilterBankRiemann(250.0, bands=bands).fit_transform(X), rounds=1, iterations=1)
+    ours_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = reference_fit_transform(X, est.sos_)
+    ref_s = time.perf_counter() - t0
+    ratio = record_ratio(benchmark, "speedup_vs_scipy_pyriemann", ref_s, ours_s)
+    benchmark.extra_info.update(reference_s=ref_s, eegbin_s=ours_s, shape=list(X.shape), n_bands=len(bands))
+    assert np.abs(ours - ref).max() <= 1e-8 * np.abs(ref).max()
+
+    # peak extra memory of fit_transform (numpy allocations; numba buffers are
+    # per (trial, band) and tiny) vs the input and the output
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    out = FilterBankRiemann(250.0, bands=bands).fit_transform(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    extra = peak - base
+    benchmark.extra_info.update(
+        peak_extra_MB=extra / 1e6, input_MB=X.nbytes / 1e6, output_MB=out.nbytes / 1e6,
+        peak_over_input=extra / X.nbytes,
+    )
+    assert extra <= 2 * X.nbytes + out.nbytes
+
+    # single-trial (online) transform, split by stage
+    fitted = FilterBankRiemann(250.0, bands=bands).fit(X)
+    trial = X[:1]
+    fitted.transform(trial)
+    reps = 20
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        covs = filterbank_covariances(trial, fitted.sos_, reg=fitted.reg)
+    t_cov = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        for b in range(len(bands)):
+            tangent_space(covs[:, b, 0], fitted.reference_[b, 0])
+    t_ts = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fitted.transform(trial)
+    t_all = (time.perf_counter() - t0) / reps
+    benchmark.extra_info.update(
+        single_trial_ms=t_all * 1e3,
+        single_trial_bandpass_covariance_ms=t_cov * 1e3,
+        single_trial_whitening_logm_vect_ms=t_ts * 1e3,
+    )
+    print(
+        f"\nFilterBankRiemann {X.shape} x {len(bands)} bands: reference {ref_s:.2f} s, "
+        f"eegbin {ours_s:.2f} s, ratio {ratio:.1f}x; peak extra {extra / 1e6:.1f} MB "
+        f"(input {X.nbytes / 1e6:.1f} MB, output {out.nbytes / 1e6:.1f} MB); single trial "
+        f"{t_all * 1e3:.2f} ms = band-pass+covariance {t_cov * 1e3:.2f} ms + "
+        f"whitening+logm+vect {t_ts * 1e3:.2f} ms"
+    )
+    if full_size:
+        assert ratio >= 5.0

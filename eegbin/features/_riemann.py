@@ -1,0 +1,426 @@
+"""Riemannian geometry of covariance matrices (functional core).
+
+Batched regularized covariances (eq. 1), symmetric matrix functions through one
+eigendecomposition (``sqrtm``, ``invsqrtm``, ``logm``, ``expm``), means under the
+affine-invariant ("riemann"), log-Euclidean and Euclidean metrics, and the
+tangent-space map with the l2-norm preserving half-vectorization (eq. 3).
+
+The Riemannian mean runs the same fixed-point iteration as
+:func:`pyriemann.utils.mean.mean_riemann` (Euclidean-mean start, step ``nu``
+shrunk by 0.95 on progress and halved otherwise, stop when the Frobenius norm of
+the mean tangent vector or the step falls below ``tol``), so results agree with
+pyRiemann to rounding; the per-matrix work (whitening, eigendecomposition,
+logarithm) runs in parallel numba kernels (:mod:`eegbin.kernels.spd`).
+
+References
+----------
+Hersche et al. 2020, Section III-A, eq. (1)-(3); P. T. Fletcher et al., IEEE TMI
+2004 and M. Congedo et al., PLOS ONE 2015 (mean iteration, as in pyRiemann).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..kernels.spd import (
+    FN_EXP,
+    FN_INVSQRT,
+    FN_LOG,
+    FN_SQRT,
+    _nb_funm,
+    _nb_mean_logm_chunks,
+    _nb_tangent_riemann,
+)
+
+__all__ = [
+    "covariances",
+    "sqrtm",
+    "invsqrtm",
+    "logm",
+    "expm",
+    "mean_riemann",
+    "mean_logeuclid",
+    "mean_euclid",
+    "mean_covariance",
+    "tangent_space",
+    "upper",
+]
+
+METRICS = ("riemann", "logeuclid", "euclid")
+
+
+def covariances(X, reg=0.1):
+    """Regularized covariance matrices ``(X X^T + reg I) / (n_s - 1)``, eq. (1).
+
+    Parameters
+    ----------
+    X : ndarray of shape (..., n_channels, n_s)
+        Signals (not centered: eq. 1 has no mean removal).
+    reg : float, default=0.1
+        Regularization ``alpha``.
+
+    Returns
+    -------
+    C : ndarray of shape (..., n_channels, n_channels)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import covariances
+    >>> covariances(np.ones((1, 2, 3)), reg=0.0)[0]
+    array([[1.5, 1.5],
+           [1.5, 1.5]])
+
+    References
+    ----------
+    Hersche et al. 2020, eq. (1).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim < 2 or X.shape[-1] < 2:
+        raise ValueError(f"X must have shape (..., n_channels, n_s) with n_s >= 2, got {X.shape}")
+    n = X.shape[-2]
+    return (X @ np.swapaxes(X, -1, -2) + reg * np.eye(n)) / (X.shape[-1] - 1)
+
+
+def _as_batch(C, name="C"):
+    C = np.asarray(C)
+    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
+        raise ValueError(f"{name} must have shape (..., n, n) (square matrices), got {C.shape}")
+    if C.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
+    C = np.ascontiguousarray(C, dtype=np.float64)
+    if not np.isfinite(C).all():
+        idx = np.argwhere(~np.isfinite(C.reshape(-1, *C.shape[-2:])).any(axis=(1, 2)))[0, 0]
+        raise ValueError(f"{name} must be finite; matrix {idx} holds NaN or Inf")
+    return C.reshape(-1, C.shape[-2], C.shape[-1]), C.shape
+
+
+def _funm(C, fn, name):
+    flat, shape = _as_batch(C)
+    out = np.empty_like(flat)
+    minval = np.empty(flat.shape[0])
+    _nb_funm(flat, fn, out, minval)
+    if fn != FN_EXP and (minval <= 0).any():
+        idx = int(np.flatnonzero(minval <= 0)[0])
+        raise ValueError(
+            f"{name} needs symmetric positive definite matrices; matrix {idx} has "
+            f"eigenvalue {minval[idx]:.3g} <= 0 (increase the regularization)"
+        )
+    return out.reshape(shape)
+
+
+def sqrtm(C):
+    """Symmetric square root ``V sqrt(L) V^T`` of SPD matrices ``C`` (..., n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import sqrtm
+    >>> sqrtm(np.diag([4.0, 9.0]))
+    array([[2., 0.],
+           [0., 3.]])
+    """
+    return _funm(C, FN_SQRT, "sqrtm")
+
+
+def invsqrtm(C):
+    """Symmetric inverse square root ``V L^{-1/2} V^T`` of SPD matrices (..., n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import invsqrtm
+    >>> invsqrtm(np.diag([4.0, 0.25]))
+    array([[0.5, 0. ],
+           [0. , 2. ]])
+    """
+    return _funm(C, FN_INVSQRT, "invsqrtm")
+
+
+def logm(C):
+    """Symmetric matrix logarithm ``V log(L) V^T`` of SPD matrices (..., n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import logm
+    >>> np.allclose(logm(np.diag([1.0, np.e])), np.diag([0.0, 1.0]))
+    True
+    """
+    return _funm(C, FN_LOG, "logm")
+
+
+def expm(C):
+    """Symmetric matrix exponential ``V exp(L) V^T`` of symmetric matrices (..., n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import expm
+    >>> np.allclose(expm(np.zeros((2, 2))), np.eye(2))
+    True
+    """
+    return _funm(C, FN_EXP, "expm")
+
+
+def _np_funm(M, fct, spd=True):
+    """One small matrix function exactly as pyRiemann computes it (numpy eigh)."""
+    if not np.isfinite(M).all():
+        raise ValueError("matrix function of a non-finite matrix (the mean diverged or the input overflowed)")
+    w, v = np.linalg.eigh(M)
+    if spd and w.min() <= 0:
+        raise ValueError(
+            f"the (mean) covariance is not positive definite (eigenvalue {w.min():.3g}); "
+            f"increase the regularization"
+        )
+    return v @ (fct(w)[..., None] * np.swapaxes(v, -1, -2))
+
+
+def _invsqrt(w):
+    return 1.0 / np.sqrt(w)
+
+
+def _raise_not_pd(minval, what):
+    idx = np.unravel_index(int(np.argmin(minval)), minval.shape)
+    raise ValueError(
+        f"{what} {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])} is not positive "
+        f"definite (whitened eigenvalue {float(minval[idx]):.3g}); increase the regularization"
+    )
+
+
+def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32):
+    """Riemannian means of K independent sets at once: C (N, K, n, n) -> (K, n, n).
+
+    Each slot k runs pyRiemann's iteration on C[:, k] with its own step ``nu``,
+    ``tau`` and stopping; the whitened logarithms of all active slots are computed
+    in one parallel kernel call per iteration.
+    """
+    N, K, n, _ = C.shape
+    M = np.mean(C, axis=0) if init is None else np.broadcast_to(init, (K, n, n)).copy()
+    nu = np.ones(K)
+    tau = np.full(K, np.finfo(np.float64).max)
+    active = np.ones(K, dtype=bool)
+    chunk = int(max(1, min(chunk, N)))
+    n_chunks = -(-N // chunk)
+    for _ in range(maxiter):
+        act = np.flatnonzero(active)
+        if act.size == 0:
+            break
+        M12 = _np_funm(M[act], np.sqrt)
+        Mm12 = np.ascontiguousarray(_np_funm(M[act], _invsqrt))
+        P = np.zeros((K, n, n))
+        P[act] = Mm12
+        partial = np.empty((act.size, n_chunks, n, n))
+        minval = np.empty(act.size)
+        _nb_mean_logm_chunks(C, P, act.astype(np.int64), chunk, partial, minval)
+        if (minval <= 0).any() or not np.isfinite(minval).all():
+            _raise_not_pd(minval, "a covariance matrix of slot")
+        J = partial.sum(axis=1) / N
+        M[act] = M12 @ _np_funm(nu[act, None, None] * J, np.exp, spd=False) @ M12
+        crit = np.linalg.norm(J, ord="fro", axis=(1, 2))
+        h = nu[act] * crit
+        better = h < tau[act]
+        tau[act] = np.where(better, h, tau[act])
+        nu[act] = np.where(better, 0.95 * nu[act], 0.5 * nu[act])
+        done = (crit <= tol) | (nu[act] <= tol)
+        active[act[done]] = False
+    if active.any():
+        warnings.warn("mean_riemann: convergence not reached", ConvergenceWarning, stacklevel=3)
+    return M
+
+
+def _tangent_riemann_slots(C, Cref):
+    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2)."""
+    N, K, n, _ = C.shape
+    P = np.ascontiguousarray(_np_funm(Cref, _invsqrt))
+    out = np.empty((N, K, n * (n + 1) // 2))
+    minval = np.empty((N, K))
+    _nb_tangent_riemann(C, P, out, minval)
+    if (minval <= 0).any() or not np.isfinite(minval).all():
+        _raise_not_pd(minval, "covariance matrix (trial, slot)")
+    return out
+
+
+def mean_euclid(C):
+    """Arithmetic mean of matrices ``C`` (n_matrices, n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import mean_euclid
+    >>> mean_euclid(np.stack([np.eye(2), 3 * np.eye(2)]))
+    array([[2., 0.],
+           [0., 2.]])
+    """
+    C, _ = _as_batch(C)
+    return np.mean(C, axis=0)
+
+
+def mean_logeuclid(C):
+    """Log-Euclidean mean ``expm(mean(logm(C_i)))`` of SPD matrices (n_matrices, n, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import mean_logeuclid
+    >>> np.allclose(mean_logeuclid(np.stack([np.eye(2), 4 * np.eye(2)])), 2 * np.eye(2))
+    True
+
+    References
+    ----------
+    V. Arsigny et al., SIAM J. Matrix Anal. Appl. 29(1), 2007.
+    """
+    C, _ = _as_batch(C)
+    return _np_funm(np.mean(logm(C), axis=0), np.exp, spd=False)
+
+
+def mean_riemann(C, tol=10e-9, maxiter=50, init=None):
+    """Affine-invariant Riemannian (geometric) mean of SPD matrices.
+
+    Same fixed-point iteration, start, step schedule and stopping rule as
+    pyRiemann's ``mean_riemann`` (equal weights); the per-matrix logarithms of
+    each step run in a parallel numba kernel.
+
+    Parameters
+    ----------
+    C : ndarray of shape (n_matrices, n, n)
+        SPD matrices.
+    tol : float, default=10e-9
+        Stop when the Frobenius norm of the mean tangent vector (or the step) is
+        below ``tol``.
+    maxiter : int, default=50
+        Maximum number of iterations (a ``ConvergenceWarning`` is emitted when
+        reached).
+    init : ndarray of shape (n, n), default=None
+        Starting point; None uses the Euclidean mean.
+
+    Returns
+    -------
+    M : ndarray of shape (n, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import mean_riemann
+    >>> np.allclose(mean_riemann(np.stack([np.eye(2), 4 * np.eye(2)])), 2 * np.eye(2))
+    True
+
+    References
+    ----------
+    Hersche et al. 2020, Section III-A (C_ref = geometric mean [40]);
+    M. Congedo et al., PLOS ONE 2015 (stopping rule).
+    """
+    C, _ = _as_batch(C)
+    if init is not None:
+        init = _as_batch(init, "init")[0][0]
+        if init.shape != C.shape[1:]:
+            raise ValueError(f"init must have shape {C.shape[1:]}, got {init.shape}")
+    return _mean_riemann_slots(C[:, None], tol=tol, maxiter=maxiter, init=init)[0]
+
+
+def mean_covariance(C, metric="riemann"):
+    """Mean of SPD matrices under ``metric`` in {"riemann", "logeuclid", "euclid"}.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import mean_covariance
+    >>> float(mean_covariance(np.stack([np.eye(2), 3 * np.eye(2)]), metric="euclid")[0, 0])
+    2.0
+    """
+    if metric == "riemann":
+        return mean_riemann(C)
+    if metric == "logeuclid":
+        return mean_logeuclid(C)
+    if metric == "euclid":
+        return mean_euclid(C)
+    raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+
+
+def upper(S):
+    """l2-norm preserving half-vectorization of symmetric matrices, eq. (3).
+
+    Upper triangle in row-major order (pyRiemann's ``upper`` ordering: (0, 0),
+    (0, 1), ..., (0, n-1), (1, 1), ...), off-diagonal entries times sqrt(2), so
+    ``||upper(S)||_2 = ||S||_F``.
+
+    Parameters
+    ----------
+    S : ndarray of shape (..., n, n)
+
+    Returns
+    -------
+    v : ndarray of shape (..., n (n + 1) / 2)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import upper
+    >>> upper(np.array([[1.0, 2.0], [2.0, 3.0]])).round(4)
+    array([1.    , 2.8284, 3.    ])
+    """
+    S = np.asarray(S)
+    if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
+        raise ValueError(f"S must have shape (..., n, n), got {S.shape}")
+    n = S.shape[-1]
+    i, j = np.triu_indices(n)
+    coeffs = np.where(i == j, 1.0, math.sqrt(2))
+    return coeffs * S[..., i, j]
+
+
+def _ddexpm(X, Cref):
+    """Directional derivative of expm at ``Cref`` along ``X`` (as pyRiemann)."""
+    d, V = np.linalg.eigh(Cref)
+    di, dj = d[:, None], d[None, :]
+    close = np.isclose(di, dj, atol=1e-12, rtol=1e-12)
+    safe = np.where(close, np.ones_like(di - dj), di - dj)
+    fdd = np.where(close, np.exp(di), (np.exp(di) - np.exp(dj)) / safe)
+    return V @ (fdd * (V.T @ X @ V)) @ V.T
+
+
+def tangent_space(C, Cref, metric="riemann"):
+    """Tangent vectors of SPD matrices at ``Cref``, eq. (3).
+
+    ``"riemann"``: ``upper(logm(Cref^{-1/2} C Cref^{-1/2}))``;
+    ``"logeuclid"``: ``upper(dexpm_{log Cref}(logm C - logm Cref))``;
+    ``"euclid"``: ``upper(C - Cref)`` (the maps of pyRiemann's ``tangent_space``).
+
+    Parameters
+    ----------
+    C : ndarray of shape (n_matrices, n, n)
+    Cref : ndarray of shape (n, n)
+    metric : {"riemann", "logeuclid", "euclid"}, default="riemann"
+
+    Returns
+    -------
+    T : ndarray of shape (n_matrices, n (n + 1) / 2)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.features import tangent_space
+    >>> tangent_space(np.e * np.eye(2)[None], np.eye(2)).round(6)
+    array([[1., 0., 1.]])
+
+    References
+    ----------
+    Hersche et al. 2020, eq. (3); A. Barachant et al., Neurocomputing 112, 2013.
+    """
+    C, _ = _as_batch(C)
+    Cref, _ = _as_batch(Cref, "Cref")
+    Cref = Cref[0]
+    if Cref.shape[-1] != C.shape[-1]:
+        raise ValueError(f"Cref has shape {Cref.shape}, expected ({C.shape[-1]}, {C.shape[-1]})")
+    if metric == "riemann":
+        return _tangent_riemann_slots(C[:, None], Cref[None])[:, 0]
+    if metric == "logeuclid":
+        log_ref = _np_funm(Cref, np.log)
+        return upper(_ddexpm(logm(C) - log_ref, log_ref))
+    if metric == "euclid":
+        return upper(C - Cref)
+    raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")

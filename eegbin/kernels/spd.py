@@ -1,0 +1,388 @@
+"""Batched kernels for small symmetric (positive definite) matrices.
+
+The symmetric eigendecomposition is the classic two-stage algorithm that Hersche
+et al. 2020 (Section V-D) count for the matrix logarithm: Householder
+tridiagonalization followed by the implicit QL/QR iteration with a Wilkinson
+shift (the EISPACK ``tred2``/``tql2`` pair). For the 10-40 channel matrices of
+EEG it is several times faster than a LAPACK call per matrix, because LAPACK's
+blocked drivers are tuned for large matrices, and it runs in parallel over the
+batch with ``prange``. The results agree with :func:`numpy.linalg.eigh` to
+rounding (the test suite checks reconstruction and matrix functions).
+
+The ``_nb_*`` functions assume valid input (finite, square, C-contiguous float64);
+the Python callers in :mod:`eegbin.features._riemann` validate it.
+
+References
+----------
+Hersche et al. 2020, Section III-A (eq. 3) and Section V-D (EVD = Householder
+transformation + QR decomposition with implicit Wilkinson shift).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = []
+
+# codes of the scalar function applied to the eigenvalues
+FN_LOG, FN_SQRT, FN_INVSQRT, FN_EXP = 0, 1, 2, 3
+
+_EPS = 2.0**-52
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def _tred2(U, d, e):
+    """Householder reduction of symmetric ``U`` to tridiagonal form (diagonal ``d``,
+    sub-diagonal ``e``); ``U`` is overwritten by the TRANSPOSED orthogonal
+    transformation (rows = basis vectors), so all inner loops run along rows."""
+    n = U.shape[0]
+    for j in range(n):
+        d[j] = U[j, n - 1]
+    for i in range(n - 1, 0, -1):
+        scale = 0.0
+        h = 0.0
+        for k in range(i):
+            scale += abs(d[k])
+        if scale == 0.0:
+            e[i] = d[i - 1]
+            for j in range(i):
+                d[j] = U[j, i - 1]
+                U[j, i] = 0.0
+                U[i, j] = 0.0
+        else:
+            for k in range(i):
+                d[k] /= scale
+                h += d[k] * d[k]
+            f = d[i - 1]
+            g = math.sqrt(h)
+            if f > 0:
+                g = -g
+            e[i] = scale * g
+            h = h - f * g
+            d[i - 1] = f - g
+            for j in range(i):
+                e[j] = 0.0
+            for j in range(i):
+                f = d[j]
+                U[i, j] = f
+                g = e[j] + U[j, j] * f
+                for k in range(j + 1, i):
+                    g += U[j, k] * d[k]
+                    e[k] += U[j, k] * f
+                e[j] = g
+            f = 0.0
+            for j in range(i):
+                e[j] /= h
+                f += e[j] * d[j]
+            hh = f / (h + h)
+            for j in range(i):
+                e[j] -= hh * d[j]
+            for j in range(i):
+                f = d[j]
+                g = e[j]
+                for k in range(j, i):
+                    U[j, k] -= f * e[k] + g * d[k]
+                d[j] = U[j, i - 1]
+                U[j, i] = 0.0
+        d[i] = h
+    # accumulate the transformations
+    for i in range(n - 1):
+        U[i, n - 1] = U[i, i]
+        U[i, i] = 1.0
+        h = d[i + 1]
+        if h != 0.0:
+            for k in range(i + 1):
+                d[k] = U[i + 1, k] / h
+            for j in range(i + 1):
+                g = 0.0
+                for k in range(i + 1):
+                    g += U[i + 1, k] * U[j, k]
+                for k in range(i + 1):
+                    U[j, k] -= g * d[k]
+        for k in range(i + 1):
+            U[i + 1, k] = 0.0
+    for j in range(n):
+        d[j] = U[j, n - 1]
+        U[j, n - 1] = 0.0
+    U[n - 1, n - 1] = 1.0
+    e[0] = 0.0
+
+
+@njit(cache=True)
+def _tql2(Z, d, e):
+    """Implicit QL with Wilkinson shift on the tridiagonal (``d``, ``e``);
+    rotations are accumulated into the ROWS of ``Z`` (row k = eigenvector k)."""
+    n = Z.shape[0]
+    for i in range(1, n):
+        e[i - 1] = e[i]
+    e[n - 1] = 0.0
+    f = 0.0
+    tst1 = 0.0
+    for l in range(n):  # noqa: E741
+        tst1 = max(tst1, abs(d[l]) + abs(e[l]))
+        m = l
+        while m < n - 1:
+            if abs(e[m]) <= _EPS * tst1:
+                break
+            m += 1
+        if m > l:
+            for _ in range(100):
+                g = d[l]
+                p = (d[l + 1] - g) / (2.0 * e[l])
+                r = math.sqrt(p * p + 1.0)
+                if p < 0:
+                    r = -r
+                d[l] = e[l] / (p + r)
+                d[l + 1] = e[l] * (p + r)
+                dl1 = d[l + 1]
+                h = g - d[l]
+                for i in range(l + 2, n):
+                    d[i] -= h
+                f += h
+                p = d[m]
+                c = 1.0
+                c2 = c
+                c3 = c
+                el1 = e[l + 1]
+                s = 0.0
+                s2 = 0.0
+                for i in range(m - 1, l - 1, -1):
+                    c3 = c2
+                    c2 = c
+                    s2 = s
+                    g = c * e[i]
+                    h = c * p
+                    r = math.sqrt(p * p + e[i] * e[i])
+                    e[i + 1] = s * r
+                    s = e[i] / r
+                    c = p / r
+                    p = c * d[i] - s * g
+                    d[i + 1] = h + s * (c * g + s * d[i])
+                    zi = Z[i]
+                    zi1 = Z[i + 1]
+                    for k in range(n):  # contiguous rows: vectorized
+                        h = zi1[k]
+                        zi1[k] = s * zi[k] + c * h
+                        zi[k] = c * zi[k] - s * h
+                p = -s * s2 * c3 * el1 * e[l] / dl1
+                e[l] = s * p
+                d[l] = c * p
+                if not abs(e[l]) > _EPS * tst1:
+                    break
+        d[l] = d[l] + f
+        e[l] = 0.0
+
+
+@njit(cache=True)
+def _eigh_rows(A, Z, d, e):
+    """Eigen-decomposition of symmetric ``A``: ``A = Z.T @ diag(d) @ Z``.
+
+    ``Z`` (n, n) receives the eigenvectors as rows, ``d`` the eigenvalues (unsorted),
+    ``e`` is workspace. ``A`` is not modified. The matrix is scaled by its largest
+    absolute entry first, so the plane rotations never over- or underflow.
+    """
+    n = A.shape[0]
+    amax = 0.0
+    for i in range(n):
+        for j in range(n):
+            amax = max(amax, abs(A[i, j]))
+    if amax == 0.0:
+        amax = 1.0
+    inv = 1.0 / amax
+    for i in range(n):
+        for j in range(n):
+            Z[i, j] = A[i, j] * inv
+    _tred2(Z, d, e)
+    _tql2(Z, d, e)
+    for i in range(n):
+        d[i] *= amax
+
+
+@njit(cache=True, fastmath=True)
+def _recompose(Z, fd, out):
+    """out = Z.T @ diag(fd) @ Z (symmetric; both triangles written)."""
+    n = Z.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = 0.0
+    for k in range(n):
+        for i in range(n):
+            a = fd[k] * Z[k, i]
+            for j in range(i, n):
+                out[i, j] += a * Z[k, j]
+    for i in range(n):
+        for j in range(i + 1, n):
+            out[j, i] = out[i, j]
+
+
+@njit(cache=True)
+def _apply_fn(d, fn, fd):
+    n = d.shape[0]
+    for k in range(n):
+        v = d[k]
+        if fn == FN_LOG:
+            fd[k] = math.log(v)
+        elif fn == FN_SQRT:
+            fd[k] = math.sqrt(v)
+        elif fn == FN_INVSQRT:
+            fd[k] = 1.0 / math.sqrt(v)
+        else:
+            fd[k] = math.exp(v)
+
+
+@njit(cache=True, fastmath=True)
+def _sandwich(P, C, tmp, out):
+    """out = P @ C @ P for symmetric P (n, n)."""
+    n = C.shape[0]
+    for i in range(n):
+        for j in range(n):
+            tmp[i, j] = 0.0
+        for k in range(n):
+            a = P[i, k]
+            for j in range(n):
+                tmp[i, j] += a * C[k, j]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = 0.0
+        for k in range(n):
+            a = tmp[i, k]
+            for j in range(n):
+                out[i, j] += a * P[k, j]
+    # exact symmetry (removes rounding asymmetry before the eigensolver)
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = 0.5 * (out[i, j] + out[j, i])
+            out[i, j] = s
+            out[j, i] = s
+
+
+@njit(cache=True, parallel=True)
+def _nb_eigh(A, W, Z):
+    """Batched eigh: A (N, n, n) -> eigenvalues W (N, n), eigenvector rows Z (N, n, n).
+
+    Returns the minimum eigenvalue found per matrix in ``W`` unsorted order."""
+    N, n, _ = A.shape
+    for b in prange(N):
+        e = np.empty(n)
+        _eigh_rows(A[b], Z[b], W[b], e)
+
+
+@njit(cache=True, parallel=True)
+def _nb_funm(A, fn, out, minval):
+    """Batched symmetric matrix function ``out[b] = V f(L) V^T`` of ``A[b]``.
+
+    ``minval[b]`` receives the smallest eigenvalue (for positivity checks by the
+    caller: the log/sqrt of a non-positive eigenvalue gives NaN)."""
+    N, n, _ = A.shape
+    for b in prange(N):
+        Z = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        _eigh_rows(A[b], Z, d, e)
+        minval[b] = d.min()
+        _apply_fn(d, fn, fd)
+        _recompose(Z, fd, out[b])
+
+
+@njit(cache=True, parallel=True)
+def _nb_whiten_logm(C, P, out, minval):
+    """Batched ``out[b] = logm(P @ C[b] @ P)``, P (n, n) symmetric (C_ref^{-1/2})."""
+    N, n, _ = C.shape
+    for b in prange(N):
+        tmp = np.empty((n, n))
+        W = np.empty((n, n))
+        Z = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        _sandwich(P, C[b], tmp, W)
+        _eigh_rows(W, Z, d, e)
+        minval[b] = d.min()
+        _apply_fn(d, FN_LOG, fd)
+        _recompose(Z, fd, out[b])
+
+
+@njit(cache=True)
+def _whiten_logm_one(P, C, tmp, W, Z, d, e, fd, out):
+    """out = logm(P C P); returns the smallest eigenvalue of P C P."""
+    _sandwich(P, C, tmp, W)
+    _eigh_rows(W, Z, d, e)
+    dmin = d.min()
+    _apply_fn(d, FN_LOG, fd)
+    _recompose(Z, fd, out)
+    return dmin
+
+
+@njit(cache=True, parallel=True)
+def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval):
+    """Partial sums of whitened logarithms for the Riemannian mean iteration.
+
+    C (N, K, n, n) covariances of K (band, window) slots; P (K, n, n) whitening
+    of each slot; ``bands`` (A,) the active slots. For active slot a and chunk c of
+    ``chunk`` consecutive trials: partial[a, c] = sum_i logm(P C[i] P) (summed in
+    trial order). minval[a] receives the smallest whitened eigenvalue.
+    """
+    N, K, n, _ = C.shape
+    A = bands.shape[0]
+    n_chunks = (N + chunk - 1) // chunk
+    mins = np.empty(A * n_chunks)
+    for item in prange(A * n_chunks):
+        a = item // n_chunks
+        c = item - a * n_chunks
+        k = bands[a]
+        tmp = np.empty((n, n))
+        W = np.empty((n, n))
+        Z = np.empty((n, n))
+        L = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        acc = partial[a, c]
+        for i in range(n):
+            for j in range(n):
+                acc[i, j] = 0.0
+        lo = np.inf
+        for t in range(c * chunk, min(N, (c + 1) * chunk)):
+            m = _whiten_logm_one(P[k], C[t, k], tmp, W, Z, d, e, fd, L)
+            lo = min(lo, m)
+            for i in range(n):
+                for j in range(n):
+                    acc[i, j] += L[i, j]
+        mins[item] = lo
+    for a in range(A):
+        lo = np.inf
+        for c in range(n_chunks):
+            lo = min(lo, mins[a * n_chunks + c])
+        minval[a] = lo
+
+
+@njit(cache=True, parallel=True)
+def _nb_tangent_riemann(C, P, out, minval):
+    """out[i, k] = upper(logm(P[k] C[i, k] P[k])) with sqrt(2) off-diagonal.
+
+    C (N, K, n, n), P (K, n, n), out (N, K, n (n + 1) / 2), minval (N, K)."""
+    N, K, n, _ = C.shape
+    sqrt2 = math.sqrt(2.0)
+    for item in prange(N * K):
+        i = item // K
+        k = item - i * K
+        tmp = np.empty((n, n))
+        W = np.empty((n, n))
+        Z = np.empty((n, n))
+        L = np.empty((n, n))
+        d = np.empty(n)
+        e = np.empty(n)
+        fd = np.empty(n)
+        minval[i, k] = _whiten_logm_one(P[k], C[i, k], tmp, W, Z, d, e, fd, L)
+        v = out[i, k]
+        q = 0
+        for r in range(n):
+            v[q] = L[r, r]
+            q += 1
+            for s in range(r + 1, n):
+                v[q] = sqrt2 * L[r, s]
+                q += 1

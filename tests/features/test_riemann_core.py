@@ -1,0 +1,179 @@
+"""Functional core of the Riemannian features against pyRiemann and numpy oracles."""
+
+import warnings
+
+import numpy as np
+import pytest
+from pyriemann.estimation import Covariances
+from pyriemann.geometry import base as pbase
+from pyriemann.geometry import mean as pmean
+from pyriemann.geometry.tangentspace import tangent_space as p_tangent_space
+from pyriemann.geometry.tangentspace import upper as p_upper
+from scipy.signal import butter, sosfilt
+
+from eegbin.features import (
+    covariances,
+    design_filterbank,
+    expm,
+    filterbank_covariances,
+    hersche_bands,
+    invsqrtm,
+    logm,
+    mean_covariance,
+    mean_euclid,
+    mean_logeuclid,
+    mean_riemann,
+    sqrtm,
+    tangent_space,
+    upper,
+)
+
+
+def _spd(n_matrices, n, seed=0, cond=1e-2):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n_matrices, n, 2 * n))
+    return A @ A.transpose(0, 2, 1) / (2 * n) + cond * np.eye(n)
+
+
+def test_hersche_bands_rule():
+    bands = hersche_bands()
+    assert len(bands) == 43
+    widths = [hi - lo for lo, hi in bands]
+    assert [widths.count(w) for w in (2, 4, 8, 16, 32)] == [18, 9, 8, 6, 2]
+    assert all(lo >= 4 and hi <= 40 for lo, hi in bands)
+    assert bands[18:20] == [(4.0, 8.0), (8.0, 12.0)]
+    assert hersche_bands(bandwidths=(32,)) == [(4.0, 36.0), (8.0, 40.0)]
+    with pytest.raises(ValueError, match="max_freq"):
+        hersche_bands(min_freq=40, max_freq=4)
+    with pytest.raises(ValueError, match="bandwidths"):
+        hersche_bands(bandwidths=(-2,))
+
+
+def test_design_filterbank_matches_scipy():
+    sos = design_filterbank([(8, 12), (4, 40)], sfreq=250.0, order=3)
+    assert sos.shape == (2, 3, 6)
+    np.testing.assert_array_equal(sos[1], butter(3, [4, 40], btype="bandpass", fs=250.0, output="sos"))
+    with pytest.raises(ValueError, match="sfreq"):
+        design_filterbank([(8, 12)], sfreq=0)
+    with pytest.raises(ValueError, match="order"):
+        design_filterbank([(8, 12)], sfreq=100, order=1.5)
+
+
+@pytest.mark.parametrize("n_channels, n_times", [(1, 10), (5, 64), (22, 200)])
+def test_filterbank_covariances_equal_scipy_plus_eq1(n_channels, n_times):
+    rng = np.random.default_rng(n_channels)
+    X = rng.standard_normal((4, n_channels, n_times))
+    bands = [(5.0, 9.0), (20.0, 40.0)]
+    sos = design_filterbank(bands, sfreq=100.0)
+    windows = [(0, n_times), (3, n_times // 2 + 3)]
+    covs = filterbank_covariances(X, sos, windows=windows, reg=0.3, n_jobs=1)
+    assert covs.shape == (4, 2, 2, n_channels, n_channels)
+    for b in range(2):
+        for w, (s0, s1) in enumerate(windows):
+            Y = sosfilt(sos[b], X[:, :, s0:s1], axis=-1)
+            ref = covariances(Y, reg=0.3)
+            np.testing.assert_allclose(covs[:, b, w], ref, rtol=1e-12, atol=1e-14)
+            ref2 = Covariances(estimator=lambda x: (x @ x.T + 0.3 * np.eye(len(x))) / (x.shape[1] - 1)).transform(Y)
+            np.testing.assert_allclose(covs[:, b, w], ref2, rtol=1e-12, atol=1e-14)
+
+
+def test_filterbank_covariances_bad_input():
+    sos = design_filterbank([(5.0, 9.0)], sfreq=100.0)
+    X = np.zeros((2, 3, 50))
+    with pytest.raises(ValueError, match="3-D"):
+        filterbank_covariances(X[0], sos)
+    with pytest.raises(ValueError, match="sos"):
+        filterbank_covariances(X, sos[0])
+    with pytest.raises(ValueError, match=r"windows\[0\]"):
+        filterbank_covariances(X, sos, windows=[(0, 60)])
+    with pytest.raises(ValueError, match="integer"):
+        filterbank_covariances(X, sos, windows=[(0.0, 1.0)])
+    with pytest.raises(ValueError, match="reg"):
+        filterbank_covariances(X, sos, reg=np.nan)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 22, 40])
+def test_matrix_functions_equal_pyriemann(n):
+    C = _spd(30, n, seed=n)
+    for ours, theirs in ((sqrtm, pbase.sqrtm), (invsqrtm, pbase.invsqrtm), (logm, pbase.logm)):
+        ref = theirs(C)
+        assert np.abs(ours(C) - ref).max() <= 1e-12 * np.abs(ref).max()
+    S = logm(C)
+    np.testing.assert_allclose(expm(S), C, rtol=0, atol=1e-12 * np.abs(C).max())
+    np.testing.assert_allclose(expm(S), pbase.expm(S), rtol=0, atol=1e-12 * np.abs(C).max())
+    # batch shapes (..., n, n) are kept
+    assert logm(C.reshape(5, 6, n, n)).shape == (5, 6, n, n)
+
+
+def test_matrix_functions_degenerate_and_scaled():
+    eye = np.eye(6)
+    np.testing.assert_array_equal(logm(eye), np.zeros((6, 6)))
+    blocks = np.kron(np.eye(3), np.ones((2, 2))) + np.eye(6)  # repeated eigenvalues
+    np.testing.assert_allclose(logm(blocks), pbase.logm(blocks), atol=1e-13)
+    for scale in (1e-150, 1e-12, 1e12, 1e150):  # no over/underflow in the rotations
+        C = _spd(3, 8, seed=1) * scale
+        np.testing.assert_allclose(logm(C), pbase.logm(C), rtol=0, atol=1e-10 * abs(np.log(scale)))
+
+
+def test_matrix_functions_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        logm(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="matrix 1 holds NaN"):
+        logm(np.stack([np.eye(2), np.full((2, 2), np.nan)]))
+    with pytest.raises(ValueError, match="matrix 0 has eigenvalue"):
+        logm(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(TypeError, match="real"):
+        sqrtm(np.eye(2, dtype=complex))
+
+
+@pytest.mark.parametrize("n, n_matrices", [(2, 3), (6, 40), (22, 100)])
+def test_means_equal_pyriemann(n, n_matrices):
+    C = _spd(n_matrices, n, seed=n)
+    ref = pmean.mean_riemann(C)
+    assert np.abs(mean_riemann(C) - ref).max() <= 1e-12 * np.abs(ref).max()
+    ref_le = pmean.mean_logeuclid(C)
+    assert np.abs(mean_logeuclid(C) - ref_le).max() <= 1e-12 * np.abs(ref_le).max()
+    np.testing.assert_allclose(mean_euclid(C), pmean.mean_euclid(C), rtol=1e-14)
+    assert np.abs(mean_covariance(C, "riemann") - ref).max() <= 1e-12 * np.abs(ref).max()
+    init = np.eye(n)
+    ref_i = pmean.mean_riemann(C, init=init)
+    assert np.abs(mean_riemann(C, init=init) - ref_i).max() <= 1e-12 * np.abs(ref_i).max()
+    with pytest.raises(ValueError, match="metric"):
+        mean_covariance(C, "wasserstein")
+
+
+def test_mean_riemann_warns_without_convergence():
+    C = _spd(20, 4, seed=3, cond=1e-4)
+    with pytest.warns(Warning, match="convergence"):
+        mean_riemann(C, maxiter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean_riemann(C)
+
+
+@pytest.mark.parametrize("metric", ["riemann", "logeuclid", "euclid"])
+def test_tangent_space_equal_pyriemann(metric):
+    C = _spd(25, 7, seed=11)
+    Cref = pmean.mean_riemann(C)
+    ref = p_tangent_space(C, Cref, metric=metric)
+    assert np.abs(tangent_space(C, Cref, metric) - ref).max() <= 1e-11 * np.abs(ref).max()
+    with pytest.raises(ValueError, match="Cref"):
+        tangent_space(C, np.eye(3))
+    with pytest.raises(ValueError, match="metric"):
+        tangent_space(C, Cref, "bogus")
+
+
+def test_upper_is_pyriemann_order_and_norm_preserving():
+    S = logm(_spd(4, 6, seed=2))
+    np.testing.assert_array_equal(upper(S), p_upper(S))
+    np.testing.assert_allclose(np.linalg.norm(upper(S), axis=1), np.linalg.norm(S, axis=(1, 2)))
+    with pytest.raises(ValueError, match="n, n"):
+        upper(np.ones((2, 3)))
+
+
+def test_covariances_eq1():
+    X = np.random.default_rng(0).standard_normal((3, 4, 50))
+    ref = np.stack([(x @ x.T + 0.1 * np.eye(4)) / 49 for x in X])
+    np.testing.assert_allclose(covariances(X), ref, rtol=1e-13)
+    with pytest.raises(ValueError, match="n_s >= 2"):
+        covariances(np.ones((2, 1)))
