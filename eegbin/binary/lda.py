@@ -64,12 +64,13 @@ def shrinkage_lda_coef(X, y):
         diag += priors[k] * alpha * mu * scale**2
         rows.append(np.sqrt(priors[k] * (1.0 - alpha) / nk) * Xc)
     U = np.vstack(rows)
-    if not np.all(diag > 0):
-        raise ValueError("shrinkage LDA needs a positive definite diagonal part (constant data?)")
-    B = means.T / diag[:, None]                      # A^-1 means^T
-    UA = U / diag                                    # U A^-1
-    inner = np.eye(U.shape[0]) + UA @ U.T
-    coef = (B - UA.T @ scipy.linalg.solve(inner, U @ B, assume_a="pos")).T
+    if np.all(diag > 0):
+        B = means.T / diag[:, None]                  # A^-1 means^T
+        UA = U / diag                                # U A^-1
+        inner = np.eye(U.shape[0]) + UA @ U.T
+        coef = (B - UA.T @ scipy.linalg.solve(inner, U @ B, assume_a="pos")).T
+    else:  # no shrinkage (e.g. constant classes): least squares on the full matrix, as sklearn
+        coef = scipy.linalg.lstsq(np.diag(diag) + U.T @ U, means.T)[0].T
     intercept = -0.5 * np.sum(means * coef, axis=1) + np.log(priors)
     if len(classes) == 2:
         coef = coef[1:] - coef[:1]
