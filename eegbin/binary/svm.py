@@ -183,7 +183,8 @@ class BinarizedLinearClassifier(_BinarizedLinearBase):
     the class of the nearest W_i in Hamming distance (eq. 13). The bias is not
     used by the binarized rule (eq. 11). Used with
     ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")`` for the "LDA
-    binarized" baseline of Table I.
+    binarized" baseline of Table I (:class:`BinarizedLDA` does the same with a fast
+    Woodbury solver for many features).
 
     Parameters
     ----------
