@@ -20,6 +20,7 @@ from .binary import (  # noqa: E402
     BinarizedLinearClassifier,
     BinarizedLinearSVC,
     HeavisideBinarizer,
+    ShrinkageLDA,
     SparseBipolarRandomProjection,
 )
 
@@ -29,5 +30,6 @@ __all__ += [
     "BinarizedLinearClassifier",
     "BinarizedLinearSVC",
     "HeavisideBinarizer",
+    "ShrinkageLDA",
     "SparseBipolarRandomProjection",
 ]

@@ -2,7 +2,7 @@
 
 from .associative import AssociativeMemoryClassifier
 from .heaviside import HeavisideBinarizer
-from .lda import BinarizedLDA
+from .lda import BinarizedLDA, ShrinkageLDA
 from .projection import SparseBipolarRandomProjection
 from .svm import BinarizedLinearClassifier, BinarizedLinearSVC
 
@@ -12,5 +12,6 @@ __all__ = [
     "BinarizedLinearClassifier",
     "BinarizedLinearSVC",
     "HeavisideBinarizer",
+    "ShrinkageLDA",
     "SparseBipolarRandomProjection",
 ]

@@ -21,11 +21,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.covariance import ledoit_wolf_shrinkage
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .svm import _BinarizedLinearBase
 
-__all__ = ["shrinkage_lda_coef", "BinarizedLDA"]
+__all__ = ["shrinkage_lda_coef", "ShrinkageLDA", "BinarizedLDA"]
 
 
 def shrinkage_lda_coef(X, y):
@@ -78,14 +78,66 @@ def shrinkage_lda_coef(X, y):
     return classes, coef, intercept
 
 
-class _WoodburyLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
-    """Minimal shrinkage LDA estimator around :func:`shrinkage_lda_coef`."""
+class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+    """LDA with Ledoit-Wolf shrinkage for many features (Woodbury solver).
+
+    Same model as ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")``
+    (empirical priors) with the same ``coef_`` and ``intercept_`` up to
+    rounding, fitted in O(n_samples^2 n_features) time and O(n_samples
+    n_features) memory instead of O(n_features^3) and a dense n_features^2
+    covariance (see :func:`shrinkage_lda_coef`): seconds instead of minutes and
+    1 GB for the 10 879 multi-spectral Riemannian features.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (n_classes, n_features), or (1, n_features) for 2 classes
+    intercept_ : ndarray of shape (n_classes,) or (1,)
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin import ShrinkageLDA
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.arange(40) % 2
+    >>> X = rng.randn(40, 200) + y[:, None]
+    >>> float(ShrinkageLDA().fit(X, y).score(X, y))
+    1.0
+
+    References
+    ----------
+    O. Ledoit, M. Wolf, "A well-conditioned estimator for large-dimensional
+    covariance matrices", J. Multivariate Analysis, 2004; the "LDA" baseline of
+    Hersche et al. 2020, Table I.
+    """
 
     def fit(self, X, y):
+        """Fit the class means and the shrunk within-class covariance.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"y must hold at least 2 classes, got {len(np.unique(y))} class(es)")
         self.classes_, self.coef_, self.intercept_ = shrinkage_lda_coef(X, y)
         return self
+
+    def footprint(self, float_bits=32):
+        """``coef_`` and ``intercept_`` at ``float_bits``; one MAC per weight."""
+        from ..footprint import Footprint
+
+        check_is_fitted(self)
+        return Footprint("ShrinkageLDA", n_params=int(self.coef_.size + self.intercept_.size),
+                         bits_per_param=float_bits, macs=int(self.coef_.size))
 
 
 class BinarizedLDA(_BinarizedLinearBase):
@@ -144,4 +196,4 @@ class BinarizedLDA(_BinarizedLinearBase):
         self.n_jobs = n_jobs
 
     def _make_estimator(self):
-        return _WoodburyLDA()
+        return ShrinkageLDA()

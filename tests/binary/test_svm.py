@@ -201,3 +201,18 @@ def test_binarized_lda():
         warnings.simplefilter("ignore")
         check_estimator(BinarizedLDA(input="heaviside"),
                         expected_failed_checks={"check_classifiers_train": LOW_DIM})
+
+
+def test_shrinkage_lda_estimator():
+    from eegbin import ShrinkageLDA
+
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 3
+    X = rng.randn(60, 80) + np.eye(3)[y] @ rng.randn(3, 80)
+    ours, ref = ShrinkageLDA().fit(X, y), LDA(solver="lsqr", shrinkage="auto").fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-6, atol=1e-8)
+    assert ours.footprint(float_bits=16).n_params == 3 * 80 + 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_estimator(ShrinkageLDA())
