@@ -58,7 +58,7 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         j % 64 of word j // 64); ``"bipolar"``: int8 +-1; ``"binary"``: bool.
     block_size : "auto" or int, default="auto"
         Rows of R regenerated at a time (multiple of 64, at most 32 704;
-        "auto" = 256). Does not change the result.
+        "auto" = 512). Does not change the result.
     n_jobs : int or None, default=None
         Threads (None: 1, -1: all cores). Does not change the result.
 
@@ -129,7 +129,7 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"block_size must be 'auto' or a multiple of {WORD}, got {self.block_size}"
             )
-        return 256 if self.block_size == "auto" else int(self.block_size)
+        return 512 if self.block_size == "auto" else int(self.block_size)
 
     def transform(self, X):
         """Project and binarize: E = H(R X^T)^T.

@@ -412,7 +412,7 @@ def _check_project_args(X, seed, n_components, sparsity, block_size):
     return seed, n_components, t, block_size
 
 
-def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=256,
+def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
                            sample_chunk=64, n_jobs=None):
     """Packed binary embedding ``E = H(R x)`` with R regenerated on the fly (eq. 4-6).
 
@@ -435,7 +435,7 @@ def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=256,
         Output bits d (rows of R).
     sparsity : float in [0, 1]
         Probability s of a zero entry of R.
-    block_size : int, default=256
+    block_size : int, default=512
         Rows of R per block (a multiple of 64, at most 32 704); memory per
         thread is ``block_size * sample_chunk`` accumulators plus the block's
         nonzeros (2 bytes each).

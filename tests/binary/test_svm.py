@@ -216,3 +216,17 @@ def test_shrinkage_lda_estimator():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_estimator(ShrinkageLDA())
+
+
+@pytest.mark.parametrize("n, d", [(5, 3), (20, 1500), (30, 1), (1, 4)])
+def test_ledoit_wolf_shrinkage_from_gram_equals_sklearn(n, d):
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    from eegbin.binary.lda import _ledoit_wolf_shrinkage
+
+    Z = np.random.RandomState(d).randn(n, d) * np.linspace(0.5, 2, d)
+    Z -= Z.mean(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ledoit_wolf_shrinkage(Z)
+    assert _ledoit_wolf_shrinkage(Z) == pytest.approx(ref, rel=1e-9, abs=1e-12)
