@@ -90,6 +90,47 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
+# --- Riemannian baselines (Hersche et al. 2020, Table I/II) --------------------------
+
+
+@register_pipeline(
+    "Riemann+SVM",
+    description="43-band Riemannian tangent-space features (10 879 for 22 ch) + l2 linear SVM, C=0.1",
+    reference="Hersche 2020, Sec. III-A, Table I/II (Riemannian+SVM)",
+    float_bits=16,
+)
+def _riemann_svm(sfreq):
+    # As the original code (MultiScale-BCI/IV-2a, main_riemannian.py): no feature
+    # scaling (tangent vectors at the training mean are already whitened and
+    # comparable across bands), LinearSVC(C=0.1, hinge loss, l2 penalty, tol=1e-5).
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    from ..features import FilterBankRiemann
+
+    return make_pipeline(
+        FilterBankRiemann(sfreq),
+        LinearSVC(C=0.1, loss="hinge", penalty="l2", tol=1e-5, max_iter=10000, random_state=1),
+    )
+
+
+@register_pipeline(
+    "Riemann+LDA",
+    description="43-band Riemannian tangent-space features + shrinkage LDA (lsqr, Ledoit-Wolf)",
+    reference="Hersche 2020, Sec. II (Riemannian features + regularized LDA)",
+    float_bits=16,
+)
+def _riemann_lda(sfreq):
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.pipeline import make_pipeline
+
+    from ..features import FilterBankRiemann
+
+    return make_pipeline(
+        FilterBankRiemann(sfreq), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    )
+
+
 # ---------------------------------------------------------------------------
 # Hamming-space pipelines of Hersche et al. 2020 (Table I, Fig. 7): issue 5
 # ---------------------------------------------------------------------------

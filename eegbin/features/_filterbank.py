@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from scipy.signal import butter
 
-from ..kernels.filterbank import _nb_filterbank_cov
+from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 
 __all__ = ["hersche_bands", "design_filterbank", "filterbank_covariances"]
 
@@ -140,19 +140,32 @@ def design_filterbank(bands, sfreq, order=2):
     ).astype(np.float64)
 
 
+#: below this many floating-point operations a kernel runs on one thread: waking
+#: the thread team costs more than it saves (milliseconds on a loaded machine)
+_PARALLEL_MIN_FLOPS = 100e6
+
+
 @contextmanager
-def _numba_threads(n_jobs):
-    """Run numba parallel regions with ``n_jobs`` threads (None: numba's default)."""
-    if n_jobs is None:
-        yield
-        return
+def _numba_threads(n_jobs, flops=None, chunk=16):
+    """Run numba parallel regions with ``n_jobs`` threads (None: numba's default),
+    or with one thread when the call is smaller than ``_PARALLEL_MIN_FLOPS``.
+
+    Iterations are handed out dynamically in chunks of ``chunk`` so that a thread
+    slowed down by other processes on a shared machine does not hold the others
+    back (numba's default is one static block per thread)."""
     total = numba.config.NUMBA_NUM_THREADS
-    n = total + 1 + n_jobs if n_jobs < 0 else n_jobs
+    if n_jobs is None:
+        n = numba.get_num_threads()
+    else:
+        n = total + 1 + n_jobs if n_jobs < 0 else n_jobs
+    if flops is not None and flops < _PARALLEL_MIN_FLOPS:
+        n = 1
     n = int(min(max(n, 1), total))
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        yield
+        with numba.parallel_chunksize(int(chunk)):
+            yield
     finally:
         numba.set_num_threads(old)
 
@@ -164,7 +177,8 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     trial, filtered causally by the band's second-order sections (zero initial
     state, as :func:`scipy.signal.sosfilt` on the cut window) and reduced to
     ``C = (Y Y^T + reg I) / (n_s - 1)`` with ``n_s = stop - start`` (no centering).
-    Bands run in parallel; no filtered copy of ``X`` is ever held.
+    Trials run in parallel; per thread only one filtered window is held, never a
+    filtered copy of ``X``.
 
     Parameters
     ----------
@@ -201,7 +215,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
         raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-    sos = np.ascontiguousarray(sos, dtype=np.float64)
+    sos = _c_contiguous(sos)
     if sos.ndim != 3 or sos.shape[2] != 6:
         raise ValueError(f"sos must have shape (n_bands, n_sections, 6), got {sos.shape}")
     n_times = X.shape[2]
@@ -211,7 +225,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
         windows = np.asarray(windows)
         if windows.ndim != 2 or windows.shape[1] != 2 or windows.dtype.kind not in "iu":
             raise ValueError(f"windows must be integer (start, stop) sample pairs, got {windows!r}")
-        windows = np.ascontiguousarray(windows, dtype=np.int64)
+        windows = _c_contiguous(windows, np.int64)
         bad = (windows[:, 0] < 0) | (windows[:, 1] > n_times) | (windows[:, 1] - windows[:, 0] < 2)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
@@ -221,8 +235,12 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
             )
     if not isinstance(reg, numbers.Real) or not np.isfinite(reg) or reg < 0:
         raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    X = _c_contiguous(X)
     out = np.empty((X.shape[0], sos.shape[0], windows.shape[0], X.shape[1], X.shape[1]))
-    with _numba_threads(n_jobs):
+    n_ch = X.shape[1]
+    flops = X.shape[0] * sos.shape[0] * int((windows[:, 1] - windows[:, 0]).sum()) * n_ch * (
+        10 * sos.shape[1] + n_ch
+    )
+    with _numba_threads(n_jobs, flops, chunk=32):
         _nb_filterbank_cov(X, sos, windows, float(reg), out)
     return out

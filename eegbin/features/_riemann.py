@@ -27,6 +27,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ..kernels.filterbank import _c_contiguous
+from ._filterbank import _numba_threads
 from ..kernels.spd import (
     FN_EXP,
     FN_INVSQRT,
@@ -93,18 +95,20 @@ def _as_batch(C, name="C"):
         raise ValueError(f"{name} must have shape (..., n, n) (square matrices), got {C.shape}")
     if C.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
-    C = np.ascontiguousarray(C, dtype=np.float64)
+    C = _c_contiguous(C)
     if not np.isfinite(C).all():
         idx = np.argwhere(~np.isfinite(C.reshape(-1, *C.shape[-2:])).any(axis=(1, 2)))[0, 0]
         raise ValueError(f"{name} must be finite; matrix {idx} holds NaN or Inf")
-    return C.reshape(-1, C.shape[-2], C.shape[-1]), C.shape
+    return _c_contiguous(C.reshape(-1, C.shape[-2], C.shape[-1])), C.shape
 
 
 def _funm(C, fn, name):
     flat, shape = _as_batch(C)
     out = np.empty_like(flat)
     minval = np.empty(flat.shape[0])
-    _nb_funm(flat, fn, out, minval)
+    n = flat.shape[-1]
+    with _numba_threads(None, flops=flat.shape[0] * 12 * n**3):
+        _nb_funm(flat, fn, out, minval)
     if fn != FN_EXP and (minval <= 0).any():
         idx = int(np.flatnonzero(minval <= 0)[0])
         raise ValueError(
@@ -193,7 +197,7 @@ def _raise_not_pd(minval, what):
     )
 
 
-def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32):
+def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32, n_jobs=None):
     """Riemannian means of K independent sets at once: C (N, K, n, n) -> (K, n, n).
 
     Each slot k runs pyRiemann's iteration on C[:, k] with its own step ``nu``,
@@ -212,12 +216,13 @@ def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32):
         if act.size == 0:
             break
         M12 = _np_funm(M[act], np.sqrt)
-        Mm12 = np.ascontiguousarray(_np_funm(M[act], _invsqrt))
+        Mm12 = _np_funm(M[act], _invsqrt)
         P = np.zeros((K, n, n))
         P[act] = Mm12
         partial = np.empty((act.size, n_chunks, n, n))
         minval = np.empty(act.size)
-        _nb_mean_logm_chunks(C, P, act.astype(np.int64), chunk, partial, minval)
+        with _numba_threads(n_jobs, flops=N * act.size * 14 * n**3, chunk=2):
+            _nb_mean_logm_chunks(_c_contiguous(C), P, act.astype(np.int64), chunk, partial, minval)
         if (minval <= 0).any() or not np.isfinite(minval).all():
             _raise_not_pd(minval, "a covariance matrix of slot")
         J = partial.sum(axis=1) / N
@@ -234,13 +239,17 @@ def _mean_riemann_slots(C, tol=10e-9, maxiter=50, init=None, chunk=32):
     return M
 
 
-def _tangent_riemann_slots(C, Cref):
-    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2)."""
+def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
+    """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2).
+
+    ``whitening`` (K, n, n), if given, is ``Cref^{-1/2}`` (then ``Cref`` is unused)."""
     N, K, n, _ = C.shape
-    P = np.ascontiguousarray(_np_funm(Cref, _invsqrt))
+    P = _c_contiguous(_np_funm(Cref, _invsqrt) if whitening is None else whitening)
+    C = _c_contiguous(C)
     out = np.empty((N, K, n * (n + 1) // 2))
     minval = np.empty((N, K))
-    _nb_tangent_riemann(C, P, out, minval)
+    with _numba_threads(n_jobs, flops=N * K * 14 * n**3, chunk=32):
+        _nb_tangent_riemann(C, P, out, minval)
     if (minval <= 0).any() or not np.isfinite(minval).all():
         _raise_not_pd(minval, "covariance matrix (trial, slot)")
     return out

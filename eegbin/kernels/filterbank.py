@@ -1,8 +1,8 @@
 """Fused filter-bank kernel: causal second-order-section filtering + covariance.
 
-One ``prange`` iteration handles one (trial, band) pair: it copies each temporal
-window of the trial into a small time-major buffer, runs the cascaded biquads of
-the band over it (vectorized across channels, in the exact arithmetic order of
+One ``prange`` iteration handles one trial: it transposes the trial once to a
+time-major buffer and, for every band and temporal window, runs the cascaded
+biquads of the band over the window (vectorized across channels, in the exact arithmetic order of
 :func:`scipy.signal.sosfilt`, direct form II transposed, zero initial state), and
 accumulates the regularized covariance ``(Y Y^T + reg I) / (n_s - 1)`` of the
 filtered window. Only the (n_channels, n_channels) result leaves the iteration:
@@ -23,6 +23,19 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = []
+
+
+def _c_contiguous(a, dtype=np.float64):
+    """C-contiguous copy-if-needed with canonical strides.
+
+    numpy calls an array with a size-1 axis C-contiguous whatever that axis's
+    stride is, while numba's 'C' layout assumes canonical strides; normalize.
+    """
+    a = np.ascontiguousarray(a, dtype=dtype)
+    canonical = tuple(int(np.prod(a.shape[k + 1 :], dtype=np.int64)) * a.itemsize for k in range(a.ndim))
+    if a.strides != canonical:
+        a = a.copy(order="C")  # fresh arrays have canonical strides
+    return a
 
 
 @njit(cache=True)
@@ -74,32 +87,65 @@ def _cov_from_channel_major(Yc, T, reg, out):
             out[j, i] = v
 
 
+@njit(cache=True)
+def _sos_first_section(Xt, start, T, sos, z0, z1, Y):
+    """First section of ``_sos_inplace`` reading time-major ``Xt[start:start+T]``
+    and writing ``Y[:T]`` (same arithmetic, so the cascade stays bit-exact)."""
+    C = Y.shape[1]
+    b0 = sos[0, 0]
+    b1 = sos[0, 1]
+    b2 = sos[0, 2]
+    a1 = sos[0, 4]
+    a2 = sos[0, 5]
+    for c in range(C):
+        z0[c] = 0.0
+        z1[c] = 0.0
+    for t in range(T):
+        src = Xt[start + t]
+        dst = Y[t]
+        for c in range(C):
+            x = src[c]
+            y = b0 * x + z0[c]
+            z0[c] = b1 * x - a1 * y + z1[c]
+            z1[c] = b2 * x - a2 * y
+            dst[c] = y
+
+
 @njit(cache=True, parallel=True)
 def _nb_filterbank_cov(X, sos, windows, reg, out):
     """Covariances of band-passed windows.
 
     X (n_trials, C, n_times) float64; sos (n_bands, n_sections, 6);
     windows (n_windows, 2) int64 [start, stop); out (n_trials, n_bands, n_windows, C, C).
+    One parallel iteration per trial: the trial is transposed once to time-major;
+    then for every band and window the first section filters it into a buffer,
+    the other sections run in place (vectorized over channels), and the result is
+    transposed back to channel-major for the covariance dot products.
     """
-    n_trials, C, _ = X.shape
+    n_trials, C, n_times = X.shape
     n_bands = sos.shape[0]
+    n_sec = sos.shape[1]
     n_windows = windows.shape[0]
     t_max = 0
     for w in range(n_windows):
         t_max = max(t_max, windows[w, 1] - windows[w, 0])
-    for k in prange(n_trials * n_bands):
-        i = k // n_bands
-        b = k - i * n_bands
+    for i in prange(n_trials):
+        Xt = np.empty((n_times, C))
+        for t in range(n_times):
+            for c in range(C):
+                Xt[t, c] = X[i, c, t]
         Y = np.empty((t_max, C))
         Yc = np.empty((C, t_max))
-        for w in range(n_windows):
-            start = windows[w, 0]
-            T = windows[w, 1] - start
-            for t in range(T):
+        z0 = np.empty(C)
+        z1 = np.empty(C)
+        for b in range(n_bands):
+            for w in range(n_windows):
+                start = windows[w, 0]
+                T = windows[w, 1] - start
+                _sos_first_section(Xt, start, T, sos[b], z0, z1, Y)
+                if n_sec > 1:
+                    _sos_inplace(Y, T, sos[b, 1:])
                 for c in range(C):
-                    Y[t, c] = X[i, c, start + t]
-            _sos_inplace(Y, T, sos[b])
-            for c in range(C):
-                for t in range(T):
-                    Yc[c, t] = Y[t, c]
-            _cov_from_channel_major(Yc, T, reg, out[i, b, w])
+                    for t in range(T):
+                        Yc[c, t] = Y[t, c]
+                _cov_from_channel_major(Yc, T, reg, out[i, b, w])

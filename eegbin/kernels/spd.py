@@ -4,9 +4,10 @@ The symmetric eigendecomposition is the classic two-stage algorithm that Hersche
 et al. 2020 (Section V-D) count for the matrix logarithm: Householder
 tridiagonalization followed by the implicit QL/QR iteration with a Wilkinson
 shift (the EISPACK ``tred2``/``tql2`` pair). For the 10-40 channel matrices of
-EEG it is several times faster than a LAPACK call per matrix, because LAPACK's
-blocked drivers are tuned for large matrices, and it runs in parallel over the
-batch with ``prange``. The results agree with :func:`numpy.linalg.eigh` to
+EEG it is about 1.5-2x faster than numpy's per-matrix LAPACK call (measured on
+22 x 22; LAPACK's blocked drivers are tuned for large matrices), has no per-call
+overhead inside the fused kernels, and runs in parallel over the batch with
+``prange``. The results agree with :func:`numpy.linalg.eigh` to
 rounding (the test suite checks reconstruction and matrix functions).
 
 The ``_nb_*`` functions assume valid input (finite, square, C-contiguous float64);
@@ -157,8 +158,9 @@ def _tql2(Z, d, e):
                     h = c * p
                     r = math.sqrt(p * p + e[i] * e[i])
                     e[i + 1] = s * r
-                    s = e[i] / r
-                    c = p / r
+                    inv_r = 1.0 / r  # one division on the latency chain instead of two
+                    s = e[i] * inv_r
+                    c = p * inv_r
                     p = c * d[i] - s * g
                     d[i + 1] = h + s * (c * g + s * d[i])
                     zi = Z[i]
@@ -235,7 +237,8 @@ def _apply_fn(d, fn, fd):
 
 @njit(cache=True, fastmath=True)
 def _sandwich(P, C, tmp, out):
-    """out = P @ C @ P for symmetric P (n, n)."""
+    """out = P @ C @ P for symmetric P, C (n, n): ``tmp = P C``, then only the upper
+    triangle of ``tmp P`` (= rows of tmp dotted with rows of P), mirrored."""
     n = C.shape[0]
     for i in range(n):
         for j in range(n):
@@ -245,25 +248,27 @@ def _sandwich(P, C, tmp, out):
             for j in range(n):
                 tmp[i, j] += a * C[k, j]
     for i in range(n):
-        for j in range(n):
-            out[i, j] = 0.0
-        for k in range(n):
-            a = tmp[i, k]
-            for j in range(n):
-                out[i, j] += a * P[k, j]
-    # exact symmetry (removes rounding asymmetry before the eigensolver)
-    for i in range(n):
-        for j in range(i + 1, n):
-            s = 0.5 * (out[i, j] + out[j, i])
-            out[i, j] = s
-            out[j, i] = s
+        ti = tmp[i]
+        for j in range(i, n):
+            pj = P[j]
+            acc = 0.0
+            for k in range(n):
+                acc += ti[k] * pj[k]
+            out[i, j] = acc
+            out[j, i] = acc
+
+
+@njit(cache=True)
+def _workspace(n):
+    """Scratch arrays of one whitened-logarithm computation: tmp, W, Z, L, d, e, fd."""
+    return (np.empty((n, n)), np.empty((n, n)), np.empty((n, n)), np.empty((n, n)),
+            np.empty(n), np.empty(n), np.empty(n))
 
 
 @njit(cache=True, parallel=True)
 def _nb_eigh(A, W, Z):
-    """Batched eigh: A (N, n, n) -> eigenvalues W (N, n), eigenvector rows Z (N, n, n).
-
-    Returns the minimum eigenvalue found per matrix in ``W`` unsorted order."""
+    """Batched eigh: A (N, n, n) -> eigenvalues W (N, n) (unsorted), eigenvector
+    rows Z (N, n, n), so that ``A[b] = Z[b].T @ diag(W[b]) @ Z[b]``."""
     N, n, _ = A.shape
     for b in prange(N):
         e = np.empty(n)
@@ -278,42 +283,22 @@ def _nb_funm(A, fn, out, minval):
     caller: the log/sqrt of a non-positive eigenvalue gives NaN)."""
     N, n, _ = A.shape
     for b in prange(N):
-        Z = np.empty((n, n))
-        d = np.empty(n)
-        e = np.empty(n)
-        fd = np.empty(n)
+        _, _, Z, _, d, e, fd = _workspace(n)
         _eigh_rows(A[b], Z, d, e)
         minval[b] = d.min()
         _apply_fn(d, fn, fd)
         _recompose(Z, fd, out[b])
 
 
-@njit(cache=True, parallel=True)
-def _nb_whiten_logm(C, P, out, minval):
-    """Batched ``out[b] = logm(P @ C[b] @ P)``, P (n, n) symmetric (C_ref^{-1/2})."""
-    N, n, _ = C.shape
-    for b in prange(N):
-        tmp = np.empty((n, n))
-        W = np.empty((n, n))
-        Z = np.empty((n, n))
-        d = np.empty(n)
-        e = np.empty(n)
-        fd = np.empty(n)
-        _sandwich(P, C[b], tmp, W)
-        _eigh_rows(W, Z, d, e)
-        minval[b] = d.min()
-        _apply_fn(d, FN_LOG, fd)
-        _recompose(Z, fd, out[b])
-
-
 @njit(cache=True)
-def _whiten_logm_one(P, C, tmp, W, Z, d, e, fd, out):
-    """out = logm(P C P); returns the smallest eigenvalue of P C P."""
+def _whiten_logm_one(P, C, ws):
+    """ws[3] (L) = logm(P C P); returns the smallest eigenvalue of P C P."""
+    tmp, W, Z, L, d, e, fd = ws
     _sandwich(P, C, tmp, W)
     _eigh_rows(W, Z, d, e)
     dmin = d.min()
     _apply_fn(d, FN_LOG, fd)
-    _recompose(Z, fd, out)
+    _recompose(Z, fd, L)
     return dmin
 
 
@@ -334,20 +319,15 @@ def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval):
         a = item // n_chunks
         c = item - a * n_chunks
         k = bands[a]
-        tmp = np.empty((n, n))
-        W = np.empty((n, n))
-        Z = np.empty((n, n))
-        L = np.empty((n, n))
-        d = np.empty(n)
-        e = np.empty(n)
-        fd = np.empty(n)
+        ws = _workspace(n)
+        L = ws[3]
         acc = partial[a, c]
         for i in range(n):
             for j in range(n):
                 acc[i, j] = 0.0
         lo = np.inf
         for t in range(c * chunk, min(N, (c + 1) * chunk)):
-            m = _whiten_logm_one(P[k], C[t, k], tmp, W, Z, d, e, fd, L)
+            m = _whiten_logm_one(P[k], C[t, k], ws)
             lo = min(lo, m)
             for i in range(n):
                 for j in range(n):
@@ -370,14 +350,9 @@ def _nb_tangent_riemann(C, P, out, minval):
     for item in prange(N * K):
         i = item // K
         k = item - i * K
-        tmp = np.empty((n, n))
-        W = np.empty((n, n))
-        Z = np.empty((n, n))
-        L = np.empty((n, n))
-        d = np.empty(n)
-        e = np.empty(n)
-        fd = np.empty(n)
-        minval[i, k] = _whiten_logm_one(P[k], C[i, k], tmp, W, Z, d, e, fd, L)
+        ws = _workspace(n)
+        L = ws[3]
+        minval[i, k] = _whiten_logm_one(P[k], C[i, k], ws)
         v = out[i, k]
         q = 0
         for r in range(n):
