@@ -7,29 +7,110 @@ import sys
 
 from . import __version__
 
+_DEFAULT_OUT = "eegbin-results"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors: one line on stderr, exit status 2, no usage dump or traceback."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="eegbin",
         description="Compact binary and quantized EEG motor-imagery decoding.",
     )
     parser.add_argument("--version", action="version", version=f"eegbin {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     ev = sub.add_parser(
         "evaluate",
         help="run a MOABB evaluation of registered pipelines",
-        description="Run a MOABB evaluation of registered pipelines.",
+        description=(
+            "Run a MOABB evaluation of registered pipelines on the offline simulated "
+            "dataset (default) or BNCI2014_001, print per-subject accuracy and footprint, "
+            "write scores.csv, summary.csv and accuracy_vs_memory.png."
+        ),
     )
-    ev.set_defaults(func=_cmd_evaluate)
+    ev.add_argument("--dataset", default="simulated", help="simulated (default) or BNCI2014_001")
+    ev.add_argument(
+        "--evaluation",
+        default="cross-session",
+        help="cross-session (default: train 0train, test 1test) or within-session",
+    )
+    ev.add_argument("--pipelines", nargs="+", metavar="NAME", help="registered pipeline names (default: all)")
+    ev.add_argument("--subjects", nargs="+", type=int, metavar="N", help="subject numbers (default: all)")
+    ev.add_argument("--n-jobs", type=int, default=1, help="parallel folds (default 1, -1: all cores)")
+    ev.add_argument("--out", default=_DEFAULT_OUT, help=f"output directory (default ./{_DEFAULT_OUT})")
+    ev.add_argument("--list", action="store_true", help="list the registered pipelines and exit")
+    ev.set_defaults(func=_cmd_evaluate, parser=ev)
     return parser
 
 
+def _validate(args):
+    """Check arguments before any work; return (dataset, pipelines) or raise ValueError."""
+    from .datasets.loading import DATASETS, get_dataset
+    from .evaluation import EVALUATIONS
+    from .evaluation.pipelines import get_spec, list_pipelines
+
+    if args.dataset.lower() not in {d.lower() for d in DATASETS}:
+        raise ValueError(f"unknown dataset {args.dataset!r} (choose from {', '.join(DATASETS)})")
+    if args.evaluation not in EVALUATIONS:
+        raise ValueError(
+            f"unknown evaluation {args.evaluation!r} (choose from {', '.join(EVALUATIONS)})"
+        )
+    if args.n_jobs == 0 or args.n_jobs < -1:
+        raise ValueError(f"--n-jobs must be a positive integer or -1, got {args.n_jobs}")
+    names = args.pipelines or list_pipelines(default_only=True)
+    for name in names:
+        try:
+            get_spec(name)
+        except ValueError:
+            raise ValueError(
+                f"unknown pipeline {name!r} (registered: {', '.join(list_pipelines())})"
+            ) from None
+    ds = get_dataset(args.dataset, args.subjects)  # subjects out of range -> ValueError
+    return ds, names
+
+
 def _cmd_evaluate(args):
-    print(
-        "eegbin evaluate: the simulated motor-imagery dataset and the MOABB evaluation "
-        "runner are not available in this version yet (coming with the data issue); "
-        "nothing was evaluated."
-    )
+    from . import evaluation
+    from .evaluation.pipelines import get_spec, list_pipelines
+
+    if args.list:
+        names = list_pipelines()
+        width = max((len(n) for n in names), default=8)
+        for name in names:
+            spec = get_spec(name)
+            flag = "" if spec.default else "  (not run by default)"
+            print(f"{name:<{width}}  {spec.description}{flag}")
+        return 0
+    try:
+        ds, names = _validate(args)
+    except (ValueError, TypeError) as exc:
+        args.parser.error(str(exc))
+    try:
+        import moabb
+
+        moabb.set_log_level("ERROR")
+        res = evaluation.run(
+            names,
+            dataset=ds,
+            evaluation=args.evaluation,
+            subjects=args.subjects,
+            n_jobs=args.n_jobs,
+            out=args.out,
+            progress=True,
+        )
+    except FileNotFoundError as exc:  # e.g. BNCI2014_001 not on disk
+        print(f"eegbin evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    what = "trained on 0train, tested on 1test" if args.evaluation == "cross-session" else "5-fold CV per session"
+    print(f"\n{res.dataset}, {args.evaluation} ({what}); accuracy in %:")
+    print(res.table())
+    for kind, path in res.files.items():
+        print(f"{kind}: {path}")
     return 0
 
 

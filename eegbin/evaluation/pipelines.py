@@ -90,6 +90,74 @@ def get_spec(name):
     return _REGISTRY[name]
 
 
+# ---------------------------------------------------------------------------
+# Baselines (issue 3): what BCI users know, at float32
+# ---------------------------------------------------------------------------
+
+
+@register_pipeline(
+    "CSP+LDA",
+    description="8-30 Hz band-pass, OAS covariances, 6 CSP filters (log-variance), shrinkage LDA",
+    reference="Ramoser et al. 2000; MOABB's standard CSP+LDA baseline",
+)
+def _csp_lda(sfreq):
+    from pyriemann.estimation import Covariances
+    from pyriemann.spatialfilters import CSP
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.pipeline import Pipeline
+
+    from ._filters import _BandPass
+
+    return Pipeline([
+        ("bandpass", _BandPass(8.0, 30.0, sfreq)),
+        ("covariances", Covariances("oas")),
+        ("csp", CSP(nfilter=6, log=True)),
+        ("lda", LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")),
+    ])
+
+
+@register_pipeline(
+    "TS+SVM",
+    description="8-30 Hz band-pass, OAS covariances, Riemannian tangent space, linear SVM",
+    reference="Barachant et al. 2012 (tangent space); Hersche 2020 Table I SVM float (1 band)",
+)
+def _ts_svm(sfreq):
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    from ._filters import _BandPass
+
+    return Pipeline([
+        ("bandpass", _BandPass(8.0, 30.0, sfreq)),
+        ("covariances", Covariances("oas")),
+        ("tangentspace", TangentSpace(metric="riemann")),
+        ("svm", LinearSVC(C=0.1)),
+    ])
+
+
+@register_pipeline(
+    "TS+LR",
+    description="8-30 Hz band-pass, OAS covariances, Riemannian tangent space, logistic regression",
+    reference="Barachant et al. 2012; MOABB's standard TS+LR baseline",
+)
+def _ts_lr(sfreq):
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from ._filters import _BandPass
+
+    return Pipeline([
+        ("bandpass", _BandPass(8.0, 30.0, sfreq)),
+        ("covariances", Covariances("oas")),
+        ("tangentspace", TangentSpace(metric="riemann")),
+        ("lr", LogisticRegression(C=1.0, max_iter=1000)),
+    ])
+
+
 # --- Riemannian baselines (Hersche et al. 2020, Table I/II) --------------------------
 
 

@@ -1,0 +1,62 @@
+"""A causal Butterworth band-pass as a scikit-learn transformer (used by the baselines)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..footprint import Footprint
+
+
+def _check_epochs(X, name="X"):
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(f"{name} must have shape (n_trials, n_channels, n_times), got {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} must contain finite numbers")
+    return X.astype(np.float64, copy=False)
+
+
+class _BandPass(TransformerMixin, BaseEstimator):
+    """Causal Butterworth band-pass of epochs (n_trials, n_channels, n_times).
+
+    Second-order sections applied with :func:`scipy.signal.sosfilt` (causal, as an
+    embedded device would), ``order`` per edge.
+    """
+
+    def __init__(self, l_freq=8.0, h_freq=30.0, sfreq=250.0, order=4):
+        self.l_freq = l_freq
+        self.h_freq = h_freq
+        self.sfreq = sfreq
+        self.order = order
+
+    def fit(self, X, y=None):
+        X = _check_epochs(X)
+        if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
+            raise ValueError(
+                f"need 0 < l_freq < h_freq < sfreq/2, got l_freq={self.l_freq}, "
+                f"h_freq={self.h_freq}, sfreq={self.sfreq}"
+            )
+        self.sos_ = butter(self.order, [self.l_freq, self.h_freq], btype="band", fs=self.sfreq, output="sos")
+        self.n_channels_in_, self.n_times_in_ = X.shape[1:]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X = _check_epochs(X)
+        if X.shape[1] != self.n_channels_in_:
+            raise ValueError(f"X has {X.shape[1]} channels, fitted with {self.n_channels_in_}")
+        return sosfilt(self.sos_, X, axis=-1)
+
+    def footprint(self, float_bits=32):
+        check_is_fitted(self)
+        n_coef = 5 * len(self.sos_)  # b0 b1 b2 a1 a2 per section (a0 = 1)
+        return Footprint(
+            "band-pass",
+            n_params=n_coef,
+            bits_per_param=float_bits,
+            macs=n_coef * int(self.n_channels_in_) * int(self.n_times_in_),
+            note=f"Butterworth {self.l_freq:g}-{self.h_freq:g} Hz, {len(self.sos_)} sections",
+        )
