@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
 from eegbin import SparseBipolarRandomProjection, footprint
-from eegbin.kernels import pack_bits, sparse_bipolar_project, sparse_ternary_block, unpack_bits
+from eegbin.kernels import pack_bits, sparse_bipolar_project, sparse_ternary_block
 
 
 def test_check_estimator():
