@@ -27,3 +27,25 @@ __all__ = [
     "popcount",
     "unpack_bits",
 ]
+
+from .rng import (  # noqa: E402
+    dense_bipolar_project,
+    random_bits,
+    random_words,
+    sparse_bipolar_project,
+    sparse_ternary_block,
+    ternary_threshold,
+)
+
+__all__ += [
+    "dense_bipolar_project",
+    "random_bits",
+    "random_words",
+    "sparse_bipolar_project",
+    "sparse_ternary_block",
+    "ternary_threshold",
+]
+
+from .majority import bitwise_majority  # noqa: E402
+
+__all__ += ["bitwise_majority"]
