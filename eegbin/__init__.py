@@ -10,3 +10,19 @@ __version__ = "0.1.0.dev0"
 from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
+
+from .quantize import (  # noqa: E402  (quantize branch)
+    FixedPointQuantizer,
+    PQClassifier,
+    ProductQuantizedLinear,
+    from_fixed_point,
+    to_fixed_point,
+)
+
+__all__ += [
+    "FixedPointQuantizer",
+    "PQClassifier",
+    "ProductQuantizedLinear",
+    "from_fixed_point",
+    "to_fixed_point",
+]
