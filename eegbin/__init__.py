@@ -13,16 +13,24 @@ __all__ = ["Footprint", "footprint", "__version__"]
 
 from .quantize import (  # noqa: E402  (quantize branch)
     FixedPointQuantizer,
+    PeriodicBinarizer,
     PQClassifier,
     ProductQuantizedLinear,
+    biper_quantization_error,
+    biper_scale,
     from_fixed_point,
+    square_wave,
     to_fixed_point,
 )
 
 __all__ += [
     "FixedPointQuantizer",
+    "PeriodicBinarizer",
     "PQClassifier",
     "ProductQuantizedLinear",
+    "biper_quantization_error",
+    "biper_scale",
     "from_fixed_point",
+    "square_wave",
     "to_fixed_point",
 ]

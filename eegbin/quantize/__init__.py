@@ -4,6 +4,13 @@ BiPer square-wave binarization, DeSign dithered sign, product quantization of
 linear layers (hash trees / k-means) and signed fixed point.
 """
 
+from .biper import (
+    PeriodicBinarizer,
+    biper_pdf,
+    biper_quantization_error,
+    biper_scale,
+    square_wave,
+)
 from .fixed_point import (
     FixedPointQuantizer,
     auto_frac_bits,
@@ -14,6 +21,11 @@ from .fixed_point import (
 from .pq import PQClassifier, ProductQuantizedLinear
 
 __all__ = [
+    "PeriodicBinarizer",
+    "biper_pdf",
+    "biper_quantization_error",
+    "biper_scale",
+    "square_wave",
     "FixedPointQuantizer",
     "auto_frac_bits",
     "fixed_point_range",
