@@ -11,6 +11,16 @@ from .biper import (
     biper_scale,
     square_wave,
 )
+from .design import (
+    DitheredBinarizer,
+    design_threshold_kernel,
+    dithered_sign,
+    half_wave_gaussian_thresholds,
+    scale_threshold_kernel,
+    threshold_kernel_3d,
+    threshold_levels,
+    total_variation,
+)
 from .fixed_point import (
     FixedPointQuantizer,
     auto_frac_bits,
@@ -21,6 +31,14 @@ from .fixed_point import (
 from .pq import PQClassifier, ProductQuantizedLinear
 
 __all__ = [
+    "DitheredBinarizer",
+    "design_threshold_kernel",
+    "dithered_sign",
+    "half_wave_gaussian_thresholds",
+    "scale_threshold_kernel",
+    "threshold_kernel_3d",
+    "threshold_levels",
+    "total_variation",
     "PeriodicBinarizer",
     "biper_pdf",
     "biper_quantization_error",

@@ -745,8 +745,8 @@ class ProductQuantizedLinear(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_features = X.shape[1]
         if self.n_subspaces > n_features:
             raise ValueError(
-                f"n_subspaces={self.n_subspaces} exceeds the number of features "
-                f"{n_features} of X; expected n_subspaces <= n_features"
+                f"n_subspaces={self.n_subspaces} exceeds the number of features of X "
+                f"(n_features = {n_features}); expected n_subspaces <= n_features"
             )
         if self.encoder == "hash_tree":
             depth = _tree_depth(self.n_prototypes)
