@@ -287,6 +287,14 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
     scores : ndarray of float64
         Expected total variation of each, descending.
 
+    Notes
+    -----
+    Taken literally, eq. (9) rewards checkerboards of extreme levels (e.g.
+    ``[[9, 0], [0, 9]]``: one phase nearly always fires and the other nearly
+    never, so almost every neighbour pair differs); on smooth maps these rank
+    first, while the paper reports ``[1, 1, 3, 3]`` on CIFAR-100 (see
+    ``examples/plot_design_kernels.py``). All candidates are returned ranked.
+
     Examples
     --------
     >>> import numpy as np
