@@ -56,8 +56,9 @@ __all__ = [
     "lut_sum",
 ]
 
-#: below this many rows the serial kernels are used (thread start-up dominates)
-_PARALLEL_MIN_ROWS = 64
+#: below this many rows the serial kernels are used (thread start-up dominates:
+#: a row costs ~m * (depth + n_outputs) operations, tens of nanoseconds)
+_PARALLEL_MIN_ROWS = 8192
 
 
 # ---------------------------------------------------------------------------
