@@ -33,6 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..footprint import Footprint
+from ._checks import Float64OutputMixin, check_real_array
 
 __all__ = [
     "square_wave",
@@ -66,13 +67,7 @@ def _is_real(value):
 
 
 def _check_finite(w, name):
-    w = np.asarray(w)
-    if w.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {w.dtype}")
-    w = w.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{name} must be finite, got NaN or Inf values")
-    return w
+    return check_real_array(w, name).astype(np.float64, copy=False)
 
 
 def square_wave(w, omega):
@@ -223,7 +218,7 @@ def biper_pdf(w_hat, b, omega):
     return dens if dens.ndim else float(dens)
 
 
-class PeriodicBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Binarize weight arrays with a square wave and a scale: ``gamma * Sign(sin(omega W))``.
 
     ``fit`` estimates the Laplace scale of the (latent) weights by maximum
@@ -238,7 +233,7 @@ class PeriodicBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     scale : {"optimal", "empirical"} or float, default="optimal"
         "optimal": gamma of eq. (18) at the fitted ``b`` (Laplace assumption);
         "empirical": ``mean |sin(omega W)|`` over the fitted weights (the
-        minimizer of eq. (15) for their actual distribution); a float: that value.
+        minimizer of eq. (15) for their actual distribution); a float > 0: that value.
 
     Attributes
     ----------
@@ -269,7 +264,7 @@ class PeriodicBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "omega": [Interval(numbers.Real, 0, None, closed="neither")],
-        "scale": [StrOptions({"optimal", "empirical"}), Interval(numbers.Real, None, None, closed="neither")],
+        "scale": [StrOptions({"optimal", "empirical"}), Interval(numbers.Real, 0, None, closed="neither")],
     }
 
     def __init__(self, omega=1.0, scale="optimal"):
@@ -340,8 +335,3 @@ class PeriodicBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return Footprint("PeriodicBinarizer", n_params=1, bits_per_param=float_bits,
                          note="scale gamma; binarized weights are 1 bit each")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64"]
-        return tags

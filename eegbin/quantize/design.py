@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..footprint import Footprint
+from ._checks import Float64OutputMixin, check_int, check_real_array
 
 __all__ = [
     "threshold_levels",
@@ -53,23 +54,6 @@ __all__ = [
 
 #: largest number of candidate kernels the brute force will enumerate
 MAX_CANDIDATES = 2_000_000
-
-
-def _check_int(value, name, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_real_array(x, name):
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite, got NaN or Inf values")
-    return x
 
 
 def threshold_levels(k=3, ndim=2):
@@ -107,8 +91,8 @@ def threshold_levels(k=3, ndim=2):
     ----------
     DeSign, eqs. (2) and (5); Section IV-A.
     """
-    k = _check_int(k, "k", 1)
-    ndim = _check_int(ndim, "ndim", 1)
+    k = check_int(k, "k", 1)
+    ndim = check_int(ndim, "ndim", 1)
     if ndim > 2:
         raise ValueError(f"ndim must be 1 or 2, got {ndim}")
     n = k**ndim
@@ -179,8 +163,8 @@ def dithered_sign(x, kernel, axes=(-2, -1)):
     ----------
     DeSign, eq. (8) and Fig. 2(c).
     """
-    x = _check_real_array(x, "x")
-    kernel = _check_real_array(kernel, "kernel").astype(np.float64, copy=False)
+    x = check_real_array(x, "x")
+    kernel = check_real_array(kernel, "kernel").astype(np.float64, copy=False)
     axes = _normalize_axes(axes, x.ndim)
     if kernel.ndim != len(axes):
         raise ValueError(
@@ -307,14 +291,14 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
     ----------
     DeSign, eq. (9), Section IV-A and Fig. 3.
     """
-    X = _check_real_array(X, "X")
+    X = check_real_array(X, "X")
     if X.ndim not in (2, 3):
         raise ValueError(f"X must be (n_maps, h, w) or (n_maps, length), got shape {X.shape}")
     ndim = X.ndim - 1
-    k = _check_int(k, "k", 1)
-    d = _check_int(d, "d", 1)
-    n_random_kernels = _check_int(n_random_kernels, "n_random_kernels", 1)
-    batch_size = _check_int(batch_size, "batch_size", 1)
+    k = check_int(k, "k", 1)
+    d = check_int(d, "d", 1)
+    n_random_kernels = check_int(n_random_kernels, "n_random_kernels", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
     if X.shape[0] == 0:
         raise ValueError("X must hold at least one map, got 0")
     if min(X.shape[1:]) < k + 1:
@@ -393,8 +377,8 @@ def half_wave_gaussian_thresholds(n_levels, n_iter=200):
     ----------
     DeSign, Section IV-B and Fig. 4(b); Cai et al. 2017 (half-wave Gaussian quantization).
     """
-    n_levels = _check_int(n_levels, "n_levels", 1)
-    n_iter = _check_int(n_iter, "n_iter", 1)
+    n_levels = check_int(n_levels, "n_levels", 1)
+    n_iter = check_int(n_iter, "n_iter", 1)
     phi = lambda z: np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)  # noqa: E731
     centers = np.sqrt(2 / np.pi) * np.linspace(0.2, 2.5, n_levels) if n_levels > 1 else np.array([np.sqrt(2 / np.pi)])
     for _ in range(n_iter):
@@ -411,7 +395,7 @@ def half_wave_gaussian_thresholds(n_levels, n_iter=200):
 
 
 def _level_index(kernel, omega, name="kernel"):
-    kernel = _check_real_array(kernel, name)
+    kernel = check_real_array(kernel, name)
     idx = np.searchsorted(omega, kernel)
     ok = (idx < omega.size) & (omega[np.minimum(idx, omega.size - 1)] == kernel)
     if not np.all(ok):
@@ -492,7 +476,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
     """
     omega = threshold_levels(k, ndim)
     idx = _level_index(kernel, omega)
-    n_channels = _check_int(n_channels, "n_channels", 1)
+    n_channels = check_int(n_channels, "n_channels", 1)
     N = omega.size
     if variant == "shift":
         levels = [(idx + c) % N for c in range(n_channels)]
@@ -503,7 +487,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
     return omega[np.stack(levels)]
 
 
-class DitheredBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """DeSign activation as a transformer: ``Sign(X - T (x) 1)`` per sample.
 
     Each sample (a row of a 2-D ``X``, or a map of an N-D ``X`` such as
@@ -598,7 +582,7 @@ class DitheredBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if not (issparse(X) or hasattr(X, "iloc")):
             X = np.asarray(X)
         if getattr(X, "ndim", 2) > 2:
-            X = _check_real_array(X, "X").astype(np.float64)
+            X = check_real_array(X, "X").astype(np.float64)
             if reset:
                 validate_data(self, X.reshape(X.shape[0], -1), dtype=np.float64)
                 self._sample_shape = X.shape[1:]
@@ -699,8 +683,3 @@ class DitheredBinarizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return Footprint("DitheredBinarizer", n_params=int(self.thresholds_.size),
                          bits_per_param=float_bits, macs=n_values,
                          note="one threshold comparison per value; outputs are 1 bit")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64"]
-        return tags

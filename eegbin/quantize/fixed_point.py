@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..footprint import Footprint
+from ._checks import Float64OutputMixin, check_int, check_real_array
 
 __all__ = [
     "FixedPointQuantizer",
@@ -39,21 +40,11 @@ _MAX_BITS = 64
 
 
 def _check_bits(bits, name="bits"):
-    if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(bits).__name__} {bits!r}")
-    if not 2 <= bits <= _MAX_BITS:
-        raise ValueError(f"{name} must be in [2, {_MAX_BITS}], got {bits}")
-    return int(bits)
+    return check_int(bits, name, 2, _MAX_BITS)
 
 
 def _check_frac_bits(frac_bits, name="frac_bits"):
-    if isinstance(frac_bits, (bool, np.bool_)) or not isinstance(frac_bits, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer, got {type(frac_bits).__name__} {frac_bits!r}"
-        )
-    if not -1024 < frac_bits < 1024:
-        raise ValueError(f"{name} must be in (-1024, 1024), got {frac_bits}")
-    return int(frac_bits)
+    return check_int(frac_bits, name, -1023, 1023)
 
 
 def _int_dtype(bits):
@@ -93,15 +84,6 @@ def fixed_point_range(bits, frac_bits):
     return -(2.0 ** (bits - 1)) * step, (2.0 ** (bits - 1) - 1) * step
 
 
-def _check_finite_array(x, name):
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite, got NaN or Inf values")
-    return x
-
-
 def to_fixed_point(x, bits=8, frac_bits=4):
     """Quantize reals to signed fixed-point integer codes with saturation.
 
@@ -137,7 +119,7 @@ def to_fixed_point(x, bits=8, frac_bits=4):
     """
     bits = _check_bits(bits)
     frac_bits = _check_frac_bits(frac_bits)
-    x = _check_finite_array(x, "x").astype(np.float64, copy=False)
+    x = check_real_array(x, "x").astype(np.float64, copy=False)
     lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     scaled = np.rint(np.ldexp(x, frac_bits))
     # clip in float first (exact for |v| <= 2**53), then the int64 corner cases
@@ -223,7 +205,7 @@ def auto_frac_bits(max_abs, bits):
     return f
 
 
-class FixedPointQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Signed fixed-point quantization with saturation, for weights or activations.
 
     ``transform`` returns the dequantized values ``q(x) * 2**-frac_bits`` (a

@@ -122,6 +122,8 @@ def test_bad_input():
         biper_quantization_error(1.0, "fast")
     with pytest.raises(ValueError, match="omega"):
         PeriodicBinarizer(omega=-1.0).fit(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="scale"):
+        PeriodicBinarizer(scale=-0.5).fit(np.ones((3, 2)))
     with pytest.raises(ValueError, match="all-zero"):
         PeriodicBinarizer().fit(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="NaN|infinity"):

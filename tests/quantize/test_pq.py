@@ -182,6 +182,22 @@ def test_pq_classifier_binary_and_prefit():
         PQClassifier(LogisticRegression(), n_subspaces=4, prefit=True).fit(X, y)
 
 
+def test_fast_validation_path_is_equivalent(data):
+    Xtr, Xte, W, b = data
+    pq = ProductQuantizedLinear(8).fit(Xtr, weights=W, bias=b)
+    fast = pq.transform(Xte)  # C-contiguous float64: fast path
+    np.testing.assert_array_equal(pq.transform(np.asfortranarray(Xte)), fast)
+    np.testing.assert_array_equal(pq.transform(Xte.astype(np.float32)), pq.transform(
+        Xte.astype(np.float32).astype(np.float64)))
+    np.testing.assert_array_equal(pq.transform(Xte.tolist()), fast)
+    bad = Xte.copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        pq.transform(bad)
+    with pytest.raises(ValueError, match="features"):
+        pq.transform(np.ascontiguousarray(Xte[:, :-1]))
+
+
 def test_footprint(data):
     Xtr, _, W, b = data
     pq = ProductQuantizedLinear(8).fit(Xtr, weights=W, bias=b)
