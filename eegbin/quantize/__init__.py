@@ -1,9 +1,6 @@
-"""eegbin.quantize: weight/activation quantizers.
+"""eegbin.quantize"""
 
-BiPer square-wave binarization, DeSign dithered sign, product quantization of
-linear layers (hash trees / k-means) and signed fixed point.
-"""
-
+# quantize branch: BiPer, DeSign, product quantization, fixed point
 from .biper import (
     PeriodicBinarizer,
     biper_pdf,
@@ -30,7 +27,7 @@ from .fixed_point import (
 )
 from .pq import PQClassifier, ProductQuantizedLinear
 
-__all__ = [
+__all__ = [  # quantize branch
     "DitheredBinarizer",
     "design_threshold_kernel",
     "dithered_sign",
