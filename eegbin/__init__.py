@@ -10,3 +10,8 @@ __version__ = "0.1.0.dev0"
 from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
+
+# multi-level binarization and LSTM / MuBiNN (branch mubinn)
+from .quantize.mlb import MultiLevelBinarizer, MultiLevelCode  # noqa: E402
+
+__all__ += ["MultiLevelBinarizer", "MultiLevelCode"]

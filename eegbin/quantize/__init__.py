@@ -1,1 +1,10 @@
 """eegbin.quantize"""
+
+from .mlb import (
+    MultiLevelBinarizer,
+    MultiLevelCode,
+    mlb_dot,
+    mlb_matmul,
+    multilevel_binarize,
+    reconstruct,
+)
