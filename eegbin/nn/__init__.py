@@ -1,1 +1,5 @@
-"""eegbin.nn"""
+"""eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM)."""
+
+from .io import check_weights, load_weights
+
+__all__ = ["check_weights", "load_weights"]
