@@ -13,5 +13,6 @@ __all__ = ["Footprint", "footprint", "__version__"]
 
 # multi-level binarization and LSTM / MuBiNN (branch mubinn)
 from .quantize.mlb import MultiLevelBinarizer, MultiLevelCode  # noqa: E402
+from .nn.lstm_classifier import LSTMClassifier  # noqa: E402
 
-__all__ += ["MultiLevelBinarizer", "MultiLevelCode"]
+__all__ += ["MultiLevelBinarizer", "MultiLevelCode", "LSTMClassifier"]

@@ -45,7 +45,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..kernels.bits import multilevel_matmul, n_words_for, pack_bits, unpack_bits
+from ..kernels.bits import multilevel_matmul, n_words_for, unpack_bits
 
 __all__ = [
     "MultiLevelCode",
@@ -265,9 +265,8 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
     if axis is None:
         scales = scales[:, 0]
     n_rows, n_cols = x2.shape
-    packed = np.empty((n_levels, n_rows, n_words_for(n_cols)), dtype=np.uint64)
-    for i in range(n_levels):
-        packed[i] = pack_bits(planes[i] > 0, kind="binary")
+    packed = _pack_rows((planes > 0).reshape(n_levels * n_rows, n_cols))
+    packed = packed.reshape(n_levels, n_rows, n_words_for(n_cols))
     return MultiLevelCode(
         planes=packed,
         scales=np.ascontiguousarray(scales, dtype=np.float64),
@@ -275,6 +274,21 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
         shape=tuple(int(s) for s in x.shape),
         axis=axis,
     )
+
+
+def _pack_rows(bits):
+    """Pack a 2-D bool array into uint64 words, LSB first, zero padding.
+
+    Same result as :func:`eegbin.kernels.pack_bits` (tested), through
+    ``np.packbits`` (little bit order) and a little-endian uint64 view: no
+    thread start-up, which dominates for the small per-time-step vectors of an
+    LSTM.
+    """
+    n, m = bits.shape
+    n_words = n_words_for(m)
+    packed = np.zeros((n, n_words * 8), dtype=np.uint8)
+    packed[:, : (m + 7) // 8] = np.packbits(bits, axis=1, bitorder="little")
+    return packed.view("<u8").astype(np.uint64, copy=False)
 
 
 def _check_code(code, name="code"):

@@ -238,3 +238,12 @@ def test_check_estimator_named_failures():
     passed = {r["check_name"] for r in results if r["status"] == "passed"}
     assert {"check_parameters_default_constructible", "check_estimators_nan_inf",
             "check_n_features_in_after_fitting", "check_estimators_unfitted"} <= passed
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 63), (4, 64), (2, 65), (5, 200)])
+def test_numpy_packing_matches_kernel(shape):
+    from eegbin.kernels import pack_bits
+    from eegbin.quantize.mlb import _pack_rows
+
+    bits = np.random.default_rng(shape[1]).random(shape) < 0.5
+    np.testing.assert_array_equal(_pack_rows(bits), pack_bits(bits, kind="binary"))
