@@ -46,7 +46,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..footprint import Footprint
-from ..quantize.mlb import mlb_matmul, multilevel_binarize, reconstruct
+from ..quantize.mlb import _power_of_two_nearest, _seq_mean_abs, mlb_matmul, multilevel_binarize, reconstruct
 from .lstm import LSTM
 
 __all__ = ["MultiLevelBinarizedLSTM", "pwl_table", "pwl_apply"]
@@ -104,10 +104,8 @@ def _mlb_rows(x, n_levels, power_of_two):
     r = x.copy()
     for _ in range(n_levels):
         b = np.where(r >= 0, 1.0, -1.0)
-        a = np.mean(np.abs(r), axis=1, keepdims=True)
+        a = _seq_mean_abs(r, 1)  # sequential sum, as the fused kernel
         if power_of_two:
-            from ..quantize.mlb import _power_of_two_nearest
-
             a = _power_of_two_nearest(a)
         r = r - a * b
     return x - r
@@ -141,6 +139,9 @@ class MultiLevelBinarizedLSTM(LSTM):
         Default "power_of_two" for mubinn1, "greedy" for mubinn2.
     n_pwl_segments : int, default=32
         Segments of the sigmoid/tanh tables (mubinn2).
+    engine : {"numba", "numpy"}, default="numba"
+        mubinn2 recurrence by a fused numba kernel (parallel over the batch) or
+        by the numpy reference; both give the same numbers to float rounding.
     layout, key_map, gate_order, batch_first
         As for :class:`eegbin.nn.LSTM`.
 
@@ -179,6 +180,7 @@ class MultiLevelBinarizedLSTM(LSTM):
         weight_scaling=None,
         activation_scaling=None,
         n_pwl_segments=32,
+        engine="numba",
         layout="auto",
         key_map=None,
         gate_order=None,
@@ -208,6 +210,9 @@ class MultiLevelBinarizedLSTM(LSTM):
                 f"activation_scaling must be 'greedy' or 'power_of_two' (computed at run time), "
                 f"got {activation_scaling!r}"
             )
+        if engine not in ("numba", "numpy"):
+            raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
+        self.engine = engine
         self.n_pwl_segments = n_pwl_segments
         self._sig = pwl_table("sigmoid", n_pwl_segments)
         self._tanh = pwl_table("tanh", n_pwl_segments)
@@ -220,6 +225,7 @@ class MultiLevelBinarizedLSTM(LSTM):
             if mode == "mubinn2":
                 code["w_hh"] = multilevel_binarize(w_hh, W, self.weight_scaling, axis=1)
                 code["bias"] = multilevel_binarize(b, W, self.weight_scaling)
+                code["bias_hat"] = reconstruct(code["bias"])
             self.codes.append(code)
 
     def _encode_act(self, x):
@@ -251,7 +257,17 @@ class MultiLevelBinarizedLSTM(LSTM):
                 h = o * np.tanh(c)
                 out[:, t] = h
             return out, h, c
-        gx += reconstruct(code["bias"])
+        gx += code["bias_hat"]
+        if self.engine == "numba":
+            from ._mubinn_kernels import mubinn2_layer
+
+            (xs, fs), (xt, ft) = self._sig, self._tanh
+            out, c = mubinn2_layer(
+                np.ascontiguousarray(gx), h, c, code["w_hh"].planes, code["w_hh"].row_scales(),
+                self.activation_levels, self.activation_scaling == "power_of_two",
+                xs, fs, xt, ft,
+            )
+            return out, out[:, -1].copy(), c
         for t in range(T):
             z = gx[:, t] + mlb_matmul(self._encode_act(h), code["w_hh"])
             i = self._mlb(pwl_apply(z[:, :H], self._sig), 0.5)

@@ -45,7 +45,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..kernels.bits import multilevel_matmul, n_words_for, unpack_bits
+from ..kernels.bits import multilevel_matmul, n_words_for
 
 __all__ = [
     "MultiLevelCode",
@@ -172,15 +172,27 @@ def _power_of_two_nearest(m):
     return np.where(m > 0, out, 0.0)
 
 
+def _seq_mean_abs(r, axis):
+    """mean |r| over the group, summed left to right (keepdims).
+
+    A sequential sum (not numpy's pairwise one) makes the scales identical to
+    those of a straightforward loop (the fused LSTM kernel, embedded C), which
+    matters for power-of-two rounding at a boundary.
+    """
+    a = np.abs(r)
+    if axis is None:
+        return (np.cumsum(a.ravel())[-1] / a.size).reshape(1, 1)
+    return np.take(np.cumsum(a, axis=axis), [-1], axis=axis) / a.shape[axis]
+
+
 def _signs_and_greedy(x2, n_levels, axis, power_of_two):
     """Greedy residual binarization. Returns bipolar planes (L, rows, cols) int8 and scales."""
-    red = (0, 1) if axis is None else (axis,)
     r = x2.copy()
     planes = np.empty((n_levels,) + x2.shape, dtype=np.int8)
     scales = []
     for i in range(n_levels):
         b = np.where(r >= 0, np.int8(1), np.int8(-1))
-        alpha = np.mean(np.abs(r), axis=red, keepdims=True)
+        alpha = _seq_mean_abs(r, axis)
         if power_of_two:
             alpha = _power_of_two_nearest(alpha)
         planes[i] = b
@@ -291,6 +303,12 @@ def _pack_rows(bits):
     return packed.view("<u8").astype(np.uint64, copy=False)
 
 
+def _unpack_rows(words, n_bits):
+    """Inverse of :func:`_pack_rows`: bool array (n_rows, n_bits)."""
+    u8 = np.ascontiguousarray(words).astype("<u8", copy=False).view(np.uint8)
+    return np.unpackbits(u8, axis=1, count=n_bits, bitorder="little").astype(bool)
+
+
 def _check_code(code, name="code"):
     if not isinstance(code, MultiLevelCode):
         raise TypeError(f"{name} must be a MultiLevelCode (from multilevel_binarize), got {type(code).__name__}")
@@ -322,7 +340,7 @@ def reconstruct(code):
     _check_code(code)
     out = np.zeros((code.n_rows, code.n_bits), dtype=np.float64)
     for i in range(code.n_levels):
-        b = unpack_bits(code.planes[i], code.n_bits, kind="bipolar").astype(np.float64)
+        b = np.where(_unpack_rows(code.planes[i], code.n_bits), 1.0, -1.0)
         s = code.scales[i]
         if code.axis == 1:
             s = s[:, None]

@@ -210,6 +210,20 @@ def test_binarized_lstm_converges_to_float(small_net):
     assert e1 < 0.05
 
 
+@pytest.mark.parametrize("A, W, scaling", [(1, 1, "greedy"), (3, 2, "greedy"), (5, 4, "power_of_two")])
+def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
+    _, sd, x, _ = small_net
+    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling, engine="numpy")
+    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling)
+    rng = np.random.default_rng(A)
+    h0, c0 = rng.normal(size=(2, 2, 4, 8))
+    for args in ((x,), (x, h0, c0)):
+        (o1, (h1, c1)), (o2, (h2, c2)) = ref.forward(*args), fast.forward(*args)
+        np.testing.assert_allclose(o2, o1, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(c2, c1, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
+
+
 def test_binarized_products_use_the_codes(small_net):
     """The gate input products equal the float product of the reconstructed encodings."""
     from eegbin.quantize import multilevel_binarize, reconstruct
@@ -252,6 +266,8 @@ def test_binarized_bad_arguments(small_net):
         MultiLevelBinarizedLSTM(sd, 2, 1, mode="b_lstm")
     with pytest.raises(ValueError, match="activation_scaling"):
         MultiLevelBinarizedLSTM(sd, activation_scaling="least_squares")
+    with pytest.raises(ValueError, match="engine must be"):
+        MultiLevelBinarizedLSTM(sd, engine="cuda")
 
 
 # ---------------------------------------------------------------------------
