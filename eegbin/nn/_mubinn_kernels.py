@@ -84,6 +84,7 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
     H = H4 // 4
     Lw = w_planes.shape[0]
     nw = w_planes.shape[2]
+    wt = np.ascontiguousarray(w_planes.transpose(0, 2, 1))  # (W, n_words, 4H)
     out = np.empty((B, T, H))
     c_out = np.empty((B, H))
     for b in prange(B):
@@ -93,6 +94,7 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
         hp = np.zeros((n_levels, nw), dtype=np.uint64)
         hs = np.empty(n_levels)
         z = np.empty(H4)
+        cnt = np.empty(H4, dtype=np.uint64)
         gi = np.empty(H)
         gf = np.empty(H)
         gg = np.empty(H)
@@ -117,16 +119,23 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
                         r[k] -= a
                     else:
                         r[k] += a
-            # gate pre-activations: XNOR-popcount products (eq. 9)
+            # gate pre-activations: XNOR-popcount products (eq. 9); the loop over
+            # the 4H gate rows is innermost and contiguous so LLVM vectorizes it
             for j in range(H4):
-                acc = 0.0
-                for i in range(n_levels):
-                    for l in range(Lw):
-                        cnt = np.uint64(0)
-                        for w in range(nw):
-                            cnt += _ctpop(hp[i, w] ^ w_planes[l, j, w])
-                        acc += hs[i] * w_scales[l, j] * (H - 2 * np.int64(cnt))
-                z[j] = gx[b, t, j] + acc
+                z[j] = 0.0
+            for i in range(n_levels):
+                for l in range(Lw):
+                    for j in range(H4):
+                        cnt[j] = 0
+                    for w in range(nw):
+                        hv = hp[i, w]
+                        row = wt[l, w]
+                        for j in range(H4):
+                            cnt[j] += _ctpop(hv ^ row[j])
+                    for j in range(H4):
+                        z[j] += hs[i] * w_scales[l, j] * (H - 2 * np.int64(cnt[j]))
+            for j in range(H4):
+                z[j] = gx[b, t, j] + z[j]
             for k in range(H):
                 gi[k] = _pwl(z[k], lo_s, step_s, xp_s, fp_s)
                 gf[k] = _pwl(z[H + k], lo_s, step_s, xp_s, fp_s)
