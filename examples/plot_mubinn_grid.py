@@ -27,10 +27,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import numba  # noqa: E402
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import eegbin  # noqa: E402
 from eegbin.nn import LSTM, MultiLevelBinarizedLSTM  # noqa: E402
 
 torch.manual_seed(0)
@@ -116,17 +116,29 @@ fig.savefig("mubinn_grid.png", dpi=100)
 print("\n" + float_net.footprint(n_times=64).table())
 print("\n" + MultiLevelBinarizedLSTM(weights, 3, 3).footprint(n_times=64).table())
 
-batch = seq_test[:64].astype(np.float64)
-with threadpool_limits(1):
-    timings = {}
-    for name, model in [("float", float_net), ("mubinn2 (3,3)", MultiLevelBinarizedLSTM(weights, 3, 3)),
-                        ("mubinn1 (3,3)", MultiLevelBinarizedLSTM(weights, 3, 3, mode="mubinn1"))]:
-        model.features(batch)  # warm-up (numba compilation)
-        best = min(_timed for _timed in (
-            (lambda t0: (model.features(batch), time.perf_counter() - t0)[1])(time.perf_counter())
-            for _ in range(3)))
-        timings[name] = best / batch.shape[1]
-        print(f"{name:14}: {1e3 * timings[name]:.3f} ms per cell step (batch {len(batch)})")
-print(f"binarized / float cell time: mubinn2 {timings['mubinn2 (3,3)'] / timings['float']:.1f}x, "
-      f"mubinn1 {timings['mubinn1 (3,3)'] / timings['float']:.1f}x")
-print(eegbin.__name__, "done")
+
+
+def best_time(fn, repeat=3):
+    """Best wall time of ``fn()`` over ``repeat`` runs."""
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+models = {"float": float_net, "mubinn1 (3,3)": MultiLevelBinarizedLSTM(weights, 3, 3, mode="mubinn1")}
+for A, W in [(1, 1), (3, 3), (5, 5)]:
+    models[f"mubinn2 ({A},{W})"] = MultiLevelBinarizedLSTM(weights, A, W)
+numba.set_num_threads(1)
+with threadpool_limits(1):  # one thread everywhere: BLAS (float) and numba (binarized)
+    for n in (1, 64):
+        batch = seq_test[:n].astype(np.float64)
+        per_step = {}
+        for name, model in models.items():
+            model.features(batch)  # warm-up (numba compilation)
+            per_step[name] = best_time(lambda: model.features(batch)) / batch.shape[1]
+        print(f"\nbatch {n}: CPU time per cell step (and ratio to the float cell)")
+        for name, t in per_step.items():
+            print(f"  {name:14} {1e6 * t:8.1f} us   {t / per_step['float']:5.2f}x")
