@@ -30,6 +30,16 @@ def _pow2_nearest(m):
     return 2.0 * lo if m >= 1.5 * lo else lo
 
 
+@njit(cache=True, inline="always")
+def _level_scale(r, pow2):
+    """alpha = mean |r| (left-to-right sum), rounded to a power of two if ``pow2``."""
+    s = 0.0
+    for k in range(r.shape[0]):
+        s += abs(r[k])
+    a = s / r.shape[0]
+    return _pow2_nearest(a) if pow2 else a
+
+
 @njit(cache=True)
 def _mlb_inplace(v, offset, n_levels, pow2, r):
     """v <- offset + MLB(v - offset) (greedy per-vector scales), r is scratch."""
@@ -37,12 +47,7 @@ def _mlb_inplace(v, offset, n_levels, pow2, r):
     for k in range(n):
         r[k] = v[k] - offset
     for _ in range(n_levels):
-        s = 0.0
-        for k in range(n):
-            s += abs(r[k])
-        a = s / n
-        if pow2:
-            a = _pow2_nearest(a)
+        a = _level_scale(r, pow2)
         for k in range(n):
             r[k] -= a if r[k] >= 0 else -a
     for k in range(n):
@@ -104,12 +109,7 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
             for k in range(H):
                 r[k] = h[k]
             for i in range(n_levels):
-                s = 0.0
-                for k in range(H):
-                    s += abs(r[k])
-                a = s / H
-                if pow2:
-                    a = _pow2_nearest(a)
+                a = _level_scale(r, pow2)
                 hs[i] = a
                 for w in range(nw):
                     hp[i, w] = np.uint64(0)
