@@ -224,6 +224,19 @@ def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
         np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
+def test_activation_mlb_equals_algorithm_1(scaling):
+    from eegbin.nn.mubinn import _mlb_rows
+    from eegbin.quantize import multilevel_binarize, reconstruct
+
+    x = np.random.default_rng(3).normal(size=(7, 50))
+    for L in (1, 3, 5):
+        np.testing.assert_allclose(  # x - r_L versus sum_i alpha_i b_i: equal to rounding
+            _mlb_rows(x, L, scaling == "power_of_two"), reconstruct(multilevel_binarize(x, L, scaling, axis=1)),
+            rtol=0, atol=1e-12,
+        )
+
+
 def test_binarized_products_use_the_codes(small_net):
     """The gate input products equal the float product of the reconstructed encodings."""
     from eegbin.quantize import multilevel_binarize, reconstruct
