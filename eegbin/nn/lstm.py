@@ -20,9 +20,11 @@ Weight layouts (``layout=``):
 ``"keras"``
     per layer ``{layer}kernel`` (D_k, 4H), ``{layer}recurrent_kernel`` (H, 4H),
     ``{layer}bias`` (4H,), gate order i, f, c, o (``c`` is torch's ``g``), layers
-    in the order they appear in the weights (``load_weights`` keeps file order);
+    stacked in the natural order of their names (``lstm``, ``lstm_1``, ``lstm_2``,
+    ..., Keras' default names; pass ``key_map`` for other names);
     optional head ``{dense}kernel`` (H, C), ``{dense}bias`` (C,). A ``:0`` suffix
-    (Keras 2 HDF5 names) is accepted.
+    (Keras 2 HDF5 names) is accepted. The layers must use Keras' default
+    activations (``tanh``, ``recurrent_activation="sigmoid"``).
 ``"auto"``
     ``"torch"`` if a key ends with ``weight_ih_l0``, else ``"keras"``.
 
@@ -125,6 +127,10 @@ def _strip0(k):
     return k[:-2] if k.endswith(":0") else k
 
 
+def _natural_key(name):
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
 def _auto_key_map(weights, layout):
     keys = list(weights)
     if layout == "torch":
@@ -156,6 +162,7 @@ def _auto_key_map(weights, layout):
             raise ValueError(f"weights: several candidate dense heads {sorted(heads)}; pass key_map")
     else:
         bases = [k[: -len("recurrent_kernel")] for k in map(_strip0, keys) if k.endswith("recurrent_kernel")]
+        bases.sort(key=_natural_key)  # lstm, lstm_1, lstm_2, ... (HDF5 lists names alphabetically)
         if not bases:
             raise ValueError(
                 f"weights: found neither torch ('weight_ih_l0') nor Keras ('recurrent_kernel') LSTM "

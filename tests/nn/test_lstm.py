@@ -104,6 +104,18 @@ def test_keras_layout_and_gate_order(small_net):
     assert np.abs(LSTM(onnx_like)(x) - logits).max() > 1e-3  # the order matters
 
 
+def test_keras_many_layers_natural_order():
+    """lstm, lstm_1, ..., lstm_10 are stacked in that order, not alphabetically."""
+    torch.manual_seed(1)
+    net = _Net(2, 3, 2, n_layers=11)
+    x = torch.randn(2, 4, 2)
+    with torch.no_grad():
+        logits = net(x)[0].numpy()
+    keras = _keras_from_torch(_state_dict(net), 11)
+    shuffled = dict(sorted(keras.items()))  # alphabetical, as an HDF5 file lists them
+    np.testing.assert_allclose(LSTM(shuffled)(x.numpy()), logits, atol=1e-5)
+
+
 def test_explicit_key_map(small_net):
     _, sd, x, logits = small_net
     renamed = {"rnn/" + k.replace("lstm.", ""): v for k, v in sd.items() if k.startswith("lstm.")}
@@ -124,6 +136,12 @@ def test_weight_file_roundtrips(small_net, tmp_path):
     np.testing.assert_allclose(LSTM(tmp_path / "net.safetensors")(x), logits, atol=1e-5)
     np.savez(tmp_path / "keras.npz", **_keras_from_torch(sd, 2))
     np.testing.assert_allclose(LSTM(tmp_path / "keras.npz")(x), logits, atol=1e-5)
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "keras.h5", "w") as f:  # Keras 2 layout: model_weights/<layer>/<layer>/...
+        for k, v in _keras_from_torch(sd, 2).items():
+            layer = k.split("/")[0]
+            f.create_dataset(f"model_weights/{layer}/{k}", data=v)
+    np.testing.assert_allclose(LSTM(tmp_path / "keras.h5")(x), logits, atol=1e-5)
 
 
 def test_bad_weights(small_net):
