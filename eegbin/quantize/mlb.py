@@ -201,6 +201,30 @@ def _signs_and_greedy(x2, n_levels, axis, power_of_two):
     return planes, np.stack(scales)  # scales (L, 1|rows, 1|cols)
 
 
+def _check_given_scales(scales, n_levels, axis, shape):
+    if not isinstance(scales, np.ndarray):
+        raise TypeError(f"scales must be a numpy.ndarray or None, got {type(scales).__name__}")
+    expected = (n_levels,) if axis is None else (n_levels, shape[0] if axis == 1 else shape[1])
+    if scales.shape != expected:
+        raise ValueError(f"scales must have shape {expected} for n_levels={n_levels}, axis={axis} and x of "
+                         f"shape {shape}, got {scales.shape}")
+    if scales.dtype.kind not in "fiu" or not np.all(np.isfinite(scales)):
+        raise ValueError("scales must hold finite real numbers")
+    return scales.astype(np.float64)
+
+
+def _signs_given_scales(x2, scales, axis):
+    """Algorithm 1 with given scaling factors: b_i = sign(r), r <- r - alpha_i b_i."""
+    r = x2.copy()
+    planes = np.empty((len(scales),) + x2.shape, dtype=np.int8)
+    for i, alpha in enumerate(scales):
+        alpha = alpha if axis is None else (alpha[:, None] if axis == 1 else alpha[None, :])
+        b = np.where(r >= 0, np.int8(1), np.int8(-1))
+        planes[i] = b
+        r = r - alpha * b
+    return planes
+
+
 def _least_squares_scales(x2, planes, axis):
     """Jointly refit the scales of each group: argmin ||x - sum_i alpha_i b_i||."""
     B = planes.astype(np.float64)
@@ -219,7 +243,7 @@ def _least_squares_scales(x2, planes, axis):
     return alpha.T  # (L, groups)
 
 
-def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
+def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None):
     """Multi-level binarization of a 1-D or 2-D array (MuBiNN Algorithm 1).
 
     Parameters
@@ -236,6 +260,11 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
         Scale groups: None one set of scales for the whole tensor; 1 one set
         per row; 0 one set per column (the mean is taken over ``axis``, as in
         numpy reductions). Rows are always the packed vectors.
+    scales : ndarray of shape (n_levels,), (n_levels, n_rows) or (n_levels, n_cols), optional
+        Given scaling factors (Algorithm 1's inputs ``alpha_1..alpha_L``, e.g.
+        obtained offline on training data), one set per tensor / row / column as
+        ``axis`` says; then only the sign planes are computed and ``scaling`` is
+        not used.
 
     Returns
     -------
@@ -270,9 +299,13 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
     scaling = _check_scaling(scaling)
     axis = _check_axis(axis, x.ndim)
     x2 = np.atleast_2d(x).astype(np.float64)
-    planes, scales = _signs_and_greedy(x2, n_levels, axis, scaling == "power_of_two")
-    if scaling == "least_squares":
-        scales = _least_squares_scales(x2, planes, axis)
+    if scales is not None:
+        scales = _check_given_scales(scales, n_levels, axis, x2.shape)
+        planes = _signs_given_scales(x2, scales, axis)
+    else:
+        planes, scales = _signs_and_greedy(x2, n_levels, axis, scaling == "power_of_two")
+        if scaling == "least_squares":
+            scales = _least_squares_scales(x2, planes, axis)
     scales = scales.reshape(n_levels, -1)  # (L, groups)
     if axis is None:
         scales = scales[:, 0]
@@ -452,11 +485,19 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         Scale rule (see :func:`multilevel_binarize`).
     axis : {None, 0, 1}, default=None
         None: per tensor; 1: per sample (row); 0: per feature (column).
+    fit_scales : bool, default=False
+        If True, ``fit`` computes the scales on the training data (per tensor
+        or per feature; ``axis=1`` is then not allowed) and ``transform`` uses
+        them as Algorithm 1's given scaling factors, as the paper's static
+        scales obtained during training. If False, every call computes the
+        scales of the data it encodes.
 
     Attributes
     ----------
     n_features_in_ : int
         Number of features seen in ``fit``.
+    scales_ : ndarray of shape (n_levels,) or (n_levels, n_features)
+        Fitted scales (only with ``fit_scales=True``).
 
     Examples
     --------
@@ -479,12 +520,14 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         "n_levels": [Interval(numbers.Integral, 1, None, closed="left")],
         "scaling": [StrOptions(set(_SCALINGS))],
         "axis": [None, Interval(numbers.Integral, 0, 1, closed="both")],
+        "fit_scales": ["boolean"],
     }
 
-    def __init__(self, n_levels=3, scaling="greedy", axis=None):
+    def __init__(self, n_levels=3, scaling="greedy", axis=None, fit_scales=False):
         self.n_levels = n_levels
         self.scaling = scaling
         self.axis = axis
+        self.fit_scales = fit_scales
 
     def fit(self, X, y=None):
         """Check parameters and record the number of features.
@@ -499,7 +542,14 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64)
+        if self.fit_scales:
+            if self.axis == 1:
+                raise ValueError(
+                    "fit_scales=True needs axis=None (per tensor) or axis=0 (per feature); per-sample "
+                    "scales (axis=1) cannot be fitted"
+                )
+            self.scales_ = multilevel_binarize(X, self.n_levels, self.scaling, self.axis).scales
         return self
 
     def transform(self, X):
@@ -516,7 +566,8 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return multilevel_binarize(X, self.n_levels, self.scaling, self.axis)
+        scales = self.scales_ if self.fit_scales else None
+        return multilevel_binarize(X, self.n_levels, self.scaling, self.axis, scales=scales)
 
     def inverse_transform(self, X):
         """Reconstruct real values from a code returned by ``transform``.

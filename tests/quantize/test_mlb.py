@@ -215,6 +215,38 @@ def test_estimator_roundtrip_clone_pickle():
         est.transform(np.full((2, 30), np.nan))
 
 
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_given_scales_are_algorithm_1(axis):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 20))
+    code = multilevel_binarize(x, 3, "power_of_two", axis)
+    again = multilevel_binarize(x, 3, axis=axis, scales=code.scales)
+    np.testing.assert_array_equal(again.planes, code.planes)
+    np.testing.assert_array_equal(again.scales, code.scales)
+    # on other data the given scales are used verbatim
+    other = multilevel_binarize(2 * x, 3, axis=axis, scales=code.scales)
+    np.testing.assert_array_equal(other.scales, code.scales)
+    with pytest.raises(ValueError, match="scales must have shape"):
+        multilevel_binarize(x, 2, axis=axis, scales=code.scales)
+    with pytest.raises(ValueError, match="finite"):
+        multilevel_binarize(x, 3, axis=axis, scales=np.full(code.scales.shape, np.nan))
+    with pytest.raises(TypeError, match="scales must be a numpy.ndarray"):
+        multilevel_binarize(x, 3, axis=axis, scales=code.scales.tolist())
+
+
+def test_estimator_fitted_scales():
+    rng = np.random.default_rng(5)
+    X, X_new = rng.laplace(size=(50, 12)), rng.laplace(size=(7, 12))
+    est = MultiLevelBinarizer(3, "power_of_two", axis=0, fit_scales=True).fit(X)
+    assert est.scales_.shape == (3, 12)
+    assert np.all(np.frexp(est.scales_[est.scales_ > 0])[0] == 0.5)
+    code = est.transform(X_new)
+    np.testing.assert_array_equal(code.scales, est.scales_)
+    np.testing.assert_array_equal(est.transform(X).planes, multilevel_binarize(X, 3, "power_of_two", 0).planes)
+    with pytest.raises(ValueError, match="per-sample"):
+        MultiLevelBinarizer(fit_scales=True, axis=1).fit(X)
+
+
 # transform returns a MultiLevelCode, not an array: these checks compare or index
 # transform outputs as arrays and cannot pass (subset invariance would in any case
 # fail with axis=None, whose scales depend on the whole batch). Pickling, cloning,
@@ -232,9 +264,10 @@ EXPECTED_FAILURES = {
 
 
 def test_check_estimator_named_failures():
-    results = check_estimator(MultiLevelBinarizer(), on_fail=None)
-    failed = {r["check_name"] for r in results if r["status"] == "failed"}
-    assert failed == set(EXPECTED_FAILURES)
+    for est in (MultiLevelBinarizer(), MultiLevelBinarizer(fit_scales=True, axis=0)):
+        results = check_estimator(est, on_fail=None)
+        failed = {r["check_name"] for r in results if r["status"] == "failed"}
+        assert failed == set(EXPECTED_FAILURES)
     passed = {r["check_name"] for r in results if r["status"] == "passed"}
     assert {"check_parameters_default_constructible", "check_estimators_nan_inf",
             "check_n_features_in_after_fitting", "check_estimators_unfitted"} <= passed
