@@ -41,13 +41,13 @@ def _level_scale(r, pow2):
 
 
 @njit(cache=True)
-def _mlb_inplace(v, offset, n_levels, pow2, r):
-    """v <- offset + MLB(v - offset) (greedy per-vector scales), r is scratch."""
+def _mlb_inplace(v, offset, n_levels, pow2, r, fixed, use_fixed):
+    """v <- offset + MLB(v - offset), per-vector scales or the given ``fixed`` ones; r is scratch."""
     n = v.shape[0]
     for k in range(n):
         r[k] = v[k] - offset
-    for _ in range(n_levels):
-        a = _level_scale(r, pow2)
+    for i in range(n_levels):
+        a = fixed[i] if use_fixed else _level_scale(r, pow2)
         for k in range(n):
             r[k] -= a if r[k] >= 0 else -a
     for k in range(n):
@@ -76,11 +76,12 @@ def _pwl(z, lo, step, xp, fp):
 
 
 @njit(cache=True, parallel=True)
-def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp_t, fp_t):
+def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp_t, fp_t, fixed, use_fixed):
     """Recurrence of one MuBiNN2 layer.
 
     gx : (B, T, 4H) input products plus (binarized) bias; h0, c0 : (B, H) initial states;
     w_planes : (W, 4H, n_words) packed recurrent weight planes; w_scales : (W, 4H).
+    fixed : (7, A) static scales of h, i, f, g, o, c, tanh(c), used if ``use_fixed``.
     Returns the hidden states (B, T, H) and the final cell states (B, H).
     """
     B, T, H4 = gx.shape
@@ -109,7 +110,7 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
             for k in range(H):
                 r[k] = h[k]
             for i in range(n_levels):
-                a = _level_scale(r, pow2)
+                a = fixed[0, i] if use_fixed else _level_scale(r, pow2)
                 hs[i] = a
                 for w in range(nw):
                     hp[i, w] = np.uint64(0)
@@ -141,15 +142,15 @@ def mubinn2_layer(gx, h0, c0, w_planes, w_scales, n_levels, pow2, xp_s, fp_s, xp
                 gf[k] = _pwl(z[H + k], lo_s, step_s, xp_s, fp_s)
                 gg[k] = _pwl(z[2 * H + k], lo_t, step_t, xp_t, fp_t)
                 go[k] = _pwl(z[3 * H + k], lo_s, step_s, xp_s, fp_s)
-            _mlb_inplace(gi, 0.5, n_levels, pow2, r)
-            _mlb_inplace(gf, 0.5, n_levels, pow2, r)
-            _mlb_inplace(gg, 0.0, n_levels, pow2, r)
-            _mlb_inplace(go, 0.5, n_levels, pow2, r)
-            _mlb_inplace(c, 0.0, n_levels, pow2, r)
+            _mlb_inplace(gi, 0.5, n_levels, pow2, r, fixed[1], use_fixed)
+            _mlb_inplace(gf, 0.5, n_levels, pow2, r, fixed[2], use_fixed)
+            _mlb_inplace(gg, 0.0, n_levels, pow2, r, fixed[3], use_fixed)
+            _mlb_inplace(go, 0.5, n_levels, pow2, r, fixed[4], use_fixed)
+            _mlb_inplace(c, 0.0, n_levels, pow2, r, fixed[5], use_fixed)
             for k in range(H):
                 c[k] = gf[k] * c[k] + gi[k] * gg[k]
                 h[k] = _pwl(c[k], lo_t, step_t, xp_t, fp_t)
-            _mlb_inplace(h, 0.0, n_levels, pow2, r)
+            _mlb_inplace(h, 0.0, n_levels, pow2, r, fixed[6], use_fixed)
             for k in range(H):
                 h[k] = go[k] * h[k]
                 out[b, t, k] = h[k]

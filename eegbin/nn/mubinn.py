@@ -52,6 +52,7 @@ from .lstm import LSTM
 __all__ = ["MultiLevelBinarizedLSTM", "pwl_table", "pwl_apply"]
 
 _MODES = ("b_lstm", "mubinn1", "mubinn2")
+_SIGNALS = ("h", "i", "f", "g", "o", "c", "tanh_c")  # binarized in the recurrence (kernel order)
 
 
 def pwl_table(function, n_segments=32, bound=None):
@@ -150,6 +151,10 @@ class MultiLevelBinarizedLSTM(LSTM):
     codes : list of dict
         Per layer, the :class:`~eegbin.quantize.MultiLevelCode` of each binarized
         weight tensor.
+    activation_scales_ : list of dict
+        After :meth:`calibrate`: per layer, the static scales (A,) of each
+        binarized signal ("x"; for mubinn2 also "h", "i", "f", "g", "o", "c",
+        "tanh_c").
 
     Examples
     --------
@@ -228,22 +233,79 @@ class MultiLevelBinarizedLSTM(LSTM):
                 code["bias_hat"] = reconstruct(code["bias"])
             self.codes.append(code)
 
-    def _encode_act(self, x):
-        """Packed MLB of activation rows (A levels, per-row scales)."""
+    # -- static activation scales ---------------------------------------------
+    def calibrate(self, x):
+        """Fix the activation scales from calibration sequences (static scales).
+
+        Runs the network with per-vector scales on ``x``, collects every signal
+        that is binarized (per layer: the layer input ``x``, and for mubinn2
+        ``h``, ``i``, ``f``, ``g``, ``o``, ``c``, ``tanh(c)``) and computes one
+        set of ``A`` scales per signal over all samples and steps
+        (``activation_scaling`` rule). Afterwards Algorithm 1 runs with these
+        given scales, as the paper's scales obtained offline; no mean is
+        computed at inference time.
+
+        Parameters
+        ----------
+        x : ndarray, (batch, time, features) or (time, batch, features)
+
+        Returns
+        -------
+        self
+        """
+        if self.mode == "b_lstm":
+            raise ValueError("mode='b_lstm' has no activation scales to calibrate")
+        self.activation_scales_ = None
+        self._record = [dict() for _ in self.params.layers]
+        try:
+            self.features(x)
+            static = []
+            for rec in self._record:
+                static.append({
+                    name: multilevel_binarize(np.concatenate(rows).reshape(1, -1), self.activation_levels,
+                                              self.activation_scaling).scales
+                    for name, rows in rec.items()
+                })
+        finally:
+            self._record = None
+        self.activation_scales_ = static
+        return self
+
+    def _static(self, layer, name):
+        scales = getattr(self, "activation_scales_", None)
+        return None if scales is None else scales[layer][name]
+
+    def _collect(self, layer, name, rows):
+        if getattr(self, "_record", None) is not None:
+            self._record[layer].setdefault(name, []).append(np.asarray(rows).ravel())
+
+    def _encode_act(self, x, layer, name):
+        """Packed MLB of activation rows (A levels, per-row or static scales)."""
         if self.mode == "b_lstm":
             code = multilevel_binarize(x, 1, "greedy", axis=1)
             return replace(code, scales=np.ones_like(code.scales))
+        self._collect(layer, name, x)
+        fixed = self._static(layer, name)
+        if fixed is not None:
+            return multilevel_binarize(x, self.activation_levels, scales=fixed)
         return multilevel_binarize(x, self.activation_levels, self.activation_scaling, axis=1)
 
-    def _mlb(self, x, offset=0.0):
-        return offset + _mlb_rows(x - offset, self.activation_levels, self.activation_scaling == "power_of_two")
+    def _mlb(self, x, layer, name, offset=0.0):
+        self._collect(layer, name, x - offset)
+        fixed = self._static(layer, name)
+        if fixed is None:
+            return offset + _mlb_rows(x - offset, self.activation_levels, self.activation_scaling == "power_of_two")
+        r = x - offset
+        for alpha in fixed:  # Algorithm 1 with given scales
+            r = r - alpha * np.where(r >= 0, 1.0, -1.0)
+        return offset + ((x - offset) - r)
 
     def _layer(self, k, x, h0, c0):
         w_ih, w_hh, b = self.params.layers[k]
         code = self.codes[k]
         B, T, D = x.shape
         H = w_hh.shape[1]
-        gx = mlb_matmul(self._encode_act(x.reshape(B * T, D)), code["w_ih"]).reshape(B, T, 4 * H)
+        gx = mlb_matmul(self._encode_act(x.reshape(B * T, D), k, "x"), code["w_ih"]).reshape(B, T, 4 * H)
         h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
         c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
         out = np.empty((B, T, H))
@@ -258,24 +320,27 @@ class MultiLevelBinarizedLSTM(LSTM):
                 out[:, t] = h
             return out, h, c
         gx += code["bias_hat"]
-        if self.engine == "numba":
+        if self.engine == "numba" and getattr(self, "_record", None) is None:
             from ._mubinn_kernels import mubinn2_layer
 
             (xs, fs), (xt, ft) = self._sig, self._tanh
+            static = self._static(k, "h") is not None
+            fixed = (np.stack([self._static(k, n) for n in _SIGNALS]) if static
+                     else np.zeros((len(_SIGNALS), self.activation_levels)))
             out, c = mubinn2_layer(
                 np.ascontiguousarray(gx), h, c, code["w_hh"].planes, code["w_hh"].row_scales(),
                 self.activation_levels, self.activation_scaling == "power_of_two",
-                xs, fs, xt, ft,
+                xs, fs, xt, ft, fixed, static,
             )
             return out, out[:, -1].copy(), c
         for t in range(T):
-            z = gx[:, t] + mlb_matmul(self._encode_act(h), code["w_hh"])
-            i = self._mlb(pwl_apply(z[:, :H], self._sig), 0.5)
-            f = self._mlb(pwl_apply(z[:, H : 2 * H], self._sig), 0.5)
-            g = self._mlb(pwl_apply(z[:, 2 * H : 3 * H], self._tanh))
-            o = self._mlb(pwl_apply(z[:, 3 * H :], self._sig), 0.5)
-            c = f * self._mlb(c) + i * g  # XNOR products of bit planes, eq. (5)
-            h = o * self._mlb(pwl_apply(c, self._tanh))  # eq. (6)
+            z = gx[:, t] + mlb_matmul(self._encode_act(h, k, "h"), code["w_hh"])
+            i = self._mlb(pwl_apply(z[:, :H], self._sig), k, "i", 0.5)
+            f = self._mlb(pwl_apply(z[:, H : 2 * H], self._sig), k, "f", 0.5)
+            g = self._mlb(pwl_apply(z[:, 2 * H : 3 * H], self._tanh), k, "g")
+            o = self._mlb(pwl_apply(z[:, 3 * H :], self._sig), k, "o", 0.5)
+            c = f * self._mlb(c, k, "c") + i * g  # XNOR products of bit planes, eq. (5)
+            h = o * self._mlb(pwl_apply(c, self._tanh), k, "tanh_c")  # eq. (6)
             out[:, t] = h
         return out, h, c
 

@@ -255,6 +255,22 @@ def test_activation_mlb_equals_algorithm_1(scaling):
         )
 
 
+def test_calibrated_static_scales(small_net):
+    _, sd, x, _ = small_net
+    fast = MultiLevelBinarizedLSTM(sd, 3, 2).calibrate(x)
+    assert [sorted(d) for d in fast.activation_scales_] == [sorted(["x", "h", "i", "f", "g", "o", "c", "tanh_c"])] * 2
+    assert all(v.shape == (3,) for d in fast.activation_scales_ for v in d.values())
+    ref = MultiLevelBinarizedLSTM(sd, 3, 2, engine="numpy")
+    ref.activation_scales_ = fast.activation_scales_
+    np.testing.assert_allclose(fast.features(x), ref.features(x), rtol=0, atol=1e-12)
+    assert np.abs(fast.features(x) - MultiLevelBinarizedLSTM(sd, 3, 2).features(x)).max() > 0  # scales changed
+    m1 = MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1").calibrate(x)
+    s = np.concatenate([d["x"] for d in m1.activation_scales_])
+    assert np.all(np.frexp(s[s > 0])[0] == 0.5)  # power-of-two static scales (shifts)
+    with pytest.raises(ValueError, match="b_lstm"):
+        MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm").calibrate(x)
+
+
 def test_binarized_products_use_the_codes(small_net):
     """The gate input products equal the float product of the reconstructed encodings."""
     from eegbin.quantize import multilevel_binarize, reconstruct
@@ -337,7 +353,7 @@ def trained():
 
 
 def test_trained_grid_trends(trained):
-    sd, _, (Xte, yte) = trained
+    sd, (Xtr, _), (Xte, yte) = trained
     seq = Xte.transpose(0, 2, 1)
     p_float = LSTM(sd)(seq).argmax(1)
     acc_float = np.mean(p_float == yte)
@@ -354,6 +370,8 @@ def test_trained_grid_trends(trained):
     assert g1[3, 3] > g1[1, 1]
     assert g1[3, 3] >= 0.9
     assert agree("b_lstm", 1, 1) < g1[3, 3]  # scales matter (Fig. 4)
+    static = MultiLevelBinarizedLSTM(sd, 5, 5).calibrate(Xtr[:60].transpose(0, 2, 1))  # static scales
+    assert np.mean(static(seq).argmax(1) == p_float) >= 0.85
 
 
 def test_classifier_refits_head(trained):
