@@ -54,6 +54,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         Keep every ``decimate``-th time sample.
     scale : float, default=1.0
         Multiplies the signal before the network.
+    calibrate : bool, default=False
+        Binarized modes "mubinn1"/"mubinn2": in ``fit``, fix static activation
+        scales from the training epochs (:meth:`MultiLevelBinarizedLSTM.calibrate`)
+        instead of computing them per vector at inference.
     refit_head : bool, default=True
         Re-fit the dense head in ``fit`` (else use the head in ``weights``).
     C : float, default=1.0
@@ -97,6 +101,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "weight_levels": [Interval(numbers.Integral, 1, None, closed="left")],
         "decimate": [Interval(numbers.Integral, 1, None, closed="left")],
         "scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "calibrate": ["boolean"],
         "refit_head": ["boolean"],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "layout": [StrOptions({"auto", "torch", "keras"})],
@@ -112,6 +117,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         weight_levels=3,
         decimate=1,
         scale=1.0,
+        calibrate=False,
         refit_head=True,
         C=1.0,
         layout="auto",
@@ -124,6 +130,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.weight_levels = weight_levels
         self.decimate = decimate
         self.scale = scale
+        self.calibrate = calibrate
         self.refit_head = refit_head
         self.C = C
         self.layout = layout
@@ -185,6 +192,10 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"X has {X.shape[1]} channels, but the LSTM weights expect {self.net_.input_size} input features"
             )
+        if self.calibrate and self.mode in ("mubinn1", "mubinn2"):
+            self.net_.calibrate(self._sequences(X))
+        elif self.calibrate:
+            raise ValueError(f"calibrate=True needs mode 'mubinn1' or 'mubinn2', got mode={self.mode!r}")
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")

@@ -27,9 +27,12 @@ loaders), with ``A`` activation levels and ``W`` weight levels:
     they are binarized around their midpoint, ``0.5 + MLB(sigma - 0.5)``, so one
     level still carries the sign of the gate's deviation.
 
-Activation scales are computed per vector at run time (mean |residual|), the
-weight scales offline; the paper obtains activation scales statically during
-training (the training issue provides that).
+Weight scales are computed offline from the float weights. Activation scales
+are by default computed per vector at run time (mean |residual|);
+:meth:`MultiLevelBinarizedLSTM.calibrate` instead fixes them from calibration
+data, one set per binarized signal, as the paper's static scales (Algorithm 1
+takes them as inputs). Scales learned by quantization-aware training come from
+the training module.
 
 References
 ----------

@@ -388,6 +388,10 @@ def test_classifier_refits_head(trained):
     b = LSTMClassifier(sd, mode="mubinn1").fit(Xtr[mask], ytr[mask] + 5)
     assert set(b.predict(Xte)) <= {5, 6}
     assert b.head_coef_.shape == (2, 16)
+    cal = LSTMClassifier(sd, mode="mubinn2", activation_levels=4, weight_levels=4, calibrate=True).fit(Xtr, ytr)
+    assert cal.net_.activation_scales_ is not None and cal.score(Xte, yte) > 0.8
+    with pytest.raises(ValueError, match="calibrate=True needs mode"):
+        LSTMClassifier(sd, calibrate=True).fit(Xtr, ytr)
     fp = eegbin.footprint(LSTMClassifier(sd, mode="mubinn2", decimate=2).fit(Xtr, ytr))
     assert fp.total_bit_ops == 20 * (3 * 3 * 64 * (6 + 16) + 3 * 9 * 16)
 
