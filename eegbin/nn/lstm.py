@@ -146,10 +146,10 @@ def _auto_key_map(weights, layout):
             raise ValueError(f"weights: bidirectional or projected LSTMs are not supported, found {bad}")
         kmap, k = {}, 0
         while f"{prefix}weight_ih_l{k}" in weights:
+            has_bias = any(f"{prefix}{b}_l{k}" in weights for b in ("bias_ih", "bias_hh"))
             for base in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                name = f"{prefix}{base}_l{k}"
-                if name in weights or base.startswith("weight"):
-                    kmap[f"{base}_l{k}"] = name
+                if base.startswith("weight") or has_bias:  # torch stores both biases or none
+                    kmap[f"{base}_l{k}"] = f"{prefix}{base}_l{k}"
             k += 1
         rest = [k for k in keys if k not in kmap.values()]
         heads = {k[: -len("weight")] for k in rest if k.endswith("weight")}

@@ -154,6 +154,13 @@ def test_bad_weights(small_net):
     del bad["lstm.weight_hh_l0"]
     with pytest.raises(ValueError, match="missing tensor 'lstm.weight_hh_l0'"):
         LSTM(bad)
+    bad = dict(sd)
+    del bad["lstm.bias_hh_l1"]
+    with pytest.raises(ValueError, match="missing tensor 'lstm.bias_hh_l1'"):
+        LSTM(bad)
+    no_bias = {k: v for k, v in sd.items() if "bias_" not in k}  # nn.LSTM(bias=False)
+    ref = LSTM(dict(sd, **{k: np.zeros_like(v) for k, v in sd.items() if "bias_" in k}))
+    np.testing.assert_allclose(LSTM(no_bias)(x), ref(x), atol=1e-12)
     bad = dict(sd, **{"lstm.bias_ih_l0": sd["lstm.bias_ih_l0"].astype(np.int64)})
     with pytest.raises(ValueError, match="'lstm.bias_ih_l0' has dtype int64"):
         LSTM(bad)
