@@ -464,10 +464,11 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
 
     ``transform`` encodes ``X`` into ``n_levels`` packed sign planes and scales
     (a :class:`MultiLevelCode`, not an array); ``inverse_transform`` returns the
-    real reconstruction ``sum_i alpha_i b_i``. The transformer is stateless
-    apart from the number of features: the scales of the paper's Algorithm 1 are
-    computed from the data being encoded (per tensor, per sample with
-    ``axis=1``, or per feature with ``axis=0``).
+    real reconstruction ``sum_i alpha_i b_i``. By default the scales of the
+    paper's Algorithm 1 are computed from the data being encoded (per tensor,
+    per sample with ``axis=1``, or per feature with ``axis=0``); with
+    ``fit_scales=True`` they are fitted on the training data and then given to
+    Algorithm 1 for every later ``transform`` (static scales).
 
     **scikit-learn fit**: since ``transform`` returns a typed code rather than an
     array, it cannot feed the next step of a Pipeline directly (put it last, or
