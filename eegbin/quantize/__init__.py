@@ -1,6 +1,10 @@
-"""eegbin.quantize"""
+"""eegbin.quantize: weight/activation quantizers.
 
-# quantize branch: BiPer, DeSign, product quantization, fixed point
+BiPer square-wave binarization, DeSign dithered sign, product quantization of
+linear layers (hash trees / k-means), signed fixed point, and multi-level
+binarization (MuBiNN).
+"""
+
 from .biper import (
     PeriodicBinarizer,
     biper_pdf,
@@ -25,9 +29,17 @@ from .fixed_point import (
     from_fixed_point,
     to_fixed_point,
 )
+from .mlb import (
+    MultiLevelBinarizer,
+    MultiLevelCode,
+    mlb_dot,
+    mlb_matmul,
+    multilevel_binarize,
+    reconstruct,
+)
 from .pq import PQClassifier, ProductQuantizedLinear
 
-__all__ = [  # quantize branch
+__all__ = [
     "DitheredBinarizer",
     "design_threshold_kernel",
     "dithered_sign",
@@ -48,4 +60,10 @@ __all__ = [  # quantize branch
     "to_fixed_point",
     "PQClassifier",
     "ProductQuantizedLinear",
+    "MultiLevelBinarizer",
+    "MultiLevelCode",
+    "mlb_dot",
+    "mlb_matmul",
+    "multilevel_binarize",
+    "reconstruct",
 ]

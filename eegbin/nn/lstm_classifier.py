@@ -1,0 +1,254 @@
+"""scikit-learn classifier around a trained (optionally binarized) LSTM."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ..footprint import Footprint
+from .lstm import LSTM
+from .mubinn import MultiLevelBinarizedLSTM
+
+__all__ = ["LSTMClassifier"]
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class LSTMClassifier(ClassifierMixin, BaseEstimator):
+    """Classify MOABB epochs with a trained LSTM (float, B_LSTM, MuBiNN1 or MuBiNN2).
+
+    Epochs ``X`` of shape (n_trials, n_channels, n_times) are read as sequences
+    over time with the channels as the features of each step, as in MuBiNN
+    Section V (32 features x 1300 time steps): the network sees
+    ``X[:, :, ::decimate].transpose(0, 2, 1) * scale``. ``decimate`` keeps one
+    sample in ``decimate`` (shorter sequences, as the LSTM was trained);
+    ``scale`` converts units (MOABB delivers volts; ``scale=1e6`` gives µV).
+    The features are the last hidden state of the last layer.
+
+    ``fit`` keeps the LSTM weights and re-fits only the dense head (a
+    multinomial logistic regression on the features, the softmax dense layer),
+    so the classifier can be cross-validated in a MOABB evaluation. With
+    ``refit_head=False`` the weight file's own head is used and ``fit`` only
+    records the classes (they must be as many as the head's outputs, in the
+    order of ``np.unique(y)``).
+
+    Parameters
+    ----------
+    weights : dict of str to ndarray, or str / PathLike
+        LSTM (+ dense head) weights, see :class:`eegbin.nn.LSTM`.
+    mode : {"float", "b_lstm", "mubinn1", "mubinn2"}, default="float"
+        Float inference or a binarized network (:class:`eegbin.nn.MultiLevelBinarizedLSTM`).
+    activation_levels, weight_levels : int, default=3
+        Levels A and W of the binarized modes (ignored for "float").
+    decimate : int, default=1
+        Keep every ``decimate``-th time sample.
+    scale : float, default=1.0
+        Multiplies the signal before the network.
+    calibrate : bool, default=False
+        Binarized modes "mubinn1"/"mubinn2": in ``fit``, fix static activation
+        scales from the training epochs (:meth:`MultiLevelBinarizedLSTM.calibrate`)
+        instead of computing them per vector at inference.
+    refit_head : bool, default=True
+        Re-fit the dense head in ``fit`` (else use the head in ``weights``).
+    C : float, default=1.0
+        Inverse L2 regularization of the re-fitted head.
+    layout, key_map, gate_order
+        Weight layout, see :class:`eegbin.nn.LSTM`.
+
+    Attributes
+    ----------
+    net_ : LSTM or MultiLevelBinarizedLSTM
+    classes_ : ndarray of shape (n_classes,)
+    head_coef_ : ndarray of shape (n_classes, H)
+    head_intercept_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+        Number of channels.
+    n_times_in_ : int
+        Number of time samples seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin import LSTMClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> w = {"weight_ih_l0": rng.normal(size=(16, 3)), "weight_hh_l0": rng.normal(size=(16, 4)),
+    ...      "bias_ih_l0": np.zeros(16), "bias_hh_l0": np.zeros(16)}
+    >>> X, y = rng.normal(size=(20, 3, 30)), np.arange(20) % 2
+    >>> clf = LSTMClassifier(w, mode="mubinn2").fit(X, y)
+    >>> clf.predict_proba(X).shape, clf.transform(X).shape
+    ((20, 2), (20, 4))
+
+    References
+    ----------
+    MuBiNN, Section III (LSTM), Section V (network: one LSTM layer and a dense
+    layer; EEG features x time steps).
+    """
+
+    _parameter_constraints = {
+        "weights": "no_validation",  # checked by resolve_lstm_weights
+        "mode": [StrOptions({"float", "b_lstm", "mubinn1", "mubinn2"})],
+        "activation_levels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "weight_levels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "decimate": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "calibrate": ["boolean"],
+        "refit_head": ["boolean"],
+        "C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "layout": [StrOptions({"auto", "torch", "keras"})],
+        "key_map": [dict, None],
+        "gate_order": [str, None],
+    }
+
+    def __init__(
+        self,
+        weights,
+        mode="float",
+        activation_levels=3,
+        weight_levels=3,
+        decimate=1,
+        scale=1.0,
+        calibrate=False,
+        refit_head=True,
+        C=1.0,
+        layout="auto",
+        key_map=None,
+        gate_order=None,
+    ):
+        self.weights = weights
+        self.mode = mode
+        self.activation_levels = activation_levels
+        self.weight_levels = weight_levels
+        self.decimate = decimate
+        self.scale = scale
+        self.calibrate = calibrate
+        self.refit_head = refit_head
+        self.C = C
+        self.layout = layout
+        self.key_map = key_map
+        self.gate_order = gate_order
+
+    # -- helpers --------------------------------------------------------------
+    def _check_X(self, X, reset):
+        if not isinstance(X, np.ndarray):
+            X = np.asarray(X)
+        if X.dtype.kind not in "fiu":
+            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+        if X.ndim != 3:
+            raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
+        if X.shape[0] == 0 or X.shape[2] < self.decimate:
+            raise ValueError(f"X must hold at least one trial of at least decimate={self.decimate} samples, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or Inf")
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            self.n_times_in_ = X.shape[2]
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} channels, but LSTMClassifier is expecting {self.n_features_in_} "
+                "channels as input"
+            )
+        return X
+
+    def _sequences(self, X):
+        return np.ascontiguousarray(X[:, :, :: self.decimate].transpose(0, 2, 1), dtype=np.float64) * self.scale
+
+    # -- sklearn API ------------------------------------------------------------
+    def fit(self, X, y):
+        """Build the network and fit the dense head on the last hidden states.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_trials, n_channels, n_times)
+        y : array-like of shape (n_trials,)
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X = self._check_X(X, reset=True)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(f"y must be 1-D with {len(X)} labels, got shape {y.shape}")
+        check_classification_targets(y)
+        common = dict(layout=self.layout, key_map=self.key_map, gate_order=self.gate_order)
+        if self.mode == "float":
+            self.net_ = LSTM(self.weights, **common)
+        else:
+            self.net_ = MultiLevelBinarizedLSTM(
+                self.weights, self.activation_levels, self.weight_levels, mode=self.mode, **common
+            )
+        if self.net_.input_size != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} channels, but the LSTM weights expect {self.net_.input_size} input features"
+            )
+        if self.calibrate and self.mode in ("mubinn1", "mubinn2"):
+            self.net_.calibrate(self._sequences(X))
+        elif self.calibrate:
+            raise ValueError(f"calibrate=True needs mode 'mubinn1' or 'mubinn2', got mode={self.mode!r}")
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
+        if not self.refit_head:
+            if self.net_.params.head is None:
+                raise ValueError("refit_head=False needs weights with a dense head")
+            W, b = self.net_.params.head
+            if W.shape[0] != len(self.classes_):
+                raise ValueError(
+                    f"the dense head has {W.shape[0]} outputs but y has {len(self.classes_)} classes"
+                )
+            self.head_coef_, self.head_intercept_ = W.copy(), b.copy()
+            return self
+        F = self.net_.features(self._sequences(X))
+        lr = LogisticRegression(C=self.C, max_iter=1000).fit(F, y)
+        coef, icpt = lr.coef_, lr.intercept_
+        if coef.shape[0] == 1:  # binary: softmax of (-z/2, z/2) equals sigmoid(z)
+            coef, icpt = np.vstack([-coef / 2, coef / 2]), np.array([-icpt[0] / 2, icpt[0] / 2])
+        self.head_coef_, self.head_intercept_ = coef, icpt
+        return self
+
+    def transform(self, X):
+        """Last hidden state of the last LSTM layer, shape (n_trials, H)."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        return self.net_.features(self._sequences(X))
+
+    def decision_function(self, X):
+        """Head logits, shape (n_trials, n_classes)."""
+        return self.transform(X) @ self.head_coef_.T + self.head_intercept_
+
+    def predict_proba(self, X):
+        """Softmax of the head logits, shape (n_trials, n_classes)."""
+        return _softmax(self.decision_function(X))
+
+    def predict(self, X):
+        """Most probable class per trial."""
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def footprint(self, float_bits=32):
+        """Footprint of the network for sequences of ``n_times_in_ / decimate`` steps."""
+        check_is_fitted(self)
+        n_steps = len(range(0, self.n_times_in_, self.decimate))
+        fp = self.net_.footprint(float_bits=float_bits, n_times=n_steps)
+        parts = tuple(p for p in fp.parts if p.name != "dense head") + (
+            Footprint("dense head", n_params=self.head_coef_.size + self.head_intercept_.size,
+                      bits_per_param=float_bits, macs=self.head_coef_.size),
+        )
+        return Footprint(f"LSTMClassifier ({self.mode})", parts=parts, note=fp.note)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags

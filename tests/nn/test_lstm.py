@@ -1,0 +1,443 @@
+"""LSTM inference (torch/Keras layouts), MuBiNN binarized LSTM and LSTMClassifier.
+
+Oracle: torch.nn.LSTM + nn.Linear built in the tests.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+import eegbin
+from eegbin.nn import LSTM, LSTMClassifier, MultiLevelBinarizedLSTM, pwl_apply, pwl_table
+
+torch = pytest.importorskip("torch")
+
+
+class _Net(torch.nn.Module):
+    def __init__(self, D, H, C, n_layers=1, batch_first=True):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(D, H, num_layers=n_layers, batch_first=batch_first)
+        self.fc = torch.nn.Linear(H, C)
+        self.batch_first = batch_first
+
+    def forward(self, x):
+        out, state = self.lstm(x)
+        last = out[:, -1] if self.batch_first else out[-1]
+        return self.fc(last), out, state
+
+
+def _state_dict(net):
+    return {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+
+
+SHAPES = [  # D, H, C, layers, batch_first, batch, time
+    (3, 5, 4, 1, True, 4, 11),
+    (7, 16, 3, 2, False, 3, 9),
+    (22, 32, 2, 3, True, 2, 20),
+    (1, 1, 2, 1, False, 1, 1),
+]
+
+
+@pytest.mark.parametrize("D, H, C, L, bf, B, T", SHAPES)
+def test_torch_parity(D, H, C, L, bf, B, T):
+    torch.manual_seed(D * 100 + H)
+    net = _Net(D, H, C, L, bf)
+    for p in net.parameters():  # random weights, not only the default init
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn((B, T, D) if bf else (T, B, D))
+    with torch.no_grad():
+        logits, out, (h, c) = net(x)
+    ours = LSTM(_state_dict(net), batch_first=bf)
+    assert (ours.input_size, ours.hidden_size, ours.n_layers, ours.n_outputs) == (D, H, L, C)
+    o2, (h2, c2) = ours.forward(x.numpy())
+    for a, b in ((o2, out), (h2, h), (c2, c), (ours(x.numpy()), logits)):
+        np.testing.assert_allclose(a, b.numpy(), atol=1e-5, rtol=0)
+    # initial states, as torch's forward(x, (h0, c0))
+    h0, c0 = torch.randn(L, B, H), torch.randn(L, B, H)
+    with torch.no_grad():
+        out, (h, c) = net.lstm(x, (h0, c0))
+    o2, (h2, c2) = ours.forward(x.numpy(), h0.numpy(), c0.numpy())
+    np.testing.assert_allclose(o2, out.numpy(), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(c2, c.numpy(), atol=1e-5, rtol=0)
+
+
+def _keras_from_torch(sd, n_layers, perm="ifco"):
+    """Keras names/layout (kernel = W.T, gates i, f, c, o, one bias) from a torch state dict."""
+    order = {"i": 0, "f": 1, "c": 2, "o": 3}
+    out = {}
+    for k in range(n_layers):
+        name = "lstm" if k == 0 else f"lstm_{k}"
+
+        def blocks(m, axis):
+            parts = np.split(m, 4, axis=axis)
+            return np.concatenate([parts[order[g]] for g in perm], axis=axis)
+
+        out[f"{name}/lstm_cell/kernel:0"] = blocks(sd[f"lstm.weight_ih_l{k}"].T, 1)
+        out[f"{name}/lstm_cell/recurrent_kernel:0"] = blocks(sd[f"lstm.weight_hh_l{k}"].T, 1)
+        out[f"{name}/lstm_cell/bias:0"] = blocks(sd[f"lstm.bias_ih_l{k}"] + sd[f"lstm.bias_hh_l{k}"], 0)
+    out["dense/kernel:0"] = sd["fc.weight"].T.copy()
+    out["dense/bias:0"] = sd["fc.bias"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_net():
+    torch.manual_seed(0)
+    net = _Net(5, 8, 3, n_layers=2)
+    x = torch.randn(4, 13, 5)
+    with torch.no_grad():
+        logits = net(x)[0].numpy()
+    return net, _state_dict(net), x.numpy(), logits
+
+
+def test_keras_layout_and_gate_order(small_net):
+    _, sd, x, logits = small_net
+    keras = _keras_from_torch(sd, 2)
+    np.testing.assert_allclose(LSTM(keras)(x), logits, atol=1e-5)
+    np.testing.assert_allclose(LSTM(keras, layout="keras")(x), logits, atol=1e-5)
+    # another stacking of the gate blocks, declared explicitly
+    onnx_like = _keras_from_torch(sd, 2, perm="iofc")
+    np.testing.assert_allclose(LSTM(onnx_like, gate_order="iofc")(x), logits, atol=1e-5)
+    assert np.abs(LSTM(onnx_like)(x) - logits).max() > 1e-3  # the order matters
+
+
+def test_keras_many_layers_natural_order():
+    """lstm, lstm_1, ..., lstm_10 are stacked in that order, not alphabetically."""
+    torch.manual_seed(1)
+    net = _Net(2, 3, 2, n_layers=11)
+    x = torch.randn(2, 4, 2)
+    with torch.no_grad():
+        logits = net(x)[0].numpy()
+    keras = _keras_from_torch(_state_dict(net), 11)
+    shuffled = dict(sorted(keras.items()))  # alphabetical, as an HDF5 file lists them
+    np.testing.assert_allclose(LSTM(shuffled)(x.numpy()), logits, atol=1e-5)
+
+
+def test_explicit_key_map(small_net):
+    _, sd, x, logits = small_net
+    renamed = {"rnn/" + k.replace("lstm.", ""): v for k, v in sd.items() if k.startswith("lstm.")}
+    renamed["classifier/W"], renamed["classifier/b"] = sd["fc.weight"], sd["fc.bias"]
+    renamed["optimizer_step"] = np.zeros(1)  # ignored: not named in the key map
+    key_map = {f"{b}_l{k}": f"rnn/{b}_l{k}" for b in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") for k in (0, 1)}
+    key_map.update({"head.weight": "classifier/W", "head.bias": "classifier/b"})
+    np.testing.assert_allclose(LSTM(renamed, key_map=key_map)(x), logits, atol=1e-5)
+
+
+def test_weight_file_roundtrips(small_net, tmp_path):
+    net, sd, x, logits = small_net
+    torch.save(net.state_dict(), tmp_path / "net.pt")
+    np.testing.assert_allclose(LSTM(tmp_path / "net.pt")(x), logits, atol=1e-5)
+    np.testing.assert_allclose(LSTM(str(tmp_path / "net.pt"))(x), logits, atol=1e-5)
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    safetensors_numpy.save_file(sd, str(tmp_path / "net.safetensors"))
+    np.testing.assert_allclose(LSTM(tmp_path / "net.safetensors")(x), logits, atol=1e-5)
+    np.savez(tmp_path / "keras.npz", **_keras_from_torch(sd, 2))
+    np.testing.assert_allclose(LSTM(tmp_path / "keras.npz")(x), logits, atol=1e-5)
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "keras.h5", "w") as f:  # Keras 2 layout: model_weights/<layer>/<layer>/...
+        for k, v in _keras_from_torch(sd, 2).items():
+            layer = k.split("/")[0]
+            f.create_dataset(f"model_weights/{layer}/{k}", data=v)
+    np.testing.assert_allclose(LSTM(tmp_path / "keras.h5")(x), logits, atol=1e-5)
+
+
+def test_bad_weights(small_net):
+    _, sd, x, _ = small_net
+    bad = dict(sd)
+    bad["lstm.weight_hh_l1"] = np.zeros((32, 7), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"'lstm.weight_hh_l1' has shape \(32, 7\), expected \(32, 8\)"):
+        LSTM(bad)
+    bad = dict(sd)
+    del bad["lstm.weight_hh_l0"]
+    with pytest.raises(ValueError, match="missing tensor 'lstm.weight_hh_l0'"):
+        LSTM(bad)
+    bad = dict(sd)
+    del bad["lstm.bias_hh_l1"]
+    with pytest.raises(ValueError, match="missing tensor 'lstm.bias_hh_l1'"):
+        LSTM(bad)
+    no_bias = {k: v for k, v in sd.items() if "bias_" not in k}  # nn.LSTM(bias=False)
+    ref = LSTM(dict(sd, **{k: np.zeros_like(v) for k, v in sd.items() if "bias_" in k}))
+    np.testing.assert_allclose(LSTM(no_bias)(x), ref(x), atol=1e-12)
+    bad = dict(sd, **{"lstm.bias_ih_l0": sd["lstm.bias_ih_l0"].astype(np.int64)})
+    with pytest.raises(ValueError, match="'lstm.bias_ih_l0' has dtype int64"):
+        LSTM(bad)
+    bad = {k: v.copy() for k, v in sd.items()}
+    bad["fc.bias"][0] = np.nan
+    with pytest.raises(ValueError, match="'fc.bias' contains NaN"):
+        LSTM(bad)
+    with pytest.raises(ValueError, match="unexpected tensors"):
+        LSTM(dict(sd, **{"extra.running_mean": np.zeros(3)}))
+    with pytest.raises(ValueError, match="bidirectional or projected"):
+        LSTM(dict(sd, **{"lstm.weight_ih_l0_reverse": sd["lstm.weight_ih_l0"]}))
+    with pytest.raises(TypeError, match=r"weights\['lstm.weight_ih_l0'\] must be a numpy.ndarray"):
+        LSTM({k: torch.from_numpy(v) for k, v in sd.items()})
+    with pytest.raises(TypeError, match="weights must be a dict"):
+        LSTM([1, 2])
+    with pytest.raises(ValueError, match="gate_order must be a permutation"):
+        LSTM(sd, gate_order="ifgg")
+    with pytest.raises(ValueError, match="neither torch"):
+        LSTM({"w": np.zeros(3)})
+    with pytest.raises(ValueError, match="layout must be"):
+        LSTM(sd, layout="onnx")
+    net = LSTM(sd)
+    with pytest.raises(ValueError, match="4 features per time step, the LSTM expects 5"):
+        net.features(np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="3-D"):
+        net.features(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        net.features(np.full((1, 2, 5), np.nan))
+    with pytest.raises(ValueError, match="h0 must have shape"):
+        net.forward(x, h0=np.zeros((1, 4, 8)))
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        net.features(x.tolist())
+
+
+def test_float_footprint(small_net):
+    _, sd, _, _ = small_net
+    fp = LSTM(sd).footprint(n_times=10)
+    n_params = sum(v.size for k, v in sd.items()) - 2 * 4 * 8  # two biases summed per layer
+    assert fp.total_params == n_params
+    assert fp.total_macs >= 10 * (32 * (5 + 8) + 32 * (8 + 8))
+
+
+# ---------------------------------------------------------------------------
+# MuBiNN
+# ---------------------------------------------------------------------------
+
+
+def test_pwl_tables_accuracy():
+    z = np.linspace(-10, 10, 2001)
+    from scipy.special import expit
+
+    assert np.abs(pwl_apply(z, pwl_table("sigmoid", 32)) - expit(z)).max() < 5e-3
+    assert np.abs(pwl_apply(z, pwl_table("tanh", 32)) - np.tanh(z)).max() < 1e-2  # h^2/8 max|tanh''|
+    assert np.abs(pwl_apply(z, pwl_table("tanh", 64)) - np.tanh(z)).max() < 2e-3
+    e8 = np.abs(pwl_apply(z, pwl_table("tanh", 8)) - np.tanh(z)).max()
+    assert e8 > np.abs(pwl_apply(z, pwl_table("tanh", 64)) - np.tanh(z)).max()
+    with pytest.raises(ValueError, match="function"):
+        pwl_table("relu")
+    with pytest.raises(ValueError, match="n_segments"):
+        pwl_table("tanh", 0)
+
+
+def test_binarized_lstm_converges_to_float(small_net):
+    _, sd, x, _ = small_net
+    ref = LSTM(sd).features(x)
+    errs = {}
+    for A, W in [(1, 1), (2, 2), (4, 4), (8, 8)]:
+        errs[A, W] = np.abs(MultiLevelBinarizedLSTM(sd, A, W, n_pwl_segments=256).features(x) - ref).max()
+    assert errs[8, 8] < errs[4, 4] < errs[2, 2] < errs[1, 1]
+    assert errs[8, 8] < 0.05
+    e1 = np.abs(MultiLevelBinarizedLSTM(sd, 8, 8, mode="mubinn1").features(x) - ref).max()
+    assert e1 < 0.05
+
+
+@pytest.mark.parametrize("A, W, scaling", [(1, 1, "greedy"), (3, 2, "greedy"), (5, 4, "power_of_two")])
+def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
+    _, sd, x, _ = small_net
+    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling, engine="numpy")
+    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling)
+    rng = np.random.default_rng(A)
+    h0, c0 = rng.normal(size=(2, 2, 4, 8))
+    for args in ((x,), (x, h0, c0)):
+        (o1, (h1, c1)), (o2, (h2, c2)) = ref.forward(*args), fast.forward(*args)
+        np.testing.assert_allclose(o2, o1, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(c2, c1, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
+def test_activation_mlb_equals_algorithm_1(scaling):
+    from eegbin.nn.mubinn import _mlb_rows
+    from eegbin.quantize import multilevel_binarize, reconstruct
+
+    x = np.random.default_rng(3).normal(size=(7, 50))
+    for L in (1, 3, 5):
+        np.testing.assert_allclose(  # x - r_L versus sum_i alpha_i b_i: equal to rounding
+            _mlb_rows(x, L, scaling == "power_of_two"), reconstruct(multilevel_binarize(x, L, scaling, axis=1)),
+            rtol=0, atol=1e-12,
+        )
+
+
+def test_calibrated_static_scales(small_net):
+    _, sd, x, _ = small_net
+    fast = MultiLevelBinarizedLSTM(sd, 3, 2).calibrate(x)
+    assert [sorted(d) for d in fast.activation_scales_] == [sorted(["x", "h", "i", "f", "g", "o", "c", "tanh_c"])] * 2
+    assert all(v.shape == (3,) for d in fast.activation_scales_ for v in d.values())
+    ref = MultiLevelBinarizedLSTM(sd, 3, 2, engine="numpy")
+    ref.activation_scales_ = fast.activation_scales_
+    np.testing.assert_allclose(fast.features(x), ref.features(x), rtol=0, atol=1e-12)
+    assert np.abs(fast.features(x) - MultiLevelBinarizedLSTM(sd, 3, 2).features(x)).max() > 0  # scales changed
+    m1 = MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1").calibrate(x)
+    s = np.concatenate([d["x"] for d in m1.activation_scales_])
+    assert np.all(np.frexp(s[s > 0])[0] == 0.5)  # power-of-two static scales (shifts)
+    with pytest.raises(ValueError, match="b_lstm"):
+        MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm").calibrate(x)
+
+
+def test_binarized_products_use_the_codes(small_net):
+    """The gate input products equal the float product of the reconstructed encodings."""
+    from eegbin.quantize import multilevel_binarize, reconstruct
+
+    _, sd, x, _ = small_net
+    m = MultiLevelBinarizedLSTM(sd, 2, 3, mode="mubinn1")
+    w_ih = reconstruct(m.codes[0]["w_ih"])
+    np.testing.assert_allclose(w_ih, reconstruct(multilevel_binarize(m.params.layers[0][0], 3, "power_of_two", 1)))
+    scales = m.codes[0]["w_ih"].scales
+    assert np.all(np.frexp(scales[scales > 0])[0] == 0.5)
+    # b_lstm: plain signs, no scale
+    b = MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm")
+    np.testing.assert_array_equal(reconstruct(b.codes[0]["w_ih"]), np.where(m.params.layers[0][0] >= 0, 1.0, -1.0))
+
+
+def test_binarized_footprint(small_net):
+    _, sd, _, _ = small_net
+    D, H, A, W = 5, 8, 3, 2
+    m = MultiLevelBinarizedLSTM(sd, A, W, mode="mubinn2")
+    fp = m.footprint(float_bits=32, n_times=1)
+    layer0 = fp.parts[0]
+    assert layer0.bit_ops == A * W * 4 * H * (D + H) + 3 * A * A * H
+    planes = {p.name: p for p in layer0.parts}
+    assert planes["W_x planes"].memory_bits == W * 4 * H * D
+    assert planes["W_h scales"].n_params == W * 4 * H
+    assert fp.memory_bits < LSTM(sd).footprint().memory_bits
+    fp1 = MultiLevelBinarizedLSTM(sd, A, W, mode="mubinn1").footprint()
+    assert fp1.parts[0].bit_ops == A * W * 4 * H * D
+
+
+def test_binarized_bad_arguments(small_net):
+    _, sd, _, _ = small_net
+    with pytest.raises(ValueError, match="activation_levels must be >= 1, got 0"):
+        MultiLevelBinarizedLSTM(sd, 0, 2)
+    with pytest.raises(TypeError, match="weight_levels must be an integer"):
+        MultiLevelBinarizedLSTM(sd, 2, 2.5)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        MultiLevelBinarizedLSTM(sd, mode="ternary")
+    with pytest.raises(ValueError, match="b_lstm.*must be 1"):
+        MultiLevelBinarizedLSTM(sd, 2, 1, mode="b_lstm")
+    with pytest.raises(ValueError, match="activation_scaling"):
+        MultiLevelBinarizedLSTM(sd, activation_scaling="least_squares")
+    with pytest.raises(ValueError, match="engine must be"):
+        MultiLevelBinarizedLSTM(sd, engine="cuda")
+
+
+# ---------------------------------------------------------------------------
+# trained network: the (A, W) grid (Fig. 5 / Table I trend)
+# ---------------------------------------------------------------------------
+
+
+def _oscillations(n, n_channels=6, n_times=40, seed=0):
+    """Epochs (n, channels, times): class k adds a sinusoid of its own frequency on its own channels."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    t = np.arange(n_times)
+    X = rng.normal(size=(n, n_channels, n_times))
+    for k, freq in enumerate((0.05, 0.12, 0.2)):
+        idx = np.flatnonzero(y == k)
+        phase = rng.uniform(0, 2 * np.pi, (len(idx), 1, 1))
+        X[idx, 2 * k : 2 * k + 2] += np.sin(2 * np.pi * freq * t + phase)
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def trained():
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    Xtr, ytr = _oscillations(360, seed=0)
+    Xte, yte = _oscillations(150, seed=1)
+    net = _Net(6, 16, 3)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    xt, yt = torch.from_numpy(Xtr.transpose(0, 2, 1).copy()), torch.from_numpy(ytr)
+    for _ in range(25):
+        for idx in torch.randperm(len(xt)).split(60):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(xt[idx])[0], yt[idx]).backward()
+            opt.step()
+    return _state_dict(net), (Xtr, ytr), (Xte, yte)
+
+
+def test_trained_grid_trends(trained):
+    sd, (Xtr, _), (Xte, yte) = trained
+    seq = Xte.transpose(0, 2, 1)
+    p_float = LSTM(sd)(seq).argmax(1)
+    acc_float = np.mean(p_float == yte)
+    assert acc_float > 0.85
+
+    def agree(mode, A, W):
+        return np.mean(MultiLevelBinarizedLSTM(sd, A, W, mode=mode)(seq).argmax(1) == p_float)
+
+    g2 = {(A, W): agree("mubinn2", A, W) for A, W in [(1, 1), (3, 3), (5, 5)]}
+    assert g2[5, 5] > g2[1, 1]
+    assert g2[5, 5] >= g2[3, 3] - 0.03
+    assert g2[5, 5] >= 0.85
+    g1 = {(A, W): agree("mubinn1", A, W) for A, W in [(1, 1), (3, 3)]}
+    assert g1[3, 3] > g1[1, 1]
+    assert g1[3, 3] >= 0.9
+    assert agree("b_lstm", 1, 1) < g1[3, 3]  # scales matter (Fig. 4)
+    static = MultiLevelBinarizedLSTM(sd, 5, 5).calibrate(Xtr[:60].transpose(0, 2, 1))  # static scales
+    assert np.mean(static(seq).argmax(1) == p_float) >= 0.85
+
+
+def test_classifier_refits_head(trained):
+    sd, (Xtr, ytr), (Xte, yte) = trained
+    clf = LSTMClassifier(sd).fit(Xtr, ytr)
+    assert clf.score(Xte, yte) > 0.85
+    assert clf.n_features_in_ == 6 and clf.transform(Xte).shape == (150, 16)
+    np.testing.assert_allclose(clf.predict_proba(Xte).sum(1), 1.0)
+    # the weight file's own head reproduces torch's predictions
+    keep = LSTMClassifier(sd, refit_head=False).fit(Xtr, ytr)
+    np.testing.assert_array_equal(keep.predict(Xte), LSTM(sd)(Xte.transpose(0, 2, 1)).argmax(1))
+    # binary labels: softmax head equals the logistic regression
+    mask = ytr < 2
+    b = LSTMClassifier(sd, mode="mubinn1").fit(Xtr[mask], ytr[mask] + 5)
+    assert set(b.predict(Xte)) <= {5, 6}
+    assert b.head_coef_.shape == (2, 16)
+    cal = LSTMClassifier(sd, mode="mubinn2", activation_levels=4, weight_levels=4, calibrate=True).fit(Xtr, ytr)
+    assert cal.net_.activation_scales_ is not None and cal.score(Xte, yte) > 0.8
+    with pytest.raises(ValueError, match="calibrate=True needs mode"):
+        LSTMClassifier(sd, calibrate=True).fit(Xtr, ytr)
+    fp = eegbin.footprint(LSTMClassifier(sd, mode="mubinn2", decimate=2).fit(Xtr, ytr))
+    assert fp.total_bit_ops == 20 * (3 * 3 * 64 * (6 + 16) + 3 * 9 * 16)
+
+
+def test_classifier_sklearn_contract(trained):
+    sd, (Xtr, ytr), _ = trained
+    clf = LSTMClassifier(sd, mode="mubinn2", activation_levels=2, weight_levels=2, decimate=2)
+    cloned = clone(clf).get_params()["weights"]
+    assert cloned.keys() == sd.keys() and all(np.array_equal(cloned[k], sd[k]) for k in sd)
+    fitted = clf.fit(Xtr[:90], ytr[:90])
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict(Xtr[:20]), fitted.predict(Xtr[:20]))
+    gs = GridSearchCV(
+        LSTMClassifier(sd, decimate=2), {"mode": ["float", "mubinn1"]}, cv=StratifiedKFold(2)
+    ).fit(Xtr[:90], ytr[:90])
+    assert gs.best_params_["mode"] in ("float", "mubinn1")
+    # 3-D input declared in the tags: sklearn's check_estimator skips the array checks
+    assert clf.__sklearn_tags__().input_tags.three_d_array
+    assert not clf.__sklearn_tags__().input_tags.two_d_array
+
+
+def test_classifier_bad_input(trained):
+    sd, (Xtr, ytr), _ = trained
+    with pytest.raises(ValueError, match="3-D"):
+        LSTMClassifier(sd).fit(Xtr[:, :, 0], ytr)
+    with pytest.raises(ValueError, match="the LSTM weights expect 6"):
+        LSTMClassifier(sd).fit(Xtr[:, :4], ytr)
+    clf = LSTMClassifier(sd, decimate=4).fit(Xtr[:60], ytr[:60])
+    with pytest.raises(ValueError, match="expecting 6 channels"):
+        clf.predict(Xtr[:5, :5])
+    bad = Xtr[:5].copy()
+    bad[0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        clf.predict(bad)
+    with pytest.raises(ValueError, match="mode"):
+        LSTMClassifier(sd, mode="int8").fit(Xtr[:60], ytr[:60])
+    with pytest.raises(ValueError, match="head has 3 outputs"):
+        LSTMClassifier(sd, refit_head=False).fit(Xtr[:60], ytr[:60] % 2)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LSTMClassifier(sd).predict(Xtr[:2])
