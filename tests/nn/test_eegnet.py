@@ -7,6 +7,7 @@ from eegbin.nn import EEGNet, load_weights
 
 torch = pytest.importorskip("torch")
 from ._torch_eegnet import BraindecodeEEGNet, KerasEEGNet  # noqa: E402
+from ._weights import keras_weights  # noqa: E402
 
 SHAPES = [
     # n_chans, n_times, n_classes, kwargs
@@ -61,23 +62,10 @@ def test_keras_layout_parity(tmp_path):
     h5py = pytest.importorskip("h5py")
     rng = np.random.default_rng(3)
     C, T, F1, D, F2, K1, K3, ncls = 6, 260, 4, 2, 8, 64, 16, 3
-    t_out = ((T // 4)) // 8
-    kw = {
-        "conv2d/conv2d/kernel:0": rng.standard_normal((1, K1, 1, F1)) * 0.2,
-        "depthwise_conv2d/depthwise_conv2d/depthwise_kernel:0": rng.standard_normal((C, 1, F1, D)) * 0.4,
-        "separable_conv2d/separable_conv2d/depthwise_kernel:0": rng.standard_normal((1, K3, F1 * D, 1)) * 0.3,
-        "separable_conv2d/separable_conv2d/pointwise_kernel:0": rng.standard_normal((1, 1, F1 * D, F2)) * 0.3,
-        "dense/dense/kernel:0": rng.standard_normal((t_out * F2, ncls)) * 0.3,
-        "dense/dense/bias:0": rng.standard_normal(ncls) * 0.1,
-    }
-    for bn, n in (("batch_normalization", F1), ("batch_normalization_1", F1 * D), ("batch_normalization_2", F2)):
-        kw[f"{bn}/{bn}/gamma:0"] = rng.uniform(0.5, 1.5, n)
-        kw[f"{bn}/{bn}/beta:0"] = rng.standard_normal(n) * 0.1
-        kw[f"{bn}/{bn}/moving_mean:0"] = rng.standard_normal(n) * 0.1
-        kw[f"{bn}/{bn}/moving_variance:0"] = rng.uniform(0.5, 2, n)
+    kw = keras_weights(rng, C, T, F1, D, F2, K1, K3, ncls)
     with h5py.File(tmp_path / "eegnet.h5", "w") as f:
         for k, v in kw.items():
-            f[f"model_weights/{k}"] = v.astype(np.float32)
+            f[f"model_weights/{k}"] = v
     weights = load_weights(tmp_path / "eegnet.h5")
     net = EEGNet(weights, n_chans=C, n_times=T, dtype="float64")
     assert net.layout == "keras"
