@@ -147,7 +147,12 @@ def elu(x, alpha=1.0):
     array([-0.6321,  2.    ])
     """
     x = np.asarray(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    neg = np.minimum(x, 0)
+    np.expm1(neg, out=neg)
+    if alpha != 1.0:
+        neg *= alpha
+    neg += np.maximum(x, 0)
+    return neg
 
 
 def elu_table(x, table_x, table_y):
@@ -199,7 +204,12 @@ def avg_pool_time(x, k):
     n = x.shape[-1] // k
     if n < 1:
         raise ValueError(f"signal of {x.shape[-1]} samples is shorter than the pooling size {k}")
-    return x[..., : n * k].reshape(x.shape[:-1] + (n, k)).mean(axis=-1)
+    # k strided additions then one division, as torch's AvgPool2d sums a window and divides
+    out = x[..., 0 : n * k : k].astype(np.result_type(x.dtype, np.float32), copy=True)
+    for j in range(1, k):
+        out += x[..., j : n * k : k]
+    out /= k
+    return out
 
 
 def softmax(z):

@@ -9,6 +9,8 @@ what the original Keras EEGNet computes ("same" padding, channels-last flatten,
 dense head) from Keras-shaped weights.
 """
 
+import copy
+
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
@@ -39,6 +41,12 @@ class BraindecodeEEGNet(nn.Sequential):
                  depthwise_kernel_length=16, pool1_kernel_size=4, pool2_kernel_size=8,
                  drop_prob=0.25, max_norm=1.0):
         super().__init__()
+        self._init_args = dict(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, F1=F1, D=D,
+                               F2=F2, kernel_length=kernel_length,
+                               depthwise_kernel_length=depthwise_kernel_length,
+                               pool1_kernel_size=pool1_kernel_size,
+                               pool2_kernel_size=pool2_kernel_size, drop_prob=drop_prob,
+                               max_norm=max_norm)
         F2 = F2 or F1 * D
         self.add_module("conv_temporal", nn.Conv2d(1, F1, (1, kernel_length), bias=False,
                                                    padding=(0, kernel_length // 2)))
@@ -66,6 +74,18 @@ class BraindecodeEEGNet(nn.Sequential):
         final.add_module("squeeze", Squeeze())
         self.add_module("final_layer", final)
 
+    def frozen(self):
+        """The same function with the max-norm parametrization applied once and removed
+        (what ONNX export needs: ``aten::renorm`` has no ONNX operator)."""
+        new = copy.deepcopy(self._init_args)
+        model = BraindecodeEEGNet(**new)
+        parametrize.remove_parametrizations(model.conv_spatial, "weight", leave_parametrized=False)
+        sd = {k: v for k, v in self.state_dict().items() if "parametrizations" not in k}
+        with torch.no_grad():
+            sd["conv_spatial.weight"] = self.conv_spatial.weight.detach().clone()
+        model.load_state_dict(sd)
+        return model.eval()
+
     def _body(self, x):
         x = x.unsqueeze(1)  # ensuredims + "batch ch t 1 -> batch 1 ch t"
         for name, module in self.named_children():
@@ -82,7 +102,8 @@ class BraindecodeEEGNet(nn.Sequential):
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for name, p in self.named_parameters():
-                p.copy_(torch.randn(p.shape, generator=g) * (0.6 if "spatial" in name else 0.3))
+                scale = 0.6 if "spatial" in name else 0.05 if "classifier" in name else 0.3
+                p.copy_(torch.randn(p.shape, generator=g) * scale)  # logits of order 1
             for m in self.modules():
                 if isinstance(m, nn.BatchNorm2d):
                     m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.2)
