@@ -11,6 +11,36 @@ from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
 
+from .quantize import (  # noqa: E402  (quantize branch)
+    DitheredBinarizer,
+    FixedPointQuantizer,
+    PeriodicBinarizer,
+    PQClassifier,
+    ProductQuantizedLinear,
+    biper_quantization_error,
+    biper_scale,
+    design_threshold_kernel,
+    dithered_sign,
+    from_fixed_point,
+    square_wave,
+    to_fixed_point,
+)
+
+__all__ += [
+    "DitheredBinarizer",
+    "FixedPointQuantizer",
+    "PeriodicBinarizer",
+    "PQClassifier",
+    "ProductQuantizedLinear",
+    "biper_quantization_error",
+    "biper_scale",
+    "design_threshold_kernel",
+    "dithered_sign",
+    "from_fixed_point",
+    "square_wave",
+    "to_fixed_point",
+]
+
 from .nn import EEGNetClassifier  # noqa: E402
 
 __all__ += ["EEGNetClassifier"]
