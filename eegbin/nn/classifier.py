@@ -58,6 +58,16 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Feng III-D: "max" drops the softmax from the inference cost (``predict``
         is the argmax of the logits either way; ``predict_proba`` still works).
     dtype : {"float32", "float64"}, default="float32"
+    head : {"dense", "pq"}, default="dense"
+        "pq": product-quantized dense layer (Feng III-D, :class:`eegbin.ProductQuantizedLinear`,
+        balanced binary regression trees) fitted on the ``fit`` features.
+    pq_subspaces : int, default=8
+        Number m of sub-vectors of the product-quantized head.
+    pq_prototypes : int, default=16
+        Leaves per tree (16 = 4 comparisons).
+    fixed_point : bool, default=False
+        Simulate Feng's datapath (V-A): batch norms folded, 8-bit weights, 16-bit
+        feature maps calibrated on the ``fit`` data (computed in float64).
 
     Attributes
     ----------
@@ -103,12 +113,17 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "elu": [StrOptions({"exact", "table"})],
         "output": [StrOptions({"softmax", "max"})],
         "dtype": [StrOptions({"float32", "float64"})],
+        "head": [StrOptions({"dense", "pq"})],
+        "pq_subspaces": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pq_prototypes": [Interval(numbers.Integral, 2, None, closed="left")],
+        "fixed_point": ["boolean"],
     }
 
     def __init__(self, weights, n_chans, n_times, sfreq, *, layout="auto",
                  pool1_kernel_size=4, pool2_kernel_size=8, refit_head=True, head_C=1.0,
                  fold_batchnorm=False, n_selected_channels=None, elu="exact",
-                 output="softmax", dtype="float32"):
+                 output="softmax", dtype="float32", head="dense", pq_subspaces=8,
+                 pq_prototypes=16, fixed_point=False):
         self.weights = weights
         self.n_chans = n_chans
         self.n_times = n_times
@@ -123,6 +138,10 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.elu = elu
         self.output = output
         self.dtype = dtype
+        self.head = head
+        self.pq_subspaces = pq_subspaces
+        self.pq_prototypes = pq_prototypes
+        self.fixed_point = fixed_point
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,6 +214,11 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"refit_head=False: y holds {len(classes)} classes but the network has "
                 f"{net.n_classes} outputs"
             )
+        if self.fixed_point:
+            net = net.to_fixed_point(X)
+        if self.head == "pq":
+            net = net.with_pq_head(X, n_subspaces=self.pq_subspaces,
+                                   n_prototypes=self.pq_prototypes)
         self.classes_ = classes
         self.net_ = net
         self.channels_ = net.channels

@@ -182,6 +182,9 @@ class EEGNet:
             self.n_times = int(n_times)
         self.elu_table_ = None
         self.folded = False
+        self.pq_head_ = None
+        self.act_frac_bits_ = None
+        self.weight_bits_ = None
 
     # ------------------------------------------------------------------ loading
     def _from_braindecode(self, weights, max_norm, norm_rate):
@@ -366,7 +369,9 @@ class EEGNet:
         """
         X = self._check_X(X)
         dt = self.dtype
-        z = avg_pool_time(self._act(self._pre_elu(X)), self.pool1)
+        q = self._quantize_act
+        z = q(self._pre_elu(q(X, "input")), "block1")
+        z = q(avg_pool_time(self._act(z), self.pool1), "pool1")
         z = temporal_filter(z, self.depth, *self.pad_depth)
         z = np.matmul(self.point.astype(dt), z)
         if self.bn[2] is not None:
@@ -374,12 +379,22 @@ class EEGNet:
             z = z * s2[:, None].astype(dt) + b2[:, None].astype(dt)
         else:
             z = z + self.point_bias[:, None].astype(dt)
-        z = avg_pool_time(self._act(z), self.pool2)
+        z = q(avg_pool_time(self._act(q(z, "block2")), self.pool2), "features")
         return z.reshape(z.shape[0], -1)
+
+    def _quantize_act(self, z, stage):
+        if self.act_frac_bits_ is None:
+            return z
+        from ..quantize import from_fixed_point, to_fixed_point
+
+        f = self.act_frac_bits_[stage]
+        return from_fixed_point(to_fixed_point(z, self.act_bits_, f), f).astype(self.dtype)
 
     def forward(self, X):
         """Logits, shape (n_trials, n_classes) (no softmax, as braindecode's EEGNet)."""
         F = self.features(X)
+        if self.pq_head_ is not None:
+            return self.pq_head_.transform(F.astype(np.float64)).astype(self.dtype)
         W = self.head_w.reshape(self.n_classes, -1).astype(self.dtype)
         return F @ W.T + self.head_b.astype(self.dtype)
 
@@ -443,6 +458,70 @@ class EEGNet:
         new.elu_table_ = (grid, np.expm1(grid))
         return new
 
+    def with_pq_head(self, X_train, n_subspaces=8, n_prototypes=16, lut_bits=8):
+        """Product-quantized dense layer fitted on the features of ``X_train`` (Feng III-D).
+
+        The flattened features are split into ``n_subspaces`` sub-vectors, each
+        hashed by a balanced binary regression tree (4 comparisons, 16 leaves) to
+        a row of a precomputed table ``prototype . weights``; the logits are sums of
+        ``n_subspaces`` table entries (:class:`eegbin.ProductQuantizedLinear`).
+        """
+        from ..quantize import ProductQuantizedLinear
+
+        F = self.features(X_train).astype(np.float64)
+        pq = ProductQuantizedLinear(n_subspaces=n_subspaces, n_prototypes=n_prototypes,
+                                    lut_bits=lut_bits)
+        pq.fit(F, weights=self.head_w.reshape(self.n_classes, -1).T, bias=self.head_b)
+        new = copy.copy(self)
+        new.pq_head_ = pq
+        return new
+
+    def to_fixed_point(self, X_calib, weight_bits=8, act_bits=16):
+        """Simulated fixed point: ``weight_bits`` weights, ``act_bits`` feature maps (Feng V-A).
+
+        Batch norms are folded first; every weight tensor is rounded to a signed
+        ``weight_bits`` grid (biases to ``act_bits``) with its own power-of-two step
+        (the largest that holds its largest magnitude,
+        :class:`eegbin.FixedPointQuantizer`); the input, the spatial block output,
+        both pooled maps and the separable block output are rounded to
+        ``act_bits`` with steps calibrated on ``X_calib`` (saturating beyond).
+        Arithmetic stays float64, so the result is what an integer datapath with
+        wide accumulators computes.
+        """
+        from ..quantize import FixedPointQuantizer
+
+        def fq(a, bits):
+            q = FixedPointQuantizer(bits=bits).fit(a.reshape(-1, 1))
+            return q.transform(a.reshape(-1, 1)).reshape(a.shape)
+
+        new = copy.copy(self.fold_batchnorm())
+        new.dtype = np.dtype(np.float64)
+        new.act_frac_bits_ = None
+        new.temporal = fq(new.temporal, weight_bits)
+        new.spatial = fq(new.spatial, weight_bits)
+        new.depth = fq(new.depth, weight_bits)
+        new.point = fq(new.point, weight_bits)
+        new.head_w = fq(new.head_w, weight_bits)
+        new.spatial_bias = fq(new.spatial_bias, act_bits)
+        new.point_bias = fq(new.point_bias, act_bits)
+        new.head_b = fq(new.head_b, act_bits)
+        # calibrate activation steps on the float stages of the quantized-weight model
+        stages = {}
+
+        def record(z, stage):
+            stages[stage] = max(stages.get(stage, 0.0), float(np.max(np.abs(z))))
+            return z
+
+        new._quantize_act = record
+        new.features(np.asarray(X_calib, dtype=np.float64))
+        del new._quantize_act
+        from ..quantize import auto_frac_bits
+
+        new.act_bits_ = int(act_bits)
+        new.act_frac_bits_ = {k: auto_frac_bits(v, act_bits) for k, v in stages.items()}
+        new.weight_bits_ = int(weight_bits)
+        return new
+
     def with_head(self, weight, bias):
         """Replace the classifier: ``weight`` (n_classes, F2 * T'), ``bias`` (n_classes,)."""
         weight = np.asarray(weight, dtype=np.float64)
@@ -471,6 +550,9 @@ class EEGNet:
         n_times = n_times or self.n_times
         if n_times is None:
             raise ValueError("n_times is unknown: pass n_times")
+        if self.weight_bits_ is not None:  # fixed point: weights (and biases) at weight_bits
+            float_bits = self.weight_bits_
+            act_bits = act_bits or self.act_bits_
         t1, p1, t2, p2 = self._lengths(n_times)
         C, F1, F1D, F2 = len(self.channels), self.F1, self.F1 * self.D, self.F2
         fb = float_bits
@@ -500,6 +582,14 @@ class EEGNet:
              Footprint("avg pool", 0, fb, macs=F2 * p2 * self.pool2)],
         )
         n_feat = F2 * p2
+        if self.pq_head_ is not None:
+            pq = self.pq_head_.footprint(float_bits)
+            fc = Footprint("FC (product quantized)", parts=pq.parts,
+                           note=f"m={self.pq_head_.n_subspaces}, {self.pq_head_.n_prototypes} leaves")
+            out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
+                            macs=self.n_classes if output == "softmax" else 0)
+            return Footprint("EEGNet", parts=(temporal, depthwise, separable, fc, out),
+                             note=f"C={C}, T={n_times}")
         fc = Footprint(
             "FC",
             head_params if head_params is not None else self.n_classes * (n_feat + 1),

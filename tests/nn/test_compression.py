@@ -113,3 +113,57 @@ def test_softmax_to_max(net_and_X):
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
     np.testing.assert_array_equal(np.argmax(a.predict_proba(X), 1), np.argmax(a.decision_function(X), 1))
     assert a.footprint().parts[-1].macs == 4 and b.footprint().parts[-1].macs == 0
+
+
+def _mi_like(rng, n, C=8, T=256, n_classes=3, sfreq=128.0):
+    """Trials whose class sets the amplitude of a 10 Hz rhythm on a class-specific channel group."""
+    t = np.arange(T) / sfreq
+    y = np.arange(n) % n_classes
+    X = rng.standard_normal((n, C, T)) * 0.5
+    phase = rng.uniform(0, 2 * np.pi, n)
+    for i in range(n):
+        chans = np.arange(C)[y[i] :: n_classes]
+        X[i, chans] += 2.0 * np.sin(2 * np.pi * 10 * t + phase[i])
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def mi_task():
+    rng = np.random.default_rng(5)
+    C, T = 8, 256
+    w = EEGNet.random_weights(C, T, 3, rng=rng)
+    X, y = _mi_like(rng, 240, C, T)
+    return w, X[:160], y[:160], X[160:], y[160:], C, T
+
+
+def test_product_quantized_head(mi_task):
+    """Feng Fig. 3: with m = 8 sub-vectors the PQ head is close to the dense head."""
+    w, X, y, Xt, yt, C, T = mi_task
+    dense = EEGNetClassifier(w, C, T, 128.0, dtype="float64").fit(X, y)
+    pq = EEGNetClassifier(w, C, T, 128.0, dtype="float64", head="pq").fit(X, y)
+    acc_dense, acc_pq = dense.score(Xt, yt), pq.score(Xt, yt)
+    assert acc_dense > 0.8
+    assert acc_pq >= acc_dense - 0.1
+    fd, fp = dense.footprint(), pq.footprint()
+    fc_d = [p for p in fd.parts if p.name == "FC"][0]
+    fc_p = [p for p in fp.parts if p.name.startswith("FC")][0]
+    assert fc_p.total_macs < fc_d.total_macs  # 8 x 4 comparisons + 8 x 3 table additions
+    assert fc_p.total_macs == 8 * 4 + 8 * 3 + 3
+
+
+def test_fixed_point_8bit_weights_16bit_activations(mi_task):
+    """Feng V-A: 8-bit kernels and 16-bit feature maps cost (almost) no accuracy."""
+    w, X, y, Xt, yt, C, T = mi_task
+    flt = EEGNetClassifier(w, C, T, 128.0, dtype="float64").fit(X, y)
+    fxp = EEGNetClassifier(w, C, T, 128.0, fixed_point=True).fit(X, y)
+    agree = np.mean(fxp.predict(Xt) == flt.predict(Xt))
+    assert agree >= 0.95
+    assert fxp.score(Xt, yt) >= flt.score(Xt, yt) - 0.05
+    net = fxp.net_
+    for name in ("temporal", "spatial", "depth", "point"):
+        wq = getattr(net, name)
+        step = np.min(np.abs(wq[wq != 0]))
+        levels = np.unique(np.round(wq / step))
+        assert len(levels) <= 256, name  # on an 8-bit grid
+        np.testing.assert_allclose(wq / step, np.round(wq / step), atol=1e-9)
+    assert fxp.footprint().kB < flt.footprint().kB / 3  # 8-bit vs 32-bit weights, no BN
