@@ -537,8 +537,8 @@ class EEGNet:
         return new
 
     # ------------------------------------------------------------------ footprint
-    def footprint(self, float_bits=32, n_times=None, *, head_macs=None, head_params=None,
-                  head_bits=None, head_note="", act_bits=None, output="softmax"):
+    def footprint(self, float_bits=32, n_times=None, *, act_bits=None, output="softmax",
+                  reordered=False):
         """Parameters and operations per inference, per layer like Hersche Table II.
 
         MACs of the convolutions and the dense layer are counted as in Table II
@@ -546,6 +546,27 @@ class EEGNet:
         FC: n_classes*F2*T'); batch norm (one multiply-add per value), ELU (one
         operation per value), pooling (one addition per input value) and the
         output (softmax: one exponential per class; "max": none) are separate rows.
+
+        Parameters
+        ----------
+        float_bits : int, default=32
+            Bits per stored real parameter (16 for Table II; the fixed-point model
+            uses its weight bits).
+        n_times : int, optional
+            Samples per trial (default: the model's ``n_times``).
+        act_bits : int, optional
+            Activation width, recorded in the note.
+        output : {"softmax", "max"}, default="softmax"
+        reordered : bool, default=False
+            Count what the default forward pass computes: the linear block as
+            F1*D spatial filters on the input (F1*D*C*T MACs) followed by F1*D
+            single-channel temporal filters with the batch norms folded in
+            (F1*D*K1*T1 MACs plus a bias), instead of the network's layer order.
+
+        Returns
+        -------
+        Footprint
+            Parts: temporal block, depthwise block, separable block, FC, output.
         """
         n_times = n_times or self.n_times
         if n_times is None:
@@ -561,15 +582,22 @@ class EEGNet:
         tbl = len(self.elu_table_[0]) * 2 if self.elu_table_ is not None else 0
 
         def block(name, conv, parts):
-            return Footprint(name, parts=(conv,) + tuple(p for p in parts if p is not None))
+            return Footprint(name, parts=tuple(p for p in (conv, *parts) if p is not None))
 
         temporal = block("Temp. convolution", Footprint("conv", F1 * self.K1, fb, macs=F1 * C * t1 * self.K1),
                          [bn(F1, F1 * C * t1) if bn else None])
+        if reordered:
+            temporal = Footprint("Spatial mixing + temporal filters", parts=(
+                Footprint("spatial mixing", F1D * C, fb, macs=F1D * C * n_times),
+                Footprint("temporal filters (batch norm folded)", F1D * (self.K1 + 1), fb,
+                          macs=F1D * (self.K1 + 1) * t1),
+            ))
         depthwise = block(
             "Depw. convolution",
+            None if reordered else  # the spatial filters run in the first block
             Footprint("conv", F1D * C + (F1D if self.folded else 0), fb,
                       macs=F1D * C * t1 + (F1D * t1 if self.folded else 0)),
-            [bn(F1D, F1D * t1) if bn else None,
+            [bn(F1D, F1D * t1) if bn and not reordered else None,
              Footprint(act, tbl, fb, macs=F1D * t1),
              Footprint("avg pool", 0, fb, macs=F1D * p1 * self.pool1)],
         )
@@ -583,20 +611,10 @@ class EEGNet:
         )
         n_feat = F2 * p2
         if self.pq_head_ is not None:
-            pq = self.pq_head_.footprint(float_bits)
-            fc = Footprint("FC (product quantized)", parts=pq.parts,
+            fc = Footprint("FC (product quantized)", parts=self.pq_head_.footprint(fb).parts,
                            note=f"m={self.pq_head_.n_subspaces}, {self.pq_head_.n_prototypes} leaves")
-            out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
-                            macs=self.n_classes if output == "softmax" else 0)
-            return Footprint("EEGNet", parts=(temporal, depthwise, separable, fc, out),
-                             note=f"C={C}, T={n_times}")
-        fc = Footprint(
-            "FC",
-            head_params if head_params is not None else self.n_classes * (n_feat + 1),
-            head_bits or fb,
-            macs=head_macs if head_macs is not None else self.n_classes * n_feat,
-            note=head_note,
-        )
+        else:
+            fc = Footprint("FC", self.n_classes * (n_feat + 1), fb, macs=self.n_classes * n_feat)
         out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
                         macs=self.n_classes if output == "softmax" else 0)
         note = f"C={C}, T={n_times}" + (f", activations {act_bits}-bit" if act_bits else "")
