@@ -48,6 +48,7 @@ def _onnx_session(model, n_chans, n_times, n_threads):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore:Converting a tensor to a Python boolean")
 @pytest.mark.parametrize("threads", ["one", "all"])
 @pytest.mark.parametrize("batch", [1, 288])
 def test_bench_eegnet_vs_torch_onnx(benchmark, full_size, batch, threads):

@@ -119,6 +119,14 @@ class EEGNet:
     channels : ndarray of int
         Input channels the model reads (all, or those kept by :meth:`select_channels`).
 
+    Notes
+    -----
+    braindecode pads the temporal convolutions by ``K // 2`` on both sides, so an
+    even kernel (64) yields ``T + 1`` samples (1126 for 1125); Keras "same"
+    padding keeps ``T``. Both are reproduced; the footprint counts the samples
+    actually computed. The torch parity tests compare logits to <= 1e-5 (float32)
+    and <= 1e-10 (float64).
+
     Examples
     --------
     >>> import numpy as np
@@ -445,6 +453,7 @@ class EEGNet:
         new = copy.copy(self)
         new.spatial = self.spatial[:, keep]
         new.channels = self.channels[keep]
+        new.pq_head_ = None  # features or head changed: a product-quantized head is stale
         return new
 
     def with_elu_table(self, n_entries=256, x_min=-8.0):
@@ -456,6 +465,7 @@ class EEGNet:
         new = copy.copy(self)
         grid = np.linspace(x_min, 0.0, n_entries)
         new.elu_table_ = (grid, np.expm1(grid))
+        new.pq_head_ = None  # features or head changed: a product-quantized head is stale
         return new
 
     def with_pq_head(self, X_train, n_subspaces=8, n_prototypes=16, lut_bits=8):
@@ -497,6 +507,7 @@ class EEGNet:
         new = copy.copy(self.fold_batchnorm())
         new.dtype = np.dtype(np.float64)
         new.act_frac_bits_ = None
+        new.pq_head_ = None
         new.temporal = fq(new.temporal, weight_bits)
         new.spatial = fq(new.spatial, weight_bits)
         new.depth = fq(new.depth, weight_bits)
@@ -534,6 +545,7 @@ class EEGNet:
         new.head_w = weight.reshape(weight.shape[0], self.F2, self.n_out_times)
         new.head_b = bias
         new.n_classes = weight.shape[0]
+        new.pq_head_ = None  # features or head changed: a product-quantized head is stale
         return new
 
     # ------------------------------------------------------------------ footprint

@@ -103,3 +103,20 @@ def test_bad_weights_named():
         net.forward(np.zeros((4, 128)))
     with pytest.raises(ValueError, match="samples per trial"):
         net.forward(np.zeros((1, 4, 300)))
+
+
+def test_braindecode_linear_constraint_head():
+    """``final_layer_with_constraint=True``: flattened features, max-norm 0.25 on each row."""
+    from eegbin.nn.layers import renorm_rows
+
+    w = EEGNet.random_weights(4, 128, 3, rng=5)
+    conv_head = w.pop("final_layer.conv_classifier.weight")
+    bias = w.pop("final_layer.conv_classifier.bias")
+    W = conv_head.reshape(3, -1) * 3.0  # rows above the 0.25 max-norm
+    w["final_layer.linearconstraint.parametrizations.weight.original"] = W
+    w["final_layer.linearconstraint.bias"] = bias
+    net = EEGNet(w, n_times=128, dtype="float64")
+    X = np.random.default_rng(0).standard_normal((4, 4, 128))
+    expected = net.features(X) @ renorm_rows(W.astype(np.float64), 0.25).T + bias
+    np.testing.assert_allclose(net.forward(X), expected, atol=1e-12)
+    assert np.allclose(np.linalg.norm(net.head_w.reshape(3, -1), axis=1), 0.25, atol=1e-6)
