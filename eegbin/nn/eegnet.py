@@ -374,6 +374,14 @@ class EEGNet:
         """Flattened features before the classifier, shape (n_trials, F2 * T').
 
         Order: feature ``f * T' + t`` (braindecode's channels-first order).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_trials, n_chans, n_times)
+
+        Returns
+        -------
+        features : ndarray of shape (n_trials, F2 * T'), dtype ``self.dtype``
         """
         X = self._check_X(X)
         dt = self.dtype
@@ -399,7 +407,16 @@ class EEGNet:
         return from_fixed_point(to_fixed_point(z, self.act_bits_, f), f).astype(self.dtype)
 
     def forward(self, X):
-        """Logits, shape (n_trials, n_classes) (no softmax, as braindecode's EEGNet)."""
+        """Logits (no softmax, as braindecode's EEGNet).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_trials, n_chans, n_times)
+
+        Returns
+        -------
+        logits : ndarray of shape (n_trials, n_classes)
+        """
         F = self.features(X)
         if self.pq_head_ is not None:
             return self.pq_head_.transform(F.astype(np.float64)).astype(self.dtype)
@@ -412,10 +429,16 @@ class EEGNet:
     def fold_batchnorm(self):
         """Merge the three batch norms into the convolutions (Feng Section III-C).
 
-        Returns a new model computing the same function (to float rounding) with
-        the temporal batch norm folded into the spatial filters' bias (Feng eq. 5
-        generalized: the scale ``a1`` too), ``bnorm_1`` into the spatial filters, and
-        ``bnorm_2`` into the pointwise convolution: no batch-norm operations left.
+        Returns a new model computing the same function (to float rounding): the
+        temporal batch norm's scale goes into the temporal kernels and its shift,
+        carried through the spatial filters, into a spatial bias (Feng eq. 5 keeps a
+        subtraction before the spatial convolution; folding it too removes it);
+        ``bnorm_1`` goes into the spatial filters and their bias, ``bnorm_2`` into
+        the pointwise convolution and a bias: no batch-norm operations are left.
+
+        Returns
+        -------
+        EEGNet
         """
         new = copy.copy(self)
         if self.folded:
@@ -434,7 +457,13 @@ class EEGNet:
         return new
 
     def spatial_channel_scores(self):
-        """ℓ1 norm of each input channel's spatial weights, Feng eq. (1)."""
+        """ℓ1 norm of each input channel's spatial weights, Feng eq. (1).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_channels_used,)
+            ``l1_ic = sum_j |w_ic^j|`` over the F1*D spatial kernels (after max-norm).
+        """
         return np.abs(self.spatial).sum(axis=0)
 
     def select_channels(self, n_selected):
@@ -444,6 +473,15 @@ class EEGNet:
         only the selected ones (``channels``); its temporal-convolution cost drops
         by ``n_selected / n_chans``. Feng retrains after selection; here re-fit the
         head (:class:`eegbin.EEGNetClassifier` does it in ``fit``).
+
+        Parameters
+        ----------
+        n_selected : int
+            Number C_s of channels kept.
+
+        Returns
+        -------
+        EEGNet
         """
         C = len(self.channels)
         if not isinstance(n_selected, (int, np.integer)) or isinstance(n_selected, bool) or not 1 <= n_selected <= C:
@@ -457,7 +495,19 @@ class EEGNet:
         return new
 
     def with_elu_table(self, n_entries=256, x_min=-8.0):
-        """ELU whose negative branch is a ``n_entries``-point interpolated table (Feng V-B)."""
+        """ELU whose negative branch is a ``n_entries``-point interpolated table (Feng V-B).
+
+        Parameters
+        ----------
+        n_entries : int, default=256
+            Table points on ``[x_min, 0]``; interpolation error <= h**2 / 8.
+        x_min : float, default=-8.0
+            Below it the table saturates at ``expm1(x_min)`` (error < exp(x_min)).
+
+        Returns
+        -------
+        EEGNet
+        """
         if not isinstance(n_entries, (int, np.integer)) or n_entries < 2:
             raise ValueError(f"n_entries must be an int >= 2, got {n_entries!r}")
         if not x_min < 0:
@@ -475,6 +525,18 @@ class EEGNet:
         hashed by a balanced binary regression tree (4 comparisons, 16 leaves) to
         a row of a precomputed table ``prototype . weights``; the logits are sums of
         ``n_subspaces`` table entries (:class:`eegbin.ProductQuantizedLinear`).
+
+        Parameters
+        ----------
+        X_train : ndarray of shape (n_trials, n_chans, n_times)
+            Trials whose features train the hash trees.
+        n_subspaces : int, default=8
+        n_prototypes : int, default=16
+        lut_bits : int or None, default=8
+
+        Returns
+        -------
+        EEGNet
         """
         from ..quantize import ProductQuantizedLinear
 
@@ -497,6 +559,17 @@ class EEGNet:
         ``act_bits`` with steps calibrated on ``X_calib`` (saturating beyond).
         Arithmetic stays float64, so the result is what an integer datapath with
         wide accumulators computes.
+
+        Parameters
+        ----------
+        X_calib : ndarray of shape (n_trials, n_chans, n_times)
+            Calibration trials for the activation ranges.
+        weight_bits : int, default=8
+        act_bits : int, default=16
+
+        Returns
+        -------
+        EEGNet
         """
         from ..quantize import FixedPointQuantizer
 
@@ -534,7 +607,17 @@ class EEGNet:
         return new
 
     def with_head(self, weight, bias):
-        """Replace the classifier: ``weight`` (n_classes, F2 * T'), ``bias`` (n_classes,)."""
+        """Replace the classifier.
+
+        Parameters
+        ----------
+        weight : ndarray of shape (n_classes, F2 * T')
+        bias : ndarray of shape (n_classes,)
+
+        Returns
+        -------
+        EEGNet
+        """
         weight = np.asarray(weight, dtype=np.float64)
         bias = np.asarray(bias, dtype=np.float64)
         if weight.ndim != 2 or weight.shape[1] != self.n_features:
@@ -637,7 +720,21 @@ class EEGNet:
     def random_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
                        kernel_length=64, depthwise_kernel_length=16, pool1_kernel_size=4,
                        pool2_kernel_size=8, rng=None):
-        """A random braindecode-layout EEGNet state dict (for tests and examples)."""
+        """A random braindecode-layout EEGNet state dict (for tests and examples).
+
+        Parameters
+        ----------
+        n_chans, n_times, n_classes : int
+        F1, D, F2, kernel_length, depthwise_kernel_length : int
+            Architecture (braindecode defaults; F2 defaults to F1 * D).
+        pool1_kernel_size, pool2_kernel_size : int
+        rng : int, Generator or None
+
+        Returns
+        -------
+        dict of str to ndarray
+            float32 tensors with braindecode v1.x keys.
+        """
         rng = np.random.default_rng(rng)
         F2 = F2 or F1 * D
         t1 = n_times + 2 * (kernel_length // 2) - kernel_length + 1
