@@ -1,15 +1,18 @@
-"""eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM)."""
+"""eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM, MuBiNN)."""
 
 from .io import check_weights, load_weights
+from .eegnet import KERAS_EEGNET_LAYERS, EEGNet
+from .classifier import EEGNetClassifier
+from .lstm import LSTM, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
+from .lstm_classifier import LSTMClassifier
+from .mubinn import MultiLevelBinarizedLSTM, pwl_apply, pwl_table
 
-__all__ = ["check_weights", "load_weights"]
-
-# LSTM and MuBiNN (branch mubinn)
-from .lstm import LSTM, LSTMWeights, lstm_layer_forward, resolve_lstm_weights  # noqa: E402
-from .lstm_classifier import LSTMClassifier  # noqa: E402
-from .mubinn import MultiLevelBinarizedLSTM, pwl_apply, pwl_table  # noqa: E402
-
-__all__ += [
+__all__ = [
+    "check_weights",
+    "load_weights",
+    "EEGNet",
+    "KERAS_EEGNET_LAYERS",
+    "EEGNetClassifier",
     "LSTM",
     "LSTMClassifier",
     "LSTMWeights",

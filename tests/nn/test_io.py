@@ -21,6 +21,19 @@ def _torch_like_zip(path, pkl_bytes, storages=None, prefix="archive"):
     return path
 
 
+def _rewrite_zip(src, dst, edit_pkl=None, keep=lambda name: True):
+    """Copy a torch.save archive, editing data.pkl's bytes and/or dropping members."""
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist() if keep(n)}
+    if edit_pkl is not None:
+        name = [n for n in members if n.endswith("data.pkl")][0]
+        members[name] = edit_pkl(members[name])
+    with zipfile.ZipFile(dst, "w") as z:
+        for n, raw in members.items():
+            z.writestr(n, raw)
+    return dst
+
+
 class _Reduce:
     """Pickles as ``func(*args)`` (the classic code-execution payload)."""
 
@@ -87,13 +100,8 @@ def test_storage_out_of_bounds_refused(tmp_path):
     t = torch.arange(6, dtype=torch.float32)
     torch.save({"w": t}, tmp_path / "ok.pt")
     # rewrite the stored size so the view would read past the storage
-    with zipfile.ZipFile(tmp_path / "ok.pt") as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    pkl_name = [n for n in members if n.endswith("data.pkl")][0]
-    members[pkl_name] = members[pkl_name].replace(b"K\x06\x85", b"K\x09\x85", 1)
-    with zipfile.ZipFile(tmp_path / "bad.pt", "w") as z:
-        for n, raw in members.items():
-            z.writestr(n, raw)
+    _rewrite_zip(tmp_path / "ok.pt", tmp_path / "bad.pt",
+                 lambda pkl: pkl.replace(b"K\x06\x85", b"K\x09\x85", 1))
     with pytest.raises(ValueError, match="reads element"):
         load_weights(tmp_path / "bad.pt")
 
@@ -166,13 +174,7 @@ def test_non_tensor_entries_refused(tmp_path):
 def test_duplicate_keys_detected(tmp_path):
     torch = pytest.importorskip("torch")
     torch.save({"aa": torch.ones(2), "bb": torch.zeros(2)}, tmp_path / "d.pt")
-    with zipfile.ZipFile(tmp_path / "d.pt") as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    pkl_name = [n for n in members if n.endswith("data.pkl")][0]
-    members[pkl_name] = members[pkl_name].replace(b"bb", b"aa")
-    with zipfile.ZipFile(tmp_path / "dup.pt", "w") as z:
-        for n, raw in members.items():
-            z.writestr(n, raw)
+    _rewrite_zip(tmp_path / "d.pt", tmp_path / "dup.pt", lambda pkl: pkl.replace(b"bb", b"aa"))
     with pytest.raises(ValueError, match="duplicate keys"):
         load_weights(tmp_path / "dup.pt")
 
@@ -207,11 +209,7 @@ def test_truncated_and_wrong_files(tmp_path):
 def test_missing_storage_member(tmp_path):
     torch = pytest.importorskip("torch")
     torch.save({"w": torch.ones(3)}, tmp_path / "a.pt")
-    with zipfile.ZipFile(tmp_path / "a.pt") as z:
-        members = {n: z.read(n) for n in z.namelist() if "/data/" not in n}
-    with zipfile.ZipFile(tmp_path / "b.pt", "w") as z:
-        for n, raw in members.items():
-            z.writestr(n, raw)
+    _rewrite_zip(tmp_path / "a.pt", tmp_path / "b.pt", keep=lambda name: "/data/" not in name)
     with pytest.raises(ValueError, match="missing"):
         load_weights(tmp_path / "b.pt")
 
