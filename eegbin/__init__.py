@@ -10,3 +10,7 @@ __version__ = "0.1.0.dev0"
 from .footprint import Footprint, footprint
 
 __all__ = ["Footprint", "footprint", "__version__"]
+
+from .nn import EEGNetClassifier  # noqa: E402
+
+__all__ += ["EEGNetClassifier"]

@@ -1,0 +1,225 @@
+"""scikit-learn shell around :class:`eegbin.nn.EEGNet` with Feng's compressions."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .eegnet import EEGNet
+from .layers import softmax
+
+__all__ = ["EEGNetClassifier"]
+
+
+class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """A trained EEGNet as a scikit-learn classifier, with optional compressions.
+
+    ``fit`` loads and checks the weights, applies the chosen compressions and
+    (by default) re-fits only the classification head on the network's
+    features (multinomial logistic regression); the convolutional weights are
+    kept. ``transform`` returns those features (``F2 * T'`` values: 272 for
+    22 x 1125 trials with the pooling of Hersche 2020 / Q-EEGNet,
+    ``pool1_kernel_size=8``; 560 with braindecode's default 4).
+
+    Parameters
+    ----------
+    weights : str, os.PathLike or dict of str to ndarray
+        braindecode ``EEGNet`` state dict or Keras EEGNet HDF5 weights (see
+        :class:`eegbin.nn.EEGNet`), or a file :func:`eegbin.nn.load_weights` reads.
+    n_chans : int
+        Number of EEG channels of the trials.
+    n_times : int
+        Samples per trial.
+    sfreq : float
+        Sampling frequency in Hz (the rate the network was trained at; recorded
+        and validated, the network itself has no notion of time).
+    layout : {"auto", "braindecode", "keras"}, default="auto"
+    pool1_kernel_size, pool2_kernel_size : int, default=4, 8
+    refit_head : bool, default=True
+        Re-fit the classification head on ``fit`` data. If False, the trained head
+        is kept and ``y`` must hold exactly ``n_classes`` labels (sorted label i is
+        output i).
+    head_C : float, default=1.0
+        Inverse regularization of the re-fitted head (``LogisticRegression(C=...)``).
+    fold_batchnorm : bool, default=False
+        Merge the batch norms into the convolutions (Feng III-C): same outputs to
+        float rounding, no batch-norm operations.
+    n_selected_channels : int or None, default=None
+        Embedded channel selection (Feng eq. 1): keep the channels with the largest
+        ℓ1 norm of spatial weights; the head is re-fitted if ``refit_head``.
+    elu : {"exact", "table"}, default="exact"
+        "table": negative branch of ELU from a 256-entry interpolated table on [-8, 0].
+    output : {"softmax", "max"}, default="softmax"
+        Feng III-D: "max" drops the softmax from the inference cost (``predict``
+        is the argmax of the logits either way; ``predict_proba`` still works).
+    dtype : {"float32", "float64"}, default="float32"
+
+    Attributes
+    ----------
+    net_ : EEGNet
+        The (compressed) network used for inference.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+        Number of channels (the second axis of X).
+    channels_ : ndarray of int
+        Input channels the network reads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin import EEGNetClassifier
+    >>> from eegbin.nn import EEGNet
+    >>> rng = np.random.default_rng(0)
+    >>> w = EEGNet.random_weights(n_chans=4, n_times=128, n_classes=2, rng=rng)
+    >>> X, y = rng.standard_normal((20, 4, 128)), np.arange(20) % 2
+    >>> clf = EEGNetClassifier(w, n_chans=4, n_times=128, sfreq=128.0).fit(X, y)
+    >>> clf.transform(X).shape, clf.predict(X[:3]).shape
+    ((20, 64), (3,))
+
+    References
+    ----------
+    .. [1] V. J. Lawhern et al., EEGNet, J. Neural Eng. 15, 2018.
+    .. [2] L. Feng et al., "An Efficient Model-Compressed EEGNet Accelerator ...",
+       Section III (eq. 1, eq. 2-5, product quantization, softmax to max).
+    """
+
+    _parameter_constraints = {
+        "weights": "no_validation",  # checked by EEGNet / load_weights
+        "n_chans": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_times": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sfreq": [Interval(numbers.Real, 0, None, closed="neither")],
+        "layout": [StrOptions({"auto", "braindecode", "keras"})],
+        "pool1_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pool2_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "refit_head": ["boolean"],
+        "head_C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "fold_batchnorm": ["boolean"],
+        "n_selected_channels": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "elu": [StrOptions({"exact", "table"})],
+        "output": [StrOptions({"softmax", "max"})],
+        "dtype": [StrOptions({"float32", "float64"})],
+    }
+
+    def __init__(self, weights, n_chans, n_times, sfreq, *, layout="auto",
+                 pool1_kernel_size=4, pool2_kernel_size=8, refit_head=True, head_C=1.0,
+                 fold_batchnorm=False, n_selected_channels=None, elu="exact",
+                 output="softmax", dtype="float32"):
+        self.weights = weights
+        self.n_chans = n_chans
+        self.n_times = n_times
+        self.sfreq = sfreq
+        self.layout = layout
+        self.pool1_kernel_size = pool1_kernel_size
+        self.pool2_kernel_size = pool2_kernel_size
+        self.refit_head = refit_head
+        self.head_C = head_C
+        self.fold_batchnorm = fold_batchnorm
+        self.n_selected_channels = n_selected_channels
+        self.elu = elu
+        self.output = output
+        self.dtype = dtype
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    def _build_net(self):
+        net = EEGNet(
+            self.weights, n_chans=self.n_chans, n_times=self.n_times, layout=self.layout,
+            pool1_kernel_size=self.pool1_kernel_size, pool2_kernel_size=self.pool2_kernel_size,
+            dtype=self.dtype,
+        )
+        if self.fold_batchnorm:
+            net = net.fold_batchnorm()
+        if self.n_selected_channels is not None:
+            if self.n_selected_channels > self.n_chans:
+                raise ValueError(
+                    f"n_selected_channels={self.n_selected_channels} exceeds n_chans={self.n_chans}"
+                )
+            net = net.select_channels(int(self.n_selected_channels))
+        if self.elu == "table":
+            net = net.with_elu_table()
+        return net
+
+    def _validate_X(self, X, reset):
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float64, np.float32],
+                          ensure_min_features=1)
+        if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):
+            raise ValueError(
+                f"X must have shape (n_trials, n_chans={self.n_chans}, n_times={self.n_times}), "
+                f"got {X.shape}"
+            )
+        return X
+
+    def fit(self, X, y):
+        """Load the weights, apply the compressions and re-fit the head on (X, y).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_trials, n_chans, n_times)
+        y : array-like of shape (n_trials,)
+
+        Returns
+        -------
+        self : EEGNetClassifier
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float64, np.float32])
+        if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):
+            raise ValueError(
+                f"X must have shape (n_trials, n_chans={self.n_chans}, n_times={self.n_times}), "
+                f"got {X.shape}"
+            )
+        net = self._build_net()
+        classes = np.unique(y)
+        if self.refit_head:
+            if len(classes) < 2:
+                raise ValueError(f"y must hold at least 2 classes to fit a head, got {classes}")
+            F = net.features(X).astype(np.float64)
+            lr = LogisticRegression(C=self.head_C, max_iter=1000).fit(F, y)
+            W, b = lr.coef_, lr.intercept_
+            if len(classes) == 2:  # sigmoid(z) == softmax([-z/2, z/2])
+                W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
+            net = net.with_head(W, b)
+            classes = lr.classes_
+        elif len(classes) != net.n_classes:
+            raise ValueError(
+                f"refit_head=False: y holds {len(classes)} classes but the network has "
+                f"{net.n_classes} outputs"
+            )
+        self.classes_ = classes
+        self.net_ = net
+        self.channels_ = net.channels
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def transform(self, X):
+        """Flattened network features before the classifier, shape (n_trials, F2 * T')."""
+        check_is_fitted(self)
+        return self.net_.features(self._validate_X(X, reset=False))
+
+    def decision_function(self, X):
+        """Logits of the network, shape (n_trials, n_classes)."""
+        check_is_fitted(self)
+        return self.net_.forward(self._validate_X(X, reset=False))
+
+    def predict_proba(self, X):
+        """Softmax of the logits, shape (n_trials, n_classes)."""
+        return softmax(self.decision_function(X).astype(np.float64))
+
+    def predict(self, X):
+        """Class of the largest logit (softmax is monotonic: Feng III-D)."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    def footprint(self, float_bits=32):
+        """Per-layer parameters and MACs like Hersche 2020 Table II (see EEGNet.footprint)."""
+        check_is_fitted(self)
+        return self.net_.footprint(float_bits, output=self.output)

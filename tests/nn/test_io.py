@@ -1,0 +1,280 @@
+"""Safe weight loading: torch zip, safetensors, npz, HDF5; malicious pickles refused."""
+
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from eegbin.nn import check_weights, load_weights
+
+
+def _torch_like_zip(path, pkl_bytes, storages=None, prefix="archive"):
+    """A zip laid out like torch.save's: <prefix>/data.pkl, <prefix>/data/<key>."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(f"{prefix}/data.pkl", pkl_bytes)
+        z.writestr(f"{prefix}/byteorder", "little")
+        for key, raw in (storages or {}).items():
+            z.writestr(f"{prefix}/data/{key}", raw)
+        z.writestr(f"{prefix}/version", "3\n")
+    return path
+
+
+class _Reduce:
+    """Pickles as ``func(*args)`` (the classic code-execution payload)."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def _payloads(sentinel):
+    import builtins
+    import subprocess
+
+    cmd = f"touch {sentinel}"
+    code = f"open({str(sentinel)!r}, 'w').close()"
+    return {
+        "os.system": pickle.dumps({"w": _Reduce(os.system, (cmd,))}, protocol=2),
+        "builtins.eval": pickle.dumps({"w": _Reduce(builtins.eval, (code,))}, protocol=2),
+        "builtins.exec": pickle.dumps(_Reduce(builtins.exec, (code,)), protocol=4),
+        "subprocess.call": pickle.dumps({"w": _Reduce(subprocess.call, (["touch", str(sentinel)],))}),
+        # protocol 0 INST opcode path
+        "posix.system (INST)": b"(S'" + cmd.encode() + b"'\nios\nsystem\n.",
+    }
+
+
+def test_payload_is_live(tmp_path):
+    """The crafted os.system payload does execute under plain pickle (so the test below means something)."""
+    sentinel = tmp_path / "pwned_plain"
+    pickle.loads(_payloads(sentinel)["os.system"])
+    assert sentinel.exists()
+
+
+@pytest.mark.parametrize("kind", list(_payloads("x")))
+def test_malicious_pickle_refused_without_executing(tmp_path, kind):
+    sentinel = tmp_path / "pwned"
+    path = _torch_like_zip(tmp_path / "evil.pt", _payloads(sentinel)[kind])
+    with pytest.raises(ValueError, match="refused to load global"):
+        load_weights(path)
+    assert not sentinel.exists()
+
+
+def test_payload_hidden_in_rebuild_args_refused(tmp_path):
+    """A payload nested inside otherwise valid-looking tensor rebuild arguments."""
+    sentinel = tmp_path / "pwned"
+    inner = pickle.dumps(_Reduce(os.system, (f"touch {sentinel}",)), protocol=2)
+    # GLOBAL torch._utils._rebuild_tensor_v2 then the payload as its first argument
+    pkl = (b"\x80\x02}X\x01\x00\x00\x00wctorch._utils\n_rebuild_tensor_v2\n"
+           + inner[2:-1] + b"\x85R" + b"s.")
+    path = _torch_like_zip(tmp_path / "evil.pt", pkl)
+    with pytest.raises(ValueError, match="refused"):
+        load_weights(path)
+    assert not sentinel.exists()
+
+
+def test_unknown_persistent_id_refused(tmp_path):
+    pkl = b"\x80\x02}X\x01\x00\x00\x00wX\x03\x00\x00\x00abcQs."
+    with pytest.raises(ValueError, match="persistent id"):
+        load_weights(_torch_like_zip(tmp_path / "p.pt", pkl))
+
+
+def test_storage_out_of_bounds_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    t = torch.arange(6, dtype=torch.float32)
+    torch.save({"w": t}, tmp_path / "ok.pt")
+    # rewrite the stored size so the view would read past the storage
+    with zipfile.ZipFile(tmp_path / "ok.pt") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    pkl_name = [n for n in members if n.endswith("data.pkl")][0]
+    members[pkl_name] = members[pkl_name].replace(b"K\x06\x85", b"K\x09\x85", 1)
+    with zipfile.ZipFile(tmp_path / "bad.pt", "w") as z:
+        for n, raw in members.items():
+            z.writestr(n, raw)
+    with pytest.raises(ValueError, match="reads element"):
+        load_weights(tmp_path / "bad.pt")
+
+
+def test_torch_state_dict_roundtrip(tmp_path):
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(5, 7, generator=g)
+    sd = {
+        "f32": torch.randn(3, 4, generator=g),
+        "transposed": base.t(),                 # non-contiguous strides
+        "slice": base[1:4, 2:6],                # offset + strides into a shared storage
+        "f64": torch.randn(2, 3, dtype=torch.float64, generator=g),
+        "f16": torch.randn(4, generator=g).half(),
+        "bf16": torch.randn(4, generator=g).bfloat16(),
+        "i64": torch.arange(5),
+        "i32": torch.arange(3, dtype=torch.int32),
+        "u8": torch.arange(3, dtype=torch.uint8),
+        "bool": torch.tensor([True, False]),
+        "scalar": torch.tensor(3.5),
+        "empty": torch.zeros(0, 3),
+    }
+    bn = torch.nn.BatchNorm2d(3)
+    sd.update({f"bn.{k}": v for k, v in bn.state_dict().items()})
+    torch.save(sd, tmp_path / "sd.pt")
+    got = load_weights(tmp_path / "sd.pt")
+    assert set(got) == set(sd)
+    for k, v in sd.items():
+        ref = v.float().numpy() if v.dtype == torch.bfloat16 else v.numpy()
+        assert got[k].dtype == ref.dtype, k
+        assert got[k].shape == ref.shape, k
+        np.testing.assert_array_equal(got[k], ref)
+    # a module state_dict (OrderedDict with _metadata) and a checkpoint wrapper
+    lin = torch.nn.Linear(3, 2)
+    torch.save({"epoch": 3, "state_dict": lin.state_dict()}, tmp_path / "ckpt.pth")
+    got = load_weights(tmp_path / "ckpt.pth")
+    np.testing.assert_array_equal(got["weight"], lin.weight.detach().numpy())
+    # nn.Parameter values go through torch._utils._rebuild_parameter
+    torch.save({"p": torch.nn.Parameter(torch.ones(2))}, tmp_path / "param.pt")
+    np.testing.assert_array_equal(load_weights(tmp_path / "param.pt")["p"], np.ones(2, np.float32))
+
+
+def test_torch_not_imported(tmp_path):
+    """Loading runs in a fresh interpreter where torch never gets imported."""
+    import subprocess
+    import sys
+
+    np.savez(tmp_path / "w.npz", w=np.ones(2))
+    pkl = pickle.dumps({"a": 1})
+    _torch_like_zip(tmp_path / "x.pt", pkl)
+    code = (
+        "import sys; from eegbin.nn import load_weights\n"
+        f"load_weights({str(tmp_path / 'w.npz')!r})\n"
+        "try:\n"
+        f"    load_weights({str(tmp_path / 'x.pt')!r})\n"
+        "except ValueError: pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.getcwd())
+
+
+def test_non_tensor_entries_refused(tmp_path):
+    pkl = pickle.dumps({"a": 1}, protocol=2)
+    with pytest.raises(ValueError, match="'a' is a int, not a numeric tensor"):
+        load_weights(_torch_like_zip(tmp_path / "x.pt", pkl))
+    with pytest.raises(ValueError, match="expected a state dict"):
+        load_weights(_torch_like_zip(tmp_path / "y.pt", pickle.dumps([1, 2], protocol=2)))
+
+
+def test_duplicate_keys_detected(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"aa": torch.ones(2), "bb": torch.zeros(2)}, tmp_path / "d.pt")
+    with zipfile.ZipFile(tmp_path / "d.pt") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    pkl_name = [n for n in members if n.endswith("data.pkl")][0]
+    members[pkl_name] = members[pkl_name].replace(b"bb", b"aa")
+    with zipfile.ZipFile(tmp_path / "dup.pt", "w") as z:
+        for n, raw in members.items():
+            z.writestr(n, raw)
+    with pytest.raises(ValueError, match="duplicate keys"):
+        load_weights(tmp_path / "dup.pt")
+
+
+def test_truncated_and_wrong_files(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.randn(100, 100)}, tmp_path / "full.pt")
+    raw = (tmp_path / "full.pt").read_bytes()
+    for cut in (10, len(raw) // 2, len(raw) - 30):
+        (tmp_path / "cut.pt").write_bytes(raw[:cut])
+        with pytest.raises(ValueError, match="cut.pt"):
+            load_weights(tmp_path / "cut.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_weights(tmp_path / "empty.pt")
+    (tmp_path / "text.pt").write_text("hello, I am not weights\n")
+    with pytest.raises(ValueError, match="unknown format"):
+        load_weights(tmp_path / "text.pt")
+    (tmp_path / "legacy.pt").write_bytes(pickle.dumps({"w": 1}, protocol=2))
+    with pytest.raises(ValueError, match="legacy"):
+        load_weights(tmp_path / "legacy.pt")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(ValueError, match="neither"):
+        load_weights(tmp_path / "other.zip")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_weights(tmp_path / "missing.pt")
+    with pytest.raises(TypeError, match="path"):
+        load_weights(3)
+
+
+def test_missing_storage_member(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.ones(3)}, tmp_path / "a.pt")
+    with zipfile.ZipFile(tmp_path / "a.pt") as z:
+        members = {n: z.read(n) for n in z.namelist() if "/data/" not in n}
+    with zipfile.ZipFile(tmp_path / "b.pt", "w") as z:
+        for n, raw in members.items():
+            z.writestr(n, raw)
+    with pytest.raises(ValueError, match="missing"):
+        load_weights(tmp_path / "b.pt")
+
+
+def test_safetensors(tmp_path):
+    from safetensors.numpy import save_file
+
+    w = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(4, np.float64)}
+    save_file(w, str(tmp_path / "w.safetensors"))
+    got = load_weights(tmp_path / "w.safetensors")
+    for k in w:
+        np.testing.assert_array_equal(got[k], w[k])
+    raw = (tmp_path / "w.safetensors").read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(raw[:-5])
+    with pytest.raises(ValueError, match="safetensors"):
+        load_weights(tmp_path / "cut.safetensors")
+    # duplicate names in the JSON header
+    import struct
+
+    header = b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    (tmp_path / "dup.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
+    with pytest.raises(ValueError, match="duplicate tensor name 'a'"):
+        load_weights(tmp_path / "dup.safetensors")
+
+
+def test_npz(tmp_path):
+    np.savez(tmp_path / "w.npz", a=np.ones((2, 2)), b=np.arange(3))
+    got = load_weights(tmp_path / "w.npz")
+    assert set(got) == {"a", "b"}
+    np.savez(tmp_path / "o.npz", a=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        load_weights(tmp_path / "o.npz")
+
+
+def test_hdf5_keras_layout(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "w.h5", "w") as f:
+        g = f.create_group("model_weights/dense/dense")
+        g["kernel:0"] = np.ones((3, 2), np.float32)
+        g["bias:0"] = np.zeros(2, np.float32)
+    got = load_weights(tmp_path / "w.h5")
+    assert set(got) == {"dense/dense/kernel:0", "dense/dense/bias:0"}
+    raw = (tmp_path / "w.h5").read_bytes()
+    (tmp_path / "cut.h5").write_bytes(raw[: len(raw) // 3])
+    with pytest.raises(ValueError, match="cut.h5"):
+        load_weights(tmp_path / "cut.h5")
+
+
+def test_check_weights():
+    spec = {"conv.weight": (8, 1, 1, 64), "fc.bias": (None,)}
+    ok = {"conv.weight": np.zeros((8, 1, 1, 64), np.float32), "fc.bias": np.zeros(4)}
+    out = check_weights(ok, spec)
+    assert out["conv.weight"].dtype == np.float64
+    with pytest.raises(ValueError, match=r"'conv.weight' has shape \(8, 1, 1, 32\), expected \(8, 1, 1, 64\)"):
+        check_weights({**ok, "conv.weight": np.zeros((8, 1, 1, 32))}, spec)
+    with pytest.raises(ValueError, match=r"missing tensor 'fc.bias' \(expected shape \(\*,\)\)"):
+        check_weights({"conv.weight": ok["conv.weight"]}, spec)
+    with pytest.raises(ValueError, match="unexpected tensors"):
+        check_weights({**ok, "typo.weight": np.zeros(1)}, spec)
+    assert set(check_weights({**ok, "n": np.zeros(())}, spec, optional=["n"])) == set(spec)
+    with pytest.raises(ValueError, match="dtype int64"):
+        check_weights({**ok, "fc.bias": np.zeros(4, np.int64)}, spec)
+    with pytest.raises(ValueError, match="NaN"):
+        check_weights({**ok, "fc.bias": np.full(4, np.nan)}, spec)
+    with pytest.raises(TypeError, match="weights must be a mapping"):
+        check_weights([1], spec)
