@@ -14,3 +14,19 @@ __all__ = ["Footprint", "footprint", "__version__"]
 from .nn import EEGNetClassifier  # noqa: E402
 
 __all__ += ["EEGNetClassifier"]
+
+from .quantize import (  # noqa: E402  (quantize branch)
+    FixedPointQuantizer,
+    PQClassifier,
+    ProductQuantizedLinear,
+    from_fixed_point,
+    to_fixed_point,
+)
+
+__all__ += [
+    "FixedPointQuantizer",
+    "PQClassifier",
+    "ProductQuantizedLinear",
+    "from_fixed_point",
+    "to_fixed_point",
+]
