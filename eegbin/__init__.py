@@ -30,3 +30,7 @@ __all__ += [
     "from_fixed_point",
     "to_fixed_point",
 ]
+# multi-level binarization and LSTM / MuBiNN (branch mubinn)
+from .quantize.mlb import MultiLevelBinarizer, MultiLevelCode  # noqa: E402
+
+__all__ += ["MultiLevelBinarizer", "MultiLevelCode"]

@@ -1,7 +1,8 @@
 """eegbin.quantize: weight/activation quantizers.
 
 BiPer square-wave binarization, DeSign dithered sign, product quantization of
-linear layers (hash trees / k-means) and signed fixed point.
+linear layers (hash trees / k-means), signed fixed point and multi-level
+binarization (MuBiNN).
 """
 
 from .fixed_point import (
@@ -21,4 +22,21 @@ __all__ = [
     "to_fixed_point",
     "PQClassifier",
     "ProductQuantizedLinear",
+]
+from .mlb import (
+    MultiLevelBinarizer,
+    MultiLevelCode,
+    mlb_dot,
+    mlb_matmul,
+    multilevel_binarize,
+    reconstruct,
+)
+
+__all__ += [
+    "MultiLevelBinarizer",
+    "MultiLevelCode",
+    "mlb_dot",
+    "mlb_matmul",
+    "multilevel_binarize",
+    "reconstruct",
 ]

@@ -1,0 +1,512 @@
+"""Multi-level binarization (MLB) of weights and activations (MuBiNN, Algorithm 1).
+
+A real tensor ``x`` is approximated by a sum of ``L`` scaled bipolar planes,
+``x ~ sum_i alpha_i * b_i`` with ``b_i in {-1, +1}``: the residual ``r`` starts at
+``x``; at each level ``b_i = sign(r)`` (``sign(0) = +1``, the Heaviside rule of
+DESIGN.md) and ``r <- r - alpha_i * b_i``. The planes are stored packed (uint64
+words, one bit per value), so the product of two encodings is a sum of
+XNOR-popcount dot products (eq. 9), computed by
+:func:`eegbin.kernels.multilevel_matmul`.
+
+Scales (one per level, per tensor or per row/column):
+
+``"greedy"``
+    ``alpha_i = mean |r|`` over the group: the optimal scale for the sign plane
+    of the current residual; every level lowers the squared error by
+    ``n * alpha_i**2``.
+``"power_of_two"``
+    MuBiNN1 / [12]: the greedy scale rounded to a power of two so that the
+    multiplication becomes a shift. Rounding: of the two powers of two around
+    ``m = mean |r|`` we keep the one **nearest in value** (``2**(k+1)`` when
+    ``m >= 1.5 * 2**k``), which is the one with the smaller squared error
+    (the error ``n*alpha**2 - 2*alpha*sum|r|`` is a parabola centred at ``m``).
+    Both candidates are within a factor 2 of ``m``, so every level still lowers
+    the error. A group whose residual is exactly zero gets ``alpha = 0``.
+``"least_squares"``
+    The greedy sign planes, then all scales of a group refitted jointly by
+    least squares, ``alpha = argmin ||x - B alpha||``. Adding a level adds a
+    column to ``B`` (the planes do not depend on ``n_levels``), so the error
+    never increases with ``n_levels`` and never exceeds the greedy error.
+
+References
+----------
+.. [1] "MuBiNN: Multi-Level Binarized Recurrent Neural Network for EEG Signal
+   Classification", Algorithm 1 (MLB), eq. (9) (product of two encodings),
+   Section IV-B (power-of-two scales).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..kernels.bits import multilevel_matmul, n_words_for, pack_bits, unpack_bits
+
+__all__ = [
+    "MultiLevelCode",
+    "multilevel_binarize",
+    "reconstruct",
+    "mlb_dot",
+    "mlb_matmul",
+    "MultiLevelBinarizer",
+]
+
+_SCALINGS = ("greedy", "power_of_two", "least_squares")
+
+
+@dataclass(frozen=True)
+class MultiLevelCode:
+    """Packed multi-level binary encoding of a 1-D or 2-D real array.
+
+    Attributes
+    ----------
+    planes : ndarray of uint64, shape (n_levels, n_rows, n_words)
+        Packed bipolar sign planes, one per level; row ``r`` of level ``i`` holds
+        ``b_i[r, :]`` (bit 1 <-> +1), ``n_words = ceil(n_bits / 64)``.
+    scales : ndarray of float64, shape (n_levels,), (n_levels, n_rows) or (n_levels, n_cols)
+        ``alpha_i`` per tensor (``axis=None``), per row (``axis=1``) or per
+        column (``axis=0``).
+    n_bits : int
+        Values per row (the number of columns).
+    shape : tuple of int
+        Shape of the encoded array (1-D arrays are encoded as one row).
+    axis : None, 0 or 1
+        Axis the scales were computed over (None: per tensor; 1: per row;
+        0: per column).
+    """
+
+    planes: np.ndarray
+    scales: np.ndarray
+    n_bits: int
+    shape: tuple
+    axis: int | None = None
+
+    @property
+    def n_levels(self) -> int:
+        """Number of binarization levels."""
+        return int(self.planes.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        """Number of encoded rows."""
+        return int(self.planes.shape[1])
+
+    def memory_bits(self, float_bits: int = 32) -> int:
+        """Stored bits: one bit per value and level plus ``float_bits`` per scale."""
+        return int(self.n_levels * self.n_rows * self.n_bits + self.scales.size * float_bits)
+
+    def row_scales(self) -> np.ndarray:
+        """Scales broadcast to shape (n_levels, n_rows) (per-tensor or per-row codes only)."""
+        if self.axis == 0:
+            raise ValueError(
+                "this code has per-column scales (axis=0); XNOR-popcount products along "
+                "rows need per-tensor (axis=None) or per-row (axis=1) scales"
+            )
+        if self.scales.ndim == 1:
+            return np.repeat(self.scales[:, None], self.n_rows, axis=1)
+        return self.scales
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+
+
+def _check_array(x, name="x"):
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype == np.bool_ or not (
+        np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)
+    ):
+        raise TypeError(f"{name} must hold real numbers (integer or float), got dtype {x.dtype}")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {x.shape} ({x.ndim}-D)")
+    if x.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {x.shape}")
+    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(f"{name} contains NaN or Inf (first at index {tuple(int(b) for b in bad)})")
+    return x
+
+
+def _check_n_levels(n_levels):
+    if isinstance(n_levels, (bool, np.bool_)) or not isinstance(n_levels, numbers.Integral):
+        raise TypeError(f"n_levels must be an integer, got {type(n_levels).__name__} {n_levels!r}")
+    if n_levels < 1:
+        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+    return int(n_levels)
+
+
+def _check_axis(axis, ndim):
+    if axis is not None and (
+        isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) or axis not in (0, 1)
+    ):
+        raise ValueError(f"axis must be None, 0 or 1, got {axis!r}")
+    if axis is not None and ndim == 1:
+        raise ValueError(f"axis={axis} needs a 2-D array; a 1-D array is scaled per tensor (axis=None)")
+    return None if axis is None else int(axis)
+
+
+def _check_scaling(scaling):
+    if scaling not in _SCALINGS:
+        raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}")
+    return scaling
+
+
+# ---------------------------------------------------------------------------
+# functional core
+# ---------------------------------------------------------------------------
+
+
+def _power_of_two_nearest(m):
+    """Power of two nearest in value to each ``m > 0`` (0 where ``m == 0``)."""
+    m = np.asarray(m, dtype=np.float64)
+    mant, exp = np.frexp(m)  # m = mant * 2**exp, mant in [0.5, 1)
+    lo = np.ldexp(1.0, exp - 1)  # 2**floor(log2 m)
+    out = np.where(m >= 1.5 * lo, 2.0 * lo, lo)
+    return np.where(m > 0, out, 0.0)
+
+
+def _signs_and_greedy(x2, n_levels, axis, power_of_two):
+    """Greedy residual binarization. Returns bipolar planes (L, rows, cols) int8 and scales."""
+    red = (0, 1) if axis is None else (axis,)
+    r = x2.copy()
+    planes = np.empty((n_levels,) + x2.shape, dtype=np.int8)
+    scales = []
+    for i in range(n_levels):
+        b = np.where(r >= 0, np.int8(1), np.int8(-1))
+        alpha = np.mean(np.abs(r), axis=red, keepdims=True)
+        if power_of_two:
+            alpha = _power_of_two_nearest(alpha)
+        planes[i] = b
+        scales.append(alpha)
+        r = r - alpha * b
+    return planes, np.stack(scales)  # scales (L, 1|rows, 1|cols)
+
+
+def _least_squares_scales(x2, planes, axis):
+    """Jointly refit the scales of each group: argmin ||x - sum_i alpha_i b_i||."""
+    B = planes.astype(np.float64)
+    if axis is None:
+        G = np.einsum("irc,jrc->ij", B, B)[None]
+        rhs = np.einsum("irc,rc->i", B, x2)[None]
+    elif axis == 1:
+        G = np.einsum("irc,jrc->rij", B, B)
+        rhs = np.einsum("irc,rc->ri", B, x2)
+    else:
+        G = np.einsum("irc,jrc->cij", B, B)
+        rhs = np.einsum("irc,rc->ci", B, x2)
+    # G holds exact integers; a rank-deficient G (repeated planes, zero residual)
+    # gets the minimum-norm solution, which reconstructs identically.
+    alpha = np.einsum("gij,gj->gi", np.linalg.pinv(G, rcond=1e-10, hermitian=True), rhs)
+    return alpha.T  # (L, groups)
+
+
+def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None):
+    """Multi-level binarization of a 1-D or 2-D array (MuBiNN Algorithm 1).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,) or (n_rows, n_cols)
+        Finite real values (weights or activations). A 1-D array is one row.
+    n_levels : int, default=3
+        Number of binary levels ``L >= 1``.
+    scaling : {"greedy", "power_of_two", "least_squares"}, default="greedy"
+        How the per-level scales are chosen (see the module docstring):
+        mean |residual|, the same rounded to the nearest power of two
+        (MuBiNN1), or refitted jointly by least squares.
+    axis : {None, 0, 1}, default=None
+        Scale groups: None one set of scales for the whole tensor; 1 one set
+        per row; 0 one set per column (the mean is taken over ``axis``, as in
+        numpy reductions). Rows are always the packed vectors.
+
+    Returns
+    -------
+    MultiLevelCode
+        Packed planes (L, n_rows, n_words) and scales.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-array, non-real or non-finite ``x``, ``n_levels < 1``, unknown
+        ``scaling``, ``axis`` not in {None, 0, 1}.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.quantize import multilevel_binarize, reconstruct
+    >>> x = np.array([1.5, -0.5, 0.25, -1.25])
+    >>> code = multilevel_binarize(x, n_levels=2)
+    >>> code.planes.shape, code.scales
+    ((2, 1, 1), array([0.875, 0.5  ]))
+    >>> reconstruct(code)
+    array([ 1.375, -0.375,  0.375, -1.375])
+    >>> multilevel_binarize(x, n_levels=2, scaling="power_of_two").scales
+    array([1. , 0.5])
+
+    References
+    ----------
+    MuBiNN, Algorithm 1; Section IV-B (power-of-two scales).
+    """
+    x = _check_array(x)
+    n_levels = _check_n_levels(n_levels)
+    scaling = _check_scaling(scaling)
+    axis = _check_axis(axis, x.ndim)
+    x2 = np.atleast_2d(x).astype(np.float64)
+    planes, scales = _signs_and_greedy(x2, n_levels, axis, scaling == "power_of_two")
+    if scaling == "least_squares":
+        scales = _least_squares_scales(x2, planes, axis)
+    scales = scales.reshape(n_levels, -1)  # (L, groups)
+    if axis is None:
+        scales = scales[:, 0]
+    n_rows, n_cols = x2.shape
+    packed = np.empty((n_levels, n_rows, n_words_for(n_cols)), dtype=np.uint64)
+    for i in range(n_levels):
+        packed[i] = pack_bits(planes[i] > 0, kind="binary")
+    return MultiLevelCode(
+        planes=packed,
+        scales=np.ascontiguousarray(scales, dtype=np.float64),
+        n_bits=int(n_cols),
+        shape=tuple(int(s) for s in x.shape),
+        axis=axis,
+    )
+
+
+def _check_code(code, name="code"):
+    if not isinstance(code, MultiLevelCode):
+        raise TypeError(f"{name} must be a MultiLevelCode (from multilevel_binarize), got {type(code).__name__}")
+    return code
+
+
+def reconstruct(code):
+    """Real values ``sum_i alpha_i * b_i`` of a multi-level code.
+
+    Parameters
+    ----------
+    code : MultiLevelCode
+
+    Returns
+    -------
+    ndarray of float64, shape ``code.shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.quantize import multilevel_binarize, reconstruct
+    >>> reconstruct(multilevel_binarize(np.array([[2.0, -2.0]]), n_levels=1))
+    array([[ 2., -2.]])
+
+    References
+    ----------
+    MuBiNN, Algorithm 1.
+    """
+    _check_code(code)
+    out = np.zeros((code.n_rows, code.n_bits), dtype=np.float64)
+    for i in range(code.n_levels):
+        b = unpack_bits(code.planes[i], code.n_bits, kind="bipolar").astype(np.float64)
+        s = code.scales[i]
+        if code.axis == 1:
+            s = s[:, None]
+        out += s * b
+    return out.reshape(code.shape)
+
+
+def mlb_matmul(a, b, *, n_jobs=None):
+    """``reconstruct(a) @ reconstruct(b).T`` through XNOR-popcount (eq. 9).
+
+    Both operands are sets of row vectors of the same length, encoded with
+    per-tensor (``axis=None``) or per-row (``axis=1``) scales; the product is
+    ``sum_ij alpha_i beta_j (n - 2 popcount(a_i XOR b_j))``, computed by
+    :func:`eegbin.kernels.multilevel_matmul` without unpacking.
+
+    Parameters
+    ----------
+    a : MultiLevelCode of an (n, d) array (or a 1-D array of length d)
+    b : MultiLevelCode of an (m, d) array (or a 1-D array of length d)
+    n_jobs : int or None, default=None
+        Threads of the kernel (None: 1, -1: all).
+
+    Returns
+    -------
+    ndarray of float64, shape (n, m)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.quantize import multilevel_binarize, mlb_matmul
+    >>> X = np.array([[1.0, -0.5], [0.25, 2.0]]); W = np.array([[0.5, 0.5]])
+    >>> mlb_matmul(multilevel_binarize(X, 3, axis=1), multilevel_binarize(W, 1))
+    array([[0.25 ],
+           [1.125]])
+
+    References
+    ----------
+    MuBiNN, eq. (9).
+    """
+    _check_code(a, "a")
+    _check_code(b, "b")
+    if a.n_bits != b.n_bits:
+        raise ValueError(
+            f"a and b must encode vectors of the same length, got a with {a.n_bits} and b with "
+            f"{b.n_bits} values per row"
+        )
+    return multilevel_matmul(a.planes, a.row_scales(), b.planes, b.row_scales(), a.n_bits, n_jobs=n_jobs)
+
+
+def mlb_dot(a, b):
+    """Dot product of two multi-level encoded vectors through XNOR-popcount (eq. 9).
+
+    Parameters
+    ----------
+    a, b : MultiLevelCode
+        Encodings of 1-D arrays (or single rows) of the same length.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.quantize import multilevel_binarize, mlb_dot
+    >>> mlb_dot(multilevel_binarize(np.array([1.5, -0.5, 0.25, -1.25]), 2),
+    ...         multilevel_binarize(np.array([2.0, 2.0, 2.0, 2.0]), 1))
+    0.0
+
+    References
+    ----------
+    MuBiNN, eq. (9).
+    """
+    for name, c in (("a", a), ("b", b)):
+        _check_code(c, name)
+        if c.n_rows != 1:
+            raise ValueError(f"{name} must encode a single vector, got shape {c.shape}; use mlb_matmul")
+    return float(mlb_matmul(a, b)[0, 0])
+
+
+# ---------------------------------------------------------------------------
+# estimator shell
+# ---------------------------------------------------------------------------
+
+
+class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
+    """Multi-level binarization of feature matrices (MuBiNN Algorithm 1).
+
+    ``transform`` encodes ``X`` into ``n_levels`` packed sign planes and scales
+    (a :class:`MultiLevelCode`, not an array); ``inverse_transform`` returns the
+    real reconstruction ``sum_i alpha_i b_i``. The transformer is stateless
+    apart from the number of features: the scales of the paper's Algorithm 1 are
+    computed from the data being encoded (per tensor, per sample with
+    ``axis=1``, or per feature with ``axis=0``).
+
+    **scikit-learn fit**: since ``transform`` returns a typed code rather than an
+    array, it cannot feed the next step of a Pipeline directly (put it last, or
+    use ``inverse_transform`` / :func:`mlb_matmul` on its output). The estimator
+    checks that compare or post-process transform outputs as arrays therefore
+    fail (listed with reasons in ``tests/quantize/test_mlb.py``); all others
+    (cloning, parameter validation, fitted-state, n_features_in_, pickling, bad
+    input) pass.
+
+    Parameters
+    ----------
+    n_levels : int, default=3
+        Number of binary levels.
+    scaling : {"greedy", "power_of_two", "least_squares"}, default="greedy"
+        Scale rule (see :func:`multilevel_binarize`).
+    axis : {None, 0, 1}, default=None
+        None: per tensor; 1: per sample (row); 0: per feature (column).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin import MultiLevelBinarizer
+    >>> X = np.array([[1.5, -0.5, 0.25, -1.25]])
+    >>> mlb = MultiLevelBinarizer(n_levels=2, scaling="power_of_two").fit(X)
+    >>> code = mlb.transform(X)
+    >>> code.planes.shape, code.scales
+    ((2, 1, 1), array([1. , 0.5]))
+    >>> mlb.inverse_transform(code)
+    array([[ 1.5, -0.5,  0.5, -1.5]])
+
+    References
+    ----------
+    MuBiNN, Algorithm 1, eq. (9), Section IV-B.
+    """
+
+    _parameter_constraints = {
+        "n_levels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scaling": [StrOptions(set(_SCALINGS))],
+        "axis": [None, Interval(numbers.Integral, 0, 1, closed="both")],
+    }
+
+    def __init__(self, n_levels=3, scaling="greedy", axis=None):
+        self.n_levels = n_levels
+        self.scaling = scaling
+        self.axis = axis
+
+    def fit(self, X, y=None):
+        """Check parameters and record the number of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        validate_data(self, X, dtype=np.float64)
+        return self
+
+    def transform(self, X):
+        """Encode ``X`` into packed planes and scales.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        MultiLevelCode
+            planes (n_levels, n_samples, ceil(n_features / 64)) and scales.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return multilevel_binarize(X, self.n_levels, self.scaling, self.axis)
+
+    def inverse_transform(self, X):
+        """Reconstruct real values from a code returned by ``transform``.
+
+        Parameters
+        ----------
+        X : MultiLevelCode
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        _check_code(X, "X")
+        if X.n_bits != self.n_features_in_:
+            raise ValueError(
+                f"X encodes {X.n_bits} features, but MultiLevelBinarizer is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+        return reconstruct(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        return tags
