@@ -17,17 +17,25 @@ __all__ += ["EEGNetClassifier"]
 
 from .quantize import (  # noqa: E402  (quantize branch)
     FixedPointQuantizer,
+    PeriodicBinarizer,
     PQClassifier,
     ProductQuantizedLinear,
+    biper_quantization_error,
+    biper_scale,
     from_fixed_point,
+    square_wave,
     to_fixed_point,
 )
 
 __all__ += [
     "FixedPointQuantizer",
+    "PeriodicBinarizer",
     "PQClassifier",
     "ProductQuantizedLinear",
+    "biper_quantization_error",
+    "biper_scale",
     "from_fixed_point",
+    "square_wave",
     "to_fixed_point",
 ]
 # multi-level binarization and LSTM / MuBiNN (branch mubinn)

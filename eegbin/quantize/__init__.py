@@ -5,6 +5,13 @@ linear layers (hash trees / k-means), signed fixed point and multi-level
 binarization (MuBiNN).
 """
 
+from .biper import (
+    PeriodicBinarizer,
+    biper_pdf,
+    biper_quantization_error,
+    biper_scale,
+    square_wave,
+)
 from .fixed_point import (
     FixedPointQuantizer,
     auto_frac_bits,
@@ -15,6 +22,11 @@ from .fixed_point import (
 from .pq import PQClassifier, ProductQuantizedLinear
 
 __all__ = [
+    "PeriodicBinarizer",
+    "biper_pdf",
+    "biper_quantization_error",
+    "biper_scale",
+    "square_wave",
     "FixedPointQuantizer",
     "auto_frac_bits",
     "fixed_point_range",
