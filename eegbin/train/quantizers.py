@@ -15,11 +15,11 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
+
+from ..quantize import biper_scale
 
 __all__ = [
     "sign_ste",
@@ -132,17 +132,7 @@ def biper_gamma(w, omega):
     :func:`eegbin.quantize.biper_scale` ``(mean|w|, omega)``.
     """
     b = float(w.detach().abs().mean())
-    return _gamma_numpy(b, float(omega))
-
-
-def _gamma_numpy(b, omega):
-    wb = omega * b
-    if wb <= 0:
-        return 0.0
-    # e^{pi / (omega b)} overflows for tiny omega*b; the ratio (e+1)/(e-1) -> 1 there
-    t = math.pi / wb
-    ratio = 1.0 if t > 700 else (math.exp(t) + 1) / (math.exp(t) - 1)
-    return wb * ratio / (wb**2 + 1)
+    return float(biper_scale(b, float(omega))) if b > 0 else 0.0
 
 
 def biper_weight(w, omega, stage=2):

@@ -63,3 +63,15 @@ def test_export_rejects_unknown_models_and_paths(tmp_path):
         export(torch.nn.Linear(2, 2), tmp_path / "x.safetensors")
     with pytest.raises(ValueError, match="safetensors"):
         export(EEGNet(4, 2, 128), tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("omega", [0.5, 2.0, 20.0])
+def test_biper_forward_equals_periodic_binarizer(omega):
+    from eegbin.quantize import PeriodicBinarizer, square_wave
+    from eegbin.train import biper_sign, biper_weight
+
+    W = np.random.default_rng(1).laplace(0, 0.3, size=(64, 16))
+    wt = torch.tensor(W)
+    np.testing.assert_array_equal(biper_sign(wt, omega).numpy(), square_wave(W, omega))
+    deployed = PeriodicBinarizer(omega=omega).fit(W).transform(W)
+    np.testing.assert_allclose(biper_weight(wt, omega, stage=2).numpy(), deployed, rtol=1e-12)
