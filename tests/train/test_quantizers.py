@@ -85,7 +85,7 @@ def test_multilevel_binarize_greedy_init_and_learnable_scales():
     errs = []
     for L in (1, 2, 3, 4):
         q = MultiLevelBinarize(L).double()
-        errs.append(float(((q(x) - x) ** 2).mean()))
+        errs.append(float(((q(x) - x) ** 2).mean().detach()))
     assert all(a > b for a, b in zip(errs, errs[1:]))
     q = MultiLevelBinarize(2).double()
     out = q(x)
