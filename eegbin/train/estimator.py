@@ -1,0 +1,251 @@
+"""scikit-learn wrapper that trains the :mod:`eegbin.train.models` inside MOABB evaluations."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
+
+from .models import EEGNet, LSTMNet, MIMANN
+
+__all__ = ["TorchEEGClassifier"]
+
+
+def _check_epochs(X, name="X", n_chans=None):
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise ValueError(f"{name} must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+    bad = ~np.isfinite(X).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(f"{name} contains NaN or Inf in trial {int(np.flatnonzero(bad)[0])}")
+    if n_chans is not None and X.shape[1] != n_chans:
+        raise ValueError(f"{name} has {X.shape[1]} channels, but the model was fitted with {n_chans}")
+    return X
+
+
+class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
+    """Train EEGNet (float, STE- or BiPer-binarized), MI-MANN or an LSTM with ``fit``/``predict``.
+
+    Inputs are MOABB epochs (n_trials, n_channels, n_times). They are divided by the
+    training standard deviation (``scale_``), which :func:`eegbin.train.export`
+    folds into the first layer so exported weights take raw epochs.
+
+    Parameters
+    ----------
+    model : {"eegnet", "mimann", "lstm"}, default="eegnet"
+    model_params : dict, optional
+        Keyword arguments of :class:`~eegbin.train.EEGNet`, :class:`~eegbin.train.MIMANN`
+        or :class:`~eegbin.train.LSTMNet` (e.g. ``binarize="biper", omega=2.0``).
+    max_epochs : int, default=100
+        Training epochs. With ``binarize="biper"`` the first ``stage1_fraction`` of
+        them train stage 1 (sin weights), the rest stage 2 (BiPer Section 5.1.3).
+    batch_size : int, default=64
+    lr : float, default=1e-3
+        Adam learning rate (a cosine schedule decays it within each stage).
+    weight_decay : float, default=0.0
+    stage1_fraction : float, default=0.5
+    n_shots : int, default=8
+        MI-MANN: support examples per class written to memory each epoch.
+    random_state : int, default=0
+        Seed: same seed, same data -> same model (CPU).
+    device : str, default="cpu"
+        ``"cpu"`` or ``"cuda"`` (used only when available; "auto" picks CUDA if present).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+    classes_ : ndarray
+    scale_ : float
+    history_ : list of float
+        Training loss per epoch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.train import TorchEEGClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.randn(16, 4, 128), np.repeat([0, 1], 8)
+    >>> clf = TorchEEGClassifier(max_epochs=2, batch_size=8).fit(X, y)
+    >>> clf.predict(X).shape
+    (16,)
+
+    References
+    ----------
+    Hersche et al. 2020, Section IV-C (MI-MANN training); BiPer Section 5.1.3 (two stages);
+    MuBiNN (LSTM with 100 cells and a dense head).
+    """
+
+    _parameter_constraints = {
+        "model": [StrOptions({"eegnet", "mimann", "lstm"})],
+        "model_params": [dict, None],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "stage1_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+        "n_shots": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+    }
+
+    def __init__(self, model="eegnet", model_params=None, max_epochs=100, batch_size=64,
+                 lr=1e-3, weight_decay=0.0, stage1_fraction=0.5, n_shots=8, random_state=0,
+                 device="cpu"):
+        self.model = model
+        self.model_params = model_params
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.stage1_fraction = stage1_fraction
+        self.n_shots = n_shots
+        self.random_state = random_state
+        self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+    # -- helpers ---------------------------------------------------------------
+    def _device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' was requested but CUDA is not available")
+        return self.device
+
+    def _build(self, n_chans, n_times, n_classes):
+        params = dict(self.model_params or {})
+        if self.model == "eegnet":
+            return EEGNet(n_chans, n_classes, n_times, **params)
+        if self.model == "mimann":
+            return MIMANN(n_chans, n_classes, n_times, **params)
+        return LSTMNet(n_chans, n_classes, **params)
+
+    def _tensor(self, X):
+        return torch.as_tensor(np.asarray(X, dtype=np.float32) / self.scale_, device=self.dev_)
+
+    # -- fit / predict ---------------------------------------------------------
+    def fit(self, X, y):
+        """Train the model on epochs ``X`` and labels ``y``."""
+        self._validate_params()
+        X = _check_epochs(X)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        enc = LabelEncoder().fit(y)
+        self.classes_ = enc.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
+        yi = enc.transform(y)
+        seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1)) \
+            if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
+        torch.manual_seed(seed)
+        gen = np.random.default_rng(seed)
+        self.dev_ = self._device()
+        self.scale_ = float(X.std()) or 1.0
+        self.n_channels_ = X.shape[1]
+        self.n_times_ = X.shape[2]
+        self.module_ = self._build(X.shape[1], X.shape[2], len(self.classes_)).to(self.dev_)
+        Xt = self._tensor(X)
+        yt = torch.as_tensor(yi, device=self.dev_)
+        binarize = (self.model_params or {}).get("binarize")
+        stages = [2] if binarize != "biper" else [1, 2]
+        if binarize == "biper" and self.model == "eegnet":
+            n1 = int(round(self.max_epochs * self.stage1_fraction))
+            epochs_per_stage = [n1, self.max_epochs - n1]
+        else:
+            epochs_per_stage = [self.max_epochs]
+        self.history_ = []
+        for stage, n_ep in zip(stages, epochs_per_stage):
+            if binarize == "biper":
+                self._set_stage(stage)
+            self._train_stage(Xt, yt, n_ep, gen)
+        if self.model == "mimann":
+            self._write_support(Xt, yi, gen)
+        self.module_.eval()
+        return self
+
+    def _set_stage(self, stage):
+        for m in self.module_.modules():
+            if hasattr(m, "stage"):
+                m.stage = stage
+
+    def _write_support(self, Xt, yi, gen):
+        idx = np.concatenate([
+            gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
+        ])
+        self.module_.eval()
+        self.module_.write_memory(Xt[idx], torch.as_tensor(yi[idx]))
+        self.support_index_ = idx
+
+    def _train_stage(self, Xt, yt, n_epochs, gen):
+        if n_epochs == 0:
+            return
+        mod = self.module_
+        opt = torch.optim.Adam(mod.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
+        yi = yt.cpu().numpy()
+        n = Xt.shape[0]
+        for _ in range(n_epochs):
+            mod.train()
+            order = gen.permutation(n)
+            if self.model == "mimann":
+                # Hersche 2020 Sec. IV-C: memory from samples not used for the controller update
+                support = np.concatenate([
+                    gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
+                ])
+                order = np.setdiff1d(order, support, assume_unique=True)
+                order = gen.permutation(order)
+                with torch.no_grad():
+                    mod.keys = mod.encode(Xt[support]).detach()
+                    mod.values = F.one_hot(yt[support], len(self.classes_)).float()
+            total = 0.0
+            for start in range(0, len(order), self.batch_size):
+                b = torch.as_tensor(order[start:start + self.batch_size], device=self.dev_)
+                out = mod(Xt[b])
+                if self.model == "mimann":
+                    target = F.one_hot(yt[b], len(self.classes_)).float()
+                    loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
+                else:
+                    loss = F.cross_entropy(out, yt[b])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(b)
+            sched.step()
+            self.history_.append(total / max(1, len(order)))
+
+    @torch.no_grad()
+    def _scores(self, X):
+        check_is_fitted(self, "module_")
+        X = _check_epochs(X, n_chans=self.n_channels_)
+        self.module_.eval()
+        return self.module_(self._tensor(X)).cpu().numpy()
+
+    def decision_function(self, X):
+        """Logits (EEGNet, LSTM) or memory readout (MI-MANN), shape (n_trials, n_classes)."""
+        return self._scores(X)
+
+    def predict(self, X):
+        """Class of each epoch (softmax -> max is argmax of the scores)."""
+        return self.classes_[np.argmax(self._scores(X), axis=1)]
+
+    def predict_proba(self, X):
+        """Softmax of the logits, or the normalized memory readout for MI-MANN."""
+        s = self._scores(X)
+        if self.model == "mimann":
+            return s / np.clip(s.sum(axis=1, keepdims=True), 1e-12, None)
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,131 @@
+"""Export trained models for torch-free inference in :mod:`eegbin.nn`."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .models import EEGNet, LSTMNet, MIMANN
+
+__all__ = ["export", "deployed_weights", "read_metadata"]
+
+
+def deployed_weights(model):
+    """Weights and quantization metadata exactly as inference uses them.
+
+    Parameters
+    ----------
+    model : :class:`~eegbin.train.TorchEEGClassifier` or a model of :mod:`eegbin.train.models`
+
+    Returns
+    -------
+    weights : OrderedDict of str -> ndarray
+        Binarized layers hold their deployed values (scale x ±1); for a fitted
+        :class:`~eegbin.train.TorchEEGClassifier` the input scaling ``1 / scale_`` is
+        folded into the first (linear, bias-free) layer, so the weights take raw epochs.
+    metadata : dict
+        Model class, hyper-parameters, classes and quantization settings (levels,
+        scales, omega_0, BiPer gamma per layer).
+    """
+    scale = 1.0
+    meta = {}
+    if hasattr(model, "module_"):
+        scale = float(model.scale_)
+        meta["classes"] = [c.item() if hasattr(c, "item") else c for c in model.classes_]
+        meta["input_scale"] = scale
+        model = model.module_
+    if isinstance(model, EEGNet):
+        sd = model.deployed_state_dict()
+        sd["conv_temporal.weight"] = sd["conv_temporal.weight"] / np.float32(scale)
+        meta.update(model="EEGNet", hparams=model.hparams)
+        q = {}
+        for name, mod in model.named_modules():
+            if getattr(mod, "binarize", None):
+                w = mod.weight.detach()
+                entry = {"method": mod.binarize}
+                if mod.binarize == "biper":
+                    from .quantizers import biper_gamma
+                    entry.update(omega=mod.omega, stage=mod.stage, gamma=biper_gamma(w, mod.omega))
+                else:
+                    entry.update(scale=float(w.abs().mean()))
+                q[name] = entry
+        meta["quantization"] = q
+    elif isinstance(model, MIMANN):
+        sd = OrderedDict(model.controller.deployed_state_dict())
+        sd["conv_temporal.weight"] = sd["conv_temporal.weight"] / np.float32(scale)
+        sd["projection.weight"] = model.projection_matrix().detach().cpu().numpy()
+        sd["memory.keys"] = model.keys.cpu().numpy()
+        sd["memory.values"] = model.values.cpu().numpy()
+        meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,
+                    projection=model.projection_kind)
+    elif isinstance(model, LSTMNet):
+        sd = OrderedDict((k, v.detach().cpu().numpy()) for k, v in model.state_dict().items())
+        sd["lstm.weight_ih_l0"] = sd["lstm.weight_ih_l0"] / np.float32(scale)
+        meta.update(model="LSTMNet", hparams=model.hparams)
+        if model.quantize:
+            meta["quantization"] = {
+                n: [float(s) for s in getattr(model, n).scales.detach()]
+                for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh")
+            }
+            meta["quantization"]["input_scale_folded"] = scale
+    else:
+        raise TypeError(
+            f"export() expects a TorchEEGClassifier, EEGNet, MIMANN or LSTMNet, got {type(model).__name__}"
+        )
+    sd = OrderedDict((k, np.ascontiguousarray(v, dtype=np.float32) if v.dtype.kind == "f" else v)
+                     for k, v in sd.items())
+    return sd, meta
+
+
+def export(model, path):
+    """Write ``model`` to ``path`` (safetensors, metadata in the header) and ``path.pt``.
+
+    Parameters
+    ----------
+    model : :class:`~eegbin.train.TorchEEGClassifier` or a model of :mod:`eegbin.train.models`
+    path : str or Path
+        Target ``.safetensors`` file; the same tensors are also saved as a PyTorch
+        state dict next to it with the suffix ``.pt``.
+
+    Returns
+    -------
+    (Path, Path)
+        The safetensors and the ``.pt`` files. Both load with
+        :func:`eegbin.nn.load_weights`; the metadata (model, hyper-parameters,
+        classes, quantization levels/scales/omega) is in the safetensors header
+        under the key ``"eegbin"`` as JSON.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from eegbin.train import EEGNet, export
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> st, pt = export(EEGNet(4, 2, 128).eval(), d / "eegnet.safetensors")
+    >>> st.exists() and pt.exists()
+    True
+    """
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"path must end in .safetensors, got {path.name!r}")
+    sd, meta = deployed_weights(model)
+    save_file(dict(sd), str(path), metadata={"eegbin": json.dumps(meta)})
+    pt = path.with_suffix(".pt")
+    torch.save(OrderedDict((k, torch.from_numpy(np.array(v))) for k, v in sd.items()), pt)
+    return path, pt
+
+
+def read_metadata(path):
+    """The ``"eegbin"`` metadata dict of an exported safetensors file."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    if "eegbin" not in meta:
+        raise ValueError(f"{path} has no eegbin metadata (was it written by eegbin.train.export?)")
+    return json.loads(meta["eegbin"])

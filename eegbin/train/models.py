@@ -1,0 +1,308 @@
+"""PyTorch models whose exported weights load in :mod:`eegbin.nn` (and braindecode).
+
+:class:`EEGNet` uses exactly the module names of ``braindecode.models.EEGNet`` (v1.x),
+so its ``state_dict`` is a braindecode state dict; :class:`MIMANN` is the EEGNet
+controller with a projection layer and a key-value memory (Hersche et al. 2020,
+Section IV); :class:`LSTMNet` is MuBiNN's one-layer LSTM with a dense head.
+
+References
+----------
+.. [EEGNet] V. J. Lawhern et al., "EEGNet: a compact convolutional neural network
+   for EEG-based brain-computer interfaces", J. Neural Eng. 15, 2018.
+.. [Hersche2020] M. Hersche, L. Benini, A. Rahimi, "Binarization methods for
+   motor-imagery brain-computer interface classification", IEEE JETCAS 2020, Sec. IV.
+.. [Feng] Feng et al., model-compressed EEGNet accelerator (channel selection, eq. 1).
+.. [MuBiNN] MuBiNN: multi-level binarized LSTM for EEG classification.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils import parametrize
+
+from .quantizers import MultiLevelBinarize, biper_weight, sign_ste
+
+__all__ = ["EEGNet", "MIMANN", "LSTMNet", "softabs"]
+
+
+class _MaxNorm(nn.Module):
+    """Row max-norm constraint as a parametrization (braindecode's ``MaxNormParametrize``)."""
+
+    def __init__(self, max_norm=1.0):
+        super().__init__()
+        self.max_norm = max_norm
+
+    def forward(self, w):
+        return w.renorm(p=2, dim=0, maxnorm=self.max_norm)
+
+
+class _QuantConv2d(nn.Conv2d):
+    """Conv2d whose forward uses binarized weights (STE or BiPer); ``weight`` stays latent."""
+
+    def __init__(self, *args, binarize=None, omega=1.0, stage=2, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.binarize = binarize
+        self.omega = omega
+        self.stage = stage
+
+    def deployed_weight(self):
+        """The weights inference uses (what :func:`eegbin.train.export` writes)."""
+        w = self.weight
+        if self.binarize is None:
+            return w
+        if self.binarize == "ste":
+            return w.detach().abs().mean() * sign_ste(w)
+        if self.binarize == "biper":
+            return biper_weight(w, self.omega, self.stage)
+        raise ValueError(f"binarize must be None, 'ste' or 'biper', got {self.binarize!r}")
+
+    def forward(self, x):
+        return self._conv_forward(x, self.deployed_weight(), self.bias)
+
+
+class EEGNet(nn.Module):
+    """EEGNet with braindecode v1.x module names and optional binarized separable block.
+
+    Parameters
+    ----------
+    n_chans, n_outputs, n_times : int
+        Input channels, classes and samples.
+    F1, D, F2, kernel_length : int
+        EEGNet sizes (defaults 8, 2, 16, 64).
+    pool1, pool2 : int, default=4, 8
+        Average pooling widths (braindecode's defaults; Hersche 2020 uses 8 and 8,
+        giving 272 features for 22 x 1125 inputs).
+    drop_prob : float, default=0.25
+    binarize : {None, "ste", "biper"}, default=None
+        Binarize the weights of the separable block and the classifier: ``"ste"``
+        uses mean|w| Sign(w) with the clipped STE (BiPer eq. 4-5); ``"biper"`` the
+        square wave gamma Sign(sin(omega w)) (BiPer eq. 8-10, 18).
+    omega : float, default=1.0
+        BiPer frequency omega_0.
+    biper_stage : {1, 2}, default=2
+        BiPer two-stage schedule (Section 5.1.3): 1 trains sin(omega w), 2 binarizes.
+    channels : array-like of int, optional
+        Keep only these input channels (Feng's embedded channel selection).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import EEGNet
+    >>> net = EEGNet(n_chans=4, n_outputs=3, n_times=128).eval()
+    >>> net(torch.zeros(2, 4, 128)).shape
+    torch.Size([2, 3])
+    >>> sorted(k for k in net.state_dict() if "conv" in k)[:2]
+    ['conv_separable_depth.weight', 'conv_separable_point.weight']
+    """
+
+    def __init__(self, n_chans, n_outputs, n_times, F1=8, D=2, F2=16, kernel_length=64,
+                 pool1=4, pool2=8, drop_prob=0.25, binarize=None, omega=1.0, biper_stage=2):
+        super().__init__()
+        self.n_chans, self.n_outputs, self.n_times = int(n_chans), int(n_outputs), int(n_times)
+        self.hparams = dict(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, F1=F1, D=D,
+                            F2=F2, kernel_length=kernel_length, pool1=pool1, pool2=pool2,
+                            drop_prob=drop_prob, binarize=binarize, omega=omega,
+                            biper_stage=biper_stage)
+        q = dict(binarize=binarize, omega=omega, stage=biper_stage)
+        self.conv_temporal = nn.Conv2d(1, F1, (1, kernel_length), bias=False,
+                                       padding=(0, kernel_length // 2))
+        self.bnorm_temporal = nn.BatchNorm2d(F1, momentum=0.01, eps=1e-3)
+        self.conv_spatial = nn.Conv2d(F1, F1 * D, (n_chans, 1), groups=F1, bias=False)
+        parametrize.register_parametrization(self.conv_spatial, "weight", _MaxNorm(1.0))
+        self.bnorm_1 = nn.BatchNorm2d(F1 * D, momentum=0.01, eps=1e-3)
+        self.elu_1 = nn.ELU()
+        self.pool_1 = nn.AvgPool2d((1, pool1), stride=(1, pool1))
+        self.drop_1 = nn.Dropout(drop_prob)
+        self.conv_separable_depth = _QuantConv2d(F1 * D, F1 * D, (1, 16), groups=F1 * D,
+                                                 bias=False, padding=(0, 8), **q)
+        self.conv_separable_point = _QuantConv2d(F1 * D, F2, (1, 1), bias=False, **q)
+        self.bnorm_2 = nn.BatchNorm2d(F2, momentum=0.01, eps=1e-3)
+        self.elu_2 = nn.ELU()
+        self.pool_2 = nn.AvgPool2d((1, pool2), stride=(1, pool2))
+        self.drop_2 = nn.Dropout(drop_prob)
+        with torch.no_grad():
+            n_out = self.features(torch.zeros(1, n_chans, n_times)).shape[-1]
+        self.n_features_time = n_out
+        self.final_layer = nn.Sequential(OrderedDict(
+            conv_classifier=_QuantConv2d(F2, n_outputs, (1, n_out), bias=True, **q)))
+        for m in self.modules():  # braindecode's glorot init, zero bias, unit BN
+            if isinstance(m, nn.Conv2d):
+                if parametrize.is_parametrized(m):
+                    nn.init.xavier_uniform_(m.parametrizations.weight.original)
+                else:
+                    nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def features(self, x):
+        """(n, C, T) -> (n, F2, 1, T'): everything before the classifier."""
+        x = x.unsqueeze(1)
+        x = self.bnorm_temporal(self.conv_temporal(x))
+        x = self.bnorm_1(self.conv_spatial(x))
+        x = self.drop_1(self.pool_1(self.elu_1(x)))
+        x = self.conv_separable_point(self.conv_separable_depth(x))
+        x = self.drop_2(self.pool_2(self.elu_2(self.bnorm_2(x))))
+        return x
+
+    def forward(self, x):
+        out = self.final_layer(self.features(x))
+        return out[:, :, 0, 0]
+
+    def deployed_state_dict(self):
+        """State dict with the binarized weights inference uses, as numpy arrays."""
+        sd = OrderedDict((k, v.detach().cpu().numpy()) for k, v in self.state_dict().items())
+        for name, mod in self.named_modules():
+            if isinstance(mod, _QuantConv2d) and mod.binarize is not None:
+                sd[f"{name}.weight"] = mod.deployed_weight().detach().cpu().numpy()
+        return sd
+
+
+def softabs(a, beta=10.0):
+    """Soft absolute sharpening of attention (Karunaratne et al. 2021), normalized to sum 1.
+
+    ``s(a) = sigmoid(beta (a - 0.5)) + sigmoid(beta (-a - 0.5))``, divided by its
+    sum over the memory entries; near 0 for orthogonal keys, near 1 for |a| ~ 1.
+    """
+    s = torch.sigmoid(beta * (a - 0.5)) + torch.sigmoid(beta * (-a - 0.5))
+    return s / s.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+class MIMANN(nn.Module):
+    """MI-MANN: EEGNet controller + projection to d bipolar dims + key-value memory.
+
+    Training uses tanh(10 x) after the projection and cosine attention with softabs
+    sharpening (Hersche et al. 2020, eq. 14-15); inference uses Sign, i.e. Hamming
+    distances on binary keys (:class:`eegbin.BinaryKeyValueMemory`).
+
+    Parameters
+    ----------
+    n_chans, n_outputs, n_times : int
+    n_dims : int, default=256
+        Dimension d of the binary keys.
+    projection : {"random", "learned"}, default="learned"
+        ``"random"``: fixed dense bipolar matrix scaled by Xavier's uniform bound;
+        ``"learned"``: a trainable bias-free linear layer.
+    random_state : int, default=0
+        Seed of the random projection.
+    **eegnet_params
+        Passed to :class:`EEGNet`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import MIMANN
+    >>> m = MIMANN(n_chans=4, n_outputs=2, n_times=128, n_dims=32).eval()
+    >>> m.encode(torch.zeros(3, 4, 128)).shape
+    torch.Size([3, 32])
+    """
+
+    def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
+                 random_state=0, **eegnet_params):
+        super().__init__()
+        self.controller = EEGNet(n_chans, n_outputs, n_times, **eegnet_params)
+        n_feat = self.controller.conv_separable_point.out_channels * self.controller.n_features_time
+        self.n_feat, self.n_dims, self.projection_kind = n_feat, int(n_dims), projection
+        self.n_outputs = int(n_outputs)
+        if projection == "learned":
+            self.projection = nn.Linear(n_feat, n_dims, bias=False)
+        elif projection == "random":
+            g = np.random.default_rng(random_state)
+            bound = np.sqrt(6.0 / (n_feat + n_dims))  # Xavier uniform maximum
+            R = bound * np.where(g.random((n_dims, n_feat)) < 0.5, -1.0, 1.0)
+            self.register_buffer("random_projection", torch.tensor(R, dtype=torch.float32))
+        else:
+            raise ValueError(f"projection must be 'random' or 'learned', got {projection!r}")
+        self.register_buffer("keys", torch.zeros(0, n_dims))
+        self.register_buffer("values", torch.zeros(0, n_outputs))
+
+    def projection_matrix(self):
+        """(n_dims, n_features) projection applied to the flattened controller features."""
+        if self.projection_kind == "learned":
+            return self.projection.weight
+        return self.random_projection
+
+    def encode(self, x):
+        """Controller features -> projection -> tanh(10 x) (training) or Sign (eval)."""
+        f = self.controller.features(x).flatten(1)
+        z = f @ self.projection_matrix().T
+        return torch.tanh(10 * z) if self.training else torch.where(z >= 0, 1.0, -1.0)
+
+    @torch.no_grad()
+    def write_memory(self, x, y):
+        """Rewrite the key-value memory with support examples ``(x, y)``."""
+        was = self.training
+        self.train(was)
+        self.keys = self.encode(x).detach()
+        self.values = F.one_hot(torch.as_tensor(y).long(), self.n_outputs).float()
+
+    def forward(self, x):
+        q = self.encode(x)
+        qn = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        kn = self.keys / self.keys.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        att = softabs(qn @ kn.T)
+        return att @ self.values
+
+
+class LSTMNet(nn.Module):
+    """MuBiNN's classifier: one LSTM layer (100 cells by default) and a dense head.
+
+    Input (n, C, T) EEG epochs are average-pooled in time by ``downsample`` and read
+    as sequences of C-dimensional vectors; the head reads the last hidden state.
+    ``quantize="mubinn2"`` multi-level binarizes inputs, hidden state and weights in
+    training with learnable scales (MuBiNN2, ``activation_levels``/``weight_levels``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import LSTMNet
+    >>> LSTMNet(n_chans=3, n_outputs=2, hidden_size=8).eval()(torch.zeros(4, 3, 40)).shape
+    torch.Size([4, 2])
+    """
+
+    def __init__(self, n_chans, n_outputs, hidden_size=100, downsample=1, quantize=None,
+                 activation_levels=2, weight_levels=2):
+        super().__init__()
+        self.lstm = nn.LSTM(n_chans, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, n_outputs)
+        self.downsample = int(downsample)
+        self.hidden_size = hidden_size
+        self.quantize = quantize
+        self.hparams = dict(n_chans=n_chans, n_outputs=n_outputs, hidden_size=hidden_size,
+                            downsample=downsample, quantize=quantize,
+                            activation_levels=activation_levels, weight_levels=weight_levels)
+        if quantize not in (None, "mubinn2"):
+            raise ValueError(f"quantize must be None or 'mubinn2', got {quantize!r}")
+        if quantize:
+            self.q_input = MultiLevelBinarize(activation_levels)
+            self.q_hidden = MultiLevelBinarize(activation_levels)
+            self.q_w_ih = MultiLevelBinarize(weight_levels)
+            self.q_w_hh = MultiLevelBinarize(weight_levels)
+
+    def sequences(self, x):
+        """(n, C, T) epochs -> (n, T', C) sequences (time average-pooled by ``downsample``)."""
+        if self.downsample > 1:
+            x = F.avg_pool1d(x, self.downsample, self.downsample)
+        return x.transpose(1, 2)
+
+    def forward(self, x):
+        s = self.sequences(x)
+        if not self.quantize:
+            out, _ = self.lstm(s)
+            return self.head(out[:, -1])
+        W_ih, W_hh = self.q_w_ih(self.lstm.weight_ih_l0), self.q_w_hh(self.lstm.weight_hh_l0)
+        b = self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0
+        n, H = s.shape[0], self.hidden_size
+        h = s.new_zeros(n, H)
+        c = s.new_zeros(n, H)
+        xs = self.q_input(s)
+        for t in range(s.shape[1]):
+            gates = xs[:, t] @ W_ih.T + self.q_hidden(h) @ W_hh.T + b
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        return self.head(h)

@@ -1,0 +1,281 @@
+"""Quantizers as autograd functions: what is trained is what :mod:`eegbin.quantize` deploys.
+
+Every forward here equals its numpy counterpart in :mod:`eegbin.quantize` (tested):
+the sign convention is DESIGN.md's Heaviside rule, Sign(0) = +1.
+
+References
+----------
+.. [BiPer] E. Vargas et al., "BiPer: Binary Neural Networks using a Periodic
+   Function", CVPR 2024, eq. (4)-(10), (18), Section 5.1.3.
+.. [DeSign] "Designed dithering Sign activation for binary neural networks",
+   eq. (8).
+.. [MuBiNN] "MuBiNN: multi-level binarized recurrent neural network for EEG",
+   Algorithm 1 (multi-level binarization with learned scales, MuBiNN2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..quantize import biper_scale
+
+__all__ = [
+    "sign_ste",
+    "approx_sign",
+    "biper_sign",
+    "biper_gamma",
+    "biper_weight",
+    "DeSignActivation",
+    "MultiLevelBinarize",
+    "tile_kernel",
+]
+
+
+def _sign(x):
+    # Sign with the Heaviside convention of DESIGN.md: Sign(0) = +1.
+    return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+
+
+class _SignSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, clip):
+        ctx.save_for_backward(x)
+        ctx.clip = clip
+        return _sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # eq. (5): straight-through, cancelled outside |x| <= clip
+        return grad * (x.abs() <= ctx.clip).to(grad.dtype), None
+
+
+class _ApproxSign(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # eq. (7): 2 + 2x on [-1, 0), 2 - 2x on [0, 1), 0 elsewhere
+        d = torch.where(
+            (x >= -1) & (x < 0), 2 + 2 * x, torch.where((x >= 0) & (x < 1), 2 - 2 * x, 0 * x)
+        )
+        return grad * d
+
+
+class _BiPerSign(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w, omega):
+        ctx.save_for_backward(w)
+        ctx.omega = omega
+        return _sign(torch.sin(omega * w))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (w,) = ctx.saved_tensors
+        # eq. (9)-(10): gradient of the first harmonic sin(omega w)
+        return grad * ctx.omega * torch.cos(ctx.omega * w), None
+
+
+def sign_ste(x, clip=1.0):
+    """Sign(x) (Sign(0) = +1) with the clipped straight-through gradient (BiPer eq. 4-5).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import sign_ste
+    >>> x = torch.tensor([-2.0, -0.5, 0.0, 3.0], requires_grad=True)
+    >>> y = sign_ste(x); y.sum().backward()
+    >>> y.tolist(), x.grad.tolist()
+    ([-1.0, -1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0])
+    """
+    return _SignSTE.apply(x, float(clip))
+
+
+def approx_sign(x):
+    """Sign(x) for activations with the piecewise-polynomial gradient (BiPer eq. 6-7).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import approx_sign
+    >>> x = torch.tensor([-0.5, 0.25, 2.0], requires_grad=True)
+    >>> approx_sign(x).sum().backward(); x.grad.tolist()
+    [1.0, 1.5, 0.0]
+    """
+    return _ApproxSign.apply(x)
+
+
+def biper_sign(w, omega):
+    """Square wave Sign(sin(omega w)) with the gradient omega cos(omega w) (BiPer eq. 8-10).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import biper_sign
+    >>> biper_sign(torch.tensor([0.5, 2.0, 4.0]), omega=1.0).tolist()
+    [1.0, 1.0, -1.0]
+    """
+    return _BiPerSign.apply(w, float(omega))
+
+
+def biper_gamma(w, omega):
+    """Optimal BiPer scale gamma = E|sin(omega w)| for Laplace(0, b) weights (eq. 18).
+
+    ``b`` is the maximum-likelihood Laplace scale ``mean(|w|)``; the value is
+    detached (a statistic of the weights, not a trained parameter) and equals
+    :func:`eegbin.quantize.biper_scale` ``(mean|w|, omega)``.
+    """
+    b = float(w.detach().abs().mean())
+    return float(biper_scale(b, float(omega))) if b > 0 else 0.0
+
+
+def biper_weight(w, omega, stage=2):
+    """BiPer weights for training: stage 1 sin(omega w) (real), stage 2 gamma Sign(sin(omega w)).
+
+    Two-stage schedule of BiPer Section 5.1.3: stage 1 trains real-valued weights
+    ``sin(omega w)`` (with binary activations), stage 2 binarizes them with the
+    square wave and the optimal scale of eq. (18).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import biper_weight
+    >>> w = torch.tensor([0.1, -0.2, 0.3])
+    >>> torch.allclose(biper_weight(w, 2.0, stage=1), torch.sin(2.0 * w))
+    True
+    >>> biper_weight(w, 2.0, stage=2).sign().tolist()
+    [1.0, -1.0, 1.0]
+    """
+    if stage == 1:
+        return torch.sin(omega * w)
+    if stage != 2:
+        raise ValueError(f"stage must be 1 or 2, got {stage!r}")
+    return biper_gamma(w, omega) * biper_sign(w, omega)
+
+
+def tile_kernel(kernel, shape, axes):
+    """Threshold map T (x) 1: ``kernel`` tiled periodically over ``axes`` of ``shape``.
+
+    Returns a tensor broadcastable to ``shape`` whose value at index ``i`` along
+    ``axes[0]`` and ``j`` along ``axes[1]`` is ``kernel[i % d0, j % d1]`` (DeSign eq. 8).
+    A 1-D kernel tiles over the single axis ``axes[0]``.
+    """
+    kernel = torch.as_tensor(kernel)
+    axes = [a % len(shape) for a in axes]
+    reps = []
+    view = [1] * len(shape)
+    for k, ax in enumerate(axes):
+        d = kernel.shape[k]
+        reps.append(-(-shape[ax] // d))
+    tiled = kernel.repeat(*reps)
+    slices = tuple(slice(0, shape[ax]) for ax in axes)
+    tiled = tiled[slices]
+    for k, ax in enumerate(axes):
+        view[ax] = shape[ax]
+    # place kernel axes in their positions (kernel axes are in the order of `axes`)
+    order = sorted(range(len(axes)), key=lambda k: axes[k])
+    tiled = tiled.permute(*order) if len(axes) > 1 else tiled
+    return tiled.reshape(view)
+
+
+class DeSignActivation(nn.Module):
+    """Dithered sign activation Sign(x - T (x) 1) with the clipped STE gradient (DeSign eq. 8).
+
+    Parameters
+    ----------
+    kernel : array-like of shape (d,) or (d, d)
+        Threshold kernel (e.g. from :func:`eegbin.quantize.design_threshold_kernel`).
+    axes : tuple of int
+        Axes of the input over which the kernel is tiled (one per kernel axis).
+    clip : float, default=1.0
+        STE clipping threshold.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import DeSignActivation
+    >>> act = DeSignActivation([[0.0, 0.5], [0.5, 0.0]], axes=(-2, -1))
+    >>> act(torch.full((1, 2, 2), 0.25)).tolist()
+    [[[1.0, -1.0], [-1.0, 1.0]]]
+    """
+
+    def __init__(self, kernel, axes=(-2, -1), clip=1.0):
+        super().__init__()
+        kernel = torch.as_tensor(np.asarray(kernel), dtype=torch.float32)
+        if kernel.ndim not in (1, 2) or kernel.ndim != len(axes):
+            raise ValueError(
+                f"kernel must be 1-D or 2-D with one axis per entry of axes, got kernel "
+                f"shape {tuple(kernel.shape)} and axes {axes}"
+            )
+        self.register_buffer("kernel", kernel)
+        self.axes = tuple(axes)
+        self.clip = clip
+
+    def forward(self, x):
+        t = tile_kernel(self.kernel.to(x.dtype), x.shape, self.axes)
+        return sign_ste(x - t, self.clip)
+
+
+class MultiLevelBinarize(nn.Module):
+    """Multi-level binarization with learnable scales (MuBiNN2, Algorithm 1).
+
+    ``r <- x; for i in levels: b_i = Sign(r); out += alpha_i b_i; r <- r - alpha_i b_i``,
+    with ``alpha`` trainable and the sign's gradient passed straight through.
+    Scales are initialized greedily (``alpha_i = mean|r|``) on the first batch seen
+    unless given.
+
+    Parameters
+    ----------
+    n_levels : int, default=2
+    init_scales : sequence of float, optional
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train import MultiLevelBinarize
+    >>> q = MultiLevelBinarize(2, init_scales=[1.0, 0.5])
+    >>> q(torch.tensor([0.9, -0.2])).tolist()
+    [0.5, -0.5]
+    """
+
+    def __init__(self, n_levels=2, init_scales=None):
+        super().__init__()
+        if int(n_levels) < 1:
+            raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+        self.n_levels = int(n_levels)
+        if init_scales is None:
+            self.scales = nn.Parameter(torch.zeros(self.n_levels))
+            self.register_buffer("initialized", torch.tensor(False))
+        else:
+            s = torch.as_tensor(np.asarray(init_scales, dtype=np.float32))
+            if s.shape != (self.n_levels,):
+                raise ValueError(f"init_scales must have {self.n_levels} entries, got {tuple(s.shape)}")
+            self.scales = nn.Parameter(s.clone())
+            self.register_buffer("initialized", torch.tensor(True))
+
+    @torch.no_grad()
+    def _init_greedy(self, x):
+        r = x.detach()
+        for i in range(self.n_levels):
+            a = r.abs().mean()
+            self.scales[i] = a
+            r = r - a * _sign(r)
+        self.initialized.fill_(True)
+
+    def forward(self, x):
+        if not bool(self.initialized):
+            self._init_greedy(x)
+        r = x
+        out = torch.zeros_like(x)
+        for i in range(self.n_levels):
+            b = sign_ste(r, clip=float("inf"))
+            step = self.scales[i] * b
+            out = out + step
+            r = r - step
+        return out

@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from eegbin.train import EEGNet, LSTMNet, MIMANN, TorchEEGClassifier  # noqa: E402
+
+BRAINDECODE_KEYS = {
+    "conv_temporal.weight",
+    "bnorm_temporal.weight", "bnorm_temporal.bias", "bnorm_temporal.running_mean",
+    "bnorm_temporal.running_var", "bnorm_temporal.num_batches_tracked",
+    "conv_spatial.parametrizations.weight.original",
+    "bnorm_1.weight", "bnorm_1.bias", "bnorm_1.running_mean", "bnorm_1.running_var",
+    "bnorm_1.num_batches_tracked",
+    "conv_separable_depth.weight", "conv_separable_point.weight",
+    "bnorm_2.weight", "bnorm_2.bias", "bnorm_2.running_mean", "bnorm_2.running_var",
+    "bnorm_2.num_batches_tracked",
+    "final_layer.conv_classifier.weight", "final_layer.conv_classifier.bias",
+}
+
+
+@pytest.mark.parametrize("binarize", [None, "ste", "biper"])
+def test_eegnet_state_dict_has_braindecode_layout(binarize):
+    net = EEGNet(n_chans=22, n_outputs=4, n_times=1125, binarize=binarize)
+    sd = net.state_dict()
+    assert set(sd) == BRAINDECODE_KEYS
+    assert sd["conv_temporal.weight"].shape == (8, 1, 1, 64)
+    assert sd["conv_spatial.parametrizations.weight.original"].shape == (16, 1, 22, 1)
+    assert sd["conv_separable_depth.weight"].shape == (16, 1, 1, 16)
+    assert sd["conv_separable_point.weight"].shape == (16, 16, 1, 1)
+    # braindecode's 'same' padding and pools 4 and 8: 1126 -> 281 -> 282 -> 35
+    assert sd["final_layer.conv_classifier.weight"].shape == (4, 16, 1, 35)
+    # Hersche 2020's EEGNet (pools 8 and 8) has 16 x 17 = 272 features
+    assert EEGNet(22, 4, 1125, pool1=8).n_features_time * 16 == 272
+
+
+def test_binarized_eegnet_deploys_two_valued_layers():
+    net = EEGNet(n_chans=3, n_outputs=2, n_times=64, binarize="biper", omega=2.0).eval()
+    sd = net.deployed_state_dict()
+    for key in ("conv_separable_depth.weight", "conv_separable_point.weight",
+                "final_layer.conv_classifier.weight"):
+        assert len(np.unique(np.abs(sd[key]))) == 1, key
+    assert len(np.unique(np.abs(sd["conv_temporal.weight"]))) > 2
+    x = torch.randn(5, 3, 64)
+    assert torch.allclose(net(x), net(x))
+
+
+def test_mimann_encodes_bipolar_in_eval_and_reads_memory():
+    torch.manual_seed(0)
+    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_dims=32, projection="random").eval()
+    x = torch.randn(6, 3, 64)
+    codes = m.encode(x)
+    assert set(torch.unique(codes).tolist()) <= {-1.0, 1.0}
+    m.write_memory(x, torch.tensor([0, 1, 0, 1, 0, 1]))
+    out = m(x)
+    assert out.shape == (6, 2)
+    np.testing.assert_allclose(out.sum(1).numpy(), 1.0, rtol=1e-5)
+    # a support example retrieves its own label
+    assert (out.argmax(1).numpy() == [0, 1, 0, 1, 0, 1]).mean() > 0.5
+    with pytest.raises(ValueError, match="projection"):
+        MIMANN(3, 2, 64, projection="gaussian")
+
+
+def test_lstm_quantized_forward_matches_float_at_many_levels():
+    torch.manual_seed(0)
+    f = LSTMNet(3, 2, hidden_size=8).eval()
+    q = LSTMNet(3, 2, hidden_size=8, quantize="mubinn2", activation_levels=6, weight_levels=6).eval()
+    q.load_state_dict(f.state_dict(), strict=False)
+    x = torch.randn(4, 3, 20)
+    assert torch.allclose(f(x), q(x), atol=0.05)
+    with pytest.raises(ValueError, match="quantize"):
+        LSTMNet(3, 2, quantize="mubinn3")
+
+
+def _two_class_epochs(n=40, n_chans=4, n_times=128, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    t = np.arange(n_times) / 128.0
+    X = rng.normal(0, 1, (n, n_chans, n_times))
+    X[y == 1, 0] += 2 * np.sin(2 * np.pi * 10 * t)   # class 1: 10 Hz on channel 0
+    X[y == 0, 1] += 2 * np.sin(2 * np.pi * 10 * t)   # class 0: 10 Hz on channel 1
+    return X * 1e-5, y  # volts, as MOABB returns
+
+
+@pytest.mark.parametrize("model, params", [
+    ("eegnet", {}),
+    ("eegnet", {"binarize": "biper", "omega": 2.0}),
+    ("lstm", {"hidden_size": 16, "downsample": 4}),
+])
+def test_estimator_learns_and_is_deterministic(model, params):
+    X, y = _two_class_epochs()
+    kw = dict(model=model, model_params=params, max_epochs=30, batch_size=20, lr=1e-2, random_state=3)
+    a = TorchEEGClassifier(**kw).fit(X, y)
+    b = TorchEEGClassifier(**kw).fit(X, y)
+    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+    assert (a.predict(X) == y).mean() >= 0.8
+    assert a.history_[-1] < a.history_[0]
+    proba = a.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+
+
+def test_estimator_bad_input():
+    X, y = _two_class_epochs(n=8)
+    clf = TorchEEGClassifier(max_epochs=1)
+    with pytest.raises(ValueError, match="3-D"):
+        clf.fit(X[:, 0], y)
+    Xn = X.copy()
+    Xn[3, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="trial 3"):
+        clf.fit(Xn, y)
+    with pytest.raises(ValueError, match="2 classes"):
+        clf.fit(X, np.zeros(8))
+    with pytest.raises(ValueError, match="model"):
+        TorchEEGClassifier(model="resnet").fit(X, y)
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="channels"):
+        clf.predict(X[:, :2])
