@@ -6,7 +6,7 @@ MuBiNN's Algorithm 1 approximates a real tensor by a sum of scaled sign planes,
 ``x ~ sum_i alpha_i sign(r_i)``, where each level binarizes the residual of the
 previous ones. This example encodes a Laplace-distributed weight matrix (like
 trained network weights) with 1 to 8 levels and compares the three scale rules:
-greedy (mean |residual|), power of two (MuBiNN1: shifts instead of
+greedy (``mean |residual|``), power of two (MuBiNN1: shifts instead of
 multiplications) and a joint least-squares refit, per tensor and per row. It
 also checks eq. (9): the XNOR-popcount product of two encodings equals the float
 product of their reconstructions.

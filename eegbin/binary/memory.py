@@ -282,7 +282,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         Sorted class labels; grows when ``add_examples`` sees a new class.
     n_features_in_ : int
-    projection_ : ndarray of shape (n_dims, n_features_in_)
+    projection_ : ndarray of shape (n_dims, n_features)
         The projection matrix used (±1 int8 for random, float64 for learned).
     projection_scale_ : float
         Xavier bound for the random projection, 1.0 for a learned one.

@@ -266,7 +266,7 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
 
     Returns
     -------
-    kernels : ndarray of int64, shape (|Omega|**(d**ndim), d, d) or (..., d)
+    kernels : ndarray of int64, shape ``(|Omega|**(d**ndim), d, d)`` or ``(..., d)``
         All candidates, best first (ties keep lexicographic order).
     scores : ndarray of float64
         Expected total variation of each, descending.
@@ -458,7 +458,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
 
     Returns
     -------
-    kernels : ndarray of int64, shape (n_channels, *kernel.shape)
+    kernels : ndarray of int64, shape ``(n_channels, *kernel.shape)``
 
     Examples
     --------

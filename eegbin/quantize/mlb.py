@@ -254,7 +254,7 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None)
         Number of binary levels ``L >= 1``.
     scaling : {"greedy", "power_of_two", "least_squares"}, default="greedy"
         How the per-level scales are chosen (see the module docstring):
-        mean |residual|, the same rounded to the nearest power of two
+        ``mean |residual|``, the same rounded to the nearest power of two
         (MuBiNN1), or refitted jointly by least squares.
     axis : {None, 0, 1}, default=None
         Scale groups: None one set of scales for the whole tensor; 1 one set
@@ -475,7 +475,7 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
     use ``inverse_transform`` / :func:`mlb_matmul` on its output). The estimator
     checks that compare or post-process transform outputs as arrays therefore
     fail (listed with reasons in ``tests/quantize/test_mlb.py``); all others
-    (cloning, parameter validation, fitted-state, n_features_in_, pickling, bad
+    (cloning, parameter validation, fitted-state, ``n_features_in_``, pickling, bad
     input) pass.
 
     Parameters
