@@ -39,5 +39,19 @@ def test_riemann_pipelines_registered_fit_and_footprint(name):
 def test_riemann_svm_matches_original_hyperparameters():
     svm = get_pipeline("Riemann+SVM")[-1]
     assert (svm.C, svm.loss, svm.penalty) == (0.1, "hinge", "l2")
-    lda = get_pipeline("Riemann+LDA")[-1]
-    assert (lda.solver, lda.shrinkage) == ("lsqr", "auto")
+    # shrinkage LDA (lsqr, Ledoit-Wolf "auto"), computed without the d x d covariance
+    from eegbin.binary import ShrinkageLDA
+
+    assert isinstance(get_pipeline("Riemann+LDA")[-1], ShrinkageLDA)
+
+
+def test_riemann_lda_equals_sklearn_shrinkage_lda():
+    import numpy as np
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 40), np.arange(60) % 4
+    X[y == 1, :3] += 1.0
+    ours = get_pipeline("Riemann+LDA")[-1].fit(X, y)
+    ref = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(X, y)
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-8, atol=1e-8)
