@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["register_pipeline", "get_pipeline", "list_pipelines", "PipelineSpec"]
+__all__ = [
+    "register_pipeline", "unregister_pipeline", "get_pipeline", "list_pipelines", "get_spec",
+    "PipelineSpec",
+]
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,16 @@ def register_pipeline(name, *, description="", reference="", float_bits=32, defa
     Examples
     --------
     >>> from sklearn.pipeline import make_pipeline
-    >>> from eegbin.evaluation.pipelines import register_pipeline
+    >>> from eegbin.evaluation.pipelines import (
+    ...     list_pipelines, register_pipeline, unregister_pipeline)
     >>> @register_pipeline("my pipeline", description="example", default=False)
     ... def _make(sfreq):
     ...     from pyriemann.estimation import Covariances
     ...     from pyriemann.classification import MDM
     ...     return make_pipeline(Covariances("oas"), MDM())
+    >>> "my pipeline" in list_pipelines()
+    True
+    >>> unregister_pipeline("my pipeline")
     """
 
     def decorator(factory):
@@ -66,28 +73,32 @@ def register_pipeline(name, *, description="", reference="", float_bits=32, defa
     return decorator
 
 
+def _unknown(name):
+    return ValueError(f"unknown pipeline {name!r}; registered: {', '.join(_REGISTRY) or '(none)'}")
+
+
+def unregister_pipeline(name):
+    """Remove the pipeline registered under ``name`` (e.g. one registered in a notebook)."""
+    if _REGISTRY.pop(name, None) is None:
+        raise _unknown(name)
+
+
 def list_pipelines(default_only=False):
     """Names of the registered pipelines, in registration order."""
     return [n for n, s in _REGISTRY.items() if s.default or not default_only]
 
 
-def get_pipeline(name, sfreq=250.0):
-    """A fresh unfitted pipeline registered under ``name``."""
-    try:
-        spec = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown pipeline {name!r}; registered: {', '.join(_REGISTRY) or '(none)'}"
-        ) from None
-    return spec.factory(sfreq)
-
-
 def get_spec(name):
     """The :class:`PipelineSpec` registered under ``name``."""
-    get_pipeline  # keep name lookup errors in one place
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown pipeline {name!r}; registered: {', '.join(_REGISTRY) or '(none)'}")
-    return _REGISTRY[name]
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise _unknown(name) from None
+
+
+def get_pipeline(name, sfreq=250.0):
+    """A fresh unfitted pipeline registered under ``name``."""
+    return get_spec(name).factory(sfreq)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -127,6 +128,25 @@ def _fit_footprints(pipes, float_bits, ds, paradigm, subject):
     return fps
 
 
+def _with_cache(pipes, location):
+    """Clones of ``pipes`` whose Pipelines cache fitted transformers under ``location``.
+
+    Pipelines that start with the same transformer (every Riemannian pipeline starts
+    with ``FilterBankRiemann(sfreq)``) then compute it once per training fold instead
+    of once per pipeline; transforms are deterministic, so scores do not change.
+    """
+    import joblib
+    from sklearn.pipeline import Pipeline
+
+    memory = joblib.Memory(location=location, verbose=0)
+    cached = {}
+    for name, pipe in pipes.items():
+        if isinstance(pipe, Pipeline) and pipe.memory is None:
+            pipe = clone(pipe).set_params(memory=memory)
+        cached[name] = pipe
+    return cached
+
+
 def _evaluate_subject(task):
     """MOABB evaluation of one subject (and the footprints, for the first one).
 
@@ -145,6 +165,7 @@ def _evaluate_subject(task):
         for category in (RuntimeWarning, FutureWarning, DeprecationWarning):
             warnings.simplefilter("ignore", category)
         warnings.filterwarnings("ignore", message="Creating a dataset without passing data")
+        pipes = _with_cache(pipes, os.path.join(tmp, "transformers"))
         if with_footprints:
             fps = _fit_footprints(pipes, float_bits, sub_ds, paradigm, subject)
         ev = cls(
