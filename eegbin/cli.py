@@ -39,7 +39,7 @@ def build_parser():
         default="cross-session",
         help="cross-session (default: train 0train, test 1test) or within-session",
     )
-    ev.add_argument("--pipelines", nargs="+", metavar="NAME", help="registered pipeline names (default: all)")
+    ev.add_argument("--pipelines", nargs="+", metavar="NAME", help="registered pipeline names, or 'all' (default: those --list does not mark as opt-in)")
     ev.add_argument("--subjects", nargs="+", type=int, metavar="N", help="subject numbers (default: all)")
     ev.add_argument("--n-jobs", type=int, default=1, help="parallel folds (default 1, -1: all cores)")
     ev.add_argument("--out", default=_DEFAULT_OUT, help=f"output directory (default ./{_DEFAULT_OUT})")
@@ -64,7 +64,10 @@ def _validate(args):
         )
     if args.n_jobs == 0 or args.n_jobs < -1:
         raise ValueError(f"--n-jobs must be a positive integer or -1, got {args.n_jobs}")
-    names = args.pipelines or list_pipelines(default_only=True)
+    if args.pipelines == ["all"]:
+        names = list_pipelines()
+    else:
+        names = args.pipelines or list_pipelines(default_only=True)
     for name in names:
         try:
             get_spec(name)

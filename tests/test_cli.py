@@ -65,3 +65,16 @@ def test_evaluate_bad_arguments_exit_2_one_line(args, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "error:" in captured.err
+
+
+def test_pipelines_all_selects_every_registered_pipeline():
+    import argparse
+
+    from eegbin.cli import _validate
+    from eegbin.evaluation.pipelines import list_pipelines
+
+    args = argparse.Namespace(dataset="simulated", evaluation="cross-session", n_jobs=1,
+                              pipelines=["all"], subjects=[1])
+    _, names = _validate(args)
+    assert names == list_pipelines()
+    assert set(list_pipelines(default_only=True)) < set(names)
