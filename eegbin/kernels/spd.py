@@ -302,17 +302,35 @@ def _whiten_logm_one(P, C, ws):
     return dmin
 
 
+@njit(cache=True)
+def _upper_into(L, v):
+    """v = upper(L): upper triangle row by row, off-diagonal times sqrt(2)."""
+    n = L.shape[0]
+    sqrt2 = math.sqrt(2.0)
+    q = 0
+    for r in range(n):
+        v[q] = L[r, r]
+        q += 1
+        for s in range(r + 1, n):
+            v[q] = sqrt2 * L[r, s]
+            q += 1
+
+
 @njit(cache=True, parallel=True)
-def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval):
+def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval, vec):
     """Partial sums of whitened logarithms for the Riemannian mean iteration.
 
     C (N, K, n, n) covariances of K (band, window) slots; P (K, n, n) whitening
     of each slot; ``bands`` (A,) the active slots. For active slot a and chunk c of
     ``chunk`` consecutive trials: partial[a, c] = sum_i logm(P C[i] P) (summed in
     trial order). minval[a] receives the smallest whitened eigenvalue.
+    If ``vec`` has shape (N, K, n (n + 1) / 2) (not (0, 0, 0)), vec[i, k] also
+    receives upper(logm(P[k] C[i, k] P[k])) of every active slot: the tangent
+    vectors at the current point, for free.
     """
     N, K, n, _ = C.shape
     A = bands.shape[0]
+    write_vec = vec.shape[0] == N
     n_chunks = (N + chunk - 1) // chunk
     mins = np.empty(A * n_chunks)
     for item in prange(A * n_chunks):
@@ -332,6 +350,8 @@ def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval):
             for i in range(n):
                 for j in range(n):
                     acc[i, j] += L[i, j]
+            if write_vec:
+                _upper_into(L, vec[t, k])
         mins[item] = lo
     for a in range(A):
         lo = np.inf
@@ -346,18 +366,9 @@ def _nb_tangent_riemann(C, P, out, minval):
 
     C (N, K, n, n), P (K, n, n), out (N, K, n (n + 1) / 2), minval (N, K)."""
     N, K, n, _ = C.shape
-    sqrt2 = math.sqrt(2.0)
     for item in prange(N * K):
         i = item // K
         k = item - i * K
         ws = _workspace(n)
-        L = ws[3]
         minval[i, k] = _whiten_logm_one(P[k], C[i, k], ws)
-        v = out[i, k]
-        q = 0
-        for r in range(n):
-            v[q] = L[r, r]
-            q += 1
-            for s in range(r + 1, n):
-                v[q] = sqrt2 * L[r, s]
-                q += 1
+        _upper_into(ws[3], out[i, k])
