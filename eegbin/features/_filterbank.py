@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 from scipy.signal import butter
+from threadpoolctl import ThreadpoolController
 
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 
@@ -170,6 +171,18 @@ def _numba_threads(n_jobs, flops=None, chunk=16):
         numba.set_num_threads(old)
 
 
+_BLAS = []  # the ThreadpoolController, created on first use (it scans the loaded libraries)
+
+
+@contextmanager
+def _single_threaded_blas():
+    """BLAS on one thread: the kernels call it from inside their parallel loops."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
+
+
 def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     """Regularized covariance of every band-passed temporal window, eq. (1).
 
@@ -241,6 +254,6 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     flops = X.shape[0] * sos.shape[0] * int((windows[:, 1] - windows[:, 0]).sum()) * n_ch * (
         10 * sos.shape[1] + n_ch
     )
-    with _numba_threads(n_jobs, flops, chunk=32):
+    with _numba_threads(n_jobs, flops, chunk=32), _single_threaded_blas():
         _nb_filterbank_cov(X, sos, windows, float(reg), out)
     return out
