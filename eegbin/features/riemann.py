@@ -34,7 +34,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
     features equal pyRiemann's ``Covariances`` + ``TangentSpace`` per band on the
     same ``scipy.signal.sosfilt``-filtered signals up to pyRiemann's own stopping
     error of the mean iteration (about 1e-9 relative; eegbin converges the mean
-    100x tighter and reuses its last gradient evaluation as the tangent map).
+    10x tighter and reuses its last gradient evaluation as the tangent map).
 
     Trials are processed in parallel and only the covariance matrices are kept:
     no filtered copy of the input is ever materialized (peak extra memory is the
