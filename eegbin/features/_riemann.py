@@ -227,8 +227,8 @@ def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=Non
     below 1e-8; on EEG filter-bank covariances the two agree to about 1e-9 in the
     tangent vectors). There this takes 4-8 gradient evaluations per band, 6 on
     average for the 43 Hersche bands of BCI-IV-2a-sized data (pyRiemann's shrinking
-    step takes 6-10 plus one pass for the tangent map). The whitened logarithms of all active slots are computed in one
-    parallel kernel call per evaluation.
+    step takes 6-10 plus one pass for the tangent map). The whitened logarithms of
+    all active slots are computed in one parallel kernel call per evaluation.
 
     Returns ``(M, P)`` with ``P = M^{-1/2}`` (K, n, n), and with ``tangent=True``
     also ``T`` (N, K, n (n + 1) / 2) = upper(logm(P_k C[i, k] P_k)), the tangent
