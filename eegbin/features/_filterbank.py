@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 from scipy.signal import butter
+from threadpoolctl import ThreadpoolController
 
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 
@@ -140,6 +141,18 @@ def design_filterbank(bands, sfreq, order=2):
     ).astype(np.float64)
 
 
+_BLAS = []  # the ThreadpoolController, created on first use (it scans the loaded libraries)
+
+
+@contextmanager
+def _single_threaded_blas():
+    """BLAS on one thread: the kernels call it from inside their parallel loops."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
+
+
 #: below this many floating-point operations a kernel runs on one thread: waking
 #: the thread team costs more than it saves (milliseconds on a loaded machine)
 _PARALLEL_MIN_FLOPS = 100e6
@@ -148,7 +161,9 @@ _PARALLEL_MIN_FLOPS = 100e6
 @contextmanager
 def _numba_threads(n_jobs, flops=None, chunk=16):
     """Run numba parallel regions with ``n_jobs`` threads (None: numba's default),
-    or with one thread when the call is smaller than ``_PARALLEL_MIN_FLOPS``.
+    or with one thread when the call is smaller than ``_PARALLEL_MIN_FLOPS``; BLAS,
+    which the kernels call per matrix from inside their parallel loops, runs on one
+    thread meanwhile.
 
     Iterations are handed out dynamically in chunks of ``chunk`` so that a thread
     slowed down by other processes on a shared machine does not hold the others
@@ -164,7 +179,7 @@ def _numba_threads(n_jobs, flops=None, chunk=16):
     old = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        with numba.parallel_chunksize(int(chunk)):
+        with numba.parallel_chunksize(int(chunk)), _single_threaded_blas():
             yield
     finally:
         numba.set_num_threads(old)

@@ -2,11 +2,12 @@
 
 One ``prange`` iteration handles one trial: it transposes the trial once to a
 time-major buffer and, for every band and temporal window, runs the cascaded
-biquads of the band over the window (vectorized across channels, in the exact arithmetic order of
-:func:`scipy.signal.sosfilt`, direct form II transposed, zero initial state), and
-accumulates the regularized covariance ``(Y Y^T + reg I) / (n_s - 1)`` of the
-filtered window. Only the (n_channels, n_channels) result leaves the iteration:
-no filtered copy of the input is ever materialized.
+biquads of the band over the window (vectorized across channels, in the exact
+arithmetic order of :func:`scipy.signal.sosfilt`, direct form II transposed, zero
+initial state), and computes the regularized covariance ``(Y Y^T + reg I) /
+(n_s - 1)`` of the filtered window with one single-threaded BLAS product. Only the
+(n_channels, n_channels) result leaves the iteration: no filtered copy of the
+input is ever materialized.
 
 The ``_nb_*`` function assumes valid input (C-contiguous float64, windows inside
 the signal); :mod:`eegbin.features._filterbank` validates it.
@@ -68,21 +69,18 @@ def _sos_inplace(Y, T, sos):
                 row[c] = y
 
 
-@njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _cov_from_channel_major(Yc, T, reg, out):
-    """out = (Yc[:, :T] Yc[:, :T]^T + reg I) / (T - 1) for channel-major Yc (C, >=T)."""
-    C = Yc.shape[0]
+@njit(cache=True)
+def _cov_from_time_major(Y, T, reg, G, out):
+    """out = (Y[:T]^T Y[:T] + reg I) / (T - 1) for time-major Y (>=T, C), with one
+    BLAS ``dgemm`` into the workspace G (C, C) (the caller limits BLAS to one
+    thread: this runs inside the parallel loop)."""
+    C = Y.shape[1]
+    np.dot(Y[:T].T, Y[:T], G)
     scale = 1.0 / (T - 1)
-    for i in range(C):
-        xi = Yc[i]
-        for j in range(i, C):
-            xj = Yc[j]
-            acc = 0.0
-            for t in range(T):
-                acc += xi[t] * xj[t]
-            if i == j:
-                acc += reg
-            v = acc * scale
+    for i in range(C):  # upper triangle mirrored: exactly symmetric
+        out[i, i] = (G[i, i] + reg) * scale
+        for j in range(i + 1, C):
+            v = G[i, j] * scale
             out[i, j] = v
             out[j, i] = v
 
@@ -119,8 +117,8 @@ def _nb_filterbank_cov(X, sos, windows, reg, out):
     windows (n_windows, 2) int64 [start, stop); out (n_trials, n_bands, n_windows, C, C).
     One parallel iteration per trial: the trial is transposed once to time-major;
     then for every band and window the first section filters it into a buffer,
-    the other sections run in place (vectorized over channels), and the result is
-    transposed back to channel-major for the covariance dot products.
+    the other sections run in place (vectorized over channels), and the covariance
+    is one BLAS product of the filtered window with itself.
     """
     n_trials, C, n_times = X.shape
     n_bands = sos.shape[0]
@@ -135,7 +133,7 @@ def _nb_filterbank_cov(X, sos, windows, reg, out):
             for c in range(C):
                 Xt[t, c] = X[i, c, t]
         Y = np.empty((t_max, C))
-        Yc = np.empty((C, t_max))
+        G = np.empty((C, C))
         z0 = np.empty(C)
         z1 = np.empty(C)
         for b in range(n_bands):
@@ -145,7 +143,4 @@ def _nb_filterbank_cov(X, sos, windows, reg, out):
                 _sos_first_section(Xt, start, T, sos[b], z0, z1, Y)
                 if n_sec > 1:
                     _sos_inplace(Y, T, sos[b, 1:])
-                for c in range(C):
-                    for t in range(T):
-                        Yc[c, t] = Y[t, c]
-                _cov_from_channel_major(Yc, T, reg, out[i, b, w])
+                _cov_from_time_major(Y, T, reg, G, out[i, b, w])

@@ -61,9 +61,13 @@ def test_tangent_and_mean_kernels_agree_with_numpy():
     np.testing.assert_allclose(out, coef * L[..., iu[0], iu[1]], atol=1e-12)
     partial = np.empty((2, 3, n, n))
     mins = np.empty(2)
-    spd._nb_mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins)  # chunks of 4, 4, 1
+    spd._nb_mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, np.empty((0, 0, 0)))  # chunks 4, 4, 1
     np.testing.assert_allclose(partial.sum(1), L[:, [2, 0]].sum(0), atol=1e-12)
     np.testing.assert_allclose(mins, w[:, [2, 0]].min(axis=(0, 2)))
+    vec = np.full_like(out, np.nan)  # fused tangent vectors of the active slots only
+    spd._nb_mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, vec)
+    np.testing.assert_allclose(vec[:, [2, 0]], out[:, [2, 0]], rtol=0, atol=1e-13)
+    assert np.isnan(vec[:, 1]).all()
 
 
 @settings(max_examples=20, deadline=None)
