@@ -51,7 +51,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     activation_levels, weight_levels : int, default=3
         Levels A and W of the binarized modes (ignored for "float").
     decimate : int, default=1
-        Keep every ``decimate``-th time sample.
+        Keep every ``decimate``-th time sample (``pooling="pick"``) or average
+        non-overlapping windows of ``decimate`` samples (``pooling="mean"``).
+    pooling : {"pick", "mean"}, default="pick"
+        ``"mean"`` is ``torch.nn.functional.avg_pool1d(x, decimate)`` (trailing
+        samples that do not fill a window are dropped), as
+        :class:`eegbin.train.LSTMNet` ``downsample`` does in training.
     scale : float, default=1.0
         Multiplies the signal before the network.
     calibrate : bool, default=False
@@ -100,6 +105,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "activation_levels": [Interval(numbers.Integral, 1, None, closed="left")],
         "weight_levels": [Interval(numbers.Integral, 1, None, closed="left")],
         "decimate": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"pick", "mean"})],
         "scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "calibrate": ["boolean"],
         "refit_head": ["boolean"],
@@ -116,6 +122,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         activation_levels=3,
         weight_levels=3,
         decimate=1,
+        pooling="pick",
         scale=1.0,
         calibrate=False,
         refit_head=True,
@@ -129,6 +136,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.activation_levels = activation_levels
         self.weight_levels = weight_levels
         self.decimate = decimate
+        self.pooling = pooling
         self.scale = scale
         self.calibrate = calibrate
         self.refit_head = refit_head
@@ -159,8 +167,19 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             )
         return X
 
+    def _n_steps(self, n_times):
+        if self.pooling == "mean":
+            return n_times // self.decimate
+        return len(range(0, n_times, self.decimate))
+
     def _sequences(self, X):
-        return np.ascontiguousarray(X[:, :, :: self.decimate].transpose(0, 2, 1), dtype=np.float64) * self.scale
+        d = self.decimate
+        if self.pooling == "mean":
+            n = X.shape[2] // d * d
+            X = X[:, :, :n].reshape(X.shape[0], X.shape[1], n // d, d).mean(axis=3, dtype=np.float64)
+        else:
+            X = X[:, :, ::d]
+        return np.ascontiguousarray(X.transpose(0, 2, 1), dtype=np.float64) * self.scale
 
     # -- sklearn API ------------------------------------------------------------
     def fit(self, X, y):
@@ -239,7 +258,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def footprint(self, float_bits=32):
         """Footprint of the network for sequences of ``n_times_in_ / decimate`` steps."""
         check_is_fitted(self)
-        n_steps = len(range(0, self.n_times_in_, self.decimate))
+        n_steps = self._n_steps(self.n_times_in_)
         fp = self.net_.footprint(float_bits=float_bits, n_times=n_steps)
         parts = tuple(p for p in fp.parts if p.name != "dense head") + (
             Footprint("dense head", n_params=self.head_coef_.size + self.head_intercept_.size,

@@ -63,7 +63,10 @@ def deployed_weights(model):
         meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,
                     projection=model.projection_kind)
     elif isinstance(model, LSTMNet):
-        sd = OrderedDict((k, v.detach().cpu().numpy()) for k, v in model.state_dict().items())
+        # only the LSTM and head tensors (the quantizer scales go in the metadata), so the
+        # file loads in eegbin.nn.LSTM / LSTMClassifier without a key_map
+        sd = OrderedDict((k, v.detach().cpu().numpy()) for k, v in model.state_dict().items()
+                         if k.startswith(("lstm.", "head.")))
         sd["lstm.weight_ih_l0"] = sd["lstm.weight_ih_l0"] / np.float32(scale)
         meta.update(model="LSTMNet", hparams=model.hparams)
         if model.quantize:

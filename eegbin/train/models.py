@@ -163,13 +163,23 @@ class EEGNet(nn.Module):
 
 
 def softabs(a, beta=10.0):
-    """Soft absolute sharpening of attention (Karunaratne et al. 2021), normalized to sum 1.
+    """Soft absolute sharpening of attention (Karunaratne et al. 2021).
 
-    ``s(a) = sigmoid(beta (a - 0.5)) + sigmoid(beta (-a - 0.5))``, divided by its
-    sum over the memory entries; near 0 for orthogonal keys, near 1 for |a| ~ 1.
+    ``s(a) = sigmoid(beta (a - 1/2)) + sigmoid(beta (-a - 1/2))``, computed as
+    ``(tanh(beta (a - 1/2) / 2) + tanh(beta (-a - 1/2) / 2)) / 2 + 1`` exactly like
+    :func:`eegbin.binary.memory.sharpen_attention` (``sharpen="softabs"``), so the
+    trained attention is the deployed one; near 0 for orthogonal keys, near 1 for
+    ``|a| ~ 1``. :class:`MIMANN` normalizes it over the memory entries, which does
+    not change the argmax of the readout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train.models import softabs
+    >>> softabs(torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64)).round(decimals=3).tolist()
+    [0.993, 0.013, 0.993]
     """
-    s = torch.sigmoid(beta * (a - 0.5)) + torch.sigmoid(beta * (-a - 0.5))
-    return s / s.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+    return 0.5 * (torch.tanh(0.5 * beta * (a - 0.5)) + torch.tanh(0.5 * beta * (-a - 0.5))) + 1.0
 
 
 class MIMANN(nn.Module):
@@ -245,6 +255,7 @@ class MIMANN(nn.Module):
         qn = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
         kn = self.keys / self.keys.norm(dim=1, keepdim=True).clamp_min(1e-12)
         att = softabs(qn @ kn.T)
+        att = att / att.sum(dim=-1, keepdim=True).clamp_min(1e-12)
         return att @ self.values
 
 

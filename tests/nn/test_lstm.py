@@ -441,3 +441,18 @@ def test_classifier_bad_input(trained):
 
     with pytest.raises(NotFittedError):
         LSTMClassifier(sd).predict(Xtr[:2])
+
+
+def test_classifier_mean_pooling(small_net):
+    """pooling='mean' averages windows of ``decimate`` samples (avg_pool1d, remainder dropped)."""
+    _, sd, _, _ = small_net
+    rng = np.random.default_rng(5)
+    D = 5
+    X, y = rng.normal(size=(6, D, 23)), np.arange(6) % 2
+    clf = LSTMClassifier(sd, decimate=4, pooling="mean", refit_head=True).fit(X, y)
+    seq = X[:, :, :20].reshape(6, D, 5, 4).mean(3).transpose(0, 2, 1)
+    np.testing.assert_allclose(clf.transform(X), LSTM(sd).features(seq), rtol=1e-12)
+    assert clf.footprint().total_macs == LSTMClassifier(sd, decimate=4).fit(
+        X[:, :, :20], y).footprint().total_macs  # 5 steps either way
+    with pytest.raises(ValueError, match="pooling"):
+        LSTMClassifier(sd, pooling="max").fit(X, y)
