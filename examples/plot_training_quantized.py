@@ -46,7 +46,7 @@ models = {
     "MuBiNN2 (2,2)": ("lstm", dict(downsample=4, hidden_size=32, quantize="mubinn2",
                                    activation_levels=2, weight_levels=2)),
 }
-epochs = {"eegnet": 10, "mimann": 10, "lstm": 5}
+epochs = {"eegnet": 4, "mimann": 4, "lstm": 2}
 tmp = Path(tempfile.mkdtemp())
 rows = []
 for name, (kind, params) in models.items():
