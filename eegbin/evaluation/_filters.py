@@ -7,16 +7,8 @@ from scipy.signal import butter, sosfilt
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_epochs
 from ..footprint import Footprint
-
-
-def _check_epochs(X, name="X"):
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(f"{name} must have shape (n_trials, n_channels, n_times), got {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} must contain finite numbers")
-    return X.astype(np.float64, copy=False)
 
 
 class _BandPass(TransformerMixin, BaseEstimator):
@@ -33,7 +25,7 @@ class _BandPass(TransformerMixin, BaseEstimator):
         self.order = order
 
     def fit(self, X, y=None):
-        X = _check_epochs(X)
+        X = check_epochs(X).astype(np.float64, copy=False)
         if not 0 < self.l_freq < self.h_freq < self.sfreq / 2:
             raise ValueError(
                 f"need 0 < l_freq < h_freq < sfreq/2, got l_freq={self.l_freq}, "
@@ -45,7 +37,7 @@ class _BandPass(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self)
-        X = _check_epochs(X)
+        X = check_epochs(X).astype(np.float64, copy=False)
         if X.shape[1] != self.n_channels_in_:
             raise ValueError(f"X has {X.shape[1]} channels, fitted with {self.n_channels_in_}")
         return sosfilt(self.sos_, X, axis=-1)

@@ -12,23 +12,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from .._validation import check_epochs
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["TorchEEGClassifier"]
-
-
-def _check_epochs(X, name="X", n_chans=None):
-    X = np.asarray(X)
-    if X.ndim != 3:
-        raise ValueError(f"{name} must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-    bad = ~np.isfinite(X).all(axis=(1, 2))
-    if bad.any():
-        raise ValueError(f"{name} contains NaN or Inf in trial {int(np.flatnonzero(bad)[0])}")
-    if n_chans is not None and X.shape[1] != n_chans:
-        raise ValueError(f"{name} has {X.shape[1]} channels, but the model was fitted with {n_chans}")
-    return X
 
 
 class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
@@ -140,7 +127,7 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Train the model on epochs ``X`` and labels ``y``."""
         self._validate_params()
-        X = _check_epochs(X)
+        X = check_epochs(X)
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
@@ -230,7 +217,7 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     @torch.no_grad()
     def _scores(self, X):
         check_is_fitted(self, "module_")
-        X = _check_epochs(X, n_chans=self.n_channels_)
+        X = check_epochs(X, n_channels=self.n_channels_)
         self.module_.eval()
         return self.module_(self._tensor(X)).cpu().numpy()
 
