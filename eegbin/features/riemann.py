@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_epochs
 from ..footprint import Footprint
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
 from ._riemann import METRICS, _mean_riemann_slots, _tangent_riemann_slots, mean_covariance, tangent_space
@@ -161,37 +162,11 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         return wins
 
     def _check_X(self, X, reset):
-        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError(
-                f"X must be a dense array of shape (n_trials, n_channels, n_times); sparse input "
-                f"({type(X).__name__}) is not supported"
-            )
-        if not (isinstance(X, np.ndarray) or hasattr(X, "__array__")) or isinstance(X, str):
-            raise TypeError(f"X must be an array of shape (n_trials, n_channels, n_times), got {type(X).__name__}")
-        X = np.asarray(X)
-        if X.dtype.kind == "c":
-            raise ValueError(f"Complex data not supported: X must hold real numbers, got dtype {X.dtype}")
-        if X.dtype.kind not in "fiu":
-            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-        if X.ndim != 3:
-            raise ValueError(
-                f"X must be 3-D (n_trials, n_channels, n_times) as MOABB returns epochs, "
-                f"got a {X.ndim}-D array of shape {X.shape}"
-            )
-        if X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"X must have at least one trial and one channel, got shape {X.shape}")
-        finite = np.isfinite(X).all(axis=(1, 2))
-        if not finite.all():
-            trial = int(np.flatnonzero(~finite)[0])
-            raise ValueError(f"X must be finite: trial {trial} contains NaN or Inf")
+        X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
+                         estimator="FilterBankRiemann")
         if reset:
             self.n_features_in_ = X.shape[1]
             self.n_times_in_ = X.shape[2]
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} channels, but FilterBankRiemann was fitted with "
-                f"{self.n_features_in_} channels"
-            )
         return X
 
     def _setup(self, X):

@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from .._validation import check_epochs
 from ..footprint import Footprint
 from .io import check_weights, load_weights
 from .layers import (
@@ -327,19 +328,12 @@ class EEGNet:
     def _check_X(self, X):
         if not isinstance(X, np.ndarray):
             raise TypeError(f"X must be a numpy array of shape (n_trials, n_chans, n_times), got {type(X).__name__}")
-        if X.ndim != 3:
-            raise ValueError(f"X must be 3-D (n_trials, n_chans, n_times), got shape {X.shape}")
-        if X.shape[1] != self.n_chans:
-            raise ValueError(f"X has {X.shape[1]} channels, the model expects n_chans={self.n_chans}")
-        if X.dtype.kind not in "fiu":
-            raise TypeError(f"X must be real-valued, got dtype {X.dtype}")
+        X = check_epochs(X, n_channels=self.n_chans, estimator="EEGNet")
         if self._n_out_times(X.shape[2]) != self.n_out_times:
             raise ValueError(
                 f"X has {X.shape[2]} samples per trial, the classifier expects "
                 f"{self.n_out_times} pooled samples (n_times={self.n_times})"
             )
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X contains NaN or Inf")
         return X.astype(self.dtype, copy=False)
 
     def _pre_elu(self, X):
