@@ -275,9 +275,11 @@ class LearnedMultiLevelLSTM(LSTM):
     Inputs are the sequences the torch model quantizes (pooled epochs divided
     by ``input_scale``), cast to float32 as in training. The input codes then
     equal torch's bit for bit; the products are exact sums of scaled popcounts
-    in float64, whereas torch sums float32 products, so hidden states agree to
-    float32 rounding (a hidden value within that rounding of a level threshold
-    could, rarely, get the other sign).
+    in float64, whereas torch sums float32 products in an order that depends on
+    the batch, so hidden states agree to float32 rounding. A hidden value
+    within that rounding of a level threshold can, rarely, get the other sign
+    in torch (then torch's own logits for that trial change with the batch it
+    is in); the result here does not depend on the batch.
 
     Examples
     --------

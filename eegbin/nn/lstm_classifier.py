@@ -232,7 +232,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             if self.mode != "mubinn2":
                 raise ValueError(f"binarization='learned' needs mode='mubinn2', got mode={self.mode!r}")
             if self.calibrate:
-                raise ValueError("binarization='learned' runs with the trained activation scales: calibrate must be False")
+                raise ValueError(
+                    "binarization='learned' runs with the trained activation scales: calibrate must be False"
+                )
             if not isinstance(self.weights, (str, os.PathLike)):
                 raise ValueError(
                     "binarization='learned' reads the learned codes and scales from the header of an "
