@@ -118,6 +118,12 @@ def _check_scales(value, levels, where):
     return s.astype(np.float32)
 
 
+def _check_input_scale(value, key):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"quantization[{key!r}] must be a positive number, got {value!r}")
+    return float(value)
+
+
 def _decode_planes(entry, levels, shape, where):
     """Packed uint64 planes (L, rows, n_words) from base64 little-endian bytes."""
     text = _get(entry, "packed", where)
@@ -152,7 +158,7 @@ def _encode(x32, scales32):
 
 
 def _parse_quantization(q, params, latent):
-    """(codes per weight tensor, activation scales, input scale) from the metadata."""
+    """(codes per weight tensor, activation scales, input scale, format) from the metadata."""
     if not isinstance(q, dict):
         raise TypeError(f"quantization must be a dict (the export's metadata['quantization']), got {type(q).__name__}")
     w_ih, w_hh, _ = params.layers[0]
@@ -162,7 +168,7 @@ def _parse_quantization(q, params, latent):
     if fmt == 1:  # scale lists only: recompute the weight codes from the latent weights
         for key in ("q_input", "q_hidden", "q_w_ih", "q_w_hh", "input_scale_folded"):
             _get(q, key, "")
-        fold = float(q["input_scale_folded"])
+        fold = _check_input_scale(q["input_scale_folded"], "input_scale_folded")
         warnings.warn(
             "this export (quantization format 1) has no weight codes: they are recomputed "
             "from the latent weights with the learned scales; the input weights were stored "
@@ -226,10 +232,7 @@ def _parse_quantization(q, params, latent):
                 f"quantization[{_LEGACY[name]!r}] = {old!r} disagrees with the scales of {name!r} "
                 f"({[float(v) for v in scales]}): the metadata was altered"
             )
-    scale = _get(q, "input_scale", "")
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"quantization['input_scale'] must be a positive number, got {scale!r}")
-    return codes, act, float(scale), fmt
+    return codes, act, _check_input_scale(_get(q, "input_scale", ""), "input_scale"), fmt
 
 
 # ---------------------------------------------------------------------------
