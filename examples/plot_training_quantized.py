@@ -64,11 +64,8 @@ for name, (kind, params) in models.items():
                                    n_dims=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
         pred, fp = mem.predict(net.features(X_te)), footprint(mem)
-    else:
-        mode = "mubinn2" if params.get("quantize") else "float"
-        free = LSTMClassifier(w, mode=mode, activation_levels=2, weight_levels=2, decimate=4,
-                              pooling="mean", refit_head=False, calibrate=mode != "float")
-        free.fit(X_tr, y_tr)
+    else:  # network, pooling, input scale, head and classes (MuBiNN2: codes, learned scales)
+        free = LSTMClassifier.from_export(path)
         pred, fp = free.predict(X_te), free.footprint()
     rows.append((name, np.mean(clf.predict(X_te) == y_te), np.mean(pred == y_te), fp.kB))
 
@@ -80,9 +77,10 @@ for name, a_t, a_n, kb in rows:
 # Float EEGNet and MI-MANN run identically without torch (same predictions). The
 # binarized EEGNets do too: the exported weights are the deployed ``gamma * (+-1)``;
 # the eegbin.nn footprint counts them at 32 bits (see the reproduction script for
-# the 1-bit accounting). The torch-free MuBiNN2 re-binarizes the exported latent
-# weights with per-row least-squares scales and calibrated activation scales, so
-# its accuracy differs from the quantization-aware trained torch model.
+# the 1-bit accounting). The LSTMs load with ``LSTMClassifier.from_export``: the
+# MuBiNN2 one runs with the exported ±1 weight codes and the learned weight and
+# activation scales (XNOR-popcount products), so it predicts what the
+# quantization-aware trained torch model predicts.
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = [r[0] for r in rows]
 ax.barh(names, [100 * r[2] for r in rows], color="tab:blue")

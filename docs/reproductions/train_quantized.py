@@ -5,7 +5,8 @@ float / STE / BiPer EEGNet, MI-MANN (random and learned projection, d = 256),
 float LSTM and MuBiNN2 LSTM at (A, W) = (1,1), (2,2), (3,3). Every model is
 trained with :class:`eegbin.train.TorchEEGClassifier`, exported with
 :func:`eegbin.train.export`, reloaded torch-free (``eegbin.nn`` /
-``eegbin.BinaryKeyValueMemory`` / ``eegbin.LSTMClassifier``) and scored there;
+``eegbin.BinaryKeyValueMemory`` / ``eegbin.LSTMClassifier.from_export``, which runs
+MuBiNN2 with its exported codes and learned scales) and scored there;
 the footprint comes from the torch-free model (``eegbin.footprint``).
 
 Run::
@@ -137,16 +138,11 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
                        + (mfp,))
         note = f"{len(idx)} support examples"
     else:
-        ds = params["downsample"]
-        lw = {k: v for k, v in w.items() if k.startswith(("lstm.", "head."))}
+        # pooling (downsample), input scale, head and classes from the export; MuBiNN2 runs
+        # with the exported +-1 weight codes and the learned weight/activation scales
+        ref = LSTMClassifier.from_export(st)
         if params.get("quantize"):
-            L = params["activation_levels"]
-            ref = LSTMClassifier(lw, mode="mubinn2", activation_levels=L, weight_levels=L,
-                                 decimate=ds, pooling="mean", refit_head=False, calibrate=True)
-            note = "torch-free MuBiNN2 re-binarizes the latent weights (LS scales per row)"
-        else:
-            ref = LSTMClassifier(lw, decimate=ds, pooling="mean", refit_head=False)
-        ref.fit(Xtr, ytr)
+            note = "torch-free: exported codes + learned scales"
         pred = clf.classes_[ref.decision_function(Xte).argmax(1)]
         fp = ref.footprint()
     acc_free = float(np.mean(pred == yte))

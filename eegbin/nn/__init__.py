@@ -6,6 +6,7 @@ from .classifier import EEGNetClassifier
 from .lstm import LSTM, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
 from .lstm_classifier import LSTMClassifier
 from .mubinn import MultiLevelBinarizedLSTM, pwl_apply, pwl_table
+from .learned import LearnedMultiLevelLSTM, read_export_metadata
 
 __all__ = [
     "check_weights",
@@ -16,9 +17,11 @@ __all__ = [
     "LSTM",
     "LSTMClassifier",
     "LSTMWeights",
+    "LearnedMultiLevelLSTM",
     "MultiLevelBinarizedLSTM",
     "lstm_layer_forward",
     "pwl_apply",
     "pwl_table",
+    "read_export_metadata",
     "resolve_lstm_weights",
 ]

@@ -262,7 +262,8 @@ def _unwrap_state_dict(obj, path):
 # ---------------------------------------------------------------------------
 
 
-def _load_safetensors(path):
+def _read_safetensors_header(path):
+    """The parsed JSON header of a safetensors file (tensor entries and ``__metadata__``)."""
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
@@ -283,9 +284,32 @@ def _load_safetensors(path):
         return seen
 
     try:
-        json.loads(header.decode("utf-8"), object_pairs_hook=no_duplicates)
+        parsed = json.loads(header.decode("utf-8"), object_pairs_hook=no_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _bad(path, f"invalid safetensors header: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise _bad(path, f"invalid safetensors header: expected a JSON object, got {type(parsed).__name__}")
+    return parsed
+
+
+def _safetensors_metadata(path):
+    """The ``__metadata__`` (str -> str) of a safetensors file, read without safetensors."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not os.path.isfile(path):
+        raise ValueError(f"weight file {os.fspath(path)!r} does not exist or is not a file")
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    if len(head) < 9 or head[8:9] != b"{":
+        raise _bad(path, "not a safetensors file (the header carries the metadata)")
+    meta = _read_safetensors_header(path).get("__metadata__") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise _bad(path, "safetensors __metadata__ must map strings to strings")
+    return meta
+
+
+def _load_safetensors(path):
+    _read_safetensors_header(path)
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 

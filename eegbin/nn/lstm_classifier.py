@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -12,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..footprint import Footprint
+from .learned import LearnedMultiLevelLSTM, read_export_metadata
 from .lstm import LSTM
 from .mubinn import MultiLevelBinarizedLSTM
 
@@ -42,6 +44,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     records the classes (they must be as many as the head's outputs, in the
     order of ``np.unique(y)``).
 
+    A model trained and exported by :mod:`eegbin.train` loads in one call,
+    :meth:`from_export`, ready to predict: for MuBiNN2 it uses the learned
+    codes and scales (``binarization="learned"``) and gives the torch model's
+    predictions.
+
     Parameters
     ----------
     weights : dict of str to ndarray, or str / PathLike
@@ -69,17 +76,29 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         Inverse L2 regularization of the re-fitted head.
     layout, key_map, gate_order
         Weight layout, see :class:`eegbin.nn.LSTM`.
+    binarization : {"post_training", "learned"}, default="post_training"
+        Mode "mubinn2" only. ``"post_training"``: binarize the float weights
+        after training (:class:`MultiLevelBinarizedLSTM`, scales computed from
+        the weights). ``"learned"``: run the binarized network of an
+        :func:`eegbin.train.export` file as trained
+        (:class:`LearnedMultiLevelLSTM`: exported ±1 codes, learned weight and
+        activation scales); ``weights`` must then be the path of that
+        ``.safetensors`` file, the levels must be those of the export, and the
+        epochs are divided by the export's input scale (after ``scale``) in
+        float32 as in training. Use ``pooling="mean"`` and ``decimate`` equal
+        to the trained ``downsample`` (:meth:`from_export` sets them).
 
     Attributes
     ----------
-    net_ : LSTM or MultiLevelBinarizedLSTM
+    net_ : LSTM, MultiLevelBinarizedLSTM or LearnedMultiLevelLSTM
     classes_ : ndarray of shape (n_classes,)
     head_coef_ : ndarray of shape (n_classes, H)
     head_intercept_ : ndarray of shape (n_classes,)
     n_features_in_ : int
         Number of channels.
-    n_times_in_ : int
-        Number of time samples seen in ``fit``.
+    n_times_in_ : int or None
+        Number of time samples seen in ``fit`` (:meth:`from_export`: the
+        training epochs' length recorded in the export, None if absent).
 
     Examples
     --------
@@ -95,8 +114,9 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     References
     ----------
-    MuBiNN, Section III (LSTM), Section V (network: one LSTM layer and a dense
-    layer; EEG features x time steps).
+    MuBiNN, Section III (LSTM), Section IV-C (MuBiNN2, learned scales),
+    Section V (network: one LSTM layer and a dense layer; EEG features x time
+    steps).
     """
 
     _parameter_constraints = {
@@ -108,6 +128,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "pooling": [StrOptions({"pick", "mean"})],
         "scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "calibrate": ["boolean"],
+        "binarization": [StrOptions({"post_training", "learned"})],
         "refit_head": ["boolean"],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "layout": [StrOptions({"auto", "torch", "keras"})],
@@ -130,6 +151,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         layout="auto",
         key_map=None,
         gate_order=None,
+        binarization="post_training",
     ):
         self.weights = weights
         self.mode = mode
@@ -144,6 +166,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         self.layout = layout
         self.key_map = key_map
         self.gate_order = gate_order
+        self.binarization = binarization
 
     # -- helpers --------------------------------------------------------------
     def _check_X(self, X, reset):
@@ -173,6 +196,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return len(range(0, n_times, self.decimate))
 
     def _sequences(self, X):
+        if self.binarization == "learned":
+            return self._sequences_float32(X)
         d = self.decimate
         if self.pooling == "mean":
             n = X.shape[2] // d * d
@@ -180,6 +205,151 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         else:
             X = X[:, :, ::d]
         return np.ascontiguousarray(X.transpose(0, 2, 1), dtype=np.float64) * self.scale
+
+    def _sequences_float32(self, X):
+        """The sequences a trained eegbin.train LSTM quantizes, in its float32 arithmetic.
+
+        ``float32(X) / input_scale`` then ``avg_pool1d`` (window summed left to right,
+        divided by ``decimate``), the operations of ``TorchEEGClassifier`` and
+        ``LSTMNet.sequences``, so the input codes are bit-identical to training's.
+        """
+        X = X if self.scale == 1.0 else X * self.scale
+        X = np.asarray(X, dtype=np.float32) / np.float32(self.net_.input_scale)
+        d = self.decimate
+        if self.pooling == "mean" and d > 1:
+            n = X.shape[2] // d * d
+            win = X[:, :, :n].reshape(X.shape[0], X.shape[1], n // d, d)
+            acc = win[..., 0].copy()
+            for j in range(1, d):
+                acc += win[..., j]
+            X = acc / np.float32(d)
+        else:
+            X = X[:, :, ::d]
+        return np.ascontiguousarray(X.transpose(0, 2, 1))
+
+    def _build_net(self):
+        if self.binarization == "learned":
+            if self.mode != "mubinn2":
+                raise ValueError(f"binarization='learned' needs mode='mubinn2', got mode={self.mode!r}")
+            if self.calibrate:
+                raise ValueError(
+                    "binarization='learned' runs with the trained activation scales: calibrate must be False"
+                )
+            if not isinstance(self.weights, (str, os.PathLike)):
+                raise ValueError(
+                    "binarization='learned' reads the learned codes and scales from the header of an "
+                    "eegbin.train.export file: weights must be the path of that .safetensors file, "
+                    f"got {type(self.weights).__name__}"
+                )
+            net = LearnedMultiLevelLSTM.from_export(self.weights)
+            if (net.activation_levels, net.weight_levels) != (self.activation_levels, self.weight_levels):
+                raise ValueError(
+                    f"the export was trained with activation_levels={net.activation_levels}, "
+                    f"weight_levels={net.weight_levels}, got activation_levels={self.activation_levels}, "
+                    f"weight_levels={self.weight_levels} (LSTMClassifier.from_export sets them)"
+                )
+            return net
+        common = dict(layout=self.layout, key_map=self.key_map, gate_order=self.gate_order)
+        if self.mode == "float":
+            return LSTM(self.weights, **common)
+        return MultiLevelBinarizedLSTM(
+            self.weights, self.activation_levels, self.weight_levels, mode=self.mode, **common
+        )
+
+    def _use_file_head(self):
+        if self.net_.params.head is None:
+            raise ValueError("refit_head=False needs weights with a dense head")
+        W, b = self.net_.params.head
+        if W.shape[0] != len(self.classes_):
+            raise ValueError(
+                f"the dense head has {W.shape[0]} outputs but y has {len(self.classes_)} classes"
+            )
+        self.head_coef_, self.head_intercept_ = W.copy(), b.copy()
+
+    @classmethod
+    def from_export(cls, path):
+        """A ready-to-predict classifier from a file written by :func:`eegbin.train.export`.
+
+        The one call to deploy an LSTM trained by :class:`eegbin.train.TorchEEGClassifier`
+        (``model="lstm"``) without torch: the network, pooling (``decimate`` =
+        trained ``downsample``, ``pooling="mean"``), input scale, dense head and
+        classes come from the file. A MuBiNN2 model runs with its learned codes
+        and scales (``mode="mubinn2", binarization="learned"``,
+        :class:`LearnedMultiLevelLSTM`), a float LSTM as ``mode="float"``; both
+        predict what the torch model predicts. The returned classifier is
+        fitted (``refit_head=False``); ``fit(X, y)`` rebuilds it from the file,
+        and ``clone`` works.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The ``.safetensors`` file (the ``.pt`` companion has no metadata).
+
+        Returns
+        -------
+        LSTMClassifier
+
+        Raises
+        ------
+        ValueError
+            Not an eegbin LSTM export, or its quantization metadata is missing,
+            incomplete or inconsistent (the message names the entry).
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, pathlib
+        >>> from eegbin.train import TorchEEGClassifier, export  # doctest: +SKIP
+        >>> rng = np.random.default_rng(0)
+        >>> X, y = rng.normal(size=(16, 3, 40)) * 1e-5, np.arange(16) % 2
+        >>> params = {"hidden_size": 8, "downsample": 2, "quantize": "mubinn2",
+        ...           "activation_levels": 2, "weight_levels": 2}
+        >>> torch_clf = TorchEEGClassifier("lstm", model_params=params, max_epochs=2).fit(X, y)  # doctest: +SKIP
+        >>> path, _ = export(torch_clf, pathlib.Path(tempfile.mkdtemp()) / "m.safetensors")  # doctest: +SKIP
+        >>> clf = LSTMClassifier.from_export(path)  # doctest: +SKIP
+        >>> clf.mode, clf.binarization, clf.decimate  # doctest: +SKIP
+        ('mubinn2', 'learned', 2)
+        >>> bool((clf.predict(X) == torch_clf.predict(X)).all())  # doctest: +SKIP
+        True
+
+        References
+        ----------
+        MuBiNN, Algorithm 1, eq. (9), Section IV-C (MuBiNN2, learned scales).
+        """
+        meta = read_export_metadata(path)
+        if meta.get("model") != "LSTMNet":
+            raise ValueError(
+                f"{os.fspath(path)!r} holds a {meta.get('model')!r} export; LSTMClassifier loads "
+                "LSTMNet exports (EEGNet: eegbin.nn.EEGNet / EEGNetClassifier)"
+            )
+        hp = meta.get("hparams")
+        if not isinstance(hp, dict):
+            raise ValueError(f"{os.fspath(path)!r}: the export metadata has no 'hparams' object")
+        quantized = hp.get("quantize") is not None
+        if quantized and hp.get("quantize") != "mubinn2":
+            raise ValueError(f"{os.fspath(path)!r}: unknown quantization {hp.get('quantize')!r}")
+        if quantized and "quantization" not in meta:
+            raise ValueError(f"{os.fspath(path)!r}: a MuBiNN2 export without 'quantization' metadata")
+        levels = {}
+        if quantized:
+            levels = dict(activation_levels=hp.get("activation_levels"), weight_levels=hp.get("weight_levels"))
+        clf = cls(path, mode="mubinn2" if quantized else "float", decimate=hp.get("downsample", 1),
+                  pooling="mean", refit_head=False,
+                  binarization="learned" if quantized else "post_training", **levels)
+        clf._validate_params()
+        clf.net_ = clf._build_net()
+        C = clf.net_.n_outputs
+        if C is None:
+            raise ValueError(f"{os.fspath(path)!r}: the export has no dense head")
+        classes = meta.get("classes", list(range(C)))
+        if not isinstance(classes, list) or len(classes) != C:
+            raise ValueError(
+                f"{os.fspath(path)!r}: metadata 'classes' must list the {C} classes of the head, got {classes!r}"
+            )
+        clf.classes_ = np.asarray(classes)
+        clf._use_file_head()
+        clf.n_features_in_ = clf.net_.input_size
+        clf.n_times_in_ = meta.get("n_times")
+        return clf
 
     # -- sklearn API ------------------------------------------------------------
     def fit(self, X, y):
@@ -200,13 +370,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"y must be 1-D with {len(X)} labels, got shape {y.shape}")
         check_classification_targets(y)
-        common = dict(layout=self.layout, key_map=self.key_map, gate_order=self.gate_order)
-        if self.mode == "float":
-            self.net_ = LSTM(self.weights, **common)
-        else:
-            self.net_ = MultiLevelBinarizedLSTM(
-                self.weights, self.activation_levels, self.weight_levels, mode=self.mode, **common
-            )
+        self.net_ = self._build_net()
         if self.net_.input_size != X.shape[1]:
             raise ValueError(
                 f"X has {X.shape[1]} channels, but the LSTM weights expect {self.net_.input_size} input features"
@@ -219,14 +383,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
         if not self.refit_head:
-            if self.net_.params.head is None:
-                raise ValueError("refit_head=False needs weights with a dense head")
-            W, b = self.net_.params.head
-            if W.shape[0] != len(self.classes_):
-                raise ValueError(
-                    f"the dense head has {W.shape[0]} outputs but y has {len(self.classes_)} classes"
-                )
-            self.head_coef_, self.head_intercept_ = W.copy(), b.copy()
+            self._use_file_head()
             return self
         F = self.net_.features(self._sequences(X))
         lr = LogisticRegression(C=self.C, max_iter=1000).fit(F, y)
@@ -258,13 +415,19 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     def footprint(self, float_bits=32):
         """Footprint of the network for sequences of ``n_times_in_ / decimate`` steps."""
         check_is_fitted(self)
+        if self.n_times_in_ is None:
+            raise ValueError(
+                "the sequence length is unknown (the export does not record n_times): call "
+                "fit(X, y) first, or use net_.footprint(n_times=...)"
+            )
         n_steps = self._n_steps(self.n_times_in_)
         fp = self.net_.footprint(float_bits=float_bits, n_times=n_steps)
         parts = tuple(p for p in fp.parts if p.name != "dense head") + (
             Footprint("dense head", n_params=self.head_coef_.size + self.head_intercept_.size,
                       bits_per_param=float_bits, macs=self.head_coef_.size),
         )
-        return Footprint(f"LSTMClassifier ({self.mode})", parts=parts, note=fp.note)
+        name = f"{self.mode}, learned scales" if self.binarization == "learned" else self.mode
+        return Footprint(f"LSTMClassifier ({name})", parts=parts, note=fp.note)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -31,8 +31,10 @@ Weight scales are computed offline from the float weights. Activation scales
 are by default computed per vector at run time (mean |residual|);
 :meth:`MultiLevelBinarizedLSTM.calibrate` instead fixes them from calibration
 data, one set per binarized signal, as the paper's static scales (Algorithm 1
-takes them as inputs). Scales learned by quantization-aware training come from
-the training module.
+takes them as inputs). A network trained with learned scales by
+:mod:`eegbin.train` is not re-binarized here: :class:`eegbin.nn.LearnedMultiLevelLSTM`
+(:meth:`eegbin.nn.LSTMClassifier.from_export`) runs it with its exported codes
+and learned scales.
 
 References
 ----------

@@ -1,7 +1,14 @@
-"""Export trained models for torch-free inference in :mod:`eegbin.nn`."""
+"""Export trained models for torch-free inference in :mod:`eegbin.nn`.
+
+MuBiNN2 LSTMs (``LSTMNet(quantize="mubinn2")``) are exported with everything the
+trained forward quantizes, as trained (metadata ``"quantization"``, format 2, see
+:func:`deployed_weights`), so :meth:`eegbin.nn.LSTMClassifier.from_export` reproduces
+the torch model's predictions.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -9,9 +16,52 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..kernels import pack_bits
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["export", "deployed_weights", "read_metadata"]
+
+#: Version of the MuBiNN2 ``"quantization"`` metadata written by :func:`deployed_weights`
+#: (1: the four scale lists only; 2: adds the weight codes and the structured entries).
+_MUBINN2_FORMAT = 2
+
+
+def _scales(quantizer):
+    # float32 values as Python floats: JSON round-trips them exactly
+    return [float(s) for s in quantizer.scales.detach().cpu()]
+
+
+def _mubinn2_quantization(model, input_scale):
+    """The ``"quantization"`` metadata of a MuBiNN2 :class:`LSTMNet` (format 2)."""
+    for name in ("q_input", "q_hidden", "q_w_ih", "q_w_hh"):
+        if not bool(getattr(model, name).initialized):
+            raise ValueError(
+                f"the quantizer {name!r} has no scales yet (they are initialized on the first "
+                "batch): train or run the model before exporting it"
+            )
+    q = {n: _scales(getattr(model, n)) for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh")}
+    q["input_scale_folded"] = input_scale  # format 1 keys, kept for older readers
+    weights = {}
+    for key, quantizer in (("lstm.weight_ih_l0", "q_w_ih"), ("lstm.weight_hh_l0", "q_w_hh")):
+        w = getattr(model.lstm, key.split(".")[1]).detach()
+        b = getattr(model, quantizer).codes(w).cpu().numpy()  # (L, 4H, D) of +-1, as trained
+        L, rows, cols = b.shape
+        packed = pack_bits(b.reshape(L * rows, cols), kind="bipolar").astype("<u8")
+        weights[key] = {
+            "quantizer": quantizer, "levels": L, "granularity": "tensor",
+            "scales": q[quantizer], "shape": [rows, cols],
+            "packed": base64.b64encode(packed.tobytes()).decode("ascii"),
+        }
+    activations = {
+        signal: {"quantizer": quantizer, "levels": len(q[quantizer]), "granularity": "tensor",
+                 "scales": q[quantizer]}
+        for signal, quantizer in (("input", "q_input"), ("hidden", "q_hidden"))
+    }
+    q.update(format=_MUBINN2_FORMAT, method="mubinn2", sign="Sign(0) = +1",
+             input_scale=input_scale, activations=activations, weights=weights,
+             unquantized=["lstm.bias_ih_l0", "lstm.bias_hh_l0", "head.weight", "head.bias",
+                          "gates", "cell state"])
+    return q
 
 
 def deployed_weights(model):
@@ -28,8 +78,39 @@ def deployed_weights(model):
         :class:`~eegbin.train.TorchEEGClassifier` the input scaling ``1 / scale_`` is
         folded into the first (linear, bias-free) layer, so the weights take raw epochs.
     metadata : dict
-        Model class, hyper-parameters, classes and quantization settings (levels,
-        scales, omega_0, BiPer gamma per layer).
+        Model class, hyper-parameters, classes, input shape (``n_chans``,
+        ``n_times``) and quantization settings (levels, scales, omega_0, BiPer
+        gamma per layer).
+
+    Notes
+    -----
+    A MuBiNN2 :class:`~eegbin.train.LSTMNet` keeps its latent float weights in the
+    tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
+    float head), so the file still loads in :class:`eegbin.nn.LSTM`. What the trained
+    forward quantizes is in ``metadata["quantization"]`` (format 2), exactly as
+    trained:
+
+    ``"weights"``
+        per quantized tensor (``"lstm.weight_ih_l0"``, ``"lstm.weight_hh_l0"``):
+        ``levels`` L, ``granularity`` ``"tensor"`` (one scale per level),
+        the learned ``scales`` (L float32 values), ``shape`` (rows, cols) and
+        ``packed``: the ±1 codes of Algorithm 1 (``MultiLevelBinarize.codes``,
+        Sign(0) = +1) as bits (+1 <-> 1), packed per row into uint64 words LSB
+        first (DESIGN.md), array (L, rows, ceil(cols / 64)) in little-endian
+        bytes, base64.
+    ``"activations"``
+        ``"input"`` (the pooled sequences divided by ``input_scale``) and
+        ``"hidden"`` (h_{t-1}): ``levels``, ``granularity``, learned ``scales``;
+        they are binarized at run time by Algorithm 1 with these scales.
+    ``"input_scale"``
+        Raw epochs are divided by it (float32) before pooling and the input
+        quantizer; it is *not* folded into the codes.
+    ``"unquantized"``
+        What stays float: the biases, the head, the gate nonlinearities and the
+        cell state.
+
+    ``format`` is 2; the keys of format 1 (``q_input``, ``q_hidden``, ``q_w_ih``,
+    ``q_w_hh``: the scale lists; ``input_scale_folded``) are kept.
     """
     scale = 1.0
     meta = {}
@@ -37,6 +118,7 @@ def deployed_weights(model):
         scale = float(model.scale_)
         meta["classes"] = [c.item() if hasattr(c, "item") else c for c in model.classes_]
         meta["input_scale"] = scale
+        meta["n_chans"], meta["n_times"] = int(model.n_channels_), int(model.n_times_)
         model = model.module_
     if isinstance(model, EEGNet):
         sd = model.deployed_state_dict()
@@ -70,11 +152,7 @@ def deployed_weights(model):
         sd["lstm.weight_ih_l0"] = sd["lstm.weight_ih_l0"] / np.float32(scale)
         meta.update(model="LSTMNet", hparams=model.hparams)
         if model.quantize:
-            meta["quantization"] = {
-                n: [float(s) for s in getattr(model, n).scales.detach()]
-                for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh")
-            }
-            meta["quantization"]["input_scale_folded"] = scale
+            meta["quantization"] = _mubinn2_quantization(model, scale)
     else:
         raise TypeError(
             f"export() expects a TorchEEGClassifier, EEGNet, MIMANN or LSTMNet, got {type(model).__name__}"

@@ -268,6 +268,32 @@ class MultiLevelBinarize(nn.Module):
             r = r - a * _sign(r)
         self.initialized.fill_(True)
 
+    @torch.no_grad()
+    def codes(self, x):
+        """The ±1 sign planes ``b_1..b_L`` of ``x``, shape ``(L,) + x.shape``.
+
+        The planes :meth:`forward` multiplies by the scales, computed by the same
+        float operations (so ``forward(x) == sum_i scales[i] * codes(x)[i]``,
+        accumulated in level order): these are the codes
+        :func:`eegbin.train.export` writes for deployment.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from eegbin.train import MultiLevelBinarize
+        >>> MultiLevelBinarize(2, init_scales=[1.0, 0.5]).codes(torch.tensor([0.9, -0.2])).tolist()
+        [[1.0, -1.0], [-1.0, 1.0]]
+        """
+        if not bool(self.initialized):
+            raise ValueError("the scales are not initialized yet: run the quantizer on data first")
+        r = x.detach()
+        planes = []
+        for i in range(self.n_levels):
+            b = _sign(r)
+            planes.append(b)
+            r = r - self.scales[i] * b
+        return torch.stack(planes)
+
     def forward(self, x):
         if not bool(self.initialized):
             self._init_greedy(x)

@@ -1,11 +1,15 @@
 """Train -> export -> torch-free eegbin.nn inference gives identical predictions."""
 
+import json
+
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
+from eegbin import footprint  # noqa: E402
 from eegbin.nn import EEGNet as NumpyEEGNet  # noqa: E402
 from eegbin.nn import load_weights  # noqa: E402
 from eegbin.quantize import multilevel_binarize, reconstruct  # noqa: E402
@@ -43,6 +47,20 @@ def test_eegnet_roundtrip_identical_predictions(tmp_path, epochs, params):
         logits = net.forward(X)  # raw epochs in volts: the input scale is folded in
         np.testing.assert_allclose(logits, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
         np.testing.assert_array_equal(clf.classes_[logits.argmax(1)], clf.predict(X))
+
+
+def test_multilevel_binarize_codes_are_what_forward_scales():
+    x = torch.randn(300, dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+    for L in (1, 2, 3):
+        q = MultiLevelBinarize(L, init_scales=[0.8, 0.3, 0.1][:L])
+        b = q.codes(x)
+        assert b.shape == (L, 300) and set(b.unique().tolist()) <= {-1.0, 1.0}
+        out = torch.zeros_like(x)
+        for i in range(L):  # accumulated in level order, as forward does
+            out = out + q.scales[i].detach() * b[i]
+        assert torch.equal(q(x).detach(), out)
+    with pytest.raises(ValueError, match="not initialized"):
+        MultiLevelBinarize(2).codes(x)
 
 
 def test_multilevel_binarize_forward_equals_numpy_greedy():
@@ -114,12 +132,196 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
                              random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "mubinn.safetensors")
     q = read_metadata(st)["quantization"]
-    assert all(len(q[n]) == 2 for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh"))
+    assert all(len(q[n]) == 2 for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh"))  # format 1 keys
+    assert q["format"] == 2 and q["method"] == "mubinn2" and q["input_scale"] == clf.scale_
+    assert set(q["weights"]) == {"lstm.weight_ih_l0", "lstm.weight_hh_l0"}
+    assert set(q["activations"]) == {"input", "hidden"}
+    assert q["weights"]["lstm.weight_hh_l0"]["scales"] == q["q_w_hh"]
+    # the tensors are still those of a float LSTM: post-training binarization loads them
     w = load_weights(st)
     assert not any(k.startswith("q_") for k in w)
     free = LSTMClassifier(w, mode="mubinn2", activation_levels=2, weight_levels=2, decimate=4,
                           pooling="mean", refit_head=False).fit(X, y)
     assert free.decision_function(X).shape == (len(X), 2)
+
+
+# torch evaluates the trained MuBiNN2 forward in float32 (eps = 1.19e-7); eegbin.nn uses the
+# same +-1 codes and scales (asserted bit for bit below), exact popcount products and float64
+# for the rest. Each logit is a dot product of H hidden values in (-1, 1) plus a bias, and the
+# LSTM cell does not amplify the rounding of its state (sigmoid/tanh slopes <= 1, forget
+# gate < 1), so the logits differ by about one float32 ulp of the largest logit (measured:
+# <= 3.3e-8 for |logits| <= 0.27, i.e. ~1 eps relative). The bound, 8 eps x max|logit|, leaves
+# an 8x margin for other BLAS summation orders and is ~90x below the change caused by flipping
+# a single code of the smallest weight level (test_mubinn2_tolerance_would_catch_one_flipped_code).
+# The hidden state is binarized at every step, so a float32 hidden value within one rounding
+# of a level threshold can get the other sign in torch. Torch itself is then not even
+# batch-invariant (its sgemm summation order depends on the batch): on simulated subject 1
+# (100 cells, (2, 2), 8 epochs) one of 288 test trials gets logits 6.7e-3 apart in a batch of
+# 288 and alone; eegbin.nn matches the batch-of-1 torch result to 4e-8 and is batch-invariant.
+# These tiny tests make ~18k such decisions and none is that close.
+def _logit_bound(ref):
+    return 8 * np.finfo(np.float32).eps * np.abs(ref).max()
+
+
+def _train_mubinn2(X, y, L, downsample=4, epochs=2):
+    params = {"hidden_size": 8, "downsample": downsample, "quantize": "mubinn2",
+              "activation_levels": L, "weight_levels": L}
+    return TorchEEGClassifier("lstm", model_params=params, max_epochs=epochs, batch_size=12,
+                              lr=1e-2, random_state=0).fit(X, y)
+
+
+def _torch_planes(quantizer, x):
+    return quantizer.codes(torch.as_tensor(x)).numpy()
+
+
+@pytest.mark.parametrize("L", [1, 2, 3])
+def test_mubinn2_roundtrip_identical_predictions(tmp_path, epochs, L):
+    from eegbin import LSTMClassifier
+    from eegbin.kernels import unpack_bits
+    from eegbin.nn import LearnedMultiLevelLSTM
+
+    X, y = epochs
+    X = X[:, :, :126]  # 126 = 31 windows of 4 + 2 dropped samples, as avg_pool1d
+    clf = _train_mubinn2(X, y, L)
+    st, _ = export(clf, tmp_path / "mubinn2.safetensors")
+    free = LSTMClassifier.from_export(st)
+    assert isinstance(free.net_, LearnedMultiLevelLSTM)
+    assert (free.mode, free.binarization, free.decimate, free.pooling) == ("mubinn2", "learned", 4, "mean")
+    assert (free.activation_levels, free.weight_levels) == (L, L)
+    ref = clf.decision_function(X)
+    logits = free.decision_function(X)
+    np.testing.assert_array_equal(free.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(free.classes_, clf.classes_)
+    assert np.abs(logits - ref).max() <= _logit_bound(ref)
+
+    m, net = clf.module_, free.net_
+    # the deployed weight codes are torch's, bit for bit, with the learned scales
+    for name, key, quantizer in (("w_ih", "weight_ih_l0", m.q_w_ih), ("w_hh", "weight_hh_l0", m.q_w_hh)):
+        code = net.codes[name]
+        bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
+        planes = _torch_planes(quantizer, getattr(m.lstm, key).detach())
+        np.testing.assert_array_equal(bits.reshape(planes.shape), planes)
+        np.testing.assert_array_equal(code.scales, quantizer.scales.detach().numpy())
+    for sig, quantizer in (("x", m.q_input), ("h", m.q_hidden)):
+        np.testing.assert_array_equal(net.activation_scales[sig], quantizer.scales.detach().numpy())
+    # the input sequences, hence their codes, are torch's bit for bit
+    seq = free._sequences(X)
+    np.testing.assert_array_equal(seq, m.sequences(clf._tensor(X)).numpy())
+    from eegbin.nn.learned import _encode
+    code = _encode(seq.reshape(-1, seq.shape[2]), net.activation_scales["x"])
+    bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
+    np.testing.assert_array_equal(bits.reshape(L, *seq.shape), _torch_planes(m.q_input, seq))
+
+    # batch-invariant (every trial is computed on its own)
+    np.testing.assert_array_equal(free.decision_function(X[3:5]), logits[3:5])
+    # a fitted, clonable scikit-learn classifier: refitting from the file changes nothing
+    again = clone(free).fit(X, y)
+    np.testing.assert_array_equal(again.decision_function(X), logits)
+    assert footprint(free).total_bit_ops == 31 * L * L * 32 * (4 + 8)
+
+
+def test_mubinn2_tolerance_would_catch_one_flipped_code(tmp_path, epochs):
+    from eegbin import LSTMClassifier
+
+    X, y = epochs
+    clf = _train_mubinn2(X, y, 2)
+    st, _ = export(clf, tmp_path / "m.safetensors")
+    free = LSTMClassifier.from_export(st)
+    ref = clf.decision_function(X)
+    planes = free.net_.codes["w_hh"].planes
+    planes[1, 0, 0] ^= np.uint64(1)  # one sign of the second (smallest) level
+    assert np.abs(free.decision_function(X) - ref).max() > 30 * _logit_bound(ref)
+
+
+def _rewrite(src, dst, meta):
+    from safetensors.numpy import load_file, save_file
+
+    save_file(load_file(str(src)), str(dst), metadata={"eegbin": json.dumps(meta)})
+    return dst
+
+
+@pytest.fixture(scope="module")
+def mubinn2_export(tmp_path_factory, epochs):
+    X, y = epochs
+    clf = _train_mubinn2(X, y, 2)
+    st, _ = export(clf, tmp_path_factory.mktemp("mubinn2") / "m.safetensors")
+    return clf, st
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda q: q["weights"]["lstm.weight_hh_l0"].pop("scales"),
+     r"quantization\['weights'\]\['lstm.weight_hh_l0'\] has no 'scales' entry"),
+    (lambda q: q["activations"]["hidden"]["scales"].pop(),
+     r"quantization\['activations'\]\['hidden'\]\['scales'\] has 1 scales, expected one per level \(2\)"),
+    (lambda q: q["weights"]["lstm.weight_ih_l0"]["scales"].__setitem__(0, 1.5),
+     r"quantization\['q_w_ih'\] = .* disagrees with the scales of 'lstm.weight_ih_l0'"),
+    (lambda q: q["activations"]["input"]["scales"].__setitem__(1, float("inf")), "finite"),
+    (lambda q: q.pop("weights"), r"quantization has no 'weights' entry"),
+])
+def test_mubinn2_tampered_or_missing_scale_is_a_clear_error(tmp_path, mubinn2_export, edit, match):
+    from eegbin import LSTMClassifier
+
+    _, st = mubinn2_export
+    meta = read_metadata(st)
+    edit(meta["quantization"])
+    bad = _rewrite(st, tmp_path / "bad.safetensors", meta)
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier.from_export(bad)
+
+
+def test_mubinn2_export_of_format_1_still_loads(tmp_path, epochs, mubinn2_export):
+    from eegbin import LSTMClassifier
+
+    X, _ = epochs
+    clf, st = mubinn2_export
+    meta = read_metadata(st)
+    q = meta["quantization"]
+    meta["quantization"] = {k: q[k] for k in ("q_input", "q_hidden", "q_w_ih", "q_w_hh", "input_scale_folded")}
+    for k in ("n_chans", "n_times"):
+        del meta[k]
+    old = _rewrite(st, tmp_path / "old.safetensors", meta)
+    with pytest.warns(UserWarning, match="format 1"):
+        free = LSTMClassifier.from_export(old)
+    # W_h codes are recomputed exactly; W_x ones after unfolding the input scale (float32)
+    np.testing.assert_array_equal(free.net_.codes["w_hh"].planes,
+                                  LSTMClassifier.from_export(st).net_.codes["w_hh"].planes)
+    np.testing.assert_array_equal(free.predict(X), clf.predict(X))
+    with pytest.raises(ValueError, match="sequence length is unknown"):
+        free.footprint()
+
+
+def test_learned_scales_bad_arguments(tmp_path, epochs, mubinn2_export):
+    from eegbin import LSTMClassifier
+
+    X, y = epochs
+    _, st = mubinn2_export
+    with pytest.raises(ValueError, match="weights must be the path"):
+        LSTMClassifier(load_weights(st), mode="mubinn2", binarization="learned", activation_levels=2,
+                       weight_levels=2).fit(X, y)
+    with pytest.raises(ValueError, match="needs mode='mubinn2'"):
+        LSTMClassifier(st, mode="mubinn1", binarization="learned").fit(X, y)
+    with pytest.raises(ValueError, match="calibrate must be False"):
+        LSTMClassifier(st, mode="mubinn2", binarization="learned", calibrate=True).fit(X, y)
+    with pytest.raises(ValueError, match="trained with activation_levels=2, weight_levels=2"):
+        LSTMClassifier(st, mode="mubinn2", binarization="learned").fit(X, y)  # default levels 3
+    eeg = TorchEEGClassifier("eegnet", max_epochs=1, batch_size=12).fit(X, y)
+    est, _ = export(eeg, tmp_path / "eegnet.safetensors")
+    with pytest.raises(ValueError, match="holds a 'EEGNet' export"):
+        LSTMClassifier.from_export(est)
+
+
+def test_float_lstm_from_export(tmp_path, epochs):
+    from eegbin import LSTMClassifier
+
+    X, y = epochs
+    clf = TorchEEGClassifier("lstm", model_params={"hidden_size": 8, "downsample": 4},
+                             max_epochs=2, batch_size=12, lr=1e-2, random_state=0).fit(X, y)
+    st, _ = export(clf, tmp_path / "lstm.safetensors")
+    free = LSTMClassifier.from_export(st)
+    assert (free.mode, free.decimate, free.pooling, free.refit_head) == ("float", 4, "mean", False)
+    ref = clf.decision_function(X)
+    np.testing.assert_allclose(free.decision_function(X), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    np.testing.assert_array_equal(free.predict(X), clf.predict(X))
 
 
 @pytest.mark.parametrize("projection", ["random", "learned"])

@@ -1,0 +1,171 @@
+"""LearnedMultiLevelLSTM: the exported MuBiNN2 network, torch-free.
+
+Oracle: a plain-numpy dense forward of the same network (Algorithm 1 with the given
+scales in float32, reconstructed weights, float64 matmuls). The torch round trip
+(train -> export -> load) is in tests/train/test_export_roundtrip.py.
+"""
+
+import base64
+import copy
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from eegbin.kernels import pack_bits, unpack_bits
+from eegbin.nn import LearnedMultiLevelLSTM
+
+KEYS = ("lstm.weight_ih_l0", "lstm.weight_hh_l0")
+
+
+def _planes32(x, scales):
+    """Algorithm 1 with given scales, residual in float32: planes (L,) + x.shape of +-1."""
+    r = np.asarray(x, dtype=np.float32)
+    out = []
+    for a in np.asarray(scales, dtype=np.float32):
+        b = np.where(r >= 0, np.float32(1), np.float32(-1))
+        out.append(b)
+        r = r - a * b
+    return np.array(out)
+
+
+def _reconstruct(planes, scales):
+    return np.einsum("l,l...->...", np.asarray(scales, np.float64), planes.astype(np.float64))
+
+
+def _entry(m, scales):
+    planes = _planes32(m, scales)
+    L, rows, cols = planes.shape
+    packed = pack_bits(planes.reshape(L * rows, cols), kind="bipolar").astype("<u8")
+    return {"levels": L, "granularity": "tensor", "scales": [float(np.float32(s)) for s in scales],
+            "shape": [rows, cols], "packed": base64.b64encode(packed.tobytes()).decode("ascii")}
+
+
+def _model(D=3, H=5, C=2, A=2, W=2, seed=0):
+    rng = np.random.default_rng(seed)
+    w = {"lstm.weight_ih_l0": rng.normal(size=(4 * H, D)).astype(np.float32),
+         "lstm.weight_hh_l0": rng.normal(size=(4 * H, H)).astype(np.float32),
+         "lstm.bias_ih_l0": rng.normal(size=4 * H).astype(np.float32),
+         "lstm.bias_hh_l0": rng.normal(size=4 * H).astype(np.float32),
+         "head.weight": rng.normal(size=(C, H)).astype(np.float32),
+         "head.bias": rng.normal(size=C).astype(np.float32)}
+    ws = {k: np.float32(np.abs(w[k]).mean()) * 0.5 ** np.arange(W) for k in KEYS}
+    acts = {"input": 0.8 * 0.6 ** np.arange(A), "hidden": 0.3 * 0.5 ** np.arange(A)}
+    q = {"format": 2, "method": "mubinn2", "input_scale": 1.0,
+         "weights": {k: _entry(w[k], ws[k]) for k in KEYS},
+         "activations": {s: {"levels": A, "granularity": "tensor",
+                             "scales": [float(np.float32(v)) for v in acts[s]]} for s in acts}}
+    return w, q
+
+
+def _dense_forward(w, q, x):
+    """Numpy oracle of LSTMNet(quantize='mubinn2') in eval mode, float64 products."""
+    Wq = {k: _reconstruct(_planes32(w[k], q["weights"][k]["scales"]), q["weights"][k]["scales"])
+          for k in KEYS}
+    sx, sh = (q["activations"][s]["scales"] for s in ("input", "hidden"))
+    b = w["lstm.bias_ih_l0"].astype(np.float64) + w["lstm.bias_hh_l0"]
+    B, T, _ = x.shape
+    H = Wq["lstm.weight_hh_l0"].shape[1]
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    xq = _reconstruct(_planes32(x, sx), sx)
+    for t in range(T):
+        hq = _reconstruct(_planes32(h, sh), sh)
+        z = xq[:, t] @ Wq["lstm.weight_ih_l0"].T + hq @ Wq["lstm.weight_hh_l0"].T + b
+        i, f, g, o = expit(z[:, :H]), expit(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), expit(z[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return h @ w["head.weight"].T.astype(np.float64) + w["head.bias"]
+
+
+@pytest.mark.parametrize("D, H, A, W", [(3, 5, 1, 1), (4, 8, 2, 2), (3, 70, 3, 3), (65, 6, 2, 3)])
+def test_forward_equals_dense_oracle(D, H, A, W):
+    w, q = _model(D=D, H=H, A=A, W=W)
+    net = LearnedMultiLevelLSTM(w, q)
+    x = np.random.default_rng(1).normal(size=(6, 9, D)).astype(np.float32)
+    ref = _dense_forward(w, q, x)
+    np.testing.assert_allclose(net.logits(x), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    assert (net.activation_levels, net.weight_levels) == (A, W)
+    # the weight codes are the exported planes, untouched
+    for key, name in zip(KEYS, ("w_ih", "w_hh")):
+        code = net.codes[name]
+        bits = unpack_bits(code.planes.reshape(W * code.n_rows, -1), code.n_bits, kind="bipolar")
+        np.testing.assert_array_equal(bits.reshape(W, *w[key].shape), _planes32(w[key], q["weights"][key]["scales"]))
+
+
+def test_codes_come_from_the_file_not_from_the_latent_weights():
+    w, q = _model(A=1, W=1)
+    x = np.random.default_rng(2).normal(size=(3, 4, 3)).astype(np.float32)
+    before = LearnedMultiLevelLSTM(w, q).logits(x)
+    w2 = dict(w, **{"lstm.weight_hh_l0": -w["lstm.weight_hh_l0"]})  # latent weights are not used
+    np.testing.assert_array_equal(LearnedMultiLevelLSTM(w2, q).logits(x), before)
+
+
+def test_footprint_counts_planes_and_scales():
+    w, q = _model(D=3, H=5, A=2, W=3)
+    fp = LearnedMultiLevelLSTM(w, q).footprint(n_times=10)
+    assert fp.total_bit_ops == 10 * 2 * 3 * 20 * (3 + 5)
+    # planes at 1 bit, scales (2 W + 2 A), bias and head at 32 bits
+    assert fp.total_params == 3 * 20 * 8 + 2 * 3 + 2 * 2 + 20 + 2 * 5 + 2
+
+
+def _set(q, path, value):
+    q = copy.deepcopy(q)
+    node = q
+    for k in path[:-1]:
+        node = node[k]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return q
+
+
+@pytest.mark.parametrize("path, value, match", [
+    (("weights", "lstm.weight_hh_l0", "scales"), KeyError, r"\['weights'\]\['lstm.weight_hh_l0'\] has no 'scales'"),
+    (("weights", "lstm.weight_ih_l0", "scales"), [0.5], r"has 1 scales, expected one per level \(2\)"),
+    (("weights", "lstm.weight_ih_l0", "scales"), [0.5, float("nan")], "finite"),
+    (("weights", "lstm.weight_ih_l0", "scales"), "0.5", "list of numbers"),
+    (("weights", "lstm.weight_ih_l0", "granularity"), "row", "granularity"),
+    (("weights", "lstm.weight_ih_l0", "shape"), [20, 4], r"shape.*\[20, 3\]"),
+    (("weights", "lstm.weight_ih_l0", "packed"), "AAAA", "bytes, expected"),
+    (("weights", "lstm.weight_ih_l0", "packed"), "not base64!", "base64"),
+    (("weights", "lstm.weight_hh_l0"), KeyError, r"\['weights'\] has no 'lstm.weight_hh_l0'"),
+    (("activations", "hidden"), KeyError, r"\['activations'\] has no 'hidden'"),
+    (("activations", "input", "scales"), [1.0], r"\['activations'\]\['input'\]\['scales'\] has 1 scales"),
+    (("activations", "input", "levels"), 0, "levels"),
+    (("input_scale",), -1.0, "input_scale"),
+    (("format",), 3, "format"),
+    (("method",), "mubinn1", "method"),
+])
+def test_bad_quantization_metadata_names_the_entry(path, value, match):
+    w, q = _model()
+    with pytest.raises(ValueError, match=match):
+        LearnedMultiLevelLSTM(w, _set(q, path, value))
+
+
+def test_nonzero_padding_bits_are_rejected():
+    w, q = _model()
+    e = q["weights"]["lstm.weight_ih_l0"]
+    raw = np.frombuffer(base64.b64decode(e["packed"]), dtype="<u8").copy()
+    raw[0] |= np.uint64(1) << np.uint64(40)  # bit 40 of a 3-column row
+    q = _set(q, ("weights", "lstm.weight_ih_l0", "packed"), base64.b64encode(raw.tobytes()).decode())
+    with pytest.raises(ValueError, match="padding bits"):
+        LearnedMultiLevelLSTM(w, q)
+
+
+def test_format_1_scale_lists_disagreeing_with_format_2_are_rejected():
+    w, q = _model()
+    q["q_w_hh"] = list(q["weights"]["lstm.weight_hh_l0"]["scales"])
+    LearnedMultiLevelLSTM(w, q)  # agreeing copies are fine
+    q["q_w_hh"][1] *= 2
+    with pytest.raises(ValueError, match=r"quantization\['q_w_hh'\].*disagrees.*altered"):
+        LearnedMultiLevelLSTM(w, q)
+
+
+def test_bad_weights_and_arguments():
+    w, q = _model()
+    with pytest.raises(TypeError, match="quantization must be a dict"):
+        LearnedMultiLevelLSTM(w, None)
+    renamed = {k.replace("lstm.", "rnn."): v for k, v in w.items()}
+    with pytest.raises(ValueError, match="named"):
+        LearnedMultiLevelLSTM(renamed, q)
