@@ -41,7 +41,7 @@ def check_epochs(X, name="X", n_channels=None, estimator=None, min_times=1):
         raise ValueError(f"{name} must be finite: trial {int(np.flatnonzero(bad)[0])} contains NaN or Inf")
     if n_channels is not None and X.shape[1] != n_channels:
         raise ValueError(
-            f"{name} has {X.shape[1]} channels, but {estimator or 'the model'} was fitted with "
-            f"{n_channels} channels"
+            f"{name} has {X.shape[1]} channels, but {estimator or 'the model'} is expecting "
+            f"{n_channels} channels as input (as in fit)"
         )
     return X

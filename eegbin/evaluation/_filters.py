@@ -37,9 +37,8 @@ class _BandPass(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self)
-        X = check_epochs(X).astype(np.float64, copy=False)
-        if X.shape[1] != self.n_channels_in_:
-            raise ValueError(f"X has {X.shape[1]} channels, fitted with {self.n_channels_in_}")
+        X = check_epochs(X, n_channels=self.n_channels_in_, estimator=type(self).__name__)
+        X = X.astype(np.float64, copy=False)
         return sosfilt(self.sos_, X, axis=-1)
 
     def footprint(self, float_bits=32):

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_epochs
 from ..footprint import Footprint
 from .learned import LearnedMultiLevelLSTM, read_export_metadata
 from .lstm import LSTM
@@ -170,24 +171,11 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
 
     # -- helpers --------------------------------------------------------------
     def _check_X(self, X, reset):
-        if not isinstance(X, np.ndarray):
-            X = np.asarray(X)
-        if X.dtype.kind not in "fiu":
-            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-        if X.ndim != 3:
-            raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
-        if X.shape[0] == 0 or X.shape[2] < self.decimate:
-            raise ValueError(f"X must hold at least one trial of at least decimate={self.decimate} samples, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X contains NaN or Inf")
+        X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
+                         estimator="LSTMClassifier", min_times=self.decimate)
         if reset:
             self.n_features_in_ = X.shape[1]
             self.n_times_in_ = X.shape[2]
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} channels, but LSTMClassifier is expecting {self.n_features_in_} "
-                "channels as input"
-            )
         return X
 
     def _n_steps(self, n_times):

@@ -243,7 +243,7 @@ def test_too_few_samples_and_channel_mismatch():
     with pytest.raises(ValueError, match="at least 5 samples"):
         FilterBankRiemann(100.0, bands=[(8, 12)]).fit(_data(4, 3, 4))
     est = FilterBankRiemann(100.0, bands=[(8, 12)]).fit(_data(4, 3, 100))
-    with pytest.raises(ValueError, match="4 channels.*fitted with 3"):
+    with pytest.raises(ValueError, match="4 channels.*expecting 3"):
         est.transform(_data(2, 4, 100))
     with pytest.raises(ValueError, match="at least 5 samples"):
         est.transform(_data(2, 3, 3))
