@@ -292,14 +292,19 @@ def _read_safetensors_header(path):
     return parsed
 
 
-def _safetensors_metadata(path):
-    """The ``__metadata__`` (str -> str) of a safetensors file, read without safetensors."""
+def _read_head(path, n):
+    """The first ``n`` bytes of the weight file ``path`` (clear errors for a bad path)."""
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not os.path.isfile(path):
         raise ValueError(f"weight file {os.fspath(path)!r} does not exist or is not a file")
     with open(path, "rb") as fh:
-        head = fh.read(9)
+        return fh.read(n)
+
+
+def _safetensors_metadata(path):
+    """The ``__metadata__`` (str -> str) of a safetensors file, read without safetensors."""
+    head = _read_head(path, 9)
     if len(head) < 9 or head[8:9] != b"{":
         raise _bad(path, "not a safetensors file (the header carries the metadata)")
     meta = _read_safetensors_header(path).get("__metadata__") or {}
@@ -416,12 +421,7 @@ def load_weights(path) -> dict:
     ----------
     PyTorch serialization semantics, ``torch.load(weights_only=True)``.
     """
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    if not os.path.isfile(path):
-        raise ValueError(f"weight file {os.fspath(path)!r} does not exist or is not a file")
-    with open(path, "rb") as fh:
-        head = fh.read(16)
+    head = _read_head(path, 16)
     if not head:
         raise _bad(path, "file is empty")
     if head.startswith(_ZIP_MAGIC):

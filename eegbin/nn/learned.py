@@ -104,6 +104,17 @@ def _check_levels(value, where):
     return int(value)
 
 
+def _entry_levels(group, key, where):
+    """``group[key]`` (a per-tensor quantization entry) and its checked level count."""
+    entry = _get(group, key, where)
+    where = f"{where}[{key!r}]"
+    levels = _check_levels(_get(entry, "levels", where), where + "['levels']")
+    gran = _get(entry, "granularity", where)
+    if gran != "tensor":
+        raise ValueError(f"quantization{where}['granularity'] must be 'tensor', got {gran!r}")
+    return entry, levels
+
+
 def _check_scales(value, levels, where):
     """Learned scales as float32 (the values training used)."""
     if not isinstance(value, list) or not all(
@@ -195,11 +206,7 @@ def _parse_quantization(q, params, latent):
     weights = _get(q, "weights", "")
     for key in _WEIGHTS:
         where = f"['weights'][{key!r}]"
-        entry = _get(weights, key, "['weights']")
-        levels = _check_levels(_get(entry, "levels", where), where + "['levels']")
-        gran = _get(entry, "granularity", where)
-        if gran != "tensor":
-            raise ValueError(f"quantization{where}['granularity'] must be 'tensor', got {gran!r}")
+        entry, levels = _entry_levels(weights, key, "['weights']")
         shape = _get(entry, "shape", where)
         if not isinstance(shape, list) or shape != list(shapes[key]):
             raise ValueError(
@@ -212,11 +219,7 @@ def _parse_quantization(q, params, latent):
     activations = _get(q, "activations", "")
     for sig in ("input", "hidden"):
         where = f"['activations'][{sig!r}]"
-        entry = _get(activations, sig, "['activations']")
-        levels = _check_levels(_get(entry, "levels", where), where + "['levels']")
-        gran = _get(entry, "granularity", where)
-        if gran != "tensor":
-            raise ValueError(f"quantization{where}['granularity'] must be 'tensor', got {gran!r}")
+        entry, levels = _entry_levels(activations, sig, "['activations']")
         act[sig] = _check_scales(_get(entry, "scales", where), levels, where + "['scales']")
     # the format-1 scale lists are kept in the file: both copies must agree
     for name, scales in [(k, codes[k].scales) for k in _WEIGHTS] + list(act.items()):
