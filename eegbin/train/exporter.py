@@ -202,11 +202,20 @@ def export(model, path):
 
 
 def read_metadata(path):
-    """The ``"eegbin"`` metadata dict of an exported safetensors file."""
-    from safetensors import safe_open
+    """The ``"eegbin"`` metadata dict of an exported safetensors file.
 
-    with safe_open(str(path), framework="numpy") as f:
-        meta = f.metadata() or {}
-    if "eegbin" not in meta:
-        raise ValueError(f"{path} has no eegbin metadata (was it written by eegbin.train.export?)")
-    return json.loads(meta["eegbin"])
+    The same reader as :func:`eegbin.nn.read_export_metadata` (which needs neither
+    torch nor safetensors), kept here next to :func:`export`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from eegbin.train import EEGNet, export, read_metadata
+    >>> path, _ = export(EEGNet(n_chans=4, n_outputs=2, n_times=128),
+    ...                  pathlib.Path(tempfile.mkdtemp()) / "eegnet.safetensors")
+    >>> read_metadata(path)["model"]
+    'EEGNet'
+    """
+    from ..nn.learned import read_export_metadata
+
+    return read_export_metadata(path)
