@@ -8,6 +8,7 @@ import numpy as np
 
 from ..kernels import n_words_for, pack_bits, unpack_bits
 from ..kernels.bits import WORD
+from .._validation import all_finite
 
 INPUTS = ("auto", "packed", "bipolar", "binary", "heaviside")
 
@@ -60,7 +61,7 @@ def to_packed(X, input, n_bits):
     pack_kind = {"codes": "auto", "bipolar": "bipolar", "binary": "binary",
                  "heaviside": "heaviside"}[kind]
     if kind == "codes" and X.dtype != np.bool_ and np.issubdtype(X.dtype, np.floating):
-        if not np.all(np.isfinite(X)):
+        if not all_finite(X):
             raise ValueError("X contains NaN or Inf")
         if not np.all((X == 0) | (X == 1) | (X == -1)):
             raise ValueError(

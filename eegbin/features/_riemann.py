@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._validation import all_finite
 from ..kernels.filterbank import _c_contiguous
 from ._filterbank import _numba_threads
 from ..kernels.spd import (
@@ -97,7 +98,7 @@ def _as_batch(C, name="C"):
     if C.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
     C = _c_contiguous(C)
-    if not np.isfinite(C).all():
+    if not all_finite(C):
         idx = np.argwhere(~np.isfinite(C.reshape(-1, *C.shape[-2:])).any(axis=(1, 2)))[0, 0]
         raise ValueError(f"{name} must be finite; matrix {idx} holds NaN or Inf")
     return _c_contiguous(C.reshape(-1, C.shape[-2], C.shape[-1])), C.shape

@@ -31,6 +31,8 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
+from .._validation import all_finite
+
 __all__ = [
     "pack_bits",
     "unpack_bits",
@@ -222,7 +224,7 @@ def pack_bits(x, kind="auto", *, n_jobs=None):
     else:
         if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
             raise TypeError(f"x must be bool, integer or float, got dtype {x.dtype}")
-        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+        if np.issubdtype(x.dtype, np.floating) and not all_finite(x):
             bad = np.argwhere(~np.isfinite(x))[0]
             raise ValueError(f"x contains NaN or Inf (first at row {bad[0]}, column {bad[1]})")
         if kind == "auto":

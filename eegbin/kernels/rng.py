@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from .bits import WORD, _n_threads, _threads, n_words_for
+from .._validation import all_finite
 
 __all__ = [
     "random_words",
@@ -399,7 +400,7 @@ def _check_project_args(X, seed, n_components, sparsity, block_size):
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     if X.dtype not in (np.float32, np.float64):
         raise TypeError(f"X must be float32 or float64, got dtype {X.dtype}")
-    if not np.all(np.isfinite(X)):
+    if not all_finite(X):
         raise ValueError("X contains NaN or Inf")
     seed = _check_seed(seed)
     n_components = _check_int(n_components, "n_components", 1)

@@ -52,6 +52,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..footprint import Footprint
+from .._validation import all_finite
 
 __all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights"]
 
@@ -314,7 +315,7 @@ def _check_sequences(x, input_size, batch_first, name="x"):
         raise ValueError(f"{name} has {x.shape[2]} features per time step, the LSTM expects {input_size}")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
+    if not all_finite(x):
         raise ValueError(f"{name} contains NaN or Inf")
     x = x.astype(np.float64)
     return x if batch_first else x.transpose(1, 0, 2)

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .._validation import all_finite
+
 
 def check_int(value, name, low, high=None):
     """``value`` as an int in ``[low, high]``; TypeError/ValueError naming ``name``."""
@@ -22,7 +24,7 @@ def check_real_array(x, name):
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+    if x.dtype.kind == "f" and not all_finite(x):
         raise ValueError(f"{name} must be finite, got NaN or Inf values")
     return x
 

@@ -46,6 +46,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..kernels.bits import multilevel_matmul, n_words_for
+from .._validation import all_finite
 
 __all__ = [
     "MultiLevelCode",
@@ -128,7 +129,7 @@ def _check_array(x, name="x"):
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {x.shape} ({x.ndim}-D)")
     if x.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+    if np.issubdtype(x.dtype, np.floating) and not all_finite(x):
         bad = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(f"{name} contains NaN or Inf (first at index {tuple(int(b) for b in bad)})")
     return x
