@@ -169,45 +169,38 @@ def write_tables(rows, n_subjects_done, args, path=OUT):
         acc_torch_free=("acc_torch_free", "mean"), agreement=("agreement", "mean"),
         kB=("kB", "mean"), macs=("macs", "mean"), word_ops=("word_ops", "mean"),
         train_s=("train_s", "mean"))
-    lines = [
+    caption = (
         f"Simulated dataset, cross-session (0train -> 1test), {n_subjects_done} subject(s) "
         f"{sorted(df.subject.unique().tolist())}, 4 classes, input {args.shape} at "
-        f"{args.sfreq:g} Hz, CPU. Accuracy in %, mean (std) over subjects.",
-        "",
-        "| method | acc torch | acc torch-free | same pred. | memory [kB] | MACs | word ops | "
-        "published | published on |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for m, r in agg.iterrows():
-        pub, where = PAPER.get(m, ("-", ""))
-        std = 0.0 if np.isnan(r.acc_torch_std) else r.acc_torch_std
-        lines.append(
-            f"| {m} | {100 * r.acc_torch:.2f} ({100 * std:.2f}) | {100 * r.acc_torch_free:.2f} | "
-            f"{100 * r.agreement:.2f}% | {r.kB:.2f} | {r.macs:,.0f} | {r.word_ops:,.0f} | {pub} | {where} |")
-    (path / "training_quantized.md").write_text("\n".join(lines) + "\n")
-    _write_rst(agg, lines[0], path)
+        f"{args.sfreq:g} Hz, CPU. Accuracy in %, mean (std) over subjects.")
+    published = [PAPER.get(m, ("-", "")) for m in agg.index]
+    rows = [_cells(m, r, pub, where) for (m, r), (pub, where) in zip(agg.iterrows(), published)]
+    md = [caption, "", "| " + " | ".join(_MD_HEAD) + " |", "|" + "---|" * len(_MD_HEAD)]
+    md += ["| " + " | ".join(cells) + " |" for cells in rows]
+    (path / "training_quantized.md").write_text("\n".join(md) + "\n")
+    # the same table as an reST fragment, included by docs/reproductions/training.rst
+    rst = [caption.replace("->", "→"), "", ".. list-table::", "   :header-rows: 1", ""]
+    rst += ["   * - " + "\n     - ".join(cells) for cells in [_RST_HEAD] + rows]
+    (path / "training_quantized.rst").write_text("\n".join(rst) + "\n")
     summary = agg.assign(
         n_subjects=df.groupby("method", sort=False).subject.nunique(),
-        published=[PAPER.get(m, ("-", ""))[0] for m in agg.index],
-        published_on=[PAPER.get(m, ("-", ""))[1] for m in agg.index])
+        published=[pub for pub, _ in published], published_on=[where for _, where in published])
     summary.to_csv(path / "training_quantized_summary.csv")
     return df
 
 
-def _write_rst(agg, caption, path):
-    """The same table as an reST fragment, included by docs/reproductions/training.rst."""
-    head = ["method", "acc torch [%] mean (std)", "acc torch-free [%]", "same predictions",
-            "memory [kB]", "MACs", "word ops", "published [%]", "published on"]
-    out = [caption.replace("->", "→"), "", ".. list-table::", "   :header-rows: 1", ""]
-    out.append("   * - " + "\n     - ".join(head))
-    for m, r in agg.iterrows():
-        pub, where = PAPER.get(m, ("-", ""))
-        std = 0.0 if np.isnan(r.acc_torch_std) else r.acc_torch_std
-        cells = [m, f"{100 * r.acc_torch:.2f} ({100 * std:.2f})", f"{100 * r.acc_torch_free:.2f}",
-                 f"{100 * r.agreement:.2f} %", f"{r.kB:.2f}", f"{r.macs:,.0f}", f"{r.word_ops:,.0f}",
-                 pub, where or "-"]
-        out.append("   * - " + "\n     - ".join(cells))
-    (path / "training_quantized.rst").write_text("\n".join(out) + "\n")
+_MD_HEAD = ["method", "acc torch", "acc torch-free", "same pred.", "memory [kB]", "MACs", "word ops",
+            "published", "published on"]
+_RST_HEAD = ["method", "acc torch [%] mean (std)", "acc torch-free [%]", "same predictions",
+             "memory [kB]", "MACs", "word ops", "published [%]", "published on"]
+
+
+def _cells(method, r, pub, where):
+    """One table row (both formats): accuracies in %, mean (std) over subjects."""
+    std = 0.0 if np.isnan(r.acc_torch_std) else r.acc_torch_std
+    return [method, f"{100 * r.acc_torch:.2f} ({100 * std:.2f})", f"{100 * r.acc_torch_free:.2f}",
+            f"{100 * r.agreement:.2f}%", f"{r.kB:.2f}", f"{r.macs:,.0f}", f"{r.word_ops:,.0f}",
+            pub, where or "-"]
 
 
 def main(argv=None):
