@@ -6,11 +6,12 @@ affine-invariant ("riemann"), log-Euclidean and Euclidean metrics, and the
 tangent-space map with the l2-norm preserving half-vectorization (eq. 3).
 
 The Riemannian mean runs the fixed-point (gradient) iteration of
-:func:`pyriemann.utils.mean.mean_riemann` from the same Euclidean-mean start, with
-a Barzilai-Borwein step instead of pyRiemann's shrinking one, until the mean
-tangent vector vanishes to ``tol`` = 1e-9 (pyRiemann: 1e-8): it converges to the
-same mean in fewer steps and agrees with pyRiemann to pyRiemann's own stopping
-error. The per-matrix work (whitening, eigendecomposition, logarithm) runs in
+:func:`pyriemann.utils.mean.mean_riemann` with a Barzilai-Borwein step instead of
+pyRiemann's shrinking one, from the geometric mean of the arithmetic and harmonic
+means rescaled to the exact determinant (pyRiemann starts from the arithmetic
+mean), until the mean tangent vector vanishes to ``tol`` = 1e-9 (pyRiemann: 1e-8):
+it converges to the same mean in fewer steps and agrees with pyRiemann to
+pyRiemann's own stopping error. The per-matrix work (whitening, eigendecomposition, logarithm) runs in
 parallel numba kernels (:mod:`eegbin.kernels.spd`).
 
 References
@@ -37,6 +38,7 @@ from ..kernels.spd import (
     FN_LOG,
     FN_SQRT,
     _nb_funm,
+    _nb_inv_logdet_chunks,
     _nb_mean_logm_chunks,
     _nb_tangent_riemann,
 )
@@ -213,6 +215,40 @@ def _sqrt_invsqrt(M):
     return v @ (np.sqrt(w)[..., None] * vt), v @ ((1.0 / np.sqrt(w))[..., None] * vt)
 
 
+def _geometric_start(C, chunk, n_jobs):
+    """Starting point of the mean iteration for K sets at once: C (N, K, n, n) -> (K, n, n).
+
+    ``A # H`` (the affine-invariant midpoint of the arithmetic mean ``A`` and the
+    harmonic mean ``H = (mean_i C_i^{-1})^{-1}``, the geometric mean of two
+    matrices), scaled so that its log-determinant is the mean log-determinant of the
+    ``C_i``, which the Riemannian mean satisfies exactly (the trace of its gradient
+    vanishes). The Riemannian mean lies between ``H`` and ``A`` in the Loewner
+    order and ``A # H`` is exact for two matrices; on EEG
+    filter-bank covariances it starts the iteration at a gradient norm of about
+    0.06 instead of 3 from ``A``, which saves 0.8 of the 6 gradient evaluations per
+    band for one inverse per matrix (about a fifth of an evaluation). Falls back to
+    ``A`` when a matrix is not positive definite (the iteration then names it).
+    """
+    N, K, n, _ = C.shape
+    A = np.mean(C, axis=0)
+    n_chunks = -(-N // chunk)
+    partial = np.empty((K, n_chunks, n, n))
+    logdets = np.empty((K, n_chunks))
+    with _numba_threads(n_jobs, flops=N * K * n**3, chunk=2):
+        _nb_inv_logdet_chunks(C, chunk, partial, logdets)
+    if not np.isfinite(logdets).all() or not np.isfinite(partial).all():
+        return A
+    H = np.linalg.inv(partial.sum(axis=1) / N)
+    A12, Ai12 = _sqrt_invsqrt(A)
+    inner = Ai12 @ H @ Ai12
+    G = A12 @ _np_funm((inner + np.swapaxes(inner, -1, -2)) / 2, np.sqrt) @ A12
+    G = (G + np.swapaxes(G, -1, -2)) / 2
+    sign, logdet_G = np.linalg.slogdet(G)
+    if (sign <= 0).any():
+        return A
+    return G * np.exp((logdets.sum(axis=1) / N - logdet_G) / n)[:, None, None]
+
+
 def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=None, tangent=False):
     """Riemannian means of K independent sets at once: C (N, K, n, n) -> (K, n, n).
 
@@ -226,9 +262,10 @@ def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=Non
     where ``|J|_F <= tol`` and returns that point, so the mean is the zero of the
     gradient to ``tol`` (pyRiemann stops when the gradient before its last step is
     below 1e-8; on EEG filter-bank covariances the two agree to about 1e-9 in the
-    tangent vectors). There this takes 4-8 gradient evaluations per band, 6 on
-    average for the 43 Hersche bands of BCI-IV-2a-sized data (pyRiemann's shrinking
-    step takes 6-10 plus one pass for the tangent map). The whitened logarithms of
+    tangent vectors). The default start is ``_geometric_start``. On the 43
+    Hersche bands of BCI-IV-2a-sized data this takes 5.2 gradient evaluations per
+    band on average (6.0 from the arithmetic mean; pyRiemann's shrinking step takes
+    6-10 plus one pass for the tangent map). The whitened logarithms of
     all active slots are computed in one parallel kernel call per evaluation.
 
     Returns ``(M, P)`` with ``P = M^{-1/2}`` (K, n, n), and with ``tangent=True``
@@ -237,13 +274,13 @@ def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=Non
     """
     N, K, n, _ = C.shape
     C = _c_contiguous(C)
-    M = np.mean(C, axis=0) if init is None else np.broadcast_to(init, (K, n, n)).copy()
+    chunk = int(max(1, min(chunk, N)))
+    M = _geometric_start(C, chunk, n_jobs) if init is None else np.broadcast_to(init, (K, n, n)).copy()
     M12, P = _sqrt_invsqrt(M)
     nu = np.ones(K)
     J_prev = np.zeros((K, n, n))
     crit_prev = np.full(K, np.inf)
     active = np.ones(K, dtype=bool)
-    chunk = int(max(1, min(chunk, N)))
     n_chunks = -(-N // chunk)
     vec = np.empty((N, K, n * (n + 1) // 2)) if tangent else np.empty((0, 0, 0))
     for it in range(maxiter):
@@ -328,8 +365,9 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None):
     """Affine-invariant Riemannian (geometric) mean of SPD matrices.
 
     The point ``M`` where ``mean_i logm(M^{-1/2} C_i M^{-1/2}) = 0``, found by the
-    fixed-point iteration of pyRiemann's ``mean_riemann`` (equal weights, same
-    Euclidean-mean start) with a Barzilai-Borwein step size; it agrees with
+    fixed-point iteration of pyRiemann's ``mean_riemann`` (equal weights) with a
+    Barzilai-Borwein step size, started at the geometric mean of the arithmetic and
+    harmonic means rescaled to the determinant of the result; it agrees with
     pyRiemann to pyRiemann's own stopping error (its tolerance is 1e-8 on the
     gradient, here 1e-9). The per-matrix logarithms of each step run in a
     parallel numba kernel.
@@ -345,7 +383,10 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None):
         Maximum number of gradient evaluations (a ``ConvergenceWarning`` is
         emitted when reached; the last iterate is returned).
     init : ndarray of shape (n, n), default=None
-        Starting point; None uses the Euclidean mean.
+        Starting point; None uses ``A # H`` (the geometric mean of the arithmetic
+        mean ``A`` and the harmonic mean ``H``) scaled to the mean log-determinant
+        of ``C``, closer to the result than the arithmetic mean pyRiemann starts
+        from.
 
     Returns
     -------

@@ -363,3 +363,66 @@ def _nb_tangent_riemann(C, P, out, minval):
         ws = _workspace(n)
         minval[i, k] = _whiten_logm_one(P[k], C[i, k], ws)
         _upper_into(ws[3], out[i, k])
+
+
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
+def _chol_inv_acc(A, L, X, acc):
+    """acc += A^{-1} for SPD ``A`` (n, n) by Cholesky ``A = L L^T``, ``X = L^{-1}``
+    and ``A^{-1} = X^T X`` (all loops along rows); returns log det A, or NaN when a
+    pivot is not positive (``A`` not positive definite)."""
+    n = A.shape[0]
+    logdet = 0.0
+    for i in range(n):
+        for j in range(i + 1):
+            v = A[i, j]
+            for k in range(j):
+                v -= L[i, k] * L[j, k]
+            if i == j:
+                if not v > 0.0:
+                    return np.nan
+                L[i, i] = math.sqrt(v)
+                logdet += math.log(v)
+            else:
+                L[i, j] = v / L[j, j]
+    for i in range(n):
+        for c in range(n):
+            X[i, c] = 0.0
+        X[i, i] = 1.0
+        for k in range(i):
+            lik = L[i, k]
+            for c in range(k + 1):
+                X[i, c] -= lik * X[k, c]
+        inv = 1.0 / L[i, i]
+        for c in range(i + 1):
+            X[i, c] *= inv
+    for r in range(n):
+        for a in range(r + 1):
+            xa = X[r, a]
+            for b in range(r + 1):
+                acc[a, b] += xa * X[r, b]
+    return logdet
+
+
+@njit(cache=True, parallel=True)
+def _nb_inv_logdet_chunks(C, chunk, partial, logdets):
+    """Partial sums of inverses and log-determinants per slot and chunk of trials.
+
+    C (N, K, n, n) SPD matrices; for slot k and chunk c of ``chunk`` consecutive
+    trials: partial[k, c] = sum_i C[i, k]^{-1} and logdets[k, c] = sum_i log det
+    C[i, k] (NaN if one of them is not positive definite).
+    """
+    N, K, n, _ = C.shape
+    n_chunks = (N + chunk - 1) // chunk
+    for item in prange(K * n_chunks):
+        k = item // n_chunks
+        c = item - k * n_chunks
+        L = np.empty((n, n))
+        X = np.empty((n, n))
+        acc = partial[k, c]
+        for i in range(n):
+            for j in range(n):
+                acc[i, j] = 0.0
+        s = 0.0
+        for t in range(c * chunk, min(N, (c + 1) * chunk)):
+            s += _chol_inv_acc(C[t, k], L, X, acc)
+        logdets[k, c] = s

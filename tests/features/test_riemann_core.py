@@ -154,6 +154,29 @@ def test_means_equal_pyriemann(n, n_matrices):
         mean_covariance(C, "wasserstein")
 
 
+def test_geometric_start_of_the_mean_iteration():
+    from eegbin.features._riemann import _geometric_start, _mean_riemann_slots
+
+    # exact for two matrices (A # H is then their geometric mean)
+    C = _spd(2, 5, seed=4)
+    start = _geometric_start(C[:, None], 8, None)[0]
+    tight = pmean.mean_riemann(C, tol=1e-13, maxiter=500)
+    assert np.abs(start - tight).max() <= 1e-10 * np.abs(tight).max()
+    # in general: the determinant of the Riemannian mean, and much closer than the
+    # Euclidean mean pyRiemann starts from
+    C = _spd(60, 8, seed=5, cond=1e-3)
+    start = _geometric_start(C[:, None], 16, None)[0]
+    tight = pmean.mean_riemann(C, tol=1e-13, maxiter=500)
+    assert np.isclose(np.linalg.slogdet(start)[1], np.linalg.slogdet(tight)[1], rtol=0, atol=1e-10)
+    assert _riemann_gradient_norm(C, start) < 0.2 * _riemann_gradient_norm(C, C.mean(0))
+    # a matrix that is not positive definite: Euclidean start, then the iteration names it
+    bad = C.copy()
+    bad[3] = -np.eye(8)
+    np.testing.assert_array_equal(_geometric_start(bad[:, None], 16, None)[0], bad.mean(0))
+    with pytest.raises(ValueError, match="not positive definite"):
+        _mean_riemann_slots(bad[:, None])
+
+
 def test_mean_riemann_warns_without_convergence():
     C = _spd(20, 4, seed=3, cond=1e-4)
     with pytest.warns(Warning, match="convergence"):

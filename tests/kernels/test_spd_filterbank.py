@@ -70,6 +70,24 @@ def test_tangent_and_mean_kernels_agree_with_numpy():
     assert np.isnan(vec[:, 1]).all()
 
 
+@pytest.mark.parametrize("n", [1, 3, 22])
+def test_inverse_logdet_kernel_matches_numpy(n):
+    rng = np.random.default_rng(n)
+    N, K = 11, 3
+    C = _spd(rng, N * K, n).reshape(N, K, n, n)
+    partial = np.full((K, 3, n, n), np.nan)  # chunks of 4, 4, 3 trials
+    logdets = np.full((K, 3), np.nan)
+    spd._nb_inv_logdet_chunks(C, 4, partial, logdets)
+    inv = np.linalg.inv(C)
+    ref = np.stack([inv[:4].sum(0), inv[4:8].sum(0), inv[8:].sum(0)], axis=1)
+    np.testing.assert_allclose(partial, ref, rtol=1e-11, atol=1e-11 * np.abs(ref).max())
+    ld = np.linalg.slogdet(C)[1]
+    np.testing.assert_allclose(logdets, np.stack([ld[:4].sum(0), ld[4:8].sum(0), ld[8:].sum(0)], axis=1), rtol=1e-12)
+    C[5, 1] = -np.eye(n)  # not positive definite: its chunk's log-determinant is NaN
+    spd._nb_inv_logdet_chunks(C, 4, partial, logdets)
+    assert np.isnan(logdets[1, 1]) and np.isfinite(np.delete(logdets.ravel(), 4)).all()
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     st.integers(1, 6), st.integers(5, 120), st.integers(1, 4), st.integers(0, 2**32 - 1),
