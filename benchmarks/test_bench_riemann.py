@@ -2,8 +2,10 @@
 
 Full size (``--benchmark-enable``): BCI IV-2a, 576 trials x 22 channels x 875
 samples, 43 bands. Reduced size in the normal test run. Both pipelines run in the
-same process, one round each (the reference takes tens of seconds); the ratio,
-the peak extra memory and the single-trial stage split go to ``extra_info``.
+same process, alternating, three rounds each at full size (the ratio is best over
+best: a slow spell of a shared host hits both sides; the reference takes about 15 s
+a round); the ratio, the peak extra memory and the single-trial stage split go to
+``extra_info``.
 """
 
 import time
@@ -47,14 +49,24 @@ def test_bench_filterbank_riemann(benchmark, full_size):
     est = FilterBankRiemann(250.0, bands=bands)
     est.fit_transform(X[:4, :, :200])  # JIT warm-up (cached kernels load)
 
-    t0 = time.perf_counter()
-    ours = benchmark.pedantic(lambda: FilterBankRiemann(250.0, bands=bands).fit_transform(X), rounds=1, iterations=1)
-    ours_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ref = reference_fit_transform(X, est.sos_)
-    ref_s = time.perf_counter() - t0
+    # alternating rounds, best of each: a slow spell of a shared host hits both sides
+    ours_all, ref_all = [], []
+    for r in range(3 if full_size else 1):
+        t0 = time.perf_counter()
+        if r == 0:
+            ours = benchmark.pedantic(lambda: FilterBankRiemann(250.0, bands=bands).fit_transform(X), rounds=1, iterations=1)
+        else:
+            ours = FilterBankRiemann(250.0, bands=bands).fit_transform(X)
+        ours_all.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ref = reference_fit_transform(X, est.sos_)
+        ref_all.append(time.perf_counter() - t0)
+    ours_s, ref_s = min(ours_all), min(ref_all)
     ratio = record_ratio(benchmark, "speedup_vs_scipy_pyriemann", ref_s, ours_s)
-    benchmark.extra_info.update(reference_s=ref_s, eegbin_s=ours_s, shape=list(X.shape), n_bands=len(bands))
+    benchmark.extra_info.update(
+        reference_s=ref_s, eegbin_s=ours_s, reference_rounds_s=ref_all, eegbin_rounds_s=ours_all,
+        shape=list(X.shape), n_bands=len(bands),
+    )
     assert np.abs(ours - ref).max() <= 1e-8 * np.abs(ref).max()
 
     # peak extra memory of fit_transform (numpy allocations; numba buffers are
