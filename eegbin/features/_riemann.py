@@ -11,8 +11,9 @@ pyRiemann's shrinking one, from the geometric mean of the arithmetic and harmoni
 means rescaled to the exact determinant (pyRiemann starts from the arithmetic
 mean), until the mean tangent vector vanishes to ``tol`` = 1e-9 (pyRiemann: 1e-8):
 it converges to the same mean in fewer steps and agrees with pyRiemann to
-pyRiemann's own stopping error. The per-matrix work (whitening, eigendecomposition, logarithm) runs in
-parallel numba kernels (:mod:`eegbin.kernels.spd`).
+pyRiemann's own stopping error. The per-matrix work (whitening,
+eigendecomposition, logarithm) runs in parallel numba kernels
+(:mod:`eegbin.kernels.spd`).
 
 References
 ----------
@@ -223,11 +224,11 @@ def _geometric_start(C, chunk, n_jobs):
     matrices), scaled so that its log-determinant is the mean log-determinant of the
     ``C_i``, which the Riemannian mean satisfies exactly (the trace of its gradient
     vanishes). The Riemannian mean lies between ``H`` and ``A`` in the Loewner
-    order and ``A # H`` is exact for two matrices; on EEG
-    filter-bank covariances it starts the iteration at a gradient norm of about
-    0.06 instead of 3 from ``A``, which saves 0.8 of the 6 gradient evaluations per
-    band for one inverse per matrix (about a fifth of an evaluation). Falls back to
-    ``A`` when a matrix is not positive definite (the iteration then names it).
+    order and ``A # H`` is exact for two matrices; on EEG filter-bank covariances
+    it starts the iteration at a gradient norm of about 0.06 instead of 3 from
+    ``A``, which saves 0.8 of the 6 gradient evaluations per band for one inverse
+    per matrix (about a quarter of an evaluation). Falls back to ``A`` when a matrix
+    is not positive definite (the iteration then names it).
     """
     N, K, n, _ = C.shape
     A = np.mean(C, axis=0)
