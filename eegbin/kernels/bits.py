@@ -31,7 +31,7 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .._validation import all_finite
+from ._arrays import all_finite
 
 __all__ = [
     "pack_bits",

@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from .bits import WORD, _n_threads, _threads, n_words_for
-from .._validation import all_finite
+from ._arrays import all_finite
 
 __all__ = [
     "random_words",
