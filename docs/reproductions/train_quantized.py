@@ -174,13 +174,13 @@ def write_tables(rows, n_subjects_done, args, path=OUT):
         f"{sorted(df.subject.unique().tolist())}, 4 classes, input {args.shape} at "
         f"{args.sfreq:g} Hz, CPU. Accuracy in %, mean (std) over subjects.")
     published = [PAPER.get(m, ("-", "")) for m in agg.index]
-    rows = [_cells(m, r, pub, where) for (m, r), (pub, where) in zip(agg.iterrows(), published)]
+    table = [_cells(m, r, pub, where) for (m, r), (pub, where) in zip(agg.iterrows(), published)]
     md = [caption, "", "| " + " | ".join(_MD_HEAD) + " |", "|" + "---|" * len(_MD_HEAD)]
-    md += ["| " + " | ".join(cells) + " |" for cells in rows]
+    md += ["| " + " | ".join(cells) + " |" for cells in table]
     (path / "training_quantized.md").write_text("\n".join(md) + "\n")
     # the same table as an reST fragment, included by docs/reproductions/training.rst
     rst = [caption.replace("->", "→"), "", ".. list-table::", "   :header-rows: 1", ""]
-    rst += ["   * - " + "\n     - ".join(cells) for cells in [_RST_HEAD] + rows]
+    rst += ["   * - " + "\n     - ".join(cells) for cells in [_RST_HEAD] + table]
     (path / "training_quantized.rst").write_text("\n".join(rst) + "\n")
     summary = agg.assign(
         n_subjects=df.groupby("method", sort=False).subject.nunique(),
