@@ -2,6 +2,7 @@
 
 ``bits``: packing, popcount, Hamming search, XNOR-popcount products.
 ``rng``: counter-based random bits for rematerialized projections.
+``pq``: product-quantization tree descent and lookup-table sums.
 """
 
 from .bits import (
@@ -49,3 +50,7 @@ __all__ += [
 from .majority import bitwise_majority  # noqa: E402
 
 __all__ += ["bitwise_majority"]
+
+from .pq import hash_tree_encode, hash_tree_lut_sum, lut_sum  # noqa: E402
+
+__all__ += ["hash_tree_encode", "hash_tree_lut_sum", "lut_sum"]

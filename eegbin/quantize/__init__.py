@@ -1,8 +1,9 @@
 """eegbin.quantize: weight/activation quantizers.
 
 BiPer square-wave binarization, DeSign dithered sign, product quantization of
-linear layers (hash trees / k-means), signed fixed point, and multi-level
-binarization (MuBiNN).
+linear layers (hash trees / k-means: ``pq_learning`` learns a
+:class:`ProductQuantizer`, ``pq_tables`` runs it, ``pq`` holds the estimators),
+signed fixed point, and multi-level binarization (MuBiNN).
 """
 
 from .biper import (
@@ -38,6 +39,19 @@ from .mlb import (
     reconstruct,
 )
 from .pq import PQClassifier, ProductQuantizedLinear
+from .pq_learning import learn_hash_trees, learn_kmeans_prototypes, learn_product_quantizer
+from .pq_tables import (
+    ProductQuantizer,
+    build_luts,
+    kmeans_encode,
+    pq_encode,
+    pq_footprint,
+    pq_reconstruct,
+    pq_table_sums,
+    pq_transform,
+    quantize_luts,
+    subspace_bounds,
+)
 
 __all__ = [
     "DitheredBinarizer",
@@ -60,6 +74,19 @@ __all__ = [
     "to_fixed_point",
     "PQClassifier",
     "ProductQuantizedLinear",
+    "ProductQuantizer",
+    "build_luts",
+    "kmeans_encode",
+    "learn_hash_trees",
+    "learn_kmeans_prototypes",
+    "learn_product_quantizer",
+    "pq_encode",
+    "pq_footprint",
+    "pq_reconstruct",
+    "pq_table_sums",
+    "pq_transform",
+    "quantize_luts",
+    "subspace_bounds",
     "MultiLevelBinarizer",
     "MultiLevelCode",
     "mlb_dot",

@@ -13,12 +13,12 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import check_estimator
 
 from eegbin import PQClassifier, ProductQuantizedLinear, footprint
-from eegbin.quantize.pq import (
+from eegbin.kernels import hash_tree_encode, hash_tree_lut_sum, lut_sum
+from eegbin.quantize.pq_learning import learn_hash_trees, learn_product_quantizer
+from eegbin.quantize.pq_tables import (
     build_luts,
-    hash_tree_encode,
     kmeans_encode,
-    learn_hash_trees,
-    lut_sum,
+    pq_transform,
     quantize_luts,
     subspace_bounds,
 )
@@ -71,10 +71,10 @@ def test_kmeans_vs_tree_same_order(data):
 def test_lut_arithmetic_exact_vs_oracle(data, encoder):
     Xtr, Xte, W, b = data
     pq = ProductQuantizedLinear(8, encoder=encoder, random_state=0).fit(Xtr, weights=W, bias=b)
-    codes = pq.encode(Xte)
-    m = codes.shape[1]
+    idx = pq.encode(Xte)
+    m = idx.shape[1]
     # integer table sums: plain numpy gather oracle, exact
-    oracle = pq.lut_codes_[np.arange(m)[None, :], codes].astype(np.int64).sum(axis=1)
+    oracle = pq.quantized_luts_[np.arange(m)[None, :], idx].astype(np.int64).sum(axis=1)
     np.testing.assert_array_equal(pq.table_sums(Xte), oracle)
     # dequantized output = scale * sums + (b + offsets) to float rounding
     _, _, offsets = quantize_luts(pq.luts_, 8)
@@ -95,17 +95,21 @@ def test_tree_encoding_oracle_and_comparisons(data):
     assert dims.shape == (8, 4) and thr.shape == (8, 15) and P.shape == (8, 16, 8)
     for j in range(8):  # each tree only reads its own sub-vector
         assert np.all((dims[j] >= bounds[j]) & (dims[j] < bounds[j + 1]))
-    codes = hash_tree_encode(Xte, dims, thr)
-    oracle = np.zeros_like(codes)
+    idx = hash_tree_encode(Xte, dims, thr)
+    oracle = np.zeros_like(idx)
     for r in range(Xte.shape[0]):
         for j in range(8):
             i = 0
             for t in range(4):
                 i = 2 * i + int(Xte[r, dims[j, t]] >= thr[j, 2**t - 1 + i])
             oracle[r, j] = i
-    np.testing.assert_array_equal(codes, oracle)
-    # serial and parallel kernels agree
-    np.testing.assert_array_equal(hash_tree_encode(Xte[:10], dims, thr), codes[:10])
+    np.testing.assert_array_equal(idx, oracle)
+    # one thread and two threads agree; the fused table sum equals encode + lut_sum
+    np.testing.assert_array_equal(hash_tree_encode(Xte, dims, thr, n_threads=2), idx)
+    luts = np.random.RandomState(1).randint(0, 256, (8, 16, 3)).astype(np.uint8)
+    for n_threads in (1, 2):
+        np.testing.assert_array_equal(hash_tree_lut_sum(Xte, dims, thr, luts, n_threads=n_threads),
+                                      lut_sum(idx, luts))
     # trees reduce reconstruction SSE a lot versus the subspace mean
     train_codes = hash_tree_encode(Xtr, dims, thr)
     rec = np.concatenate([P[j, train_codes[:, j], : bounds[j + 1] - bounds[j]]
@@ -117,10 +121,10 @@ def test_kmeans_encode_is_nearest():
     rng = np.random.RandomState(1)
     P = rng.randn(2, 5, 3)
     X = rng.randn(40, 6)
-    codes = kmeans_encode(X, P, np.array([0, 3, 6]))
+    idx = kmeans_encode(X, P, np.array([0, 3, 6]))
     for j in range(2):
         d = ((X[:, None, 3 * j: 3 * j + 3] - P[j][None]) ** 2).sum(-1)
-        np.testing.assert_array_equal(codes[:, j], d.argmin(1))
+        np.testing.assert_array_equal(idx[:, j], d.argmin(1))
 
 
 @settings(max_examples=30, deadline=None)
@@ -132,9 +136,9 @@ def test_lut_sum_and_quantize_property(m, K, n_out, bits, seed):
     Q, scale, off = quantize_luts(luts, bits)
     assert Q.max() <= 2**bits - 1
     assert np.all(np.abs(scale * Q + off[:, None, None] - luts) <= scale / 2 * (1 + 1e-9))
-    codes = rng.randint(0, K, size=(7, m))
-    oracle = sum(Q[j, codes[:, j]].astype(np.int64) for j in range(m))
-    np.testing.assert_array_equal(lut_sum(codes, Q), oracle)
+    idx = rng.randint(0, K, size=(7, m))
+    oracle = sum(Q[j, idx[:, j]].astype(np.int64) for j in range(m))
+    np.testing.assert_array_equal(lut_sum(idx, Q), oracle)
 
 
 def test_build_luts_blocks():
@@ -220,15 +224,79 @@ def test_clone_pickle_gridsearch(data):
 
 
 def test_check_estimator_pq_linear():
-    # n_subspaces=1: the common checks use 1-5 features and n_subspaces > n_features
-    # is rejected by design (tested below).
+    check_estimator(ProductQuantizedLinear())  # defaults: n_subspaces="auto" fits any width
     check_estimator(ProductQuantizedLinear(n_subspaces=1, n_prototypes=4))
     check_estimator(ProductQuantizedLinear(n_subspaces=1, n_prototypes=4, encoder="kmeans",
                                            random_state=0))
 
 
 def test_check_estimator_pq_classifier():
+    check_estimator(PQClassifier())  # defaults: LogisticRegression, n_subspaces="auto"
     check_estimator(PQClassifier(LogisticRegression(), n_subspaces=1, n_prototypes=4))
+
+
+def test_auto_subspaces_and_default_estimator(data):
+    Xtr, _, W, b = data
+    assert ProductQuantizedLinear().fit(Xtr, weights=W).n_subspaces_ == 8  # Feng's m = 8
+    assert ProductQuantizedLinear().fit(Xtr[:, :3]).n_subspaces_ == 3  # at most one per feature
+    y = (Xtr[:, 0] > 0).astype(int)
+    clf = PQClassifier().fit(Xtr, y)
+    assert isinstance(clf.estimator_, LogisticRegression) and clf.pq_.n_subspaces_ == 8
+    assert PQClassifier().get_params()["estimator"] is None  # the default is not fitted in place
+
+
+def test_estimator_is_a_shell_over_the_functions(data):
+    """The estimator stores what learn_product_quantizer returns; transform is pq_transform."""
+    Xtr, Xte, W, b = data
+    for encoder in ("hash_tree", "kmeans"):
+        est = ProductQuantizedLinear(8, encoder=encoder, random_state=0).fit(Xtr, weights=W, bias=b)
+        q = learn_product_quantizer(Xtr, W, b, n_subspaces=8, encoder=encoder, random_state=0)
+        for name in ("bounds", "prototypes", "luts", "quantized_luts", "bias"):
+            np.testing.assert_array_equal(getattr(est.quantizer_, name), getattr(q, name))
+        np.testing.assert_array_equal(est.transform(Xte), pq_transform(q, Xte))
+        assert est.luts_ is est.quantizer_.luts and est.lut_scale_ == q.lut_scale
+
+
+def test_quantizer_is_immutable_and_pickles(data):
+    Xtr, Xte, W, b = data
+    q = learn_product_quantizer(Xtr, W, b, n_subspaces=4)
+    with pytest.raises(ValueError, match="read-only"):
+        q.luts[0, 0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        q.bias = np.zeros(4)
+    again = pickle.loads(pickle.dumps(q))
+    assert not again.thresholds.flags.writeable
+    np.testing.assert_array_equal(pq_transform(again, Xte), pq_transform(q, Xte))
+
+
+def test_kmeans_prototypes_are_sklearn_kmeans(data):
+    """k-means prototypes are scikit-learn's KMeans centroids (one generator for all blocks)."""
+    from sklearn.cluster import KMeans
+
+    Xtr, _, _, _ = data
+    q = learn_product_quantizer(Xtr, n_subspaces=2, n_prototypes=8, encoder="kmeans",
+                                lut_bits=None, random_state=3)
+    rng = np.random.RandomState(3)
+    for j, (lo, hi) in enumerate([(0, 32), (32, 64)]):
+        km = KMeans(n_clusters=8, n_init=3, random_state=rng).fit(Xtr[:, lo:hi])
+        np.testing.assert_allclose(q.prototypes[j], km.cluster_centers_, rtol=1e-12, atol=1e-12)
+
+
+def test_kernel_arguments_checked():
+    X = np.zeros((3, 4))
+    dims, thr = np.zeros((2, 2), dtype=np.int64), np.zeros((2, 3))
+    with pytest.raises(TypeError, match="n_threads must be an int"):
+        hash_tree_encode(X, dims, thr, n_threads=1.5)
+    with pytest.raises(ValueError, match="n_threads must be an int >= 1, got 0"):
+        lut_sum(np.zeros((3, 2), dtype=np.uint8), np.zeros((2, 4, 1)), n_threads=0)
+    with pytest.raises(ValueError, match=r"thresholds must be a real array of shape \(2, 3\)"):
+        hash_tree_encode(X, dims, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"prototype_indices must lie in \[0, 4\)"):
+        lut_sum(np.full((3, 2), 4), np.zeros((2, 4, 1)))
+    with pytest.raises(ValueError, match="2\\*\\*depth = 4 rows"):
+        hash_tree_lut_sum(X, dims, thr, np.zeros((2, 8, 1)))
+    with pytest.raises(ValueError, match="X must be a 2-D real array"):
+        hash_tree_encode(np.zeros(4), dims, thr)
 
 
 def test_bad_input(data):
