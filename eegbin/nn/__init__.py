@@ -1,6 +1,18 @@
 """eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM, MuBiNN)."""
 
 from .io import check_weights, load_weights
+from .eegnet_params import Affine, DenseHead, EEGNetParams, EluTable, FixedPoint
+from .eegnet_layouts import read_eegnet
+from .eegnet_forward import activation_ranges, eegnet_features, eegnet_footprint, eegnet_logits
+from .eegnet_compress import (
+    fold_batchnorm,
+    select_channels,
+    spatial_channel_scores,
+    with_elu_table,
+    with_fixed_point,
+    with_head,
+    with_pq_head,
+)
 from .eegnet import KERAS_EEGNET_LAYERS, EEGNet
 from .classifier import EEGNetClassifier
 from .lstm import LSTM, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
@@ -12,7 +24,24 @@ __all__ = [
     "check_weights",
     "load_weights",
     "EEGNet",
+    "EEGNetParams",
+    "Affine",
+    "DenseHead",
+    "EluTable",
+    "FixedPoint",
     "KERAS_EEGNET_LAYERS",
+    "read_eegnet",
+    "eegnet_features",
+    "eegnet_logits",
+    "eegnet_footprint",
+    "activation_ranges",
+    "fold_batchnorm",
+    "select_channels",
+    "spatial_channel_scores",
+    "with_elu_table",
+    "with_fixed_point",
+    "with_head",
+    "with_pq_head",
     "EEGNetClassifier",
     "LSTM",
     "LSTMClassifier",

@@ -44,22 +44,6 @@ from .pq_tables import pq_encode, pq_footprint, pq_reconstruct, pq_table_sums
 
 __all__ = ["ProductQuantizedLinear", "PQClassifier"]
 
-#: sub-vectors of ``n_subspaces="auto"`` (Feng et al., Fig. 3), at most one per feature
-_AUTO_SUBSPACES = 8
-
-
-def _n_subspaces(n_subspaces, n_features):
-    """Resolve ``n_subspaces`` ("auto" or an int) against the feature count."""
-    if n_subspaces == "auto":
-        return min(_AUTO_SUBSPACES, n_features)
-    if n_subspaces > n_features:
-        raise ValueError(
-            f"n_subspaces={n_subspaces} exceeds the number of features of X "
-            f"(n_features = {n_features}); expected n_subspaces <= n_features or 'auto'"
-        )
-    return int(n_subspaces)
-
-
 def _n_threads(n_jobs):
     """scikit-learn's ``n_jobs`` as a thread count: None -> 1, -1 -> all cores, -2 -> all but one.
 
@@ -207,12 +191,12 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         self : ProductQuantizedLinear
         """
         X = validate_data(self, X, dtype=np.float64)
-        self.n_subspaces_ = _n_subspaces(self.n_subspaces, X.shape[1])
         self.quantizer_ = learn_product_quantizer(
-            X, weights, bias, n_subspaces=self.n_subspaces_, n_prototypes=self.n_prototypes,
+            X, weights, bias, n_subspaces=self.n_subspaces, n_prototypes=self.n_prototypes,
             encoder=self.encoder, lut_bits=self.lut_bits, random_state=self.random_state,
             n_threads=_n_threads(self.n_jobs),
         )
+        self.n_subspaces_ = self.quantizer_.n_subspaces
         self.n_outputs_ = self._n_features_out = self.quantizer_.n_outputs
         return self
 

@@ -30,6 +30,9 @@ from .pq_tables import ProductQuantizer, build_luts, quantize_luts, subspace_bou
 
 __all__ = ["learn_hash_trees", "learn_kmeans_prototypes", "learn_product_quantizer"]
 
+#: sub-vectors of ``n_subspaces="auto"`` (Feng et al., Fig. 3), at most one per feature
+AUTO_SUBSPACES = 8
+
 
 def _check_2d_finite(X, name):
     X = check_real_array(X, name)
@@ -237,7 +240,7 @@ def learn_kmeans_prototypes(X, bounds, n_prototypes=16, random_state=None, n_ini
     return protos
 
 
-def learn_product_quantizer(X, weights=None, bias=None, *, n_subspaces=8, n_prototypes=16,
+def learn_product_quantizer(X, weights=None, bias=None, *, n_subspaces="auto", n_prototypes=16,
                             encoder="hash_tree", lut_bits=8, random_state=None, n_threads=1):
     """Product quantizer of the linear layer ``X @ weights + bias``, learned on ``X``.
 
@@ -255,8 +258,9 @@ def learn_product_quantizer(X, weights=None, bias=None, *, n_subspaces=8, n_prot
         Layer weights; identity if None (the quantizer then reconstructs ``X``).
     bias : ndarray of shape (n_outputs,), optional
         Layer bias; zeros if None.
-    n_subspaces : int, default=8
-        Number m of sub-vectors, at most ``n_features`` (Feng et al.: m = 8).
+    n_subspaces : int or "auto", default="auto"
+        Number m of sub-vectors, at most ``n_features``; "auto" is
+        ``min(8, n_features)`` (Feng et al. choose m = 8, Fig. 3).
     n_prototypes : int, default=16
         Prototypes per sub-space; a power of two >= 2 for ``"hash_tree"``.
     encoder : {"hash_tree", "kmeans"}, default="hash_tree"
@@ -287,11 +291,13 @@ def learn_product_quantizer(X, weights=None, bias=None, *, n_subspaces=8, n_prot
     """
     X = _check_2d_finite(X, "X")
     n_features = X.shape[1]
+    if isinstance(n_subspaces, str) and n_subspaces == "auto":
+        n_subspaces = min(AUTO_SUBSPACES, n_features)
     n_subspaces = check_int(n_subspaces, "n_subspaces", 1)
     if n_subspaces > n_features:
         raise ValueError(
             f"n_subspaces={n_subspaces} exceeds the number of features of X "
-            f"(n_features = {n_features}); expected n_subspaces <= n_features"
+            f"(n_features = {n_features}); expected n_subspaces <= n_features or 'auto'"
         )
     if encoder not in ("hash_tree", "kmeans"):
         raise ValueError(f"encoder must be 'hash_tree' or 'kmeans', got {encoder!r}")

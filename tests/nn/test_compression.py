@@ -90,11 +90,12 @@ def test_elu_table(net_and_X):
     w, X = net_and_X
     net = EEGNet(w, n_times=500, dtype="float64")
     tab = net.with_elu_table(256)
-    grid = tab.elu_table_[0]
+    table = tab.params.elu_table  # (x, y): the grid and expm1 on it
+    grid = table.x
     x = np.linspace(-12, 3, 100001)
     from eegbin.nn.layers import elu_table
 
-    err = np.abs(elu_table(x, *tab.elu_table_) - elu(x))
+    err = np.abs(elu_table(x, table.x, table.y) - elu(x))
     h = grid[1] - grid[0]
     # linear interpolation of exp on [-8, 0] errs by at most h^2/8; below -8 the clamp errs < e^-8
     assert err[x >= -8].max() <= h**2 / 8 + 1e-15
