@@ -4,7 +4,8 @@ Compressing a trained EEGNet without PyTorch
 
 Load EEGNet weights (here: a random braindecode-layout state dict saved as
 ``.npz``; a ``torch.save`` file or Keras HDF5 weights load the same way), put a
-new classification head on the network with :class:`eegbin.EEGNetClassifier`,
+new classification head on the network with :class:`eegbin.EEGNetClassifier`
+(``refit_head=True``: random weights carry no trained head worth keeping),
 and apply Feng et al.'s compressions one at a time: batch-norm folding,
 embedded channel selection (eq. 1), 8-bit weights with 16-bit feature maps, a
 product-quantized dense layer and softmax -> max. For each variant we print the
@@ -52,7 +53,8 @@ variants = {
 }
 names, kB, macs = [], [], []
 for name, options in variants.items():
-    clf = EEGNetClassifier(path, n_chans, n_times, sfreq, **options).fit(X_train, y_train)
+    clf = EEGNetClassifier(path, n_chans, n_times, sfreq, refit_head=True, **options)
+    clf.fit(X_train, y_train)
     fp = clf.footprint()
     names.append(name)
     kB.append(fp.kB)

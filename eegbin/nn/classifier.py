@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,9 +20,11 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A trained EEGNet as a scikit-learn classifier, with optional compressions.
 
     ``fit`` loads and checks the weights, applies the chosen compressions and
-    (by default) re-fits only the classification head on the network's
-    features (multinomial logistic regression); the convolutional weights are
-    kept. ``transform`` returns those features (``F2 * T'`` values: 272 for
+    keeps the trained network, head included: ``y`` must hold as many classes as
+    the network has outputs (sorted label i is output i). With
+    ``refit_head=True`` it re-fits only the classification head on the network's
+    features (multinomial logistic regression) and keeps the convolutional weights.
+    ``transform`` returns those features (``F2 * T'`` values: 272 for
     22 x 1125 trials with the pooling of Hersche 2020 / Q-EEGNet,
     ``pool1_kernel_size=8``; 560 with braindecode's default 4).
 
@@ -40,18 +42,19 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         and validated, the network itself has no notion of time).
     layout : {"auto", "braindecode", "keras"}, default="auto"
     pool1_kernel_size, pool2_kernel_size : int, default=4, 8
-    refit_head : bool, default=True
-        Re-fit the classification head on ``fit`` data. If False, the trained head
-        is kept and ``y`` must hold exactly ``n_classes`` labels (sorted label i is
+    refit_head : bool, default=False
+        Re-fit the classification head on ``fit`` data (e.g. after channel
+        selection, or for a new set of classes). If False, the trained head is
+        kept and ``y`` must hold exactly ``n_classes`` labels (sorted label i is
         output i).
-    head_C : float, default=1.0
+    C : float, default=1.0
         Inverse regularization of the re-fitted head (``LogisticRegression(C=...)``).
     fold_batchnorm : bool, default=False
         Merge the batch norms into the convolutions (Feng III-C): same outputs to
         float rounding, no batch-norm operations.
     n_selected_channels : int or None, default=None
         Embedded channel selection (Feng eq. 1): keep the channels with the largest
-        ℓ1 norm of spatial weights; the head is re-fitted if ``refit_head``.
+        ℓ1 norm of spatial weights (Feng retrains after it: consider ``refit_head=True``).
     elu : {"exact", "table"}, default="exact"
         "table": negative branch of ELU from a 256-entry interpolated table on [-8, 0].
     output : {"softmax", "max"}, default="softmax"
@@ -61,10 +64,10 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     head : {"dense", "pq"}, default="dense"
         "pq": product-quantized dense layer (Feng III-D, :class:`eegbin.ProductQuantizedLinear`,
         balanced binary regression trees) fitted on the ``fit`` features.
-    pq_subspaces : int, default=8
-        Number m of sub-vectors of the product-quantized head.
-    pq_prototypes : int, default=16
-        Leaves per tree (16 = 4 comparisons).
+    n_subspaces : int or "auto", default="auto"
+        Number m of sub-vectors of the product-quantized head ("auto": 8, Feng's m).
+    n_prototypes : int, default=16
+        Leaves per tree of the product-quantized head (16 = 4 comparisons).
     fixed_point : bool, default=False
         Simulate Feng's datapath (V-A): batch norms folded, 8-bit weights, 16-bit
         feature maps calibrated on the ``fit`` data (computed in float64).
@@ -88,6 +91,8 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     >>> w = EEGNet.random_weights(n_chans=4, n_times=128, n_classes=2, rng=rng)
     >>> X, y = rng.standard_normal((20, 4, 128)), np.arange(20) % 2
     >>> clf = EEGNetClassifier(w, n_chans=4, n_times=128, sfreq=128.0).fit(X, y)
+    >>> bool(np.all(clf.decision_function(X) == EEGNet(w, n_times=128).forward(X)))  # trained head
+    True
     >>> clf.transform(X).shape, clf.predict(X[:3]).shape
     ((20, 64), (3,))
 
@@ -107,23 +112,23 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "pool1_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "pool2_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "refit_head": ["boolean"],
-        "head_C": [Interval(numbers.Real, 0, None, closed="neither")],
+        "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "fold_batchnorm": ["boolean"],
         "n_selected_channels": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "elu": [StrOptions({"exact", "table"})],
         "output": [StrOptions({"softmax", "max"})],
         "dtype": [StrOptions({"float32", "float64"})],
         "head": [StrOptions({"dense", "pq"})],
-        "pq_subspaces": [Interval(numbers.Integral, 1, None, closed="left")],
-        "pq_prototypes": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_subspaces": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_prototypes": [Interval(numbers.Integral, 2, None, closed="left")],
         "fixed_point": ["boolean"],
     }
 
     def __init__(self, weights, n_chans, n_times, sfreq, *, layout="auto",
-                 pool1_kernel_size=4, pool2_kernel_size=8, refit_head=True, head_C=1.0,
+                 pool1_kernel_size=4, pool2_kernel_size=8, refit_head=False, C=1.0,
                  fold_batchnorm=False, n_selected_channels=None, elu="exact",
-                 output="softmax", dtype="float32", head="dense", pq_subspaces=8,
-                 pq_prototypes=16, fixed_point=False):
+                 output="softmax", dtype="float32", head="dense", n_subspaces="auto",
+                 n_prototypes=16, fixed_point=False):
         self.weights = weights
         self.n_chans = n_chans
         self.n_times = n_times
@@ -132,15 +137,15 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.pool1_kernel_size = pool1_kernel_size
         self.pool2_kernel_size = pool2_kernel_size
         self.refit_head = refit_head
-        self.head_C = head_C
+        self.C = C
         self.fold_batchnorm = fold_batchnorm
         self.n_selected_channels = n_selected_channels
         self.elu = elu
         self.output = output
         self.dtype = dtype
         self.head = head
-        self.pq_subspaces = pq_subspaces
-        self.pq_prototypes = pq_prototypes
+        self.n_subspaces = n_subspaces
+        self.n_prototypes = n_prototypes
         self.fixed_point = fixed_point
 
     def __sklearn_tags__(self):
@@ -178,8 +183,9 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         return X
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Load the weights, apply the compressions and re-fit the head on (X, y).
+        """Load the weights, apply the compressions and keep (or re-fit) the head.
 
         Parameters
         ----------
@@ -190,7 +196,6 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         self : EEGNetClassifier
         """
-        self._validate_params()
         X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float64, np.float32])
         if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):
             raise ValueError(
@@ -203,7 +208,7 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             if len(classes) < 2:
                 raise ValueError(f"y must hold at least 2 classes to fit a head, got {classes}")
             F = net.features(X).astype(np.float64)
-            lr = LogisticRegression(C=self.head_C, max_iter=1000).fit(F, y)
+            lr = LogisticRegression(C=self.C, max_iter=1000).fit(F, y)
             W, b = lr.coef_, lr.intercept_
             if len(classes) == 2:  # sigmoid(z) == softmax([-z/2, z/2])
                 W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
@@ -212,13 +217,12 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         elif len(classes) != net.n_classes:
             raise ValueError(
                 f"refit_head=False: y holds {len(classes)} classes but the network has "
-                f"{net.n_classes} outputs"
+                f"{net.n_classes} outputs (refit_head=True fits a new head)"
             )
         if self.fixed_point:
             net = net.to_fixed_point(X)
         if self.head == "pq":
-            net = net.with_pq_head(X, n_subspaces=self.pq_subspaces,
-                                   n_prototypes=self.pq_prototypes)
+            net = net.with_pq_head(X, n_subspaces=self.n_subspaces, n_prototypes=self.n_prototypes)
         self.classes_ = classes
         self.net_ = net
         self.channels_ = net.channels

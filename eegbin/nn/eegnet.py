@@ -171,7 +171,7 @@ class EEGNet:
     pool1 = _view("pool1", "First average-pooling size.")
     pool2 = _view("pool2", "Second average-pooling size.")
     temporal = _view("temporal", "Temporal kernels, shape (F1, K1).")
-    spatial = _view("spatial", "Spatial filters, shape (F1*D, n_channels_used).")
+    spatial = _view("spatial", "Spatial filters, shape (F1*D, n_chans_used).")
     depth = _view("depth", "Separable depthwise kernels, shape (F1*D, K3).")
     point = _view("point", "Pointwise kernels, shape (F2, F1*D).")
 

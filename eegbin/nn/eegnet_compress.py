@@ -100,7 +100,7 @@ def spatial_channel_scores(params):
 
     Returns
     -------
-    scores : ndarray of shape (n_channels_used,)
+    scores : ndarray of shape (n_chans_used,)
         ``l1_ic = sum_j |w_ic^j|`` over the F1*D spatial kernels (after max-norm).
 
     Examples

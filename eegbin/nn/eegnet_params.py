@@ -196,7 +196,7 @@ class EEGNetParams(_Record):
     ----------
     temporal : ndarray of shape (F1, K1)
         Temporal convolution kernels (cross-correlation, as torch and Keras).
-    spatial : ndarray of shape (F1 * D, n_channels_used)
+    spatial : ndarray of shape (F1 * D, n_chans_used)
         Depthwise spatial filters over ``channels``; filter ``o`` reads temporal map ``o // D``.
     depth : ndarray of shape (F1 * D, K3)
         Depthwise kernels of the separable convolution.
@@ -206,7 +206,7 @@ class EEGNetParams(_Record):
         The classifier on the ``F2 * T'`` flattened features.
     n_chans : int
         Channels of the input trials.
-    channels : ndarray of int64, shape (n_channels_used,)
+    channels : ndarray of int64, shape (n_chans_used,)
         Input channels the network reads (all, or those kept by channel selection).
     pad_temporal, pad_depth : tuple of int
         Zero padding (left, right) of the two temporal convolutions.

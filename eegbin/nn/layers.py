@@ -92,8 +92,8 @@ def temporal_filter(x, kernels, pad_left, pad_right, *, method="direct"):
 
     Parameters
     ----------
-    x : ndarray of shape (..., n_channels, n_times)
-    kernels : ndarray of shape (n_channels, K)
+    x : ndarray of shape (..., n_chans, n_times)
+    kernels : ndarray of shape (n_chans, K)
     pad_left, pad_right : int
     method : {"direct", "fft"}, default="direct"
         "direct" sums K shifted products (exact order of a naive convolution);
@@ -101,7 +101,7 @@ def temporal_filter(x, kernels, pad_left, pad_right, *, method="direct"):
 
     Returns
     -------
-    ndarray of shape (..., n_channels, n_times + pad_left + pad_right - K + 1)
+    ndarray of shape (..., n_chans, n_times + pad_left + pad_right - K + 1)
 
     Examples
     --------

@@ -80,7 +80,7 @@ def test_channel_selection_refits_head():
     F = EEGNet(w, n_times=T, dtype="float64").select_channels(5).features(X)
     score = F @ rng.standard_normal(F.shape[1])
     y = (score > np.median(score)).astype(int)
-    clf = EEGNetClassifier(w, C, T, 250.0, n_selected_channels=5, head_C=100.0).fit(X, y)
+    clf = EEGNetClassifier(w, C, T, 250.0, n_selected_channels=5, refit_head=True, C=100.0).fit(X, y)
     assert len(clf.channels_) == 5
     assert clf.score(X, y) > 0.85  # the re-fitted head recovers what the 5 channels carry
     assert clf.footprint().parts[0].parts[0].macs == 8 * 5 * (T + 1) * 64
@@ -140,8 +140,8 @@ def mi_task():
 def test_product_quantized_head(mi_task):
     """Feng Fig. 3: with m = 8 sub-vectors the PQ head is close to the dense head."""
     w, X, y, Xt, yt, C, T = mi_task
-    dense = EEGNetClassifier(w, C, T, 128.0, dtype="float64").fit(X, y)
-    pq = EEGNetClassifier(w, C, T, 128.0, dtype="float64", head="pq").fit(X, y)
+    dense = EEGNetClassifier(w, C, T, 128.0, dtype="float64", refit_head=True).fit(X, y)
+    pq = EEGNetClassifier(w, C, T, 128.0, dtype="float64", refit_head=True, head="pq").fit(X, y)
     acc_dense, acc_pq = dense.score(Xt, yt), pq.score(Xt, yt)
     assert acc_dense > 0.8
     assert acc_pq >= acc_dense - 0.1
@@ -155,8 +155,8 @@ def test_product_quantized_head(mi_task):
 def test_fixed_point_8bit_weights_16bit_activations(mi_task):
     """Feng V-A: 8-bit kernels and 16-bit feature maps cost (almost) no accuracy."""
     w, X, y, Xt, yt, C, T = mi_task
-    flt = EEGNetClassifier(w, C, T, 128.0, dtype="float64").fit(X, y)
-    fxp = EEGNetClassifier(w, C, T, 128.0, fixed_point=True).fit(X, y)
+    flt = EEGNetClassifier(w, C, T, 128.0, dtype="float64", refit_head=True).fit(X, y)
+    fxp = EEGNetClassifier(w, C, T, 128.0, refit_head=True, fixed_point=True).fit(X, y)
     agree = np.mean(fxp.predict(Xt) == flt.predict(Xt))
     assert agree >= 0.95
     assert fxp.score(Xt, yt) >= flt.score(Xt, yt) - 0.05

@@ -30,7 +30,7 @@ def task():
 
 def test_refit_head_keeps_convolutions(task):
     w, X, y, C, T = task
-    clf = EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0, head_C=100.0).fit(X, y)
+    clf = EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0, refit_head=True, C=100.0).fit(X, y)
     net0 = EEGNet(w, n_times=T)
     np.testing.assert_array_equal(clf.net_.temporal, net0.temporal)
     np.testing.assert_array_equal(clf.net_.spatial, net0.spatial)
@@ -50,7 +50,12 @@ def test_pretrained_head_matches_network(task):
     logits = EEGNet(w, n_times=T).forward(X)
     np.testing.assert_array_equal(clf.decision_function(X), logits)
     np.testing.assert_array_equal(clf.predict(X), np.argmax(logits, 1))
-    with pytest.raises(ValueError, match="2 classes but the network has 3 outputs"):
+    # the default keeps the trained head too (issue 15: re-fitting is the option)
+    default = EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0).fit(X, y)
+    assert default.refit_head is False
+    np.testing.assert_array_equal(default.decision_function(X), logits)
+    np.testing.assert_array_equal(default.net_.head_w, EEGNet(w, n_times=T).head_w)
+    with pytest.raises(ValueError, match="2 classes but the network has 3 outputs.*refit_head=True"):
         EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0, refit_head=False).fit(X, y % 2)
 
 
@@ -65,7 +70,7 @@ def test_transform_272_features_hersche_config():
 
 def test_sklearn_contract(task):
     w, X, y, C, T = task
-    clf = EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0)
+    clf = EEGNetClassifier(w, n_chans=C, n_times=T, sfreq=250.0, refit_head=True)
     check_no_attributes_set_in_init("EEGNetClassifier", clf)
     check_get_params_invariance("EEGNetClassifier", clf)
     check_set_params("EEGNetClassifier", clf)
@@ -74,8 +79,8 @@ def test_sklearn_contract(task):
     fitted = clone(clf).fit(X, y)
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
-    gs = GridSearchCV(clf, {"head_C": [0.01, 100.0]}, cv=3).fit(X, y)
-    assert gs.best_params_["head_C"] == 100.0
+    gs = GridSearchCV(clf, {"C": [0.01, 100.0]}, cv=3).fit(X, y)
+    assert gs.best_params_["C"] == 100.0
 
 
 def test_bad_input(task, tmp_path):
