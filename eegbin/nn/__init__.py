@@ -1,6 +1,7 @@
 """eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM, MuBiNN)."""
 
 from .io import check_weights, load_weights
+from .graph_io import OnnxGraph, OnnxNode, WeightDict
 from .eegnet_params import Affine, DenseHead, EEGNetParams, EluTable, FixedPoint
 from .eegnet_layouts import read_eegnet
 from .eegnet_forward import activation_ranges, eegnet_features, eegnet_footprint, eegnet_logits
@@ -23,6 +24,9 @@ from .learned import LearnedMultiLevelLSTM, read_export_metadata
 __all__ = [
     "check_weights",
     "load_weights",
+    "WeightDict",
+    "OnnxGraph",
+    "OnnxNode",
     "EEGNet",
     "EEGNetParams",
     "Affine",

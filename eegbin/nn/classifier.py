@@ -31,7 +31,7 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     weights : str, os.PathLike or dict of str to ndarray
-        braindecode ``EEGNet`` state dict or Keras EEGNet HDF5 weights (see
+        braindecode ``EEGNet`` state dict, Keras 2/3 or ONNX EEGNet weights (see
         :class:`eegbin.nn.EEGNet`), or a file :func:`eegbin.nn.load_weights` reads.
     n_chans : int
         Number of EEG channels of the trials.
@@ -40,8 +40,9 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     sfreq : float
         Sampling frequency in Hz (the rate the network was trained at; recorded
         and validated, the network itself has no notion of time).
-    layout : {"auto", "braindecode", "keras"}, default="auto"
-    pool1_kernel_size, pool2_kernel_size : int, default=4, 8
+    layout : {"auto", "braindecode", "keras", "onnx"}, default="auto"
+    pool1_kernel_size, pool2_kernel_size : int or None, default=None
+        What the weight file records (ONNX, .keras), else 4 and 8.
     refit_head : bool, default=False
         Re-fit the classification head on ``fit`` data (e.g. after channel
         selection, or for a new set of classes). If False, the trained head is
@@ -108,9 +109,9 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "n_chans": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_times": [Interval(numbers.Integral, 1, None, closed="left")],
         "sfreq": [Interval(numbers.Real, 0, None, closed="neither")],
-        "layout": [StrOptions({"auto", "braindecode", "keras"})],
-        "pool1_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "pool2_kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "layout": [StrOptions({"auto", "braindecode", "keras", "onnx"})],
+        "pool1_kernel_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "pool2_kernel_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "refit_head": ["boolean"],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
         "fold_batchnorm": ["boolean"],
@@ -125,7 +126,7 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, weights, n_chans, n_times, sfreq, *, layout="auto",
-                 pool1_kernel_size=4, pool2_kernel_size=8, refit_head=False, C=1.0,
+                 pool1_kernel_size=None, pool2_kernel_size=None, refit_head=False, C=1.0,
                  fold_batchnorm=False, n_selected_channels=None, elu="exact",
                  output="softmax", dtype="float32", head="dense", n_subspaces="auto",
                  n_prototypes=16, fixed_point=False):

@@ -31,8 +31,9 @@ class EEGNet:
     Parameters
     ----------
     weights : dict of str to ndarray, or path
-        A braindecode ``EEGNet`` (v1.x, also ``EEGNetv4``) state dict, or Keras
-        HDF5 weights of the original EEGNet, or a path :func:`load_weights` reads.
+        A braindecode ``EEGNet`` (v1.x, also ``EEGNetv4``) state dict, Keras 2 or
+        Keras 3 weights of the original EEGNet, an ONNX export of a braindecode EEGNet,
+        or a path :func:`load_weights` reads (see :func:`eegbin.nn.read_eegnet`).
         braindecode keys: ``conv_temporal.weight`` (F1, 1, 1, K1),
         ``bnorm_temporal.*``, ``conv_spatial.parametrizations.weight.original``
         (F1*D, 1, C, 1), ``bnorm_1.*``, ``conv_separable_depth.weight``
@@ -43,14 +44,17 @@ class EEGNet:
         Number of EEG channels C (checked against the spatial weights).
     n_times : int, optional
         Samples per trial (checked against the classifier's T').
-    layout : {"auto", "braindecode", "keras"}, default="auto"
-        Key layout; "auto" picks "keras" if no key contains "conv_temporal".
-        The Keras layout uses the layer names of :data:`KERAS_EEGNET_LAYERS`
-        (override with ``keras_layers``), "same" padding (``(K-1)//2`` left), no
-        max-norm at inference and the channels-last flatten order.
-    pool1_kernel_size, pool2_kernel_size : int, default=4, 8
-        Average-pooling sizes (braindecode defaults; Hersche 2020 / Q-EEGNet use 8, 8).
-    batch_norm_eps : float, default=1e-3
+    layout : {"auto", "braindecode", "keras", "onnx"}, default="auto"
+        "auto" tells them apart (an unknown layout is an error listing what was
+        expected and found). The Keras layout finds its layers from the file's config
+        or the names Keras generates (override with ``keras_layers``), "same" padding
+        (``(K-1)//2`` left), no max-norm at inference and the channels-last flatten
+        order. The ONNX layout reads the graph (batch norms may be folded).
+    pool1_kernel_size, pool2_kernel_size : int, optional
+        Average-pooling sizes: what the file records (ONNX, .keras), else 4 and 8
+        (braindecode defaults; Hersche 2020 / Q-EEGNet use 8, 8).
+    batch_norm_eps : float, optional
+        What the file records (ONNX, .keras), else 1e-3.
     conv_spatial_max_norm : float, default=1.0
         Max-norm of braindecode's spatial-convolution parametrization, applied to
         the stored ``original`` weight as braindecode does in every forward pass.
@@ -107,7 +111,7 @@ class EEGNet:
     """
 
     def __init__(self, weights, *, n_chans=None, n_times=None, layout="auto",
-                 pool1_kernel_size=4, pool2_kernel_size=8, batch_norm_eps=1e-3,
+                 pool1_kernel_size=None, pool2_kernel_size=None, batch_norm_eps=None,
                  conv_spatial_max_norm=1.0, norm_rate=0.25, keras_layers=None,
                  dtype="float32", algorithm="reordered"):
         check_options(dtype, algorithm)

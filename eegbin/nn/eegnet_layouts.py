@@ -7,9 +7,16 @@ Each layout is one reader:
 - ``"braindecode"``: a ``braindecode.models.EEGNet`` (v1.x, also ``EEGNetv4``) state
   dict; padding ``K // 2`` on both sides, max-norm of the spatial filters (and of a
   ``linearconstraint`` head) applied as braindecode does in every forward pass;
-- ``"keras"``: the original arl-eegmodels ``EEGNet`` in Keras 2 HDF5 naming
-  (``<layer>/<layer>/<var>:0``, layer names of :data:`KERAS_EEGNET_LAYERS`);
-  "same" padding, channels-last flatten.
+- ``"keras"``: the original arl-eegmodels ``EEGNet``, Keras 2 HDF5 weights
+  (``<layer>/<layer>/<var>:0``) or Keras 3 ``.weights.h5``/``.keras``
+  (``layers/<layer>/vars/<i>``), see :mod:`eegbin.nn.eegnet_keras`;
+- ``"onnx"``: an ONNX export of a braindecode-layout EEGNet, read from its graph
+  (batch norms may be folded into the convolutions), see :mod:`eegbin.nn.eegnet_onnx`.
+
+Settings a file may record (pooling sizes, batch-norm epsilon: ONNX graphs and
+``.keras`` configs do) are taken from it; an argument that contradicts them is an
+error. Files that do not record them use the argument, or braindecode's and Keras'
+defaults (pooling 4 and 8, epsilon 1e-3).
 
 References
 ----------
@@ -19,34 +26,55 @@ References
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from .eegnet_keras import KERAS_EEGNET_LAYERS, is_keras_key, read_keras
+from .eegnet_onnx import read_onnx
 from .eegnet_params import Affine, DenseHead, EEGNetParams
 from .io import check_weights, load_weights
 from .layers import batchnorm_affine, renorm_rows
 
 __all__ = ["read_eegnet", "KERAS_EEGNET_LAYERS"]
 
-#: Keras layer names of the original EEGNet (arl-eegmodels ``EEGNet``), in order:
-#: temporal Conv2D, its BatchNormalization, DepthwiseConv2D, BatchNormalization,
-#: SeparableConv2D, BatchNormalization, Dense.
-KERAS_EEGNET_LAYERS = {
-    "conv_temporal": "conv2d",
-    "bnorm_temporal": "batch_normalization",
-    "conv_spatial": "depthwise_conv2d",
-    "bnorm_1": "batch_normalization_1",
-    "conv_separable": "separable_conv2d",
-    "bnorm_2": "batch_normalization_2",
-    "dense": "dense",
-}
+LAYOUTS = ("auto", "braindecode", "keras", "onnx")
 
-LAYOUTS = ("auto", "braindecode", "keras")
+#: what a file that records nothing gets (braindecode's and Keras' defaults)
+_DEFAULTS = {"pool1_kernel_size": 4, "pool2_kernel_size": 8, "batch_norm_eps": 1e-3}
 
 _BN = ("weight", "bias", "running_mean", "running_var")
-_KERAS_BN = ("gamma", "beta", "moving_mean", "moving_variance")
 _BN_NAMES = ("bnorm_temporal", "bnorm_1", "bnorm_2")
+
+_EXPECTED_LAYOUTS = (
+    "a braindecode EEGNet state dict (keys 'conv_temporal.weight', "
+    "'conv_spatial.parametrizations.weight.original', 'bnorm_1.running_var', "
+    "'final_layer.conv_classifier.weight', ...), Keras 2 HDF5 weights of arl-eegmodels' "
+    "EEGNet ('conv2d/conv2d/kernel:0', 'depthwise_conv2d/depthwise_conv2d/depthwise_kernel:0', "
+    "...), Keras 3 weights ('layers/conv2d/vars/0', ...; a .weights.h5 or .keras file) or an "
+    "ONNX file read by load_weights (its graph)"
+)
+
+
+def _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps):
+    given = {"pool1_kernel_size": pool1_kernel_size, "pool2_kernel_size": pool2_kernel_size,
+             "batch_norm_eps": batch_norm_eps}
+    for name in ("pool1_kernel_size", "pool2_kernel_size"):
+        if given[name] is not None:
+            _positive_int(given[name], name)
+    if batch_norm_eps is not None and not (isinstance(batch_norm_eps, (int, float, np.floating))
+                                           and batch_norm_eps > 0):
+        raise ValueError(f"batch_norm_eps must be a positive float, got {batch_norm_eps!r}")
+
+    def setting(name, recorded, source):
+        """The argument, what the file records, or the default; an error if they disagree."""
+        user = given[name]
+        if recorded is None:
+            return _DEFAULTS[name] if user is None else user
+        if user is not None and not np.isclose(user, recorded, rtol=1e-6, atol=0):
+            raise ValueError(f"{name}={user!r}, but {source} records {recorded!r}: pass "
+                             f"{name}=None (or the recorded value)")
+        return recorded
+
+    return setting
 
 
 def _positive_int(value, name):
@@ -55,30 +83,51 @@ def _positive_int(value, name):
     return int(value)
 
 
-def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_kernel_size=4,
-                pool2_kernel_size=8, batch_norm_eps=1e-3, conv_spatial_max_norm=1.0,
+def _detect_layout(weights):
+    if getattr(weights, "graph", None) is not None:
+        return "onnx"
+    if any("conv_temporal" in k for k in weights):
+        return "braindecode"
+    if any(is_keras_key(k) for k in weights):
+        return "keras"
+    raise ValueError(
+        f"weights: not an EEGNet in a layout eegbin knows. Expected {_EXPECTED_LAYOUTS}; "
+        f"found {len(weights)} tensors: {sorted(weights)[:12]}"
+        + (" ..." if len(weights) > 12 else "")
+    )
+
+
+def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_kernel_size=None,
+                pool2_kernel_size=None, batch_norm_eps=None, conv_spatial_max_norm=1.0,
                 norm_rate=0.25, keras_layers=None):
     """The :class:`~eegbin.nn.EEGNetParams` of a trained EEGNet's weights.
 
     Parameters
     ----------
     weights : dict of str to ndarray, or path
-        Named tensors (see the module docstring), or a file :func:`load_weights` reads.
-    layout : {"auto", "braindecode", "keras"}, default="auto"
-        "auto" picks "braindecode" if a key contains "conv_temporal", else "keras".
+        Tensors (see the module docstring), or a file :func:`load_weights` reads (torch,
+        safetensors, .npz, Keras 2 HDF5, Keras 3 .weights.h5 / .keras, ONNX).
+    layout : {"auto", "braindecode", "keras", "onnx"}, default="auto"
+        "auto": "onnx" for an ONNX file, "braindecode" if a key contains
+        "conv_temporal", "keras" for HDF5 dataset paths; anything else is an error
+        that lists what was expected and what was found.
     n_chans : int, optional
         Number of EEG channels C (checked against the spatial weights).
     n_times : int, optional
         Samples per trial (checked against the classifier's T').
-    pool1_kernel_size, pool2_kernel_size : int, default=4, 8
-        Average-pooling sizes (braindecode defaults; Hersche 2020 / Q-EEGNet use 8, 8).
-    batch_norm_eps : float, default=1e-3
+    pool1_kernel_size, pool2_kernel_size : int, optional
+        Average-pooling sizes. Default: what the file records (ONNX, .keras), else
+        4 and 8 (braindecode's and arl-eegmodels' defaults; Hersche 2020 / Q-EEGNet use
+        8, 8).
+    batch_norm_eps : float, optional
+        Default: what the file records (ONNX, .keras), else 1e-3.
     conv_spatial_max_norm : float, default=1.0
         Max-norm of braindecode's spatial-convolution parametrization.
     norm_rate : float, default=0.25
         Max-norm of braindecode's ``final_layer.linearconstraint`` head.
     keras_layers : dict, optional
-        Keras layer names, keys as in :data:`KERAS_EEGNET_LAYERS`.
+        Keras layer names, keys as in :data:`KERAS_EEGNET_LAYERS` (default: found
+        from the file's config or from the names Keras generates).
 
     Returns
     -------
@@ -95,16 +144,18 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
         weights = load_weights(weights)
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
-    pools = (_positive_int(pool1_kernel_size, "pool1_kernel_size"),
-             _positive_int(pool2_kernel_size, "pool2_kernel_size"))
+    setting = _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps)
     if layout == "auto":
-        layout = "braindecode" if any("conv_temporal" in k for k in weights) else "keras"
-    if layout == "braindecode":
-        params = _read_braindecode(weights, pools, float(batch_norm_eps),
-                                   float(conv_spatial_max_norm), float(norm_rate))
+        layout = _detect_layout(weights)
+    if layout == "onnx":
+        if getattr(weights, "graph", None) is None:
+            raise ValueError("layout='onnx' needs an ONNX file (or what load_weights returns for "
+                             "one: its graph), got tensors without a graph")
+        params = read_onnx(weights, setting)
+    elif layout == "braindecode":
+        params = _read_braindecode(weights, setting, float(conv_spatial_max_norm), float(norm_rate))
     else:
-        params = _read_keras(weights, pools, float(batch_norm_eps),
-                             {**KERAS_EEGNET_LAYERS, **(keras_layers or {})})
+        params = read_keras(weights, setting, keras_layers)
     return _checked_sizes(params, n_chans, n_times)
 
 
@@ -142,7 +193,9 @@ def _braindecode_key_aliases(weights):
     return out
 
 
-def _read_braindecode(weights, pools, eps, max_norm, norm_rate):
+def _read_braindecode(weights, setting, max_norm, norm_rate):
+    pools = (setting("pool1_kernel_size", None, ""), setting("pool2_kernel_size", None, ""))
+    eps = setting("batch_norm_eps", None, "")
     w = _braindecode_key_aliases(weights)
     shapes = {k: np.shape(v) for k, v in w.items()}
     linear = "final_layer.linearconstraint.parametrizations.weight.original"
@@ -194,75 +247,6 @@ def _read_braindecode(weights, pools, eps, max_norm, norm_rate):
         pad_temporal=(K1 // 2, K1 // 2), pad_depth=(K3 // 2, K3 // 2),
         pool1=pools[0], pool2=pools[1],
         temporal_bn=bns[0], spatial_bn=bns[1], separable_bn=bns[2], layout="braindecode",
-    )
-
-
-# ---------------------------------------------------------------------------
-# Keras (arl-eegmodels EEGNet)
-# ---------------------------------------------------------------------------
-
-
-def _keras_key(weights, layer, var):
-    """Find ``layer/.../var[:0]`` among HDF5 dataset paths (Keras 2 layout)."""
-    pat = re.compile(rf"(^|/){re.escape(layer)}/({re.escape(layer)}/)?{re.escape(var)}(:0)?$")
-    hits = [k for k in weights if pat.search(k)]
-    if len(hits) != 1:
-        raise ValueError(
-            f"weights: expected one Keras tensor '{layer}/{var}', found {len(hits)}"
-            + (f": {hits}" if hits else f" among {sorted(weights)[:12]}")
-        )
-    return hits[0]
-
-
-def _same_padding(k):
-    return (k - 1) // 2, k - 1 - (k - 1) // 2
-
-
-def _read_keras(weights, pools, eps, layers):
-    key = {
-        "temporal": _keras_key(weights, layers["conv_temporal"], "kernel"),
-        "spatial": _keras_key(weights, layers["conv_spatial"], "depthwise_kernel"),
-        "depth": _keras_key(weights, layers["conv_separable"], "depthwise_kernel"),
-        "point": _keras_key(weights, layers["conv_separable"], "pointwise_kernel"),
-        "dense": _keras_key(weights, layers["dense"], "kernel"),
-        "dense_bias": _keras_key(weights, layers["dense"], "bias"),
-    }
-    bn_keys = {bn: [_keras_key(weights, layers[bn], p) for p in _KERAS_BN] for bn in _BN_NAMES}
-    try:
-        _, K1, _, F1 = np.shape(weights[key["temporal"]])
-        C, _, _, D = np.shape(weights[key["spatial"]])
-        _, K3, F1D, _ = np.shape(weights[key["depth"]])
-        F2 = np.shape(weights[key["point"]])[-1]
-        n_feat, n_cls = np.shape(weights[key["dense"]])
-    except ValueError as exc:
-        raise ValueError(f"weights: malformed Keras EEGNet tensors ({exc})") from None
-    if n_feat % F2:
-        raise ValueError(f"weights: dense kernel has {n_feat} inputs, not a multiple of F2={F2}")
-    t_out = n_feat // F2
-    spec = {
-        key["temporal"]: (1, K1, 1, F1),
-        key["spatial"]: (C, 1, F1, D),
-        key["depth"]: (1, K3, F1 * D, 1),
-        key["point"]: (1, 1, F1 * D, F2),
-        key["dense"]: (t_out * F2, n_cls),
-        key["dense_bias"]: (n_cls,),
-    }
-    for bn, n in zip(_BN_NAMES, (F1, F1 * D, F2)):
-        spec.update({k: (n,) for k in bn_keys[bn]})
-    w = check_weights({k: weights[k] for k in spec}, spec)
-    bns = [Affine(*batchnorm_affine(*(w[k] for k in bn_keys[bn]), eps=eps)) for bn in _BN_NAMES]
-    # channels-last flatten: dense input t * F2 + f -> feature f * T' + t
-    head_w = w[key["dense"]].reshape(t_out, F2, n_cls).transpose(2, 1, 0).reshape(n_cls, -1)
-    return EEGNetParams(
-        temporal=w[key["temporal"]][0, :, 0, :].T,
-        # depthwise output channel c*D + d reads input channel c (torch groups order)
-        spatial=w[key["spatial"]][:, 0, :, :].transpose(1, 2, 0).reshape(F1 * D, C),
-        depth=w[key["depth"]][0, :, :, 0].T,
-        point=w[key["point"]][0, 0].T,
-        head=DenseHead(head_w, w[key["dense_bias"]]), n_chans=C, channels=np.arange(C),
-        pad_temporal=_same_padding(K1), pad_depth=_same_padding(K3),
-        pool1=pools[0], pool2=pools[1],
-        temporal_bn=bns[0], spatial_bn=bns[1], separable_bn=bns[2], layout="keras",
     )
 
 

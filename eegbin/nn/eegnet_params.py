@@ -352,3 +352,55 @@ class EEGNetParams(_Record):
         p1 = t1 // self.pool1
         t2 = p1 + sum(self.pad_depth) - self.K3 + 1
         return t1, p1, t2, t2 // self.pool2
+
+
+def params_from_layers(*, temporal, spatial, depth, point, head, pad_temporal, pad_depth, pool1,
+                       pool2, temporal_bias=None, temporal_bn=None, spatial_bias=None,
+                       spatial_bn=None, depth_bias=None, point_bias=None, separable_bn=None,
+                       layout):
+    """:class:`EEGNetParams` from the layers of a file, convolution biases folded in.
+
+    Files may give the convolutions biases (an exporter that folded batch norms into
+    them, a Keras layer with ``use_bias=True``). The parameters keep only two, exactly:
+    a temporal bias ``b`` becomes part of the temporal batch norm's shift
+    (``s * (z + b) + t``) or, without one, of the spatial bias (the spatial filters
+    sum it over channels: ``b[o // D] * sum_c spatial[o, c]``, padding included since
+    a convolution adds its bias to every output); a depthwise bias ``d`` of the
+    separable block becomes ``point @ d`` in the pointwise bias.
+
+    Parameters
+    ----------
+    temporal, spatial, depth, point : ndarray
+        Kernels as in :class:`EEGNetParams`.
+    head : DenseHead
+    pad_temporal, pad_depth : tuple of int
+    pool1, pool2 : int
+    temporal_bias, spatial_bias, depth_bias, point_bias : ndarray or None
+        Convolution biases of shape (F1,), (F1*D,), (F1*D,), (F2,).
+    temporal_bn, spatial_bn, separable_bn : Affine or None
+    layout : str
+
+    Returns
+    -------
+    EEGNetParams
+    """
+    spatial = np.asarray(spatial, dtype=np.float64)
+    point = np.asarray(point, dtype=np.float64)
+    F1, F1D = np.shape(temporal)[0], spatial.shape[0]
+    s_bias = np.zeros(F1D) if spatial_bias is None else np.asarray(spatial_bias, dtype=np.float64)
+    p_bias = np.zeros(point.shape[0]) if point_bias is None else np.asarray(point_bias, dtype=np.float64)
+    if temporal_bias is not None:
+        b = np.asarray(temporal_bias, dtype=np.float64)
+        if temporal_bn is not None:
+            temporal_bn = Affine(temporal_bn.scale, temporal_bn.shift + temporal_bn.scale * b)
+        else:
+            s_bias = s_bias + b[np.arange(F1D) // (F1D // F1)] * spatial.sum(axis=1)
+    if depth_bias is not None:
+        p_bias = p_bias + point @ np.asarray(depth_bias, dtype=np.float64)
+    return EEGNetParams(
+        temporal=temporal, spatial=spatial, depth=depth, point=point, head=head,
+        n_chans=spatial.shape[1], channels=np.arange(spatial.shape[1]),
+        pad_temporal=pad_temporal, pad_depth=pad_depth, pool1=pool1, pool2=pool2,
+        temporal_bn=temporal_bn, spatial_bn=spatial_bn, separable_bn=separable_bn,
+        spatial_bias=s_bias, point_bias=p_bias, layout=layout,
+    )

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .graph_io import is_keras_archive, load_keras_archive, load_onnx, looks_like_onnx
+
 __all__ = ["load_weights", "check_weights"]
 
 # torch storage type name -> numpy dtype (bfloat16 handled separately)
@@ -344,7 +346,8 @@ def _load_npz(path, archive):
     return out
 
 
-def _load_hdf5(path):
+def _load_hdf5(path, source=None):
+    """Datasets of the HDF5 file ``path`` (or of the file object ``source``, named ``path``)."""
     try:
         import h5py
     except ImportError:  # pragma: no cover - h5py is in the test extra
@@ -353,7 +356,7 @@ def _load_hdf5(path):
         ) from None
     out = {}
     try:
-        with h5py.File(path, "r") as f:
+        with h5py.File(path if source is None else source, "r") as f:
             root = f["model_weights"] if "model_weights" in f else f
 
             def visit(name, node):
@@ -382,7 +385,15 @@ def load_weights(path) -> dict:
     - safetensors files (via ``safetensors.numpy``);
     - ``.npz`` archives (``allow_pickle=False``);
     - Keras HDF5 weight files (needs ``h5py``, extra ``hdf5``): dataset paths under
-      ``model_weights`` (or the root) become the keys, e.g. ``"dense/dense/kernel:0"``.
+      ``model_weights`` (or the root) become the keys, e.g. ``"dense/dense/kernel:0"``
+      (Keras 2) or ``"layers/dense/vars/0"`` (Keras 3 ``.weights.h5``);
+    - Keras 3 ``.keras`` archives: the tensors of their ``model.weights.h5``, and their
+      ``config.json`` read as JSON data (never deserialized) in ``.config``;
+    - ONNX models (needs ``onnx``): initializers and ``Constant`` tensors by value name,
+      and the graph's nodes in ``.graph`` (no runtime; external data is refused).
+
+    ONNX and ``.keras`` files give a :class:`~eegbin.nn.WeightDict`, a dict that also
+    carries the graph or config the layout readers need.
 
     Parameters
     ----------
@@ -394,6 +405,7 @@ def load_weights(path) -> dict:
     weights : dict of str to ndarray
         Every tensor, with its stored dtype (bfloat16 is widened to float32
         exactly) and shape; views are materialized honouring strides and offsets.
+        A :class:`~eegbin.nn.WeightDict` for ONNX and ``.keras`` files.
 
     Raises
     ------
@@ -432,11 +444,15 @@ def load_weights(path) -> dict:
         with archive:
             if any(n.endswith("/data.pkl") for n in archive.namelist()):
                 return _load_torch_zip(path, archive)
+            if is_keras_archive(archive.namelist()):
+                return load_keras_archive(path, archive, lambda fh: _load_hdf5(path, fh))
             return _load_npz(path, archive)
     if head.startswith(_HDF5_MAGIC):
         return _load_hdf5(path)
     if len(head) >= 9 and head[8:9] == b"{":
         return _load_safetensors(path)
+    if looks_like_onnx(head):
+        return load_onnx(path)
     if head[:1] == b"\x80":
         raise _bad(
             path,
@@ -444,7 +460,8 @@ def load_weights(path) -> dict:
             "torch.save, or as safetensors",
         )
     raise _bad(
-        path, "unknown format: expected a torch.save zip, safetensors, .npz or Keras HDF5 file"
+        path, "unknown format: expected a torch.save zip, safetensors, .npz, Keras HDF5 or "
+        ".keras, or ONNX file"
     )
 
 

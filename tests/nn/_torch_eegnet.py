@@ -2,9 +2,10 @@
 
 ``BraindecodeEEGNet`` reproduces the module layout of ``braindecode.models.EEGNet``
 (v1.x) with the same module names, so its ``state_dict`` has braindecode's keys:
-max-norm parametrization on ``conv_spatial`` (``torch.nn.utils.parametrize``),
-padding ``K // 2``, AvgPool2d (1, pool1) and (1, pool2), ELU, dropout, and the
-``final_layer`` (conv_classifier, permute back, squeeze). ``KerasEEGNet`` computes
+``ensuredims`` and ``dimshuffle`` (the input becomes (batch, 1, C, T)), max-norm
+parametrization on ``conv_spatial`` (``torch.nn.utils.parametrize``), padding
+``K // 2``, AvgPool2d (1, pool1) and (1, pool2), ELU, dropout, and the ``final_layer``
+(conv_classifier, permute back, squeeze). ``KerasEEGNet`` computes
 what the original Keras EEGNet computes ("same" padding, channels-last flatten,
 dense head) from Keras-shaped weights.
 """
@@ -36,6 +37,22 @@ class Permute(nn.Module):
         return x.permute(0, 1, 3, 2)
 
 
+class Ensure4d(nn.Module):
+    """braindecode's Ensure4d: trailing singleton dimensions up to 4-D."""
+
+    def forward(self, x):
+        while x.ndim < 4:
+            x = x.unsqueeze(-1)
+        return x
+
+
+class Dimshuffle(nn.Module):
+    """braindecode's ``Rearrange("batch ch t 1 -> batch 1 ch t")``."""
+
+    def forward(self, x):
+        return x.permute(0, 3, 1, 2)
+
+
 class BraindecodeEEGNet(nn.Sequential):
     def __init__(self, n_chans, n_outputs, n_times, F1=8, D=2, F2=None, kernel_length=64,
                  depthwise_kernel_length=16, pool1_kernel_size=4, pool2_kernel_size=8,
@@ -48,6 +65,8 @@ class BraindecodeEEGNet(nn.Sequential):
                                pool2_kernel_size=pool2_kernel_size, drop_prob=drop_prob,
                                max_norm=max_norm)
         F2 = F2 or F1 * D
+        self.add_module("ensuredims", Ensure4d())
+        self.add_module("dimshuffle", Dimshuffle())
         self.add_module("conv_temporal", nn.Conv2d(1, F1, (1, kernel_length), bias=False,
                                                    padding=(0, kernel_length // 2)))
         self.add_module("bnorm_temporal", nn.BatchNorm2d(F1, momentum=0.01, eps=1e-3))
@@ -87,7 +106,6 @@ class BraindecodeEEGNet(nn.Sequential):
         return model.eval()
 
     def _body(self, x):
-        x = x.unsqueeze(1)  # ensuredims + "batch ch t 1 -> batch 1 ch t"
         for name, module in self.named_children():
             if name == "final_layer":
                 break
