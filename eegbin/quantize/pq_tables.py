@@ -187,7 +187,7 @@ def subspace_bounds(n_features, n_subspaces):
 
 
 def build_luts(prototypes, bounds, weights):
-    """Tables ``LUT[j, k, o] = prototypes[j, k] . weights[block j, o]``.
+    """Tables ``LUT[j, k, o] = prototypes[j, k] @ weights[block j, o]``.
 
     Parameters
     ----------
