@@ -2,7 +2,15 @@
 
 from .io import check_weights, load_weights
 from .graph_io import OnnxGraph, OnnxNode, WeightDict
-from .eegnet_params import Affine, DenseHead, EEGNetParams, EluTable, FixedPoint
+from .eegnet_params import (
+    ACTIVATION_STAGES,
+    Affine,
+    DenseHead,
+    EEGNetParams,
+    EluTable,
+    FixedPoint,
+    params_from_layers,
+)
 from .eegnet_layouts import read_eegnet
 from .eegnet_forward import activation_ranges, eegnet_features, eegnet_footprint, eegnet_logits
 from .eegnet_compress import (
@@ -33,6 +41,8 @@ __all__ = [
     "DenseHead",
     "EluTable",
     "FixedPoint",
+    "ACTIVATION_STAGES",
+    "params_from_layers",
     "KERAS_EEGNET_LAYERS",
     "read_eegnet",
     "eegnet_features",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import eegnet_compress as compress
-from .eegnet_forward import check_options, eegnet_features, eegnet_footprint, eegnet_logits
-from .eegnet_layouts import KERAS_EEGNET_LAYERS, random_braindecode_weights, read_eegnet
+from .eegnet_forward import _check_options, eegnet_features, eegnet_footprint, eegnet_logits
+from .eegnet_layouts import KERAS_EEGNET_LAYERS, _random_braindecode_weights, read_eegnet
 from .eegnet_params import DenseHead, EEGNetParams
 
 __all__ = ["EEGNet", "KERAS_EEGNET_LAYERS"]
@@ -114,7 +114,7 @@ class EEGNet:
                  pool1_kernel_size=None, pool2_kernel_size=None, batch_norm_eps=None,
                  conv_spatial_max_norm=1.0, norm_rate=0.25, keras_layers=None,
                  dtype="float32", algorithm="reordered"):
-        check_options(dtype, algorithm)
+        _check_options(dtype, algorithm)
         params = read_eegnet(
             weights, layout=layout, n_chans=n_chans, n_times=n_times,
             pool1_kernel_size=pool1_kernel_size, pool2_kernel_size=pool2_kernel_size,
@@ -146,7 +146,7 @@ class EEGNet:
         """
         if not isinstance(params, EEGNetParams):
             raise TypeError(f"params must be an EEGNetParams, got {type(params).__name__}")
-        check_options(dtype, algorithm)
+        _check_options(dtype, algorithm)
         net = cls.__new__(cls)
         net._set(params, dtype, algorithm)
         return net
@@ -339,7 +339,7 @@ class EEGNet:
         dict of str to ndarray
             Tensors with braindecode v1.x keys.
         """
-        return random_braindecode_weights(
+        return _random_braindecode_weights(
             n_chans, n_times, n_classes, F1=F1, D=D, F2=F2, kernel_length=kernel_length,
             depthwise_kernel_length=depthwise_kernel_length, pool1_kernel_size=pool1_kernel_size,
             pool2_kernel_size=pool2_kernel_size, rng=rng,

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..quantize import auto_frac_bits, from_fixed_point, learn_product_quantizer, to_fixed_point
 from .eegnet_forward import activation_ranges
-from .eegnet_params import DenseHead, EluTable, FixedPoint
+from .eegnet_params import DenseHead, EluTable, FixedPoint, _scale_shift
 
 __all__ = [
     "fold_batchnorm",
@@ -85,10 +85,6 @@ def fold_batchnorm(params):
         point_bias=s2 * params.point_bias + b2,
         temporal_bn=None, spatial_bn=None, separable_bn=None,
     )
-
-
-def _scale_shift(bn, n):
-    return (bn.scale, bn.shift) if bn is not None else (np.ones(n), np.zeros(n))
 
 
 def spatial_channel_scores(params):

@@ -27,15 +27,15 @@ import numpy as np
 from .._validation import check_epochs
 from ..footprint import Footprint
 from ..quantize import from_fixed_point, pq_footprint, pq_transform, to_fixed_point
-from .eegnet_params import DenseHead
+from .eegnet_params import DenseHead, _scale_shift
 from .layers import avg_pool_time, elu, elu_table, temporal_filter
 
 __all__ = ["eegnet_features", "eegnet_logits", "activation_ranges", "eegnet_footprint"]
 
-ALGORITHMS = ("reordered", "reference")
+_ALGORITHMS = ("reordered", "reference")
 
 
-def check_trials(params, X):
+def _check_trials(params, X):
     """``X`` as epochs the network accepts (n_trials, n_chans, T with the right T'), or an error."""
     if not isinstance(X, np.ndarray):
         raise TypeError(
@@ -67,20 +67,12 @@ def _stage_rounding(params, dtype):
     return rounded
 
 
-def _identity_affine(n):
-    return np.ones(n), np.zeros(n)
-
-
-def _affine(bn, n):
-    return (bn.scale, bn.shift) if bn is not None else _identity_affine(n)
-
-
 def _linear_block(params, X, dt, algorithm):
     """Output of the spatial block before the first ELU, shape (n, F1*D, T1)."""
     X = X[:, params.channels] if len(params.channels) != X.shape[1] else X
     F1, F1D = params.F1, params.F1 * params.D
-    s0, b0 = _affine(params.temporal_bn, F1)
-    s1, b1 = _affine(params.spatial_bn, F1D)
+    s0, b0 = _scale_shift(params.temporal_bn, F1)
+    s1, b1 = _scale_shift(params.spatial_bn, F1D)
     grp = np.repeat(np.arange(F1), params.D)  # temporal map read by each spatial filter
     if algorithm == "reference":
         y = np.stack([temporal_filter(X, np.tile(params.temporal[f], (X.shape[1], 1)).astype(dt),
@@ -117,7 +109,7 @@ def _features(params, X, dt, algorithm, at_stage):
     return z.reshape(z.shape[0], -1)
 
 
-def check_options(dtype, algorithm):
+def _check_options(dtype, algorithm):
     """The numpy dtype of ``dtype``, after checking both execution options."""
     try:
         dt = np.dtype(dtype)
@@ -125,7 +117,7 @@ def check_options(dtype, algorithm):
         dt = None
     if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    if algorithm not in ALGORITHMS:
+    if algorithm not in _ALGORITHMS:
         raise ValueError(f"algorithm must be 'reordered' or 'reference', got {algorithm!r}")
     return dt
 
@@ -155,8 +147,8 @@ def eegnet_features(params, X, *, dtype="float32", algorithm="reordered"):
     >>> eegnet_features(p, np.zeros((3, 4, 128))).shape
     (3, 64)
     """
-    dt = check_options(dtype, algorithm)
-    X = check_trials(params, X).astype(dt, copy=False)
+    dt = _check_options(dtype, algorithm)
+    X = _check_trials(params, X).astype(dt, copy=False)
     return _features(params, X, dt, algorithm, _stage_rounding(params, dt))
 
 
@@ -214,8 +206,8 @@ def activation_ranges(params, X, *, algorithm="reordered"):
     >>> sorted(activation_ranges(p, np.ones((2, 4, 128))))
     ['block1', 'block2', 'features', 'input', 'pool1']
     """
-    check_options("float64", algorithm)
-    X = check_trials(params, X).astype(np.float64)
+    _check_options("float64", algorithm)
+    X = _check_trials(params, X).astype(np.float64)
     ranges = {}
 
     def record(z, stage):

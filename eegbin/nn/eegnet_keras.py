@@ -85,7 +85,7 @@ _BN = ("gamma", "beta", "moving_mean", "moving_variance")
 _BN_ROLES = ("bnorm_temporal", "bnorm_1", "bnorm_2")
 
 
-def is_keras_key(key):
+def _is_keras_key(key):
     """True for an HDF5 dataset path of a Keras 2 or Keras 3 weight file."""
     return "/" in key
 
@@ -116,7 +116,7 @@ def _tensor_table(weights, classes):
             layer, index = m["layer"], int(m["index"])
             var_names = _CLASS_VARS.get(classes.get(layer), ())
             var = var_names[index] if index < len(var_names) else f"vars/{index}"
-        elif is_keras_key(key):
+        elif _is_keras_key(key):
             parts = key.split("/")
             layer, var = parts[-2], parts[-1].removesuffix(":0")
         else:
@@ -233,7 +233,7 @@ def _config_settings(config_layers, roles):
     return {role: cfg.get(layer) for role, layer in roles.items()}, tuple(pools)
 
 
-def read_keras(weights, setting, keras_layers=None):
+def _read_keras(weights, setting, keras_layers=None):
     """:class:`EEGNetParams` of arl-eegmodels' Keras EEGNet (Keras 2 or 3 weights).
 
     Parameters
@@ -252,7 +252,7 @@ def read_keras(weights, setting, keras_layers=None):
     EEGNetParams
     """
     config_layers = _config_layers(getattr(weights, "config", None))
-    names = {_layer_of(key) for key in weights if is_keras_key(key)}
+    names = {_layer_of(key) for key in weights if _is_keras_key(key)}
     if config_layers is not None:
         # Keras 3 stores a layer's variables under a name made from its class, numbered
         # in model order (conv2d, batch_normalization_1, ...), not under its own name

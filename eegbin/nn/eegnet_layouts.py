@@ -28,15 +28,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .eegnet_keras import KERAS_EEGNET_LAYERS, is_keras_key, read_keras
-from .eegnet_onnx import read_onnx
+from .eegnet_keras import KERAS_EEGNET_LAYERS, _is_keras_key, _read_keras
+from .eegnet_onnx import _read_onnx
 from .eegnet_params import Affine, DenseHead, EEGNetParams
 from .io import check_weights, load_weights
 from .layers import batchnorm_affine, renorm_rows
 
 __all__ = ["read_eegnet", "KERAS_EEGNET_LAYERS"]
 
-LAYOUTS = ("auto", "braindecode", "keras", "onnx")
+_LAYOUTS = ("auto", "braindecode", "keras", "onnx")
 
 #: what a file that records nothing gets (braindecode's and Keras' defaults)
 _DEFAULTS = {"pool1_kernel_size": 4, "pool2_kernel_size": 8, "batch_norm_eps": 1e-3}
@@ -88,7 +88,7 @@ def _detect_layout(weights):
         return "onnx"
     if any("conv_temporal" in k for k in weights):
         return "braindecode"
-    if any(is_keras_key(k) for k in weights):
+    if any(_is_keras_key(k) for k in weights):
         return "keras"
     raise ValueError(
         f"weights: not an EEGNet in a layout eegbin knows. Expected {_EXPECTED_LAYOUTS}; "
@@ -142,8 +142,8 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
     """
     if not isinstance(weights, dict):
         weights = load_weights(weights)
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}, got {layout!r}")
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(map(repr, _LAYOUTS))}, got {layout!r}")
     setting = _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps)
     if layout == "auto":
         layout = _detect_layout(weights)
@@ -151,11 +151,11 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
         if getattr(weights, "graph", None) is None:
             raise ValueError("layout='onnx' needs an ONNX file (or what load_weights returns for "
                              "one: its graph), got tensors without a graph")
-        params = read_onnx(weights, setting)
+        params = _read_onnx(weights, setting)
     elif layout == "braindecode":
         params = _read_braindecode(weights, setting, float(conv_spatial_max_norm), float(norm_rate))
     else:
-        params = read_keras(weights, setting, keras_layers)
+        params = _read_keras(weights, setting, keras_layers)
     return _checked_sizes(params, n_chans, n_times)
 
 
@@ -255,7 +255,7 @@ def _read_braindecode(weights, setting, max_norm, norm_rate):
 # ---------------------------------------------------------------------------
 
 
-def random_braindecode_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
+def _random_braindecode_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
                                kernel_length=64, depthwise_kernel_length=16, pool1_kernel_size=4,
                                pool2_kernel_size=8, rng=None):
     """A random braindecode-layout EEGNet state dict (:meth:`EEGNet.random_weights`)."""

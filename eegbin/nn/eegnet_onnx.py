@@ -23,7 +23,7 @@ import numpy as np
 from .eegnet_params import Affine, DenseHead, params_from_layers
 from .layers import batchnorm_affine
 
-__all__ = ["read_onnx"]
+__all__ = []
 
 _SHAPE_OPS = ("Unsqueeze", "Transpose", "Reshape", "Squeeze", "Identity", "Flatten", "Gather")
 _PASS_OPS = ("Dropout", "Identity")
@@ -177,7 +177,7 @@ def _head(weights, chain, F2):
     return head
 
 
-def read_onnx(weights, setting):
+def _read_onnx(weights, setting):
     """:class:`~eegbin.nn.EEGNetParams` of an ONNX EEGNet graph.
 
     Parameters

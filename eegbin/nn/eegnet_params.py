@@ -44,7 +44,8 @@ import numpy as np
 
 from ..quantize import ProductQuantizer
 
-__all__ = ["EEGNetParams", "Affine", "DenseHead", "EluTable", "FixedPoint"]
+__all__ = ["EEGNetParams", "Affine", "DenseHead", "EluTable", "FixedPoint", "ACTIVATION_STAGES",
+           "params_from_layers"]
 
 
 def _frozen(a, dtype=np.float64):
@@ -80,6 +81,11 @@ class Affine(_Record):
     scale: np.ndarray
     shift: np.ndarray
     _arrays = ("scale", "shift")
+
+
+def _scale_shift(bn, n):
+    """``(scale, shift)`` of the affine map ``bn``, or of the identity on ``n`` maps if None."""
+    return (bn.scale, bn.shift) if bn is not None else (np.ones(n), np.zeros(n))
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +188,9 @@ class FixedPoint(_Record):
     def __post_init__(self):
         object.__setattr__(self, "frac_bits", _ReadOnlyMap(self.frac_bits))
         object.__setattr__(self, "act_frac_bits", _ReadOnlyMap(self.act_frac_bits))
+        if set(self.act_frac_bits) != set(ACTIVATION_STAGES):
+            raise ValueError(f"act_frac_bits must give the stages {ACTIVATION_STAGES}, got "
+                             f"{tuple(self.act_frac_bits)}")
 
 
 #: forward-pass stages whose activations a fixed-point model rounds

@@ -106,7 +106,7 @@ def _bad(path, msg):
     return ValueError(f"weight file {os.fspath(path)!r}: {msg}")
 
 
-def looks_like_onnx(head):
+def _looks_like_onnx(head):
     """True if ``head`` (the first bytes of a file) can start an ONNX ModelProto.
 
     Its first field is ``ir_version`` (field 1, varint: byte 0x08); no other format
@@ -160,7 +160,7 @@ def _tensor(t, what, path):
         raise _bad(path, f"cannot read {what}: {exc}") from None
 
 
-def load_onnx(path):
+def _load_onnx(path):
     """Tensors and graph of an ONNX model file (:func:`eegbin.nn.load_weights` calls it).
 
     The initializers and the tensors of ``Constant`` nodes become the entries of the
@@ -208,12 +208,12 @@ def load_onnx(path):
     return WeightDict(tensors, graph=graph)
 
 
-def is_keras_archive(names):
+def _is_keras_archive(names):
     """True for the member list of a Keras 3 ``.keras`` zip."""
     return "model.weights.h5" in names and "config.json" in names
 
 
-def load_keras_archive(path, archive, load_hdf5):
+def _load_keras_archive(path, archive, load_hdf5):
     """Tensors and config of a Keras 3 ``.keras`` archive (:func:`load_weights` calls it).
 
     ``config.json`` is parsed as JSON data (never deserialized into Keras objects);

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .graph_io import is_keras_archive, load_keras_archive, load_onnx, looks_like_onnx
+from .graph_io import _is_keras_archive, _load_keras_archive, _load_onnx, _looks_like_onnx
 
 __all__ = ["load_weights", "check_weights"]
 
@@ -444,15 +444,15 @@ def load_weights(path) -> dict:
         with archive:
             if any(n.endswith("/data.pkl") for n in archive.namelist()):
                 return _load_torch_zip(path, archive)
-            if is_keras_archive(archive.namelist()):
-                return load_keras_archive(path, archive, lambda fh: _load_hdf5(path, fh))
+            if _is_keras_archive(archive.namelist()):
+                return _load_keras_archive(path, archive, lambda fh: _load_hdf5(path, fh))
             return _load_npz(path, archive)
     if head.startswith(_HDF5_MAGIC):
         return _load_hdf5(path)
     if len(head) >= 9 and head[8:9] == b"{":
         return _load_safetensors(path)
-    if looks_like_onnx(head):
-        return load_onnx(path)
+    if _looks_like_onnx(head):
+        return _load_onnx(path)
     if head[:1] == b"\x80":
         raise _bad(
             path,

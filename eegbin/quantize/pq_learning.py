@@ -31,7 +31,7 @@ from .pq_tables import ProductQuantizer, build_luts, quantize_luts, subspace_bou
 __all__ = ["learn_hash_trees", "learn_kmeans_prototypes", "learn_product_quantizer"]
 
 #: sub-vectors of ``n_subspaces="auto"`` (Feng et al., Fig. 3), at most one per feature
-AUTO_SUBSPACES = 8
+_AUTO_SUBSPACES = 8
 
 
 def _check_2d_finite(X, name):
@@ -292,7 +292,7 @@ def learn_product_quantizer(X, weights=None, bias=None, *, n_subspaces="auto", n
     X = _check_2d_finite(X, "X")
     n_features = X.shape[1]
     if isinstance(n_subspaces, str) and n_subspaces == "auto":
-        n_subspaces = min(AUTO_SUBSPACES, n_features)
+        n_subspaces = min(_AUTO_SUBSPACES, n_features)
     n_subspaces = check_int(n_subspaces, "n_subspaces", 1)
     if n_subspaces > n_features:
         raise ValueError(
