@@ -99,12 +99,10 @@ def _features(params, X, dt, algorithm, at_stage):
     z = at_stage(_linear_block(params, at_stage(X, "input"), dt, algorithm), "block1")
     z = at_stage(avg_pool_time(_activation(params, z), params.pool1), "pool1")
     z = temporal_filter(z, params.depth, *params.pad_depth)
-    z = np.matmul(params.point.astype(dt), z)
+    z = np.matmul(params.point.astype(dt), z) + params.point_bias[:, None].astype(dt)
     if params.separable_bn is not None:
         s2, b2 = params.separable_bn.scale, params.separable_bn.shift
         z = z * s2[:, None].astype(dt) + b2[:, None].astype(dt)
-    else:
-        z = z + params.point_bias[:, None].astype(dt)
     z = at_stage(avg_pool_time(_activation(params, at_stage(z, "block2")), params.pool2), "features")
     return z.reshape(z.shape[0], -1)
 

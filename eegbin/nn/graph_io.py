@@ -163,8 +163,9 @@ def _tensor(t, what, path):
 def _load_onnx(path):
     """Tensors and graph of an ONNX model file (:func:`eegbin.nn.load_weights` calls it).
 
-    The initializers and the tensors of ``Constant`` nodes become the entries of the
-    returned :class:`WeightDict` (keyed by their value names), the nodes its ``graph``.
+    The initializers, the tensors of ``Constant`` nodes and the ``Identity`` copies of
+    either become the entries of the returned :class:`WeightDict` (keyed by their value
+    names), the nodes its ``graph``.
 
     Parameters
     ----------
@@ -196,6 +197,8 @@ def _load_onnx(path):
         attrs = {a.name: _attribute(a, path) for a in node.attribute}
         if node.op_type == "Constant" and len(node.output) == 1 and isinstance(attrs.get("value"), np.ndarray):
             tensors[node.output[0]] = attrs["value"]
+        elif node.op_type == "Identity" and len(node.input) == 1 and node.input[0] in tensors:
+            tensors[node.output[0]] = tensors[node.input[0]]  # torch shares equal tensors so
         nodes.append(OnnxNode(node.op_type, node.name, tuple(node.input), tuple(node.output), attrs))
     inputs = []
     for value in g.input:

@@ -62,6 +62,39 @@ def test_onnx_logits_equal_onnxruntime(tmp_path, n_chans, n_times, n_classes, kw
         np.testing.assert_allclose(model(torch.from_numpy(X)).numpy(), expected, atol=1e-5)
 
 
+def test_onnx_convolution_biases_with_batch_norms(tmp_path):
+    """Biases on every convolution, batch norms kept (no constant folding): folded exactly."""
+    model = BraindecodeEEGNet(6, 3, 200).randomize(4)
+    for name in ("conv_temporal", "conv_separable_depth", "conv_separable_point"):
+        old = getattr(model, name)
+        new = torch.nn.Conv2d(old.in_channels, old.out_channels, old.kernel_size,
+                              padding=old.padding, groups=old.groups, bias=True)
+        with torch.no_grad():
+            new.weight.copy_(old.weight)
+            new.bias.copy_(torch.randn(old.out_channels, generator=torch.Generator().manual_seed(7)))
+        setattr(model, name, new)
+    path = _export(_frozen_with_biases(model), 6, 200, tmp_path / "bias.onnx",
+                   do_constant_folding=False)
+    ops = [n.op_type for n in load_weights(path).graph.nodes]
+    assert ops.count("BatchNormalization") == 3
+    X = np.random.default_rng(2).standard_normal((4, 6, 200)).astype(np.float32)
+    net = EEGNet(path, n_times=200)
+    assert net.params.separable_bn is not None and np.any(net.params.point_bias)
+    assert np.max(np.abs(net.forward(X) - _onnxruntime(path, X))) <= 1e-5
+
+
+def _frozen_with_biases(model):
+    """The model with its max-norm parametrization applied once (ONNX has no renorm)."""
+    from torch.nn.utils import parametrize
+
+    with torch.no_grad():
+        weight = model.conv_spatial.weight.detach().clone()
+    parametrize.remove_parametrizations(model.conv_spatial, "weight", leave_parametrized=False)
+    with torch.no_grad():
+        model.conv_spatial.weight.copy_(weight)
+    return model.eval()
+
+
 def test_onnx_linear_head_and_folded_compressions(tmp_path):
     """A flatten + Linear head exports as Flatten/Gemm; compressions work on ONNX parameters."""
     model = BraindecodeEEGNet(6, 3, 200).randomize(1).frozen()
@@ -144,19 +177,19 @@ def keras():
 
 
 def _arl_eegnet(keras, n_classes, chans, samples, kern_length=64, F1=8, D=2, F2=16,
-                pool1=4, pool2=8):
+                pool1=4, pool2=8, use_bias=False):
     """arl-eegmodels' EEGNet (Lawhern et al. 2018), as its repository writes it."""
     L = keras.layers
     inp = keras.Input(shape=(chans, samples, 1))
-    x = L.Conv2D(F1, (1, kern_length), padding="same", use_bias=False)(inp)
+    x = L.Conv2D(F1, (1, kern_length), padding="same", use_bias=use_bias)(inp)
     x = L.BatchNormalization()(x)
-    x = L.DepthwiseConv2D((chans, 1), use_bias=False, depth_multiplier=D,
+    x = L.DepthwiseConv2D((chans, 1), use_bias=use_bias, depth_multiplier=D,
                           depthwise_constraint=keras.constraints.max_norm(1.0))(x)
     x = L.BatchNormalization()(x)
     x = L.Activation("elu")(x)
     x = L.AveragePooling2D((1, pool1))(x)
     x = L.Dropout(0.5)(x)
-    x = L.SeparableConv2D(F2, (1, 16), use_bias=False, padding="same")(x)
+    x = L.SeparableConv2D(F2, (1, 16), use_bias=use_bias, padding="same")(x)
     x = L.BatchNormalization()(x)
     x = L.Activation("elu")(x)
     x = L.AveragePooling2D((1, pool2))(x)
@@ -203,6 +236,16 @@ def test_keras3_weights_h5_and_keras_archive(keras, tmp_path, pools):
     net = EEGNet(tmp_path / "eegnet.keras", n_times=T)  # pooling read from the config
     assert (net.pool1, net.pool2) == pools
     assert np.max(np.abs(net.forward(X) - expected)) <= 1e-5
+
+
+def test_keras_convolution_biases_fold_exactly(keras, tmp_path):
+    """Convolutions with biases before their batch norms (use_bias=True): folded, same logits."""
+    model, logits = _arl_eegnet(keras, 3, 5, 160, use_bias=True)
+    model.save(tmp_path / "bias.keras")
+    X = np.random.default_rng(5).standard_normal((4, 5, 160)).astype(np.float32)
+    net = EEGNet(tmp_path / "bias.keras", n_times=160)
+    assert np.any(net.params.point_bias) and net.params.separable_bn is not None
+    assert np.max(np.abs(net.forward(X) - _keras_logits(logits, X))) <= 1e-5
 
 
 def test_keras_suffixed_layer_names(keras, tmp_path):
