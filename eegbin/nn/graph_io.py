@@ -179,7 +179,7 @@ def _load_onnx(path):
         import onnx
         from google.protobuf.message import DecodeError
     except ImportError:  # pragma: no cover - onnx is in the test extra
-        raise ImportError("reading ONNX files needs the onnx package: pip install onnx") from None
+        raise ImportError("reading ONNX files needs the onnx package: pip install 'eegbin[onnx]'") from None
     try:
         model = onnx.load(os.fspath(path), load_external_data=False)
     except (DecodeError, ValueError, RuntimeError, OSError) as exc:
