@@ -46,12 +46,18 @@ def _mlb_inplace(v, offset, n_levels, pow2, r, fixed, use_fixed):
     n = v.shape[0]
     for k in range(n):
         r[k] = v[k] - offset
+        v[k] = 0.0
     for i in range(n_levels):
         a = fixed[i] if use_fixed else _level_scale(r, pow2)
         for k in range(n):
-            r[k] -= a if r[k] >= 0 else -a
+            if r[k] >= 0:
+                r[k] -= a
+                v[k] += a
+            else:
+                r[k] += a
+                v[k] -= a
     for k in range(n):
-        v[k] = offset + ((v[k] - offset) - r[k])
+        v[k] = offset + v[k]
 
 
 @njit(cache=True, inline="always")

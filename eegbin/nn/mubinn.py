@@ -106,15 +106,17 @@ def pwl_apply(z, table):
 
 
 def _mlb_rows(x, n_levels, power_of_two):
-    """Reconstruction of a per-row greedy MLB of a 2-D array (no packing needed)."""
+    """Reconstruction sum_i alpha_i b_i (level order) of a per-row greedy MLB of a 2-D array."""
     r = x.copy()
+    out = np.zeros_like(x)
     for _ in range(n_levels):
         b = np.where(r >= 0, 1.0, -1.0)
         a = _seq_mean_abs(r, 1)  # sequential sum, as the fused kernel
         if power_of_two:
             a = _power_of_two_nearest(a)
         r = r - a * b
-    return x - r
+        out = out + a * b
+    return out
 
 
 def _check_levels(value, name):
@@ -300,10 +302,11 @@ class MultiLevelBinarizedLSTM(LSTM):
         fixed = self._static(layer, name)
         if fixed is None:
             return offset + _mlb_rows(x - offset, self.activation_levels, self.activation_scaling == "power_of_two")
-        r = x - offset
+        r, out = x - offset, np.zeros_like(x)
         for alpha in fixed:  # Algorithm 1 with given scales
-            r = r - alpha * np.where(r >= 0, 1.0, -1.0)
-        return offset + ((x - offset) - r)
+            step = alpha * np.where(r >= 0, 1.0, -1.0)
+            r, out = r - step, out + step
+        return offset + out
 
     def _layer(self, k, x, h0, c0):
         w_ih, w_hh, b = self.params.layers[k]

@@ -249,6 +249,21 @@ def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
         np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed, A, W", [(26, 5, 4), (27, 3, 3), (65, 3, 3), (87, 5, 4)])
+def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
+    """Power-of-two scales make the cell and hidden states exact dyadic numbers, so their
+    residuals in Algorithm 1 reach exact zeros (ties, H(0) = 1). The numpy reference
+    used to pass on ``x - r`` (which carries the rounding of the gate products, summed in
+    another order than the kernel's) instead of ``sum_i alpha_i b_i``: these networks then
+    decided ties differently in the two engines."""
+    torch.manual_seed(seed)
+    sd = _state_dict(_Net(5, 8, 3, n_layers=2))
+    x = torch.randn(4, 13, 5).numpy()
+    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two", engine="numpy")
+    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two")
+    np.testing.assert_allclose(fast.forward(x)[0], ref.forward(x)[0], rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
 def test_activation_mlb_equals_algorithm_1(scaling):
     from eegbin.nn.mubinn import _mlb_rows
