@@ -36,7 +36,46 @@ from .io import load_weights
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights
 from .lstm_cell import CellQuantization, SignalQuantizer
 
-__all__ = ["LearnedMultiLevelLSTM"]
+__all__ = ["LearnedMultiLevelLSTM", "read_lstm_export"]
+
+
+def read_lstm_export(path, batch_first=True):
+    """The network of an LSTM written by :func:`eegbin.train.export`, and the file's metadata.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.safetensors`` file.
+    batch_first : bool, default=True
+
+    Returns
+    -------
+    network : LearnedMultiLevelLSTM or LSTM
+        A MuBiNN2 LSTM with its learned sign planes and scales, or a float LSTM.
+    metadata : dict
+
+    Raises
+    ------
+    ValueError
+        Not an LSTMNet export, or a MuBiNN2 export whose quantization metadata is
+        missing, incomplete or inconsistent (the message names the entry).
+    """
+    meta = read_export_metadata(path)
+    if meta.get("model") != "LSTMNet":
+        raise ValueError(
+            f"{os.fspath(path)!r} holds a {meta.get('model')!r} export; the LSTMs load "
+            "LSTMNet exports (EEGNet: eegbin.nn.EEGNet / EEGNetClassifier)"
+        )
+    hp = meta.get("hparams")
+    if not isinstance(hp, dict):
+        raise ValueError(f"{os.fspath(path)!r}: the export metadata has no 'hparams' object")
+    if hp.get("quantize") is None:
+        return LSTM(path, batch_first=batch_first), meta
+    if hp.get("quantize") != "mubinn2":
+        raise ValueError(f"{os.fspath(path)!r}: unknown quantization {hp.get('quantize')!r}")
+    if "quantization" not in meta:
+        raise ValueError(f"{os.fspath(path)!r}: a MuBiNN2 export without 'quantization' metadata")
+    return LearnedMultiLevelLSTM(path, meta["quantization"], batch_first=batch_first), meta
 
 
 class LearnedMultiLevelLSTM(LSTM):
@@ -164,13 +203,11 @@ class LearnedMultiLevelLSTM(LSTM):
             The file holds no MuBiNN2 LSTM, or its quantization metadata is
             missing, incomplete or inconsistent (the message names the entry).
         """
-        meta = read_export_metadata(path)
-        if meta.get("model") != "LSTMNet" or "quantization" not in meta:
-            raise ValueError(
-                f"{os.fspath(path)!r} holds a {meta.get('model')!r} export without MuBiNN2 "
-                "quantization; load float LSTMs with eegbin.nn.LSTM or LSTMClassifier.from_export"
-            )
-        return cls(path, meta["quantization"], batch_first=batch_first)
+        net, _ = read_lstm_export(path, batch_first)
+        if not isinstance(net, cls):
+            raise ValueError(f"{os.fspath(path)!r} holds a float LSTM: load it with eegbin.nn.LSTM "
+                             "or LSTMClassifier.from_export")
+        return net
 
     # -- the hooks of the recurrence ------------------------------------------
     def _weights(self):

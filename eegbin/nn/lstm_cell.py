@@ -100,7 +100,7 @@ def pwl_apply(z, table):
     return np.interp(z, xp, fp)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SignalQuantizer:
     """Algorithm 1 applied to one signal of the cell, one vector (row) at a time.
 
@@ -147,7 +147,7 @@ class SignalQuantizer:
         return self.offset + mlb_approximation(v - self.offset, self.n_levels, **self._args())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CellQuantization:
     """How one LSTM layer quantizes: a :class:`SignalQuantizer` (or None: float) per signal.
 

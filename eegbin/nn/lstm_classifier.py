@@ -15,8 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_epochs
 from ..footprint import Footprint
-from .export_format import read_export_metadata
-from .learned import LearnedMultiLevelLSTM
+from .learned import read_lstm_export
 from .lstm import LSTM
 
 __all__ = ["LSTMClassifier"]
@@ -243,22 +242,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         ----------
         MuBiNN, Algorithm 1, eq. (9), Section IV-C (MuBiNN2, learned scales).
         """
-        meta = read_export_metadata(path)
-        if meta.get("model") != "LSTMNet":
-            raise ValueError(
-                f"{os.fspath(path)!r} holds a {meta.get('model')!r} export; LSTMClassifier loads "
-                "LSTMNet exports (EEGNet: eegbin.nn.EEGNet / EEGNetClassifier)"
-            )
-        hp = meta.get("hparams")
-        if not isinstance(hp, dict):
-            raise ValueError(f"{os.fspath(path)!r}: the export metadata has no 'hparams' object")
-        quantized = hp.get("quantize") is not None
-        if quantized and hp.get("quantize") != "mubinn2":
-            raise ValueError(f"{os.fspath(path)!r}: unknown quantization {hp.get('quantize')!r}")
-        if quantized and "quantization" not in meta:
-            raise ValueError(f"{os.fspath(path)!r}: a MuBiNN2 export without 'quantization' metadata")
-        net = LearnedMultiLevelLSTM(path, meta["quantization"]) if quantized else LSTM(path)
-        clf = cls(net, decimate=hp.get("downsample", 1), pooling="mean", refit_head=False)
+        net, meta = read_lstm_export(path)
+        clf = cls(net, decimate=meta["hparams"].get("downsample", 1), pooling="mean", refit_head=False)
         clf._validate_params()
         clf.net_ = net
         C = net.n_outputs
