@@ -176,16 +176,16 @@ def mubinn_recurrence(gx, h0, c0, w_planes, w_scales, levels, given, use_given, 
             for j in range(H4):
                 z[j] = 0.0
             for i in range(Lh):
-                for l in range(Lw):
+                for lw in range(Lw):
                     for j in range(H4):
                         cnt[j] = 0
                     for w in range(nw):
                         hv = hp[i, w]
-                        row = wt[l, w]
+                        row = wt[lw, w]
                         for j in range(H4):
                             cnt[j] += _ctpop(hv ^ row[j])
                     for j in range(H4):
-                        z[j] += hs[i] * w_scales[l, j] * (H - 2 * np.int64(cnt[j]))
+                        z[j] += hs[i] * w_scales[lw, j] * (H - 2 * np.int64(cnt[j]))
             for j in range(H4):
                 z[j] = gx[b, t, j] + z[j]
             for k in range(H):

@@ -278,7 +278,7 @@ def resolve_lstm_weights(weights, layout="auto", key_map=None, gate_order=None):
         raise ValueError("key_map names no input weights ('weight_ih_l0' / 'kernel_l0')")
     ih0 = np.asarray(weights.get(key_map["weight_ih_l0" if layout == "torch" else "kernel_l0"], np.zeros((0, 0))))
     D = ih0.shape[1] if layout == "torch" else ih0.shape[0]
-    spec, optional = {}, []
+    spec = {}
     for k in range(n_layers):
         Dk = D if k == 0 else H
         if layout == "torch":

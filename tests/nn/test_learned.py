@@ -213,7 +213,7 @@ def test_read_export_metadata_rejects_unknown_formats(tmp_path):
             assert LearnedMultiLevelLSTM.from_export(path).format == 2
         else:
             for reader in (read_export_metadata, LearnedMultiLevelLSTM.from_export):
-                with pytest.raises(ValueError, match=r"quantization\['format'\] is .*this eegbin reads formats 1 and 2"):
+                with pytest.raises(ValueError, match=r"\['format'\] is .*this eegbin reads formats 1 and 2"):
                     reader(path)
     meta = {"model": "LSTMNet", "quantization": [1, 2]}
     safetensors_numpy.save_file(w, str(path), metadata={"eegbin": json.dumps(meta)})

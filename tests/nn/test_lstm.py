@@ -343,7 +343,8 @@ def test_kernel_algorithm_1_equals_the_reference(scaling):
     for L in (1, 3, 5):
         ref = reconstruct(multilevel_binarize(x, L, scaling, axis=1))
         np.testing.assert_array_equal(mlb_approximation(x, L, scaling, axis=1), ref)
-        np.testing.assert_array_equal(mlb_approximation_rows(x, 0.0, L, scaling == "power_of_two", np.zeros(L), False), ref)
+        pow2 = scaling == "power_of_two"
+        np.testing.assert_array_equal(mlb_approximation_rows(x, 0.0, L, pow2, np.zeros(L), False), ref)
         given = np.array([0.9, 0.4, 0.2, 0.1, 0.05])[:L]
         np.testing.assert_array_equal(
             mlb_approximation_rows(x, 0.5, L, False, given, True), 0.5 + mlb_approximation(x - 0.5, L, scales=given))
@@ -377,7 +378,8 @@ def test_binarized_products_use_the_codes(small_net):
     assert np.all(np.frexp(scales[scales > 0])[0] == 0.5)
     # b_lstm: plain signs, no scale
     b = MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm")
-    np.testing.assert_array_equal(reconstruct(b.binarized_weights.layers[0].w_ih), np.where(m.params.layers[0][0] >= 0, 1.0, -1.0))
+    np.testing.assert_array_equal(reconstruct(b.binarized_weights.layers[0].w_ih),
+                                  np.where(m.params.layers[0][0] >= 0, 1.0, -1.0))
 
 
 def test_binarized_footprint(small_net):
