@@ -261,6 +261,8 @@ def lstm_recurrence(gx, w_hh, h, c, cell=FLOAT_CELL, observe=None):
             observe(name, v - quantizer.offset)
         return quantizer.approximate(v)
 
+    if not isinstance(w_hh, MultiLevelCode):  # h @ W.T with W.T C-contiguous: BLAS's fast gemv/gemm path
+        w_hh = np.ascontiguousarray(w_hh.T).T
     sigmoid = expit if cell.sigmoid is None else (lambda z: pwl_apply(z, cell.sigmoid))
     tanh = np.tanh if cell.tanh is None else (lambda z: pwl_apply(z, cell.tanh))
     for t in range(T):
