@@ -24,10 +24,12 @@ from .eegnet_compress import (
 )
 from .eegnet import KERAS_EEGNET_LAYERS, EEGNet
 from .classifier import EEGNetClassifier
-from .lstm import LSTM, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
+from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
+from .lstm_cell import pwl_apply, pwl_table
 from .lstm_classifier import LSTMClassifier
-from .mubinn import MultiLevelBinarizedLSTM, pwl_apply, pwl_table
-from .learned import LearnedMultiLevelLSTM, read_export_metadata
+from .mubinn import MultiLevelBinarizedLSTM
+from .learned import LearnedMultiLevelLSTM
+from .export_format import read_export_metadata
 
 __all__ = [
     "check_weights",
@@ -59,6 +61,7 @@ __all__ = [
     "EEGNetClassifier",
     "LSTM",
     "LSTMClassifier",
+    "LSTMLayerWeights",
     "LSTMWeights",
     "LearnedMultiLevelLSTM",
     "MultiLevelBinarizedLSTM",

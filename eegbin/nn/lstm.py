@@ -47,29 +47,50 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 from ..footprint import Footprint
+from ..quantize import MultiLevelCode
 from .._validation import all_finite
+from .lstm_cell import FLOAT_CELL, lstm_layer
 
-__all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights"]
+__all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights", "LSTMLayerWeights"]
 
 _TORCH = re.compile(r"^(.*)weight_ih_l(\d+)$")
 
 
+class LSTMLayerWeights(NamedTuple):
+    """The tensors of one LSTM layer, gates stacked i, f, g, o (torch layout).
+
+    Each is a float64 array or, in a binarized network, a
+    :class:`~eegbin.quantize.MultiLevelCode` (packed sign planes and scales).
+    """
+
+    w_ih: np.ndarray | MultiLevelCode
+    """(4H, D) input weights ``W_x``."""
+    w_hh: np.ndarray | MultiLevelCode
+    """(4H, H) recurrent weights ``W_h``."""
+    bias: np.ndarray | MultiLevelCode
+    """(4H,) bias (the sum of torch's two biases)."""
+
+
 @dataclass(frozen=True)
 class LSTMWeights:
-    """LSTM weights in canonical (torch) layout, float64.
+    """The weights of a stacked LSTM with an optional dense head.
+
+    One representation for every network of the family: :attr:`LSTM.params` holds
+    the float64 weights read from a file; the binarized networks' ``binarized_weights``
+    hold the same structure with :class:`~eegbin.quantize.MultiLevelCode` where a
+    tensor is binarized.
 
     Attributes
     ----------
-    layers : tuple of (w_ih, w_hh, bias)
-        Per layer: (4H, D_k), (4H, H), (4H,) with gates i, f, g, o; ``bias`` is
-        the sum of torch's two biases.
+    layers : tuple of LSTMLayerWeights
+        Per layer ``(w_ih, w_hh, bias)``: (4H, D_k), (4H, H), (4H,), gates i, f, g, o.
     head : tuple (weight, bias) or None
-        Dense head, weight (C, H) and bias (C,).
+        Dense head, weight (C, H) and bias (C,), float64.
     """
 
     layers: tuple
@@ -257,7 +278,7 @@ def resolve_lstm_weights(weights, layout="auto", key_map=None, gate_order=None):
         raise ValueError("key_map names no input weights ('weight_ih_l0' / 'kernel_l0')")
     ih0 = np.asarray(weights.get(key_map["weight_ih_l0" if layout == "torch" else "kernel_l0"], np.zeros((0, 0))))
     D = ih0.shape[1] if layout == "torch" else ih0.shape[0]
-    spec, optional = {}, []
+    spec = {}
     for k in range(n_layers):
         Dk = D if k == 0 else H
         if layout == "torch":
@@ -289,7 +310,7 @@ def resolve_lstm_weights(weights, layout="auto", key_map=None, gate_order=None):
         else:
             w_ih, w_hh = w[key_map[f"kernel_l{k}"]].T, w[key_map[f"recurrent_kernel_l{k}"]].T
             b = w[key_map[f"bias_l{k}"]] if f"bias_l{k}" in key_map else np.zeros(4 * H)
-        layers.append(tuple(np.ascontiguousarray(_reorder(m, perm, H)) for m in (w_ih, w_hh, b)))
+        layers.append(LSTMLayerWeights(*(np.ascontiguousarray(_reorder(m, perm, H)) for m in (w_ih, w_hh, b))))
     head = None
     if hw in key_map:
         hW = w[key_map[hw]] if layout == "torch" else w[key_map[hw]].T
@@ -321,6 +342,21 @@ def _check_sequences(x, input_size, batch_first, name="x"):
     return x if batch_first else x.transpose(1, 0, 2)
 
 
+def _check_array(value, name, shape):
+    """A finite real array of the given shape (None: any size on that axis), as float64."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(value).__name__}")
+    if value.dtype == np.bool_ or value.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    if value.ndim != len(shape) or any(e is not None and e != n for e, n in zip(shape, value.shape)):
+        dims = ["*" if e is None else str(e) for e in shape]
+        expected = f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+        raise ValueError(f"{name} must have shape {expected}, got {value.shape}")
+    if not all_finite(value):
+        raise ValueError(f"{name} contains NaN or Inf")
+    return value.astype(np.float64, copy=False)
+
+
 def lstm_layer_forward(x, w_ih, w_hh, bias, h0=None, c0=None):
     """One LSTM layer over a batch of sequences (MuBiNN eq. 1-6), float64.
 
@@ -340,6 +376,11 @@ def lstm_layer_forward(x, w_ih, w_hh, bias, h0=None, c0=None):
         Hidden state at every step.
     h_n, c_n : ndarray of shape (batch, H)
 
+    Raises
+    ------
+    TypeError, ValueError
+        An argument that is not a real array, has the wrong shape, or holds NaN or Inf.
+
     Examples
     --------
     >>> import numpy as np
@@ -352,23 +393,17 @@ def lstm_layer_forward(x, w_ih, w_hh, bias, h0=None, c0=None):
     ----------
     MuBiNN, eq. (1)-(6).
     """
-    B, T, _ = x.shape
-    H = w_hh.shape[1]
-    h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
-    c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
-    gx = x @ w_ih.T + bias  # input products of all steps at once
-    w_hh_t = np.ascontiguousarray(w_hh.T)
-    out = np.empty((B, T, H))
-    for t in range(T):
-        z = gx[:, t] + h @ w_hh_t
-        i = expit(z[:, :H])
-        f = expit(z[:, H : 2 * H])
-        g = np.tanh(z[:, 2 * H : 3 * H])
-        o = expit(z[:, 3 * H :])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        out[:, t] = h
-    return out, h, c
+    w_hh = _check_array(w_hh, "w_hh", (None, None))
+    H4, H = w_hh.shape
+    if H4 != 4 * H or H == 0:
+        raise ValueError(f"w_hh must have shape (4H, H) with H >= 1, got {w_hh.shape}")
+    w_ih = _check_array(w_ih, "w_ih", (4 * H, None))
+    x = _check_sequences(x, w_ih.shape[1], batch_first=True)
+    B = x.shape[0]
+    bias = _check_array(bias, "bias", (4 * H,))
+    h0 = None if h0 is None else _check_array(h0, "h0", (B, H))
+    c0 = None if c0 is None else _check_array(c0, "c0", (B, H))
+    return lstm_layer(x, (w_ih, w_hh, bias), h0, c0)
 
 
 class LSTM:
@@ -426,8 +461,25 @@ class LSTM:
     n_layers = property(lambda self: self.params.n_layers)
     n_outputs = property(lambda self: self.params.n_outputs)
 
-    def _layer(self, k, x, h0, c0):
-        return lstm_layer_forward(x, *self.params.layers[k], h0, c0)
+    #: Precision in which :class:`eegbin.nn.LSTMClassifier` prepares the inputs: that of
+    #: training (float32 for :class:`eegbin.nn.LearnedMultiLevelLSTM`).
+    input_dtype = np.float64
+    #: Inputs are divided by it before the network (a MuBiNN2 export's input scale).
+    input_scale = 1.0
+    #: "numba": run the recurrence by the fused kernel where it supports the cell.
+    engine = "numpy"
+
+    # -- the two hooks of a network of the family --------------------------------
+    def _weights(self):
+        """The weights the forward pass runs (:class:`LSTMWeights`)."""
+        return self.params
+
+    def _cell(self, k):
+        """How layer ``k`` quantizes (:class:`~eegbin.nn.lstm_cell.CellQuantization`)."""
+        return FLOAT_CELL
+
+    def _layer(self, k, x, h0, c0, observe=None):
+        return lstm_layer(x, self._weights().layers[k], h0, c0, self._cell(k), observe, self.engine)
 
     def forward(self, x, h0=None, c0=None):
         """Run all layers, as ``torch.nn.LSTM.forward``.
@@ -444,10 +496,9 @@ class LSTM:
         (h_n, c_n) : ndarrays of shape (n_layers, batch, H)
         """
         x = _check_sequences(x, self.input_size, self.batch_first)
-        B, H = x.shape[0], self.hidden_size
-        for name, s in (("h0", h0), ("c0", c0)):
-            if s is not None and np.shape(s) != (self.n_layers, B, H):
-                raise ValueError(f"{name} must have shape {(self.n_layers, B, H)}, got {np.shape(s)}")
+        shape = (self.n_layers, x.shape[0], self.hidden_size)
+        h0 = None if h0 is None else _check_array(h0, "h0", shape)
+        c0 = None if c0 is None else _check_array(c0, "c0", shape)
         hs, cs = [], []
         for k in range(self.n_layers):
             x, h, c = self._layer(k, x, None if h0 is None else h0[k], None if c0 is None else c0[k])
@@ -490,7 +541,12 @@ class LSTM:
                     macs=n_times * (H4 * (D + H) + H4 + 3 * H + 5 * H),
                 )
             )
+        return self._network_footprint("LSTM", parts, float_bits, n_times)
+
+    def _network_footprint(self, name, layer_parts, float_bits, n_times):
+        """The footprint of the layers ``layer_parts`` and of the dense head (float)."""
+        parts = list(layer_parts)
         if self.params.head is not None:
             W, b = self.params.head
             parts.append(Footprint("dense head", n_params=W.size + b.size, bits_per_param=float_bits, macs=W.size))
-        return Footprint("LSTM", parts=tuple(parts), note=f"{n_times} time steps")
+        return Footprint(name, parts=tuple(parts), note=f"{n_times} time steps")

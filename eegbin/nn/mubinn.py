@@ -27,14 +27,18 @@ loaders), with ``A`` activation levels and ``W`` weight levels:
     they are binarized around their midpoint, ``0.5 + MLB(sigma - 0.5)``, so one
     level still carries the sign of the gate's deviation.
 
+All three run the one recurrence of :mod:`eegbin.nn.lstm_cell`; this module only
+says what each mode quantizes (:meth:`MultiLevelBinarizedLSTM._cell`) and
+binarizes the weights once (:func:`binarize_lstm_weights`).
+
 Weight scales are computed offline from the float weights. Activation scales
 are by default computed per vector at run time (mean |residual|);
 :meth:`MultiLevelBinarizedLSTM.calibrate` instead fixes them from calibration
 data, one set per binarized signal, as the paper's static scales (Algorithm 1
 takes them as inputs). A network trained with learned scales by
 :mod:`eegbin.train` is not re-binarized here: :class:`eegbin.nn.LearnedMultiLevelLSTM`
-(:meth:`eegbin.nn.LSTMClassifier.from_export`) runs it with its exported codes
-and learned scales.
+(:meth:`eegbin.nn.LSTMClassifier.from_export`) runs it with its exported sign
+planes and learned scales.
 
 References
 ----------
@@ -44,85 +48,48 @@ References
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import replace
-
 import numpy as np
-from scipy.special import expit
 
 from ..footprint import Footprint
-from ..quantize.mlb import _power_of_two_nearest, _seq_mean_abs, mlb_matmul, multilevel_binarize, reconstruct
-from .lstm import LSTM
+from ..quantize import multilevel_binarize
+from ..quantize.mlb import check_n_levels
+from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
+from .lstm_cell import CellQuantization, SignalQuantizer, pwl_apply, pwl_table
 
-__all__ = ["MultiLevelBinarizedLSTM", "pwl_table", "pwl_apply"]
+__all__ = ["MultiLevelBinarizedLSTM", "binarize_lstm_weights", "pwl_table", "pwl_apply"]
 
 _MODES = ("b_lstm", "mubinn1", "mubinn2")
-_SIGNALS = ("h", "i", "f", "g", "o", "c", "tanh_c")  # binarized in the recurrence (kernel order)
+_GATE_OFFSETS = {"i": 0.5, "f": 0.5, "g": 0.0, "o": 0.5, "c": 0.0, "tanh_c": 0.0}  # sigmoid outputs around 0.5
 
 
-def pwl_table(function, n_segments=32, bound=None):
-    """Breakpoints and values of a piecewise-linear sigmoid or tanh table.
+def binarize_lstm_weights(params, mode, weight_levels, scaling):
+    """The weights a binarized LSTM runs: ``params`` with MultiLevelCode where ``mode`` binarizes.
 
     Parameters
     ----------
-    function : {"sigmoid", "tanh"}
-    n_segments : int, default=32
-        Uniform segments over ``[-bound, bound]``; outside, the end values hold.
-    bound : float, optional
-        Default 8 for the sigmoid, 4 for tanh.
+    params : LSTMWeights
+        Float weights.
+    mode : {"b_lstm", "mubinn1", "mubinn2"}
+        ``W_x`` (per-row scales; b_lstm: one level, scale 1) in every mode; ``W_h``
+        (per row) and the bias (per tensor) in mubinn2.
+    weight_levels : int
+    scaling : {"greedy", "power_of_two", "least_squares"}
 
     Returns
     -------
-    xp, fp : ndarrays of shape (n_segments + 1,)
-
-    Examples
-    --------
-    >>> from eegbin.nn.mubinn import pwl_table, pwl_apply
-    >>> xp, fp = pwl_table("tanh", 8)
-    >>> xp[:3]
-    array([-4., -3., -2.])
-    >>> round(float(pwl_apply(0.5, (xp, fp))), 4)  # chord of tanh between 0 and 1
-    0.3808
-
-    References
-    ----------
-    MuBiNN, Section IV-C (activation functions by piecewise-linear tables).
+    LSTMWeights
     """
-    if function not in ("sigmoid", "tanh"):
-        raise ValueError(f"function must be 'sigmoid' or 'tanh', got {function!r}")
-    if isinstance(n_segments, (bool, np.bool_)) or not isinstance(n_segments, numbers.Integral) or n_segments < 1:
-        raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
-    if bound is None:
-        bound = 8.0 if function == "sigmoid" else 4.0
-    xp = np.linspace(-bound, bound, int(n_segments) + 1)
-    fp = expit(xp) if function == "sigmoid" else np.tanh(xp)
-    return xp, fp
-
-
-def pwl_apply(z, table):
-    """Evaluate a piecewise-linear table (``np.interp``, constant outside)."""
-    xp, fp = table
-    return np.interp(z, xp, fp)
-
-
-def _mlb_rows(x, n_levels, power_of_two):
-    """Reconstruction of a per-row greedy MLB of a 2-D array (no packing needed)."""
-    r = x.copy()
-    for _ in range(n_levels):
-        b = np.where(r >= 0, 1.0, -1.0)
-        a = _seq_mean_abs(r, 1)  # sequential sum, as the fused kernel
-        if power_of_two:
-            a = _power_of_two_nearest(a)
-        r = r - a * b
-    return x - r
-
-
-def _check_levels(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
+    layers = []
+    for w_ih, w_hh, b in params.layers:
+        if mode == "b_lstm":  # sign(W_x), no scale (eq. 7)
+            w_ih = multilevel_binarize(w_ih, 1, axis=1, scales=np.ones((1, w_ih.shape[0])))
+        else:
+            w_ih = multilevel_binarize(w_ih, weight_levels, scaling, axis=1)
+        if mode == "mubinn2":
+            w_hh = multilevel_binarize(w_hh, weight_levels, scaling, axis=1)
+            b = multilevel_binarize(b, weight_levels, scaling)
+        layers.append(LSTMLayerWeights(w_ih, w_hh, b))
+    return LSTMWeights(layers=tuple(layers), head=params.head)
 
 
 class MultiLevelBinarizedLSTM(LSTM):
@@ -147,15 +114,19 @@ class MultiLevelBinarizedLSTM(LSTM):
         Segments of the sigmoid/tanh tables (mubinn2).
     engine : {"numba", "numpy"}, default="numba"
         mubinn2 recurrence by a fused numba kernel (parallel over the batch) or
-        by the numpy reference; both give the same numbers to float rounding.
+        by the numpy reference; both make the same sign decisions (ties
+        included) and give the same numbers to float rounding.
     layout, key_map, gate_order, batch_first
         As for :class:`eegbin.nn.LSTM`.
 
     Attributes
     ----------
-    codes : list of dict
-        Per layer, the :class:`~eegbin.quantize.MultiLevelCode` of each binarized
-        weight tensor.
+    params : LSTMWeights
+        The float weights read from ``weights``.
+    binarized_weights : LSTMWeights
+        The weights the network runs: per layer ``w_ih`` (and for mubinn2 ``w_hh``
+        and ``bias``) as :class:`~eegbin.quantize.MultiLevelCode` (packed sign
+        planes and scales), the others float.
     activation_scales_ : list of dict
         After :meth:`calibrate`: per layer, the static scales (A,) of each
         binarized signal ("x"; for mubinn2 also "h", "i", "f", "g", "o", "c",
@@ -200,8 +171,8 @@ class MultiLevelBinarizedLSTM(LSTM):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
         self.mode = mode
-        self.activation_levels = _check_levels(activation_levels, "activation_levels")
-        self.weight_levels = _check_levels(weight_levels, "weight_levels")
+        self.activation_levels = check_n_levels(activation_levels, "activation_levels")
+        self.weight_levels = check_n_levels(weight_levels, "weight_levels")
         if mode == "b_lstm" and (self.activation_levels, self.weight_levels) != (1, 1):
             raise ValueError(
                 f"mode='b_lstm' is the one-level sign binarization: activation_levels and "
@@ -224,19 +195,27 @@ class MultiLevelBinarizedLSTM(LSTM):
             raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
         self.engine = engine
         self.n_pwl_segments = n_pwl_segments
-        self._sig = pwl_table("sigmoid", n_pwl_segments)
-        self._tanh = pwl_table("tanh", n_pwl_segments)
-        W = self.weight_levels
-        self.codes = []
-        for w_ih, w_hh, b in self.params.layers:
-            code = {"w_ih": multilevel_binarize(w_ih, W, self.weight_scaling, axis=1)}
-            if mode == "b_lstm":
-                code["w_ih"] = replace(code["w_ih"], scales=np.ones_like(code["w_ih"].scales))
-            if mode == "mubinn2":
-                code["w_hh"] = multilevel_binarize(w_hh, W, self.weight_scaling, axis=1)
-                code["bias"] = multilevel_binarize(b, W, self.weight_scaling)
-                code["bias_hat"] = reconstruct(code["bias"])
-            self.codes.append(code)
+        self._tables = (pwl_table("sigmoid", n_pwl_segments), pwl_table("tanh", n_pwl_segments))
+        self.binarized_weights = binarize_lstm_weights(self.params, mode, self.weight_levels, self.weight_scaling)
+
+    # -- the hooks of the recurrence ------------------------------------------
+    def _weights(self):
+        return self.binarized_weights
+
+    def _cell(self, k):
+        static = getattr(self, "activation_scales_", None)
+
+        def q(name, offset=0.0):
+            scales = None if static is None else static[k][name]
+            return SignalQuantizer(self.activation_levels, self.activation_scaling, scales, offset)
+
+        if self.mode == "b_lstm":  # sign(x), no scale (eq. 7)
+            return CellQuantization(x=SignalQuantizer(1, scales=np.ones(1)))
+        if self.mode == "mubinn1":
+            return CellQuantization(x=q("x"))
+        sigmoid, tanh = self._tables
+        return CellQuantization(x=q("x"), h=q("h"), sigmoid=sigmoid, tanh=tanh,
+                                **{name: q(name, offset) for name, offset in _GATE_OFFSETS.items()})
 
     # -- static activation scales ---------------------------------------------
     def calibrate(self, x):
@@ -260,94 +239,19 @@ class MultiLevelBinarizedLSTM(LSTM):
         """
         if self.mode == "b_lstm":
             raise ValueError("mode='b_lstm' has no activation scales to calibrate")
+        x = _check_sequences(x, self.input_size, self.batch_first)
         self.activation_scales_ = None
-        self._record = [dict() for _ in self.params.layers]
-        try:
-            self.features(x)
-            static = []
-            for rec in self._record:
-                static.append({
-                    name: multilevel_binarize(np.concatenate(rows).reshape(1, -1), self.activation_levels,
-                                              self.activation_scaling).scales
-                    for name, rows in rec.items()
-                })
-        finally:
-            self._record = None
+        static = []
+        for k in range(self.n_layers):
+            seen = {}
+            x, _, _ = self._layer(k, x, None, None, observe=lambda name, v: seen.setdefault(name, []).append(v.ravel()))
+            static.append({
+                name: multilevel_binarize(np.concatenate(rows).reshape(1, -1), self.activation_levels,
+                                          self.activation_scaling).scales
+                for name, rows in seen.items()
+            })
         self.activation_scales_ = static
         return self
-
-    def _static(self, layer, name):
-        scales = getattr(self, "activation_scales_", None)
-        return None if scales is None else scales[layer][name]
-
-    def _collect(self, layer, name, rows):
-        if getattr(self, "_record", None) is not None:
-            self._record[layer].setdefault(name, []).append(np.asarray(rows).ravel())
-
-    def _encode_act(self, x, layer, name):
-        """Packed MLB of activation rows (A levels, per-row or static scales)."""
-        if self.mode == "b_lstm":
-            code = multilevel_binarize(x, 1, "greedy", axis=1)
-            return replace(code, scales=np.ones_like(code.scales))
-        self._collect(layer, name, x)
-        fixed = self._static(layer, name)
-        if fixed is not None:
-            return multilevel_binarize(x, self.activation_levels, scales=fixed)
-        return multilevel_binarize(x, self.activation_levels, self.activation_scaling, axis=1)
-
-    def _mlb(self, x, layer, name, offset=0.0):
-        self._collect(layer, name, x - offset)
-        fixed = self._static(layer, name)
-        if fixed is None:
-            return offset + _mlb_rows(x - offset, self.activation_levels, self.activation_scaling == "power_of_two")
-        r = x - offset
-        for alpha in fixed:  # Algorithm 1 with given scales
-            r = r - alpha * np.where(r >= 0, 1.0, -1.0)
-        return offset + ((x - offset) - r)
-
-    def _layer(self, k, x, h0, c0):
-        w_ih, w_hh, b = self.params.layers[k]
-        code = self.codes[k]
-        B, T, D = x.shape
-        H = w_hh.shape[1]
-        gx = mlb_matmul(self._encode_act(x.reshape(B * T, D), k, "x"), code["w_ih"]).reshape(B, T, 4 * H)
-        h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
-        c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
-        out = np.empty((B, T, H))
-        if self.mode != "mubinn2":
-            gx += b
-            w_hh_t = np.ascontiguousarray(w_hh.T)
-            for t in range(T):
-                z = gx[:, t] + h @ w_hh_t
-                i, f, o = expit(z[:, :H]), expit(z[:, H : 2 * H]), expit(z[:, 3 * H :])
-                c = f * c + i * np.tanh(z[:, 2 * H : 3 * H])
-                h = o * np.tanh(c)
-                out[:, t] = h
-            return out, h, c
-        gx += code["bias_hat"]
-        if self.engine == "numba" and getattr(self, "_record", None) is None:
-            from ._mubinn_kernels import mubinn2_layer
-
-            (xs, fs), (xt, ft) = self._sig, self._tanh
-            static = self._static(k, "h") is not None
-            fixed = (np.stack([self._static(k, n) for n in _SIGNALS]) if static
-                     else np.zeros((len(_SIGNALS), self.activation_levels)))
-            out, c = mubinn2_layer(
-                np.ascontiguousarray(gx), h, c, code["w_hh"].planes, code["w_hh"].row_scales(),
-                self.activation_levels, self.activation_scaling == "power_of_two",
-                xs, fs, xt, ft, fixed, static,
-            )
-            return out, out[:, -1].copy(), c
-        for t in range(T):
-            z = gx[:, t] + mlb_matmul(self._encode_act(h, k, "h"), code["w_hh"])
-            i = self._mlb(pwl_apply(z[:, :H], self._sig), k, "i", 0.5)
-            f = self._mlb(pwl_apply(z[:, H : 2 * H], self._sig), k, "f", 0.5)
-            g = self._mlb(pwl_apply(z[:, 2 * H : 3 * H], self._tanh), k, "g")
-            o = self._mlb(pwl_apply(z[:, 3 * H :], self._sig), k, "o", 0.5)
-            c = f * self._mlb(c, k, "c") + i * g  # XNOR products of bit planes, eq. (5)
-            h = o * self._mlb(pwl_apply(c, self._tanh), k, "tanh_c")  # eq. (6)
-            out[:, t] = h
-        return out, h, c
 
     def footprint(self, float_bits=32, n_times=1):
         """Stored bits (planes at 1 bit, scales at ``float_bits``) and ops for ``n_times`` steps.
@@ -361,10 +265,9 @@ class MultiLevelBinarizedLSTM(LSTM):
         """
         A, W = self.activation_levels, self.weight_levels
         parts = []
-        for k, ((w_ih, w_hh, b), code) in enumerate(zip(self.params.layers, self.codes)):
-            H4, D = w_ih.shape
-            H = H4 // 4
-            scales_ih = 0 if self.mode == "b_lstm" else code["w_ih"].scales.size
+        for k, (w_ih, w_hh, b) in enumerate(self.binarized_weights.layers):
+            (H4, D), H = w_ih.shape, w_ih.shape[0] // 4
+            scales_ih = 0 if self.mode == "b_lstm" else w_ih.scales.size
             sub = [
                 Footprint("W_x planes", n_params=W * H4 * D, bits_per_param=1),
                 Footprint("W_x scales", n_params=scales_ih, bits_per_param=float_bits),
@@ -372,7 +275,7 @@ class MultiLevelBinarizedLSTM(LSTM):
             if self.mode == "mubinn2":
                 sub += [
                     Footprint("W_h planes", n_params=W * H4 * H, bits_per_param=1),
-                    Footprint("W_h scales", n_params=code["w_hh"].scales.size, bits_per_param=float_bits),
+                    Footprint("W_h scales", n_params=w_hh.scales.size, bits_per_param=float_bits),
                     Footprint("bias planes", n_params=W * H4, bits_per_param=1),
                     Footprint("bias scales", n_params=W, bits_per_param=float_bits),
                     Footprint("PWL tables", n_params=4 * (self.n_pwl_segments + 1), bits_per_param=float_bits),
@@ -387,7 +290,4 @@ class MultiLevelBinarizedLSTM(LSTM):
                 Footprint(f"{self.mode} layer {k} (A={A}, W={W})", macs=n_times * macs,
                           bit_ops=n_times * bit_ops, parts=tuple(sub))
             )
-        if self.params.head is not None:
-            hW, hb = self.params.head
-            parts.append(Footprint("dense head", n_params=hW.size + hb.size, bits_per_param=float_bits, macs=hW.size))
-        return Footprint(f"MultiLevelBinarizedLSTM ({self.mode})", parts=tuple(parts), note=f"{n_times} time steps")
+        return self._network_footprint(f"MultiLevelBinarizedLSTM ({self.mode})", parts, float_bits, n_times)

@@ -121,26 +121,33 @@ class MultiLevelCode:
 def _check_array(x, name="x"):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.dtype == np.bool_ or not (
-        np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)
-    ):
+    if x.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers (integer or float), got dtype {x.dtype}")
     if x.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {x.shape} ({x.ndim}-D)")
     if x.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    if np.issubdtype(x.dtype, np.floating) and not all_finite(x):
+    if x.dtype.kind == "f" and not all_finite(x):
         bad = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(f"{name} contains NaN or Inf (first at index {tuple(int(b) for b in bad)})")
     return x
 
 
-def _check_n_levels(n_levels):
-    if isinstance(n_levels, (bool, np.bool_)) or not isinstance(n_levels, numbers.Integral):
-        raise TypeError(f"n_levels must be an integer, got {type(n_levels).__name__} {n_levels!r}")
-    if n_levels < 1:
-        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
-    return int(n_levels)
+def check_n_levels(value, name="n_levels", *, in_file=False):
+    """A number of binarization levels as an ``int >= 1``, or a clear error naming ``name``.
+
+    The one check of every level count of Algorithm 1 (:func:`multilevel_binarize`,
+    the binarized LSTMs of :mod:`eegbin.nn`, the reader of exported models). A Python
+    argument of the wrong type is a ``TypeError`` and a count below 1 a
+    ``ValueError``; a value read from a file (``in_file=True``) is a ``ValueError``
+    either way: then the file is wrong, not the call.
+    """
+    if type(value) is not int and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
+        error = ValueError if in_file else TypeError
+        raise error(f"{name} must be an integer >= 1, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
 
 
 def _check_axis(axis, ndim):
@@ -159,8 +166,32 @@ def _check_scaling(scaling):
     return scaling
 
 
+def _check_dtype(dtype):
+    if dtype is np.float64 or dtype is np.float32:
+        return dtype
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype!r}")
+    return dt.type
+
+
+def _check_given_scales(scales, n_levels, axis, shape, dtype):
+    if not isinstance(scales, np.ndarray):
+        raise TypeError(f"scales must be a numpy.ndarray or None, got {type(scales).__name__}")
+    expected = (n_levels,) if axis is None else (n_levels, shape[0] if axis == 1 else shape[1])
+    if scales.shape != expected:
+        raise ValueError(f"scales must have shape {expected} for n_levels={n_levels}, axis={axis} and x of "
+                         f"shape {shape}, got {scales.shape}")
+    if scales.dtype.kind not in "fiu" or not np.all(np.isfinite(scales)):
+        raise ValueError("scales must hold finite real numbers")
+    return scales.astype(dtype)  # the values Algorithm 1 subtracts
+
+
 # ---------------------------------------------------------------------------
-# functional core
+# functional core: Algorithm 1, once
 # ---------------------------------------------------------------------------
 
 
@@ -183,52 +214,51 @@ def _seq_mean_abs(r, axis):
     a = np.abs(r)
     if axis is None:
         return (np.cumsum(a.ravel())[-1] / a.size).reshape(1, 1)
-    return np.take(np.cumsum(a, axis=axis), [-1], axis=axis) / a.shape[axis]
+    total = np.cumsum(a, axis=axis)
+    return (total[:, -1:] if axis == 1 else total[-1:, :]) / a.shape[axis]
 
 
-def _signs_and_greedy(x2, n_levels, axis, power_of_two):
-    """Greedy residual binarization. Returns bipolar planes (L, rows, cols) int8 and scales."""
-    r = x2.copy()
-    planes = np.empty((n_levels,) + x2.shape, dtype=np.int8)
-    scales = []
+def _per_group(alpha, axis):
+    """Scales of one level, shaped to broadcast over the (rows, cols) array."""
+    return alpha if axis is None else (alpha[:, None] if axis == 1 else alpha[None, :])
+
+
+def _algorithm_1(x2, n_levels, axis, power_of_two, given, dtype):
+    """MuBiNN Algorithm 1 on a 2-D array: sign planes (L, rows, cols) as bool (+1 <-> True), scales (L, groups).
+
+    ``r = x``; per level ``b_i = Sign(r)`` with Sign(0) = +1 (H(0) = 1, DESIGN.md),
+    ``alpha_i`` the given scale or ``mean |r|`` of its group (summed left to right;
+    rounded to the nearest power of two if asked), ``r <- r - alpha_i b_i``.
+
+    Ties are decided exactly by construction: every residual is a single
+    correctly rounded subtraction of ``+-alpha_i`` in ``dtype`` (the product by
+    ``b_i = +-1`` is exact, so a fused multiply-add computes the same bits), and
+    ``r >= 0`` is an exact comparison. Any IEEE-754 engine that follows these steps
+    (the fused LSTM kernel of :mod:`eegbin.kernels.mubinn`, C, torch for float32)
+    gets the same planes from the same input and scales, zeros included.
+    """
+    r = np.array(x2, dtype=dtype)
+    planes = np.empty((n_levels,) + x2.shape, dtype=bool)
+    scales = given
+    if given is None:
+        scales = np.empty((n_levels, 1 if axis is None else x2.shape[1 - axis]), dtype=dtype)
     for i in range(n_levels):
-        b = np.where(r >= 0, np.int8(1), np.int8(-1))
-        alpha = _seq_mean_abs(r, axis)
-        if power_of_two:
-            alpha = _power_of_two_nearest(alpha)
-        planes[i] = b
-        scales.append(alpha)
-        r = r - alpha * b
-    return planes, np.stack(scales)  # scales (L, 1|rows, 1|cols)
-
-
-def _check_given_scales(scales, n_levels, axis, shape):
-    if not isinstance(scales, np.ndarray):
-        raise TypeError(f"scales must be a numpy.ndarray or None, got {type(scales).__name__}")
-    expected = (n_levels,) if axis is None else (n_levels, shape[0] if axis == 1 else shape[1])
-    if scales.shape != expected:
-        raise ValueError(f"scales must have shape {expected} for n_levels={n_levels}, axis={axis} and x of "
-                         f"shape {shape}, got {scales.shape}")
-    if scales.dtype.kind not in "fiu" or not np.all(np.isfinite(scales)):
-        raise ValueError("scales must hold finite real numbers")
-    return scales.astype(np.float64)
-
-
-def _signs_given_scales(x2, scales, axis):
-    """Algorithm 1 with given scaling factors: b_i = sign(r), r <- r - alpha_i b_i."""
-    r = x2.copy()
-    planes = np.empty((len(scales),) + x2.shape, dtype=np.int8)
-    for i, alpha in enumerate(scales):
-        alpha = alpha if axis is None else (alpha[:, None] if axis == 1 else alpha[None, :])
-        b = np.where(r >= 0, np.int8(1), np.int8(-1))
-        planes[i] = b
-        r = r - alpha * b
-    return planes
+        np.greater_equal(r, 0, out=planes[i])
+        if given is not None:
+            alpha = _per_group(given[i], axis)
+        else:
+            alpha = _seq_mean_abs(r, axis)
+            if power_of_two:
+                alpha = _power_of_two_nearest(alpha)
+            alpha = alpha.astype(dtype)
+            scales[i] = alpha.reshape(-1)
+        r -= np.where(planes[i], alpha, -alpha)  # r - alpha * b, b = +-1
+    return planes, scales
 
 
 def _least_squares_scales(x2, planes, axis):
     """Jointly refit the scales of each group: argmin ||x - sum_i alpha_i b_i||."""
-    B = planes.astype(np.float64)
+    B = np.where(planes, 1.0, -1.0)
     if axis is None:
         G = np.einsum("irc,jrc->ij", B, B)[None]
         rhs = np.einsum("irc,rc->i", B, x2)[None]
@@ -244,7 +274,40 @@ def _least_squares_scales(x2, planes, axis):
     return alpha.T  # (L, groups)
 
 
-def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None):
+def _sum_levels(planes, scales, axis):
+    """``sum_i alpha_i b_i``, accumulated in level order in float64.
+
+    With power-of-two scales every partial sum is exact; in any case the order is
+    fixed, so :func:`reconstruct`, :func:`mlb_approximation` and the fused LSTM
+    kernel give the same bits.
+    """
+    out = np.zeros(planes.shape[1:], dtype=np.float64)
+    for i in range(planes.shape[0]):
+        alpha = _per_group(np.asarray(scales[i], dtype=np.float64), axis)
+        out += np.where(planes[i], alpha, -alpha)
+    return out
+
+
+def _binarize(x, n_levels, scaling, axis, scales, dtype):
+    """Checked arguments, then Algorithm 1: (x as 2-D, bool sign planes, float64 scales (L,) or (L, groups))."""
+    x = _check_array(x)
+    n_levels = check_n_levels(n_levels)
+    scaling = _check_scaling(scaling)
+    axis = _check_axis(axis, x.ndim)
+    dtype = _check_dtype(dtype)
+    x2 = np.atleast_2d(x)
+    if scales is not None:
+        scales = _check_given_scales(scales, n_levels, axis, x2.shape, dtype)
+        planes, scales = _algorithm_1(x2, n_levels, axis, False, scales, dtype)
+    else:
+        planes, scales = _algorithm_1(x2, n_levels, axis, scaling == "power_of_two", None, dtype)
+        if scaling == "least_squares":
+            scales = _least_squares_scales(x2.astype(np.float64), planes, axis)
+    scales = np.ascontiguousarray(scales, dtype=np.float64).reshape(n_levels, -1)  # (L, groups)
+    return x2, planes, (scales[:, 0] if axis is None else scales), axis
+
+
+def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None, *, dtype=np.float64):
     """Multi-level binarization of a 1-D or 2-D array (MuBiNN Algorithm 1).
 
     Parameters
@@ -266,6 +329,10 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None)
         obtained offline on training data), one set per tensor / row / column as
         ``axis`` says; then only the sign planes are computed and ``scaling`` is
         not used.
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Precision of the residuals ``r`` (and of given scales, rounded to it).
+        ``numpy.float32`` reproduces the sign planes of a network trained in
+        float32 (torch) bit for bit.
 
     Returns
     -------
@@ -295,31 +362,38 @@ def multilevel_binarize(x, n_levels=3, scaling="greedy", axis=None, scales=None)
     ----------
     MuBiNN, Algorithm 1; Section IV-B (power-of-two scales).
     """
-    x = _check_array(x)
-    n_levels = _check_n_levels(n_levels)
-    scaling = _check_scaling(scaling)
-    axis = _check_axis(axis, x.ndim)
-    x2 = np.atleast_2d(x).astype(np.float64)
-    if scales is not None:
-        scales = _check_given_scales(scales, n_levels, axis, x2.shape)
-        planes = _signs_given_scales(x2, scales, axis)
-    else:
-        planes, scales = _signs_and_greedy(x2, n_levels, axis, scaling == "power_of_two")
-        if scaling == "least_squares":
-            scales = _least_squares_scales(x2, planes, axis)
-    scales = scales.reshape(n_levels, -1)  # (L, groups)
-    if axis is None:
-        scales = scales[:, 0]
+    x2, planes, scales, axis = _binarize(x, n_levels, scaling, axis, scales, dtype)
     n_rows, n_cols = x2.shape
-    packed = _pack_rows((planes > 0).reshape(n_levels * n_rows, n_cols))
-    packed = packed.reshape(n_levels, n_rows, n_words_for(n_cols))
-    return MultiLevelCode(
-        planes=packed,
-        scales=np.ascontiguousarray(scales, dtype=np.float64),
-        n_bits=int(n_cols),
-        shape=tuple(int(s) for s in x.shape),
-        axis=axis,
-    )
+    packed = _pack_rows(planes.reshape(-1, n_cols)).reshape(len(planes), n_rows, n_words_for(n_cols))
+    return MultiLevelCode(planes=packed, scales=scales, n_bits=int(n_cols),
+                          shape=tuple(int(s) for s in x.shape), axis=axis)
+
+
+def mlb_approximation(x, n_levels=3, scaling="greedy", axis=None, scales=None, *, dtype=np.float64):
+    """``sum_i alpha_i b_i`` of Algorithm 1 applied to ``x``, without packing.
+
+    The same planes and scales as :func:`multilevel_binarize` (same parameters),
+    summed as :func:`reconstruct` sums them: equal to
+    ``reconstruct(multilevel_binarize(x, ...))`` bit for bit, for the element-wise
+    uses of Algorithm 1 (the gates and states of a MuBiNN2 LSTM cell).
+
+    Returns
+    -------
+    ndarray of float64, shape ``x.shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.quantize.mlb import mlb_approximation
+    >>> mlb_approximation(np.array([1.5, -0.5, 0.25, -1.25]), n_levels=2)
+    array([ 1.375, -0.375,  0.375, -1.375])
+
+    References
+    ----------
+    MuBiNN, Algorithm 1.
+    """
+    _, planes, scales, axis = _binarize(x, n_levels, scaling, axis, scales, dtype)
+    return _sum_levels(planes, scales, axis).reshape(x.shape)
 
 
 def _pack_rows(bits):
@@ -372,14 +446,8 @@ def reconstruct(code):
     MuBiNN, Algorithm 1.
     """
     _check_code(code)
-    out = np.zeros((code.n_rows, code.n_bits), dtype=np.float64)
-    for i in range(code.n_levels):
-        b = np.where(_unpack_rows(code.planes[i], code.n_bits), 1.0, -1.0)
-        s = code.scales[i]
-        if code.axis == 1:
-            s = s[:, None]
-        out += s * b
-    return out.reshape(code.shape)
+    planes = np.stack([_unpack_rows(p, code.n_bits) for p in code.planes])
+    return _sum_levels(planes, code.scales, code.axis).reshape(code.shape)
 
 
 def mlb_matmul(a, b, *, n_jobs=None):

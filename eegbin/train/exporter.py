@@ -1,14 +1,13 @@
 """Export trained models for torch-free inference in :mod:`eegbin.nn`.
 
 MuBiNN2 LSTMs (``LSTMNet(quantize="mubinn2")``) are exported with everything the
-trained forward quantizes, as trained (metadata ``"quantization"``, format 2, see
-:func:`deployed_weights`), so :meth:`eegbin.nn.LSTMClassifier.from_export` reproduces
-the torch model's predictions.
+trained forward quantizes, as trained: the ``"quantization"`` metadata of
+:mod:`eegbin.nn.export_format` (its one format description, reader and writer), so
+:meth:`eegbin.nn.LSTMClassifier.from_export` reproduces the torch model's predictions.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -16,14 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..kernels import pack_bits
+from ..nn.export_format import LSTM_SIGNALS, LSTM_WEIGHTS, lstm_quantization_metadata, read_export_metadata
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["export", "deployed_weights", "read_metadata"]
-
-#: Version of the MuBiNN2 ``"quantization"`` metadata written by :func:`deployed_weights`
-#: (1: the four scale lists only; 2: adds the weight codes and the structured entries).
-_MUBINN2_FORMAT = 2
 
 
 def _scales(quantizer):
@@ -32,36 +27,19 @@ def _scales(quantizer):
 
 
 def _mubinn2_quantization(model, input_scale):
-    """The ``"quantization"`` metadata of a MuBiNN2 :class:`LSTMNet` (format 2)."""
-    for name in ("q_input", "q_hidden", "q_w_ih", "q_w_hh"):
+    """The ``"quantization"`` metadata of a MuBiNN2 :class:`LSTMNet` (what its trained forward uses)."""
+    quantizers = {**LSTM_WEIGHTS, **LSTM_SIGNALS}  # the names of the quantizers in LSTMNet
+    for name in quantizers.values():
         if not bool(getattr(model, name).initialized):
             raise ValueError(
                 f"the quantizer {name!r} has no scales yet (they are initialized on the first "
                 "batch): train or run the model before exporting it"
             )
-    q = {n: _scales(getattr(model, n)) for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh")}
-    q["input_scale_folded"] = input_scale  # format 1 keys, kept for older readers
-    weights = {}
-    for key, quantizer in (("lstm.weight_ih_l0", "q_w_ih"), ("lstm.weight_hh_l0", "q_w_hh")):
-        w = getattr(model.lstm, key.split(".")[1]).detach()
-        b = getattr(model, quantizer).codes(w).cpu().numpy()  # (L, 4H, D) of +-1, as trained
-        L, rows, cols = b.shape
-        packed = pack_bits(b.reshape(L * rows, cols), kind="bipolar").astype("<u8")
-        weights[key] = {
-            "quantizer": quantizer, "levels": L, "granularity": "tensor",
-            "scales": q[quantizer], "shape": [rows, cols],
-            "packed": base64.b64encode(packed.tobytes()).decode("ascii"),
-        }
-    activations = {
-        signal: {"quantizer": quantizer, "levels": len(q[quantizer]), "granularity": "tensor",
-                 "scales": q[quantizer]}
-        for signal, quantizer in (("input", "q_input"), ("hidden", "q_hidden"))
-    }
-    q.update(format=_MUBINN2_FORMAT, method="mubinn2", sign="Sign(0) = +1",
-             input_scale=input_scale, activations=activations, weights=weights,
-             unquantized=["lstm.bias_ih_l0", "lstm.bias_hh_l0", "head.weight", "head.bias",
-                          "gates", "cell state"])
-    return q
+    planes = {key: getattr(model, q).codes(getattr(model.lstm, key.split(".")[1]).detach()).cpu().numpy()
+              for key, q in LSTM_WEIGHTS.items()}  # (L, 4H, D) of +-1, as trained
+    return lstm_quantization_metadata(
+        planes, {key: _scales(getattr(model, q)) for key, q in LSTM_WEIGHTS.items()},
+        {sig: _scales(getattr(model, q)) for sig, q in LSTM_SIGNALS.items()}, input_scale)
 
 
 def deployed_weights(model):
@@ -87,30 +65,9 @@ def deployed_weights(model):
     A MuBiNN2 :class:`~eegbin.train.LSTMNet` keeps its latent float weights in the
     tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
     float head), so the file still loads in :class:`eegbin.nn.LSTM`. What the trained
-    forward quantizes is in ``metadata["quantization"]`` (format 2), exactly as
-    trained:
-
-    ``"weights"``
-        per quantized tensor (``"lstm.weight_ih_l0"``, ``"lstm.weight_hh_l0"``):
-        ``levels`` L, ``granularity`` ``"tensor"`` (one scale per level),
-        the learned ``scales`` (L float32 values), ``shape`` (rows, cols) and
-        ``packed``: the ±1 codes of Algorithm 1 (``MultiLevelBinarize.codes``,
-        Sign(0) = +1) as bits (+1 <-> 1), packed per row into uint64 words LSB
-        first (DESIGN.md), array (L, rows, ceil(cols / 64)) in little-endian
-        bytes, base64.
-    ``"activations"``
-        ``"input"`` (the pooled sequences divided by ``input_scale``) and
-        ``"hidden"`` (h_{t-1}): ``levels``, ``granularity``, learned ``scales``;
-        they are binarized at run time by Algorithm 1 with these scales.
-    ``"input_scale"``
-        Raw epochs are divided by it (float32) before pooling and the input
-        quantizer; it is *not* folded into the codes.
-    ``"unquantized"``
-        What stays float: the biases, the head, the gate nonlinearities and the
-        cell state.
-
-    ``format`` is 2; the keys of format 1 (``q_input``, ``q_hidden``, ``q_w_ih``,
-    ``q_w_hh``: the scale lists; ``input_scale_folded``) are kept.
+    forward quantizes (the weights' ±1 sign planes and learned scales, the input and
+    hidden state's learned scales, the input scale) is in ``metadata["quantization"]``,
+    described in :mod:`eegbin.nn.export_format`.
     """
     scale = 1.0
     meta = {}
@@ -216,6 +173,4 @@ def read_metadata(path):
     >>> read_metadata(path)["model"]
     'EEGNet'
     """
-    from ..nn.learned import read_export_metadata
-
     return read_export_metadata(path)

@@ -87,7 +87,7 @@ def test_forward_equals_dense_oracle(D, H, A, W):
     assert (net.activation_levels, net.weight_levels) == (A, W)
     # the weight codes are the exported planes, untouched
     for key, name in zip(KEYS, ("w_ih", "w_hh")):
-        code = net.codes[name]
+        code = getattr(net.binarized_weights.layers[0], name)
         bits = unpack_bits(code.planes.reshape(W * code.n_rows, -1), code.n_bits, kind="bipolar")
         np.testing.assert_array_equal(bits.reshape(W, *w[key].shape), _planes32(w[key], q["weights"][key]["scales"]))
 
@@ -169,3 +169,53 @@ def test_bad_weights_and_arguments():
     renamed = {k.replace("lstm.", "rnn."): v for k, v in w.items()}
     with pytest.raises(ValueError, match="named"):
         LearnedMultiLevelLSTM(renamed, q)
+
+
+def test_writer_and_reader_are_one_format():
+    """lstm_quantization_metadata (what eegbin.train.export writes) reads back as written,
+    and equals the entries built by hand from the format description above."""
+    from eegbin.nn.export_format import lstm_quantization_metadata, read_lstm_quantization
+
+    w, q = _model(D=4, H=70, A=3, W=2)  # 70 columns: two words per row, padding bits
+    planes = {k: _planes32(w[k], q["weights"][k]["scales"]) for k in KEYS}
+    written = lstm_quantization_metadata(
+        planes, {k: q["weights"][k]["scales"] for k in KEYS},
+        {s: q["activations"][s]["scales"] for s in ("input", "hidden")}, input_scale=1.0)
+    for k in KEYS:
+        assert {f: written["weights"][k][f] for f in q["weights"][k]} == q["weights"][k]
+    codes, act, input_scale, fmt = read_lstm_quantization(written, {k: w[k].shape for k in KEYS})
+    assert (input_scale, fmt) == (1.0, 2)
+    for k in KEYS:
+        bits = unpack_bits(codes[k].planes.reshape(-1, codes[k].planes.shape[2]), codes[k].n_bits, kind="bipolar")
+        np.testing.assert_array_equal(bits.reshape(planes[k].shape), planes[k])
+    np.testing.assert_array_equal(act["hidden"], np.float32(q["activations"]["hidden"]["scales"]))
+    x = np.random.default_rng(3).normal(size=(2, 5, 4)).astype(np.float32)
+    np.testing.assert_array_equal(LearnedMultiLevelLSTM(w, written).logits(x), LearnedMultiLevelLSTM(w, q).logits(x))
+    with pytest.raises(ValueError, match="sign planes"):
+        lstm_quantization_metadata(dict(planes, **{KEYS[0]: 0.5 * planes[KEYS[0]]}),
+                                   {k: q["weights"][k]["scales"] for k in KEYS},
+                                   {s: [1.0] for s in ("input", "hidden")}, 1.0)
+
+
+def test_read_export_metadata_rejects_unknown_formats(tmp_path):
+    import json
+
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    from eegbin.nn import read_export_metadata
+
+    w, q = _model()
+    path = tmp_path / "m.safetensors"
+    for fmt, ok in ((2, True), (3, False), ("2", False)):
+        meta = {"model": "LSTMNet", "hparams": {"quantize": "mubinn2"}, "quantization": dict(q, format=fmt)}
+        safetensors_numpy.save_file(w, str(path), metadata={"eegbin": json.dumps(meta)})
+        if ok:
+            assert read_export_metadata(path)["quantization"]["format"] == 2
+            assert LearnedMultiLevelLSTM.from_export(path).format == 2
+        else:
+            for reader in (read_export_metadata, LearnedMultiLevelLSTM.from_export):
+                with pytest.raises(ValueError, match=r"\['format'\] is .*this eegbin reads formats 1 and 2"):
+                    reader(path)
+    meta = {"model": "LSTMNet", "quantization": [1, 2]}
+    safetensors_numpy.save_file(w, str(path), metadata={"eegbin": json.dumps(meta)})
+    with pytest.raises(ValueError, match="quantization must be a JSON object"):
+        read_export_metadata(path)

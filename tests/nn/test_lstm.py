@@ -203,6 +203,37 @@ def test_float_footprint(small_net):
     assert fp.total_macs >= 10 * (32 * (5 + 8) + 32 * (8 + 8))
 
 
+def test_lstm_layer_forward_refuses_bad_input():
+    from eegbin.nn import lstm_layer_forward
+
+    rng = np.random.default_rng(0)
+    x, w_ih, w_hh, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(8, 4)), rng.normal(size=(8, 2)), np.zeros(8)
+    out, h, c = lstm_layer_forward(x, w_ih, w_hh, b)
+    np.testing.assert_array_equal(out[:, -1], h)
+    bad = x.copy()
+    bad[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN or Inf"):
+        lstm_layer_forward(bad, w_ih, w_hh, b)
+    with pytest.raises(ValueError, match="w_hh contains NaN or Inf"):
+        lstm_layer_forward(x, w_ih, np.full((8, 2), np.inf), b)
+    with pytest.raises(ValueError, match="h0 contains NaN or Inf"):
+        lstm_layer_forward(x, w_ih, w_hh, b, h0=np.full((2, 2), np.nan))
+    with pytest.raises(ValueError, match=r"w_ih must have shape \(8, \*\), got \(6, 4\)"):
+        lstm_layer_forward(x, w_ih[:6], w_hh, b)
+    with pytest.raises(ValueError, match="x has 4 features per time step, the LSTM expects 3"):
+        lstm_layer_forward(x, w_ih[:, :3], w_hh, b)
+    with pytest.raises(ValueError, match=r"bias must have shape \(8,\)"):
+        lstm_layer_forward(x, w_ih, w_hh, np.zeros(4))
+    with pytest.raises(ValueError, match=r"w_hh must have shape \(4H, H\)"):
+        lstm_layer_forward(x, w_ih, rng.normal(size=(8, 3)), b)
+    with pytest.raises(ValueError, match=r"c0 must have shape \(2, 2\)"):
+        lstm_layer_forward(x, w_ih, w_hh, b, c0=np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="x must be a numpy.ndarray"):
+        lstm_layer_forward(x.tolist(), w_ih, w_hh, b)
+    with pytest.raises(TypeError, match="w_ih must hold real numbers"):
+        lstm_layer_forward(x, w_ih.astype(complex), w_hh, b)
+
+
 # ---------------------------------------------------------------------------
 # MuBiNN
 # ---------------------------------------------------------------------------
@@ -249,17 +280,74 @@ def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
         np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed, A, W", [(26, 5, 4), (27, 3, 3), (65, 3, 3), (87, 5, 4)])
+def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
+    """Power-of-two scales make the cell and hidden states exact dyadic numbers, so their
+    residuals in Algorithm 1 reach exact zeros (ties, H(0) = 1) at every level. Both engines
+    pass on sum_i alpha_i b_i, which depends only on the signs and scales, so they decide
+    these ties alike (the reference used to pass on x - r, which carries the rounding of the
+    gate products; these networks then differed by up to 0.06)."""
+    from ..quantize.test_mlb import _exact_algorithm_1
+
+    torch.manual_seed(seed)
+    sd = _state_dict(_Net(5, 8, 3, n_layers=2))
+    x = torch.randn(4, 13, 5).numpy()
+    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two", engine="numpy")
+    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two")
+    np.testing.assert_allclose(fast.forward(x)[0], ref.forward(x)[0], rtol=0, atol=1e-12)
+    # the ties are there: per level, some state row has an exactly zero residual
+    seen = {}
+    ref._layer(0, x.astype(np.float64), None, None, observe=lambda name, v: seen.setdefault(name, []).extend(v))
+    tie_levels = {i for name in ("c", "h") for row in seen[name]
+                  for i, tie in enumerate(_exact_algorithm_1(row, A, power_of_two=True)[3]) if tie}
+    assert tie_levels == set(range(A))
+
+
+@pytest.mark.parametrize("signals", [
+    {"h": (2, "greedy")},
+    {"h": (3, "power_of_two"), "f": (2, "greedy"), "c": (4, "power_of_two")},
+    {"h": (2, [0.6, 0.2]), "i": (1, [0.25]), "g": (3, "greedy"), "o": (2, [0.25, 0.125]), "tanh_c": (2, "greedy")},
+])
+def test_fused_recurrence_equals_reference_for_any_quantized_signals(signals):
+    """The kernel takes per-signal levels, run-time or static scales and offsets: whatever
+    the cell quantizes (the hooks of MuBiNN2 variants), it is the reference recurrence."""
+    from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
+    from eegbin.quantize import multilevel_binarize
+
+    rng = np.random.default_rng(len(signals))
+    D, H, B, T = 3, 6, 5, 9
+    offsets = {"i": 0.5, "f": 0.5, "o": 0.5}
+    quantizers = {
+        name: SignalQuantizer(L, rule, None, offsets.get(name, 0.0)) if isinstance(rule, str)
+        else SignalQuantizer(L, scales=np.array(rule), offset=offsets.get(name, 0.0))
+        for name, (L, rule) in signals.items()
+    }
+    cell = CellQuantization(**quantizers, sigmoid=pwl_table("sigmoid", 16), tanh=pwl_table("tanh", 16))
+    layer = (rng.normal(size=(4 * H, D)), multilevel_binarize(rng.normal(size=(4 * H, H)), 2, "least_squares", axis=1),
+             rng.normal(size=4 * H))
+    x, h0, c0 = rng.normal(size=(B, T, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    ref = lstm_layer(x, layer, h0, c0, cell, engine="numpy")
+    fast = lstm_layer(x, layer, h0, c0, cell, engine="numba")
+    for a, b in zip(fast, ref):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
-def test_activation_mlb_equals_algorithm_1(scaling):
-    from eegbin.nn.mubinn import _mlb_rows
+def test_kernel_algorithm_1_equals_the_reference(scaling):
+    """The fused kernel's Algorithm 1 gives the reference's sum_i alpha_i b_i bit for bit."""
+    from eegbin.kernels.mubinn import mlb_approximation_rows
     from eegbin.quantize import multilevel_binarize, reconstruct
+    from eegbin.quantize.mlb import mlb_approximation
 
     x = np.random.default_rng(3).normal(size=(7, 50))
     for L in (1, 3, 5):
-        np.testing.assert_allclose(  # x - r_L versus sum_i alpha_i b_i: equal to rounding
-            _mlb_rows(x, L, scaling == "power_of_two"), reconstruct(multilevel_binarize(x, L, scaling, axis=1)),
-            rtol=0, atol=1e-12,
-        )
+        ref = reconstruct(multilevel_binarize(x, L, scaling, axis=1))
+        np.testing.assert_array_equal(mlb_approximation(x, L, scaling, axis=1), ref)
+        pow2 = scaling == "power_of_two"
+        np.testing.assert_array_equal(mlb_approximation_rows(x, 0.0, L, pow2, np.zeros(L), False), ref)
+        given = np.array([0.9, 0.4, 0.2, 0.1, 0.05])[:L]
+        np.testing.assert_array_equal(
+            mlb_approximation_rows(x, 0.5, L, False, given, True), 0.5 + mlb_approximation(x - 0.5, L, scales=given))
 
 
 def test_calibrated_static_scales(small_net):
@@ -284,13 +372,14 @@ def test_binarized_products_use_the_codes(small_net):
 
     _, sd, x, _ = small_net
     m = MultiLevelBinarizedLSTM(sd, 2, 3, mode="mubinn1")
-    w_ih = reconstruct(m.codes[0]["w_ih"])
+    w_ih = reconstruct(m.binarized_weights.layers[0].w_ih)
     np.testing.assert_allclose(w_ih, reconstruct(multilevel_binarize(m.params.layers[0][0], 3, "power_of_two", 1)))
-    scales = m.codes[0]["w_ih"].scales
+    scales = m.binarized_weights.layers[0].w_ih.scales
     assert np.all(np.frexp(scales[scales > 0])[0] == 0.5)
     # b_lstm: plain signs, no scale
     b = MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm")
-    np.testing.assert_array_equal(reconstruct(b.codes[0]["w_ih"]), np.where(m.params.layers[0][0] >= 0, 1.0, -1.0))
+    np.testing.assert_array_equal(reconstruct(b.binarized_weights.layers[0].w_ih),
+                                  np.where(m.params.layers[0][0] >= 0, 1.0, -1.0))
 
 
 def test_binarized_footprint(small_net):
@@ -392,29 +481,33 @@ def test_classifier_refits_head(trained):
     np.testing.assert_array_equal(keep.predict(Xte), LSTM(sd)(Xte.transpose(0, 2, 1)).argmax(1))
     # binary labels: softmax head equals the logistic regression
     mask = ytr < 2
-    b = LSTMClassifier(sd, mode="mubinn1").fit(Xtr[mask], ytr[mask] + 5)
+    b = LSTMClassifier(MultiLevelBinarizedLSTM(sd, mode="mubinn1")).fit(Xtr[mask], ytr[mask] + 5)
     assert set(b.predict(Xte)) <= {5, 6}
     assert b.head_coef_.shape == (2, 16)
-    cal = LSTMClassifier(sd, mode="mubinn2", activation_levels=4, weight_levels=4, calibrate=True).fit(Xtr, ytr)
+    net = MultiLevelBinarizedLSTM(sd, 4, 4)
+    cal = LSTMClassifier(net, calibrate=True).fit(Xtr, ytr)
     assert cal.net_.activation_scales_ is not None and cal.score(Xte, yte) > 0.8
-    with pytest.raises(ValueError, match="calibrate=True needs mode"):
+    assert not hasattr(net, "activation_scales_")  # a copy was calibrated, not the parameter
+    with pytest.raises(ValueError, match="calibrate=True needs a network with activation scales"):
         LSTMClassifier(sd, calibrate=True).fit(Xtr, ytr)
-    fp = eegbin.footprint(LSTMClassifier(sd, mode="mubinn2", decimate=2).fit(Xtr, ytr))
+    fp = eegbin.footprint(LSTMClassifier(MultiLevelBinarizedLSTM(sd), decimate=2).fit(Xtr, ytr))
     assert fp.total_bit_ops == 20 * (3 * 3 * 64 * (6 + 16) + 3 * 9 * 16)
 
 
 def test_classifier_sklearn_contract(trained):
     sd, (Xtr, ytr), _ = trained
-    clf = LSTMClassifier(sd, mode="mubinn2", activation_levels=2, weight_levels=2, decimate=2)
-    cloned = clone(clf).get_params()["weights"]
-    assert cloned.keys() == sd.keys() and all(np.array_equal(cloned[k], sd[k]) for k in sd)
+    clf = LSTMClassifier(MultiLevelBinarizedLSTM(sd, 2, 2), decimate=2)
+    cloned = clone(clf).get_params()["network"]
+    assert cloned is not clf.network and cloned.activation_levels == 2
+    np.testing.assert_array_equal(cloned.binarized_weights.layers[0].w_hh.planes,
+                                  clf.network.binarized_weights.layers[0].w_hh.planes)
     fitted = clf.fit(Xtr[:90], ytr[:90])
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(Xtr[:20]), fitted.predict(Xtr[:20]))
-    gs = GridSearchCV(
-        LSTMClassifier(sd, decimate=2), {"mode": ["float", "mubinn1"]}, cv=StratifiedKFold(2)
-    ).fit(Xtr[:90], ytr[:90])
-    assert gs.best_params_["mode"] in ("float", "mubinn1")
+    networks = [LSTM(sd), MultiLevelBinarizedLSTM(sd, mode="mubinn1")]
+    gs = GridSearchCV(LSTMClassifier(sd, decimate=2), {"network": networks}, cv=StratifiedKFold(2)).fit(
+        Xtr[:90], ytr[:90])
+    assert type(gs.best_params_["network"]) in (LSTM, MultiLevelBinarizedLSTM)
     # 3-D input declared in the tags: sklearn's check_estimator skips the array checks
     assert clf.__sklearn_tags__().input_tags.three_d_array
     assert not clf.__sklearn_tags__().input_tags.two_d_array
@@ -433,8 +526,8 @@ def test_classifier_bad_input(trained):
     bad[0, 0, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or Inf"):
         clf.predict(bad)
-    with pytest.raises(ValueError, match="mode"):
-        LSTMClassifier(sd, mode="int8").fit(Xtr[:60], ytr[:60])
+    with pytest.raises(ValueError, match="network"):
+        LSTMClassifier(["int8"]).fit(Xtr[:60], ytr[:60])
     with pytest.raises(ValueError, match="head has 3 outputs"):
         LSTMClassifier(sd, refit_head=False).fit(Xtr[:60], ytr[:60] % 2)
     from sklearn.exceptions import NotFittedError

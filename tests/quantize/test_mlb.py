@@ -281,3 +281,141 @@ def test_numpy_packing_matches_kernel(shape):
     bits = np.random.default_rng(shape[1]).random(shape) < 0.5
     np.testing.assert_array_equal(_pack_rows(bits), pack_bits(bits, kind="binary"))
     np.testing.assert_array_equal(_unpack_rows(_pack_rows(bits), shape[1]), bits)
+
+
+# ---------------------------------------------------------------------------
+# exact ties: H(0) = 1 at every level, the same in every engine
+# ---------------------------------------------------------------------------
+
+
+def _pow2_nearest_exact(m):
+    """Power of two nearest in value to the rational m > 0 (the larger one at the midpoint 1.5 * 2**k)."""
+    from fractions import Fraction
+
+    k = m.numerator.bit_length() - m.denominator.bit_length()
+    while Fraction(2) ** k > m:
+        k -= 1
+    while Fraction(2) ** (k + 1) <= m:
+        k += 1
+    lo = Fraction(2) ** k
+    return 2 * lo if m >= Fraction(3, 2) * lo else lo
+
+
+def _exact_algorithm_1(row, n_levels, power_of_two=False, scales=None):
+    """Algorithm 1 on one vector in exact rational arithmetic, Sign(0) = +1.
+
+    Returns the planes (L, n) of +-1, the scales, the values sum_i alpha_i b_i, and for
+    each level whether a residual was exactly 0 there (a tie).
+    """
+    from fractions import Fraction
+
+    r = [Fraction(float(v)) for v in row]
+    planes, alphas, ties = [], [], []
+    for i in range(n_levels):
+        b = [1 if v >= 0 else -1 for v in r]
+        ties.append(any(v == 0 for v in r))
+        if scales is not None:
+            a = Fraction(float(scales[i]))
+        else:
+            a = sum(abs(v) for v in r) / len(r)
+            if power_of_two and a > 0:
+                a = _pow2_nearest_exact(a)
+        r = [v - a * s for v, s in zip(r, b)]
+        planes.append(b)
+        alphas.append(a)
+    values = [sum(a * p[k] for a, p in zip(alphas, planes)) for k in range(len(row))]
+    return np.array(planes), alphas, values, ties
+
+
+# Static scales 1, 1/2, 1/4, 1/8: x = 0 ties at level 1, x = 1 and x = -1 at level 2,
+# 1.5 and 0.5 at level 3, 1.75 and -0.25 at level 4; the rest have no tie.
+TIES_GIVEN = np.array([[0.0, 1.0, -1.0, 1.5, 0.5, 1.75, -0.25, 0.3]])
+SCALES_GIVEN = np.array([1.0, 0.5, 0.25, 0.125])
+
+
+def _dyadic_rows_with_ties(n_levels, n_rows=400, seed=0):
+    """Rows of 8 values k/8 (exact in float32 and float64, like the states of a power-of-two
+    MuBiNN2 cell): their run-time power-of-two scales and residuals are exact, so exact ties
+    (r == 0) happen; keep the rows with a tie at every level (asserted, so the test bites)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(-12, 13, size=(n_rows, 8)) / 8.0
+    keep = [r for r in rows if all(_exact_algorithm_1(r, n_levels, power_of_two=True)[3])]
+    assert len(keep) >= 20, "no rows with a tie at every level: the test would not test anything"
+    return np.array(keep)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exact_ties_at_every_level_given_scales(dtype):
+    from eegbin.kernels.mubinn import mlb_approximation_rows
+    from eegbin.quantize.mlb import mlb_approximation
+
+    planes, _, values, ties = _exact_algorithm_1(TIES_GIVEN[0], 4, scales=SCALES_GIVEN)
+    assert all(ties)
+    code = multilevel_binarize(TIES_GIVEN, 4, scales=SCALES_GIVEN, dtype=dtype)
+    np.testing.assert_array_equal(unpack_bits(code.planes[:, 0], 8, "bipolar"), planes)
+    np.testing.assert_array_equal(reconstruct(code)[0], np.array(values, dtype=float))
+    np.testing.assert_array_equal(mlb_approximation(TIES_GIVEN, 4, scales=SCALES_GIVEN, dtype=dtype), reconstruct(code))
+    if dtype is np.float64:  # the fused LSTM kernel (float64)
+        np.testing.assert_array_equal(mlb_approximation_rows(TIES_GIVEN, 0.0, 4, False, SCALES_GIVEN, True),
+                                      reconstruct(code))
+        # around an offset (the sigmoid outputs of the cell): the same decisions
+        np.testing.assert_array_equal(mlb_approximation_rows(TIES_GIVEN + 0.5, 0.5, 4, False, SCALES_GIVEN, True),
+                                      0.5 + reconstruct(code))
+
+
+@pytest.mark.parametrize("n_levels", [2, 3, 5])
+def test_exact_ties_at_every_level_power_of_two_scales(n_levels):
+    from eegbin.kernels.mubinn import mlb_approximation_rows
+    from eegbin.quantize.mlb import mlb_approximation
+
+    rows = _dyadic_rows_with_ties(n_levels)
+    code = multilevel_binarize(rows, n_levels, "power_of_two", axis=1)
+    planes = unpack_bits(code.planes.reshape(-1, 1), 8, "bipolar").reshape(n_levels, len(rows), 8)
+    kernel = mlb_approximation_rows(rows, 0.0, n_levels, True, np.zeros(n_levels), False)
+    for k, row in enumerate(rows):
+        ref_planes, alphas, values, _ = _exact_algorithm_1(row, n_levels, power_of_two=True)
+        np.testing.assert_array_equal(planes[:, k], ref_planes)
+        np.testing.assert_array_equal(code.scales[:, k], np.array(alphas, dtype=float))
+        np.testing.assert_array_equal(kernel[k], np.array(values, dtype=float))
+    np.testing.assert_array_equal(mlb_approximation(rows, n_levels, "power_of_two", axis=1), kernel)
+    np.testing.assert_array_equal(reconstruct(code), kernel)
+
+
+def test_exact_ties_float32_rule_is_torchs():
+    """dtype=float32 with given scales is the rule eegbin.train's MultiLevelBinarize trains with."""
+    torch = pytest.importorskip("torch")
+    from eegbin.train import MultiLevelBinarize
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([TIES_GIVEN[0], rng.normal(size=500)]).astype(np.float32)
+    for scales in (SCALES_GIVEN, np.array([0.8, 0.3, 0.1], dtype=np.float32)):
+        q = MultiLevelBinarize(len(scales), init_scales=scales)
+        ref = q.codes(torch.from_numpy(x)).numpy()
+        code = multilevel_binarize(x, len(scales), scales=np.asarray(scales, np.float32), dtype=np.float32)
+        np.testing.assert_array_equal(unpack_bits(code.planes[:, 0], x.size, "bipolar"), ref)
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_mlb_approximation_is_reconstruct_of_the_code(scaling, axis):
+    from eegbin.quantize.mlb import mlb_approximation
+
+    x = np.random.default_rng(8).normal(size=(5, 70))
+    np.testing.assert_array_equal(mlb_approximation(x, 3, scaling, axis),
+                                  reconstruct(multilevel_binarize(x, 3, scaling, axis)))
+    with pytest.raises(ValueError, match="dtype must be"):
+        multilevel_binarize(x, 3, dtype=np.int32)
+
+
+def test_check_n_levels_one_rule():
+    from eegbin.quantize.mlb import check_n_levels
+
+    assert check_n_levels(np.int64(3), "levels") == 3
+    with pytest.raises(TypeError, match="activation_levels must be an integer >= 1, got float 2.5"):
+        check_n_levels(2.5, "activation_levels")
+    with pytest.raises(ValueError, match="levels must be >= 1, got 0"):
+        check_n_levels(0, "levels")
+    with pytest.raises(ValueError, match=r"quantization\['levels'\] must be an integer >= 1, got str '2'"):
+        check_n_levels("2", "quantization['levels']", in_file=True)
+    with pytest.raises(TypeError):
+        check_n_levels(True)

@@ -124,6 +124,7 @@ def test_lstm_roundtrip_identical_predictions(tmp_path, epochs, downsample):
 
 def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     from eegbin import LSTMClassifier
+    from eegbin.nn import MultiLevelBinarizedLSTM
 
     X, y = epochs
     params = {"hidden_size": 8, "downsample": 4, "quantize": "mubinn2",
@@ -140,8 +141,8 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     # the tensors are still those of a float LSTM: post-training binarization loads them
     w = load_weights(st)
     assert not any(k.startswith("q_") for k in w)
-    free = LSTMClassifier(w, mode="mubinn2", activation_levels=2, weight_levels=2, decimate=4,
-                          pooling="mean", refit_head=False).fit(X, y)
+    free = LSTMClassifier(MultiLevelBinarizedLSTM(w, 2, 2), decimate=4, pooling="mean",
+                          refit_head=False).fit(X, y)
     assert free.decision_function(X).shape == (len(X), 2)
 
 
@@ -186,8 +187,8 @@ def test_mubinn2_roundtrip_identical_predictions(tmp_path, epochs, L):
     st, _ = export(clf, tmp_path / "mubinn2.safetensors")
     free = LSTMClassifier.from_export(st)
     assert isinstance(free.net_, LearnedMultiLevelLSTM)
-    assert (free.mode, free.binarization, free.decimate, free.pooling) == ("mubinn2", "learned", 4, "mean")
-    assert (free.activation_levels, free.weight_levels) == (L, L)
+    assert free.network is free.net_ and (free.decimate, free.pooling) == (4, "mean")
+    assert (free.net_.activation_levels, free.net_.weight_levels) == (L, L)
     ref = clf.decision_function(X)
     logits = free.decision_function(X)
     np.testing.assert_array_equal(free.predict(X), clf.predict(X))
@@ -197,7 +198,7 @@ def test_mubinn2_roundtrip_identical_predictions(tmp_path, epochs, L):
     m, net = clf.module_, free.net_
     # the deployed weight codes are torch's, bit for bit, with the learned scales
     for name, key, quantizer in (("w_ih", "weight_ih_l0", m.q_w_ih), ("w_hh", "weight_hh_l0", m.q_w_hh)):
-        code = net.codes[name]
+        code = getattr(net.binarized_weights.layers[0], name)
         bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
         planes = _torch_planes(quantizer, getattr(m.lstm, key).detach())
         np.testing.assert_array_equal(bits.reshape(planes.shape), planes)
@@ -207,8 +208,7 @@ def test_mubinn2_roundtrip_identical_predictions(tmp_path, epochs, L):
     # the input sequences, hence their codes, are torch's bit for bit
     seq = free._sequences(X)
     np.testing.assert_array_equal(seq, m.sequences(clf._tensor(X)).numpy())
-    from eegbin.nn.learned import _encode
-    code = _encode(seq.reshape(-1, seq.shape[2]), net.activation_scales["x"])
+    code = net._cell(0).x.encode(seq.reshape(-1, seq.shape[2]))
     bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
     np.testing.assert_array_equal(bits.reshape(L, *seq.shape), _torch_planes(m.q_input, seq))
 
@@ -228,7 +228,7 @@ def test_mubinn2_tolerance_would_catch_one_flipped_code(tmp_path, epochs):
     st, _ = export(clf, tmp_path / "m.safetensors")
     free = LSTMClassifier.from_export(st)
     ref = clf.decision_function(X)
-    planes = free.net_.codes["w_hh"].planes
+    planes = free.net_.binarized_weights.layers[0].w_hh.planes
     planes[1, 0, 0] ^= np.uint64(1)  # one sign of the second (smallest) level
     assert np.abs(free.decision_function(X) - ref).max() > 30 * _logit_bound(ref)
 
@@ -283,8 +283,8 @@ def test_mubinn2_export_of_format_1_still_loads(tmp_path, epochs, mubinn2_export
     with pytest.warns(UserWarning, match="format 1"):
         free = LSTMClassifier.from_export(old)
     # W_h codes are recomputed exactly; W_x ones after unfolding the input scale (float32)
-    np.testing.assert_array_equal(free.net_.codes["w_hh"].planes,
-                                  LSTMClassifier.from_export(st).net_.codes["w_hh"].planes)
+    np.testing.assert_array_equal(free.net_.binarized_weights.layers[0].w_hh.planes,
+                                  LSTMClassifier.from_export(st).net_.binarized_weights.layers[0].w_hh.planes)
     np.testing.assert_array_equal(free.predict(X), clf.predict(X))
     with pytest.raises(ValueError, match="sequence length is unknown"):
         free.footprint()
@@ -292,33 +292,30 @@ def test_mubinn2_export_of_format_1_still_loads(tmp_path, epochs, mubinn2_export
 
 def test_learned_scales_bad_arguments(tmp_path, epochs, mubinn2_export):
     from eegbin import LSTMClassifier
+    from eegbin.nn import LearnedMultiLevelLSTM
 
     X, y = epochs
     _, st = mubinn2_export
-    with pytest.raises(ValueError, match="weights must be the path"):
-        LSTMClassifier(load_weights(st), mode="mubinn2", binarization="learned", activation_levels=2,
-                       weight_levels=2).fit(X, y)
-    with pytest.raises(ValueError, match="needs mode='mubinn2'"):
-        LSTMClassifier(st, mode="mubinn1", binarization="learned").fit(X, y)
-    with pytest.raises(ValueError, match="calibrate must be False"):
-        LSTMClassifier(st, mode="mubinn2", binarization="learned", calibrate=True).fit(X, y)
-    with pytest.raises(ValueError, match="trained with activation_levels=2, weight_levels=2"):
-        LSTMClassifier(st, mode="mubinn2", binarization="learned").fit(X, y)  # default levels 3
+    with pytest.raises(ValueError, match="calibrate=True needs a network with activation scales"):
+        LSTMClassifier(LearnedMultiLevelLSTM.from_export(st), calibrate=True).fit(X, y)
     eeg = TorchEEGClassifier("eegnet", max_epochs=1, batch_size=12).fit(X, y)
     est, _ = export(eeg, tmp_path / "eegnet.safetensors")
     with pytest.raises(ValueError, match="holds a 'EEGNet' export"):
         LSTMClassifier.from_export(est)
+    with pytest.raises(ValueError, match="holds a 'EEGNet' export"):
+        LearnedMultiLevelLSTM.from_export(est)
 
 
 def test_float_lstm_from_export(tmp_path, epochs):
     from eegbin import LSTMClassifier
+    from eegbin.nn import LSTM
 
     X, y = epochs
     clf = TorchEEGClassifier("lstm", model_params={"hidden_size": 8, "downsample": 4},
                              max_epochs=2, batch_size=12, lr=1e-2, random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "lstm.safetensors")
     free = LSTMClassifier.from_export(st)
-    assert (free.mode, free.decimate, free.pooling, free.refit_head) == ("float", 4, "mean", False)
+    assert type(free.network) is LSTM and (free.decimate, free.pooling, free.refit_head) == (4, "mean", False)
     ref = clf.decision_function(X)
     np.testing.assert_allclose(free.decision_function(X), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
     np.testing.assert_array_equal(free.predict(X), clf.predict(X))

@@ -1,0 +1,308 @@
+"""The LSTM cell recurrence, written once, parameterized by how it quantizes.
+
+Every LSTM of :mod:`eegbin.nn` (float, B_LSTM, MuBiNN1, MuBiNN2 binarized after
+training, MuBiNN2 as trained) runs :func:`lstm_layer`. One layer over a sequence,
+with ``q_s`` the quantizer of signal ``s`` (the identity when it is None)::
+
+    z_t = W_x q_x(x_t) + W_h q_h(h_{t-1}) + b                    (eq. 1-4)
+    i = q_i(sigma(z_i))   f = q_f(sigma(z_f))   g = q_g(tanh(z_g))   o = q_o(sigma(z_o))
+    c_t = f * q_c(c_{t-1}) + i * g                               (eq. 5)
+    h_t = o * q_tanh_c(tanh(c_t))                                (eq. 6)
+
+- A weight is a float array or a :class:`~eegbin.quantize.MultiLevelCode` (packed
+  sign planes and scales); a product with a binarized weight binarizes its
+  activation too and runs by XNOR-popcount (eq. 9, :func:`eegbin.quantize.mlb_matmul`).
+  A binarized bias is added as its reconstruction.
+- A quantizer (:class:`SignalQuantizer`) is Algorithm 1
+  (:func:`eegbin.quantize.multilevel_binarize`): its levels, run-time scales per
+  vector (``"greedy"`` or ``"power_of_two"``) or given static scales, an offset
+  (sigmoid outputs are binarized around 0.5, so one level still carries the sign
+  of the gate's deviation) and the precision of its residuals (float32 for a
+  network trained in float32).
+- ``sigma`` and ``tanh`` are exact or piecewise-linear tables (:func:`pwl_table`).
+
+:class:`CellQuantization` gathers these choices for one layer. A quantized signal
+passes on ``sum_i alpha_i b_i`` (accumulated in level order), never ``x - r``: the
+states then depend only on the signs and scales, and with power-of-two scales they
+are exact dyadic numbers whose exact ties (``H(0) = 1``) every engine decides alike.
+
+A fused numba kernel (:func:`eegbin.kernels.mubinn.mubinn_recurrence`) runs the
+recurrence of the quantizations it supports (binarized ``h`` and ``W_h``, tables,
+float64 residuals); ``engine="numba"`` uses it, and it is tested equal to this
+reference.
+
+References
+----------
+.. [1] MuBiNN, eq. (1)-(9), Algorithm 1, Section IV (B_LSTM, MuBiNN1, MuBiNN2, Fig. 3).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from ..kernels.mubinn import SIGNALS as _FUSED_SIGNALS
+from ..kernels.mubinn import mubinn_recurrence
+from ..quantize import MultiLevelCode, mlb_matmul, multilevel_binarize, reconstruct
+from ..quantize.mlb import check_n_levels, mlb_approximation
+
+__all__ = ["SignalQuantizer", "CellQuantization", "FLOAT_CELL", "lstm_layer", "lstm_recurrence",
+           "gate_products", "pwl_table", "pwl_apply"]
+
+_RULES = ("greedy", "power_of_two")
+
+
+def pwl_table(function, n_segments=32, bound=None):
+    """Breakpoints and values of a piecewise-linear sigmoid or tanh table.
+
+    Parameters
+    ----------
+    function : {"sigmoid", "tanh"}
+    n_segments : int, default=32
+        Uniform segments over ``[-bound, bound]``; outside, the end values hold.
+    bound : float, optional
+        Default 8 for the sigmoid, 4 for tanh.
+
+    Returns
+    -------
+    xp, fp : ndarrays of shape (n_segments + 1,)
+
+    Examples
+    --------
+    >>> from eegbin.nn import pwl_table, pwl_apply
+    >>> xp, fp = pwl_table("tanh", 8)
+    >>> xp[:3]
+    array([-4., -3., -2.])
+    >>> round(float(pwl_apply(0.5, (xp, fp))), 4)  # chord of tanh between 0 and 1
+    0.3808
+
+    References
+    ----------
+    MuBiNN, Section IV-C (activation functions by piecewise-linear tables).
+    """
+    if function not in ("sigmoid", "tanh"):
+        raise ValueError(f"function must be 'sigmoid' or 'tanh', got {function!r}")
+    if isinstance(n_segments, (bool, np.bool_)) or not isinstance(n_segments, numbers.Integral) or n_segments < 1:
+        raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
+    if bound is None:
+        bound = 8.0 if function == "sigmoid" else 4.0
+    xp = np.linspace(-bound, bound, int(n_segments) + 1)
+    fp = expit(xp) if function == "sigmoid" else np.tanh(xp)
+    return xp, fp
+
+
+def pwl_apply(z, table):
+    """Evaluate a piecewise-linear table (``np.interp``, constant outside)."""
+    xp, fp = table
+    return np.interp(z, xp, fp)
+
+
+@dataclass(frozen=True, eq=False)
+class SignalQuantizer:
+    """Algorithm 1 applied to one signal of the cell, one vector (row) at a time.
+
+    Parameters
+    ----------
+    n_levels : int
+    scaling : {"greedy", "power_of_two"}, default="greedy"
+        Run-time scales per vector: ``mean |r|``, or that rounded to the nearest
+        power of two (shifts). Not used when ``scales`` is given.
+    scales : ndarray of shape (n_levels,), optional
+        Static scales (Algorithm 1's inputs, calibrated or learned), for every vector.
+    offset : float, default=0.0
+        The signal is binarized around it: ``offset + MLB(v - offset)``.
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Precision of the residuals (float32: a network trained in float32).
+    """
+
+    n_levels: int
+    scaling: str = "greedy"
+    scales: np.ndarray | None = None
+    offset: float = 0.0
+    dtype: type = np.float64
+
+    def __post_init__(self):
+        check_n_levels(self.n_levels, "n_levels")
+        if self.scales is None and self.scaling not in _RULES:
+            raise ValueError(f"scaling must be one of {_RULES} (computed at run time), got {self.scaling!r}")
+
+    def _args(self):
+        if self.scales is not None:
+            return dict(scales=np.asarray(self.scales), dtype=self.dtype)
+        return dict(scaling=self.scaling, axis=1, dtype=self.dtype)
+
+    def encode(self, v):
+        """Packed code of the rows of ``v``, for XNOR-popcount products (eq. 9 has no offset)."""
+        if self.offset != 0.0:
+            raise ValueError(f"a signal multiplied by XNOR-popcount is binarized around 0, got offset {self.offset}")
+        return multilevel_binarize(v, self.n_levels, **self._args())
+
+    def approximate(self, v):
+        """``offset + sum_i alpha_i b_i`` of the rows of ``v - offset``."""
+        if self.offset == 0.0:
+            return mlb_approximation(v, self.n_levels, **self._args())
+        return self.offset + mlb_approximation(v - self.offset, self.n_levels, **self._args())
+
+
+@dataclass(frozen=True, eq=False)
+class CellQuantization:
+    """How one LSTM layer quantizes: a :class:`SignalQuantizer` (or None: float) per signal.
+
+    Attributes
+    ----------
+    x, h : SignalQuantizer or None
+        The layer input and ``h_{t-1}``, before their gate products.
+    i, f, g, o : SignalQuantizer or None
+        The activation outputs, before the element-wise products of eq. (5)-(6).
+    c, tanh_c : SignalQuantizer or None
+        ``c_{t-1}`` before eq. (5) and ``tanh(c_t)`` before eq. (6).
+    sigmoid, tanh : tuple (xp, fp) or None
+        Piecewise-linear tables (:func:`pwl_table`), or None for the exact functions.
+    """
+
+    x: SignalQuantizer | None = None
+    h: SignalQuantizer | None = None
+    i: SignalQuantizer | None = None
+    f: SignalQuantizer | None = None
+    g: SignalQuantizer | None = None
+    o: SignalQuantizer | None = None
+    c: SignalQuantizer | None = None
+    tanh_c: SignalQuantizer | None = None
+    sigmoid: tuple | None = None
+    tanh: tuple | None = None
+
+
+#: The float LSTM cell: nothing quantized, exact activations.
+FLOAT_CELL = CellQuantization()
+
+
+def gate_products(v, weight, quantizer=None):
+    """``q(v) @ W.T`` for rows ``v`` (..., D): float, or by XNOR-popcount for a binarized ``W``.
+
+    Parameters
+    ----------
+    v : ndarray of shape (..., D)
+    weight : ndarray of shape (4H, D) or MultiLevelCode of such an array
+    quantizer : SignalQuantizer or None
+        Binarizes ``v`` (required for a binarized weight: eq. 9 multiplies two codes).
+
+    Returns
+    -------
+    ndarray of shape (..., 4H)
+    """
+    if isinstance(weight, MultiLevelCode):
+        if quantizer is None:
+            raise ValueError("a binarized weight multiplies a binarized activation: quantizer must be given")
+        lead = v.shape[:-1]
+        out = mlb_matmul(quantizer.encode(v.reshape(-1, v.shape[-1])), weight)
+        return out.reshape(lead + (out.shape[1],))
+    if quantizer is not None:
+        v = quantizer.approximate(v.reshape(-1, v.shape[-1])).reshape(v.shape)
+    return v @ weight.T
+
+
+def _values(bias):
+    return reconstruct(bias) if isinstance(bias, MultiLevelCode) else bias
+
+
+def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine="numpy"):
+    """One LSTM layer over a batch of sequences, quantized as ``cell`` says.
+
+    Parameters
+    ----------
+    x : ndarray of shape (batch, time, D), float64
+    layer : (w_ih, w_hh, bias)
+        (4H, D), (4H, H), (4H,): float arrays or MultiLevelCode (binarized).
+    h0, c0 : ndarray of shape (batch, H), optional
+        Initial states (zeros by default).
+    cell : CellQuantization, default=FLOAT_CELL
+    observe : callable, optional
+        ``observe(name, values)`` receives every quantized signal as Algorithm 1
+        sees it (minus its offset), e.g. to calibrate static scales.
+    engine : {"numpy", "numba"}, default="numpy"
+        "numba" runs the recurrence by the fused kernel when it supports ``cell``
+        (and nothing is observed).
+
+    Returns
+    -------
+    out : ndarray of shape (batch, time, H)
+    h_n, c_n : ndarray of shape (batch, H)
+    """
+    w_ih, w_hh, bias = layer
+    if observe is not None and cell.x is not None:
+        observe("x", x - cell.x.offset)
+    gx = gate_products(x, w_ih, cell.x) + _values(bias)
+    B, H = x.shape[0], w_hh.shape[1]
+    h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
+    c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
+    if engine == "numba" and observe is None and _fusable(w_hh, cell):
+        out, c = _fused_recurrence(gx, w_hh, h, c, cell)
+        return out, out[:, -1].copy(), c
+    return lstm_recurrence(gx, w_hh, h, c, cell, observe)
+
+
+def lstm_recurrence(gx, w_hh, h, c, cell=FLOAT_CELL, observe=None):
+    """The recurrence of eq. (1)-(6) given the input products ``gx`` (B, T, 4H) of every step.
+
+    ``h``, ``c`` (B, H) are the initial states; returns ``out`` (B, T, H), ``h_n``, ``c_n``.
+    """
+    B, T, H4 = gx.shape
+    H = H4 // 4
+    out = np.empty((B, T, H))
+
+    def q(name, v):
+        quantizer = getattr(cell, name)
+        if quantizer is None:
+            return v
+        if observe is not None:
+            observe(name, v - quantizer.offset)
+        return quantizer.approximate(v)
+
+    if not isinstance(w_hh, MultiLevelCode):  # h @ W.T with W.T C-contiguous: BLAS's fast gemv/gemm path
+        w_hh = np.ascontiguousarray(w_hh.T).T
+    sigmoid = expit if cell.sigmoid is None else (lambda z: pwl_apply(z, cell.sigmoid))
+    tanh = np.tanh if cell.tanh is None else (lambda z: pwl_apply(z, cell.tanh))
+    for t in range(T):
+        if observe is not None and cell.h is not None:
+            observe("h", h - cell.h.offset)
+        z = gx[:, t] + gate_products(h, w_hh, cell.h)
+        i = q("i", sigmoid(z[:, :H]))
+        f = q("f", sigmoid(z[:, H : 2 * H]))
+        g = q("g", tanh(z[:, 2 * H : 3 * H]))
+        o = q("o", sigmoid(z[:, 3 * H :]))
+        c = f * q("c", c) + i * g
+        h = o * q("tanh_c", tanh(c))
+        out[:, t] = h
+    return out, h, c
+
+
+# ---------------------------------------------------------------------------
+# the fused kernel
+# ---------------------------------------------------------------------------
+
+
+def _fusable(w_hh, cell):
+    """True if the fused kernel computes this recurrence."""
+    if not isinstance(w_hh, MultiLevelCode) or w_hh.axis == 0 or cell.sigmoid is None or cell.tanh is None:
+        return False
+    signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
+    return signals[0] is not None and all(s is None or s.dtype == np.float64 for s in signals)
+
+
+def _fused_recurrence(gx, w_hh, h, c, cell):
+    signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
+    n = len(signals)
+    levels = np.array([0 if s is None else s.n_levels for s in signals], dtype=np.int64)
+    given = np.zeros((n, max(levels)))
+    for k, s in enumerate(signals):
+        if s is not None and s.scales is not None:
+            given[k, : s.n_levels] = s.scales
+    use_given = np.array([s is not None and s.scales is not None for s in signals])
+    pow2 = np.array([s is not None and s.scaling == "power_of_two" for s in signals])
+    offsets = np.array([0.0 if s is None else float(s.offset) for s in signals])
+    (xs, fs), (xt, ft) = cell.sigmoid, cell.tanh
+    return mubinn_recurrence(np.ascontiguousarray(gx), h, c, w_hh.planes, w_hh.row_scales(), levels, given,
+                             use_given, pow2, offsets, xs, fs, xt, ft)
