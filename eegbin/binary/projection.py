@@ -11,8 +11,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..footprint import Footprint
 from ..kernels import sparse_bipolar_project, unpack_bits
-from ..kernels.bits import WORD, _n_threads
-from ..kernels.rng import _MAX_BLOCK
+from ..kernels.checks import WORD
+from ..kernels.threads import n_threads
+from ..kernels.rng import MAX_BLOCK
 
 __all__ = ["SparseBipolarRandomProjection"]
 
@@ -92,7 +93,7 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         "sparsity": [Interval(Real, 0, 1, closed="both")],
         "seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
         "output": [StrOptions(set(_OUTPUTS))],
-        "block_size": [StrOptions({"auto"}), Interval(Integral, WORD, _MAX_BLOCK, closed="both")],
+        "block_size": [StrOptions({"auto"}), Interval(Integral, WORD, MAX_BLOCK, closed="both")],
         "n_jobs": [None, Integral],
     }
 
@@ -121,7 +122,7 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         """
         validate_data(self, X, dtype=[np.float64, np.float32])
         self._check_block_size()
-        _n_threads(self.n_jobs)
+        n_threads(self.n_jobs)
         return self
 
     def _check_block_size(self):

@@ -172,7 +172,6 @@ def test_check_estimator_skips_for_3d_and_named_failures_with_2d():
         "check_get_params_invariance", "check_set_params", "check_estimator_repr",
     } <= passed
     explicit_refusals = {
-        "check_dtype_object": "real numbers",  # object arrays are refused, not coerced
         "check_complex_data": "Complex data not supported",
     }
     for name, msg in failed.items():
