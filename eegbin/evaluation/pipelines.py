@@ -250,8 +250,8 @@ def _register_rp_svm(d, default):
 
         from eegbin import BinarizedLinearSVC, SparseBipolarRandomProjection
 
-        return make_pipeline(_riemann(sfreq), SparseBipolarRandomProjection(n_components=d, seed=0),
-                             BinarizedLinearSVC(n_bits=d, random_state=0))
+        return make_pipeline(_riemann(sfreq), SparseBipolarRandomProjection(d, output="packed", random_state=0),
+                             BinarizedLinearSVC(random_state=0))
 
     return _factory
 
@@ -273,4 +273,4 @@ def _riemann_rp_am(sfreq):
 
     fbr = _riemann(sfreq)
     n_bands = 43 if fbr.bands == "hersche2018" else len(fbr.bands)
-    return make_pipeline(fbr, AssociativeMemoryClassifier(n_components=10000, n_bands=n_bands, seed=0))
+    return make_pipeline(fbr, AssociativeMemoryClassifier(n_components=10000, n_bands=n_bands, random_state=0))
