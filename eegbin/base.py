@@ -33,11 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .kernels import n_words_for, pack_bits, unpack_bits
 from .kernels.checks import MAX_SEED, check_seed
 
-__all__ = ["OUTPUTS", "Float64OutputMixin", "draw_seed", "output_feature_names", "packed_as", "signs_as"]
+__all__ = [
+    "OUTPUTS", "BinarizerOutputMixin", "Float64OutputMixin", "draw_seed", "output_feature_names", "packed_as",
+    "signs_as",
+]
 
 OUTPUTS = ("bipolar", "binary", "packed", "scaled", "code")
 
@@ -132,3 +136,36 @@ class Float64OutputMixin:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
+
+
+class BinarizerOutputMixin:
+    """``get_feature_names_out`` of a binarizer with an ``output`` parameter (so ``set_output`` works).
+
+    The names come from :func:`output_feature_names`; a binarizer whose bits are not
+    one per input feature overrides ``_bit_names``, one with several planes per
+    feature ``_n_levels_out``.
+    """
+
+    def _bit_names(self, input_features):
+        return _check_feature_names_in(self, input_features)
+
+    def _n_levels_out(self):
+        return 1
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        The input feature names (one bit or value each), ``{name}_level{l}`` for
+        the planes of several levels, or ``{class}_word{k}`` for packed words.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        return output_feature_names(self, self._bit_names(input_features), self.output,
+                                    n_levels=self._n_levels_out())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import output_feature_names, signs_as
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
 from ..kernels.checks import refuse_strings
 from .projection import OUTPUTS
@@ -20,7 +20,7 @@ def heaviside_bits(X, thresholds):
     return X >= thresholds
 
 
-class HeavisideBinarizer(TransformerMixin, BaseEstimator):
+class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize real features: bit = H(x - t) with t the training mean (or median).
 
     Standardizing on training statistics and then applying the Heaviside step
@@ -104,20 +104,6 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)
         return signs_as(heaviside_bits(X, self.thresholds_), self.output)
-
-    def get_feature_names_out(self, input_features=None):
-        """The input feature names (one bit each), or ``heavisidebinarizer_word{k}`` when packed.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
-        return output_feature_names(self, _check_feature_names_in(self, input_features), self.output)
 
     def footprint(self, float_bits=32):
         """Thresholds at ``float_bits`` (none for ``center="zero"``); one comparison per feature."""

@@ -156,16 +156,7 @@ class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        """Class scores ``X coef_^T + intercept_`` (one column for two classes).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
+        """Class scores ``X coef_^T + intercept_``, one column (two classes) or one per class."""
         return super().decision_function(refuse_strings(X))
 
     def footprint(self, float_bits=32):

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import draw_seed, output_feature_names, packed_as
+from ..base import BinarizerOutputMixin, draw_seed, packed_as
 from ..footprint import Footprint
 from ..kernels import check_projection_sparsity, n_words_for, sparse_bipolar_project
 from ..kernels.checks import WORD, check_allocation, refuse_strings
@@ -29,7 +29,7 @@ def _bytes_per_row(n_components, output):
     return 8 * n_words_for(n_components) if output == "packed" else n_components
 
 
-class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
+class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binary embedding E = H(R f) with a sparse bipolar R regenerated from a seed.
 
     R is a ``n_components x n_features`` matrix with entries +1, 0, -1 drawn
@@ -165,20 +165,9 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         )
         return packed_as(packed, self.n_components, self.output)
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: ``sparsebipolarrandomprojection{j}`` per bit, or ``..._word{k}``.
-
-        Parameters
-        ----------
-        input_features : ignored
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
+    def _bit_names(self, input_features):
         prefix = type(self).__name__.lower()
-        return output_feature_names(self, [f"{prefix}{j}" for j in range(self.n_components)], self.output)
+        return [f"{prefix}{j}" for j in range(self.n_components)]
 
     def footprint(self, float_bits=32):
         """Stored state (the 32-bit seed) and additions per inference.

@@ -30,9 +30,9 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import output_feature_names, signs_as
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
 from ..kernels.checks import check_real_array, refuse_strings
 
@@ -219,7 +219,7 @@ def biper_pdf(w_hat, b, omega):
     return dens if dens.ndim else float(dens)
 
 
-class PeriodicBinarizer(TransformerMixin, BaseEstimator):
+class PeriodicBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize weight arrays with a square wave and a scale: ``gamma * Sign(sin(omega W))``.
 
     ``fit`` estimates the Laplace scale of the (latent) weights by maximum
@@ -336,20 +336,6 @@ class PeriodicBinarizer(TransformerMixin, BaseEstimator):
         if self.output == "scaled":
             return self.scale_ * signs
         return signs_as(signs > 0, self.output)
-
-    def get_feature_names_out(self, input_features=None):
-        """The input feature names (one value each), or ``periodicbinarizer_word{k}`` when packed.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
-        return output_feature_names(self, _check_feature_names_in(self, input_features), self.output)
 
     def footprint(self, float_bits=32):
         """Stored state: the scale gamma (one real); each binarized weight is 1 bit.

@@ -36,9 +36,9 @@ from scipy.special import ndtr
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import output_feature_names, signs_as
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
 from ..kernels.checks import check_int, check_real_array, refuse_strings
 
@@ -488,7 +488,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
     return omega[np.stack(levels)]
 
 
-class DitheredBinarizer(TransformerMixin, BaseEstimator):
+class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """DeSign activation as a transformer: ``Sign(X - T (x) 1)`` per sample.
 
     Each sample (a row of a 2-D ``X``, or a map of an N-D ``X`` such as
@@ -682,24 +682,13 @@ class DitheredBinarizer(TransformerMixin, BaseEstimator):
             return signs_as(bits.reshape(bits.shape[0], -1), "packed")
         return signs_as(bits, self.output)
 
-    def get_feature_names_out(self, input_features=None):
-        """The input feature names (one bit each), or ``ditheredbinarizer_word{k}`` when packed.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
+    def _bit_names(self, input_features):
         if len(self._sample_shape) != 1:
             raise ValueError(
                 f"DitheredBinarizer was fitted on samples of shape {self._sample_shape}; feature "
                 "names (and set_output) need 2-D X (n_samples, n_features)"
             )
-        return output_feature_names(self, _check_feature_names_in(self, input_features), self.output)
+        return super()._bit_names(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

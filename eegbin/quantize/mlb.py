@@ -43,9 +43,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..base import output_feature_names, signs_as
+from ..base import BinarizerOutputMixin, signs_as
 from ..kernels import unpack_bits
 from ..kernels.bits import multilevel_matmul, n_words_for
 from ..kernels.checks import all_finite, check_packed, check_real_array, refuse_strings
@@ -530,7 +530,7 @@ def mlb_dot(a, b):
 # ---------------------------------------------------------------------------
 
 
-class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
+class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Multi-level binarization of feature matrices (MuBiNN Algorithm 1).
 
     ``transform`` encodes ``X`` into ``n_levels`` sign planes ``b_i`` and scales
@@ -706,21 +706,8 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         planes = np.where(sign, 1.0, -1.0).reshape(X.shape[0], self.n_levels, n).transpose(1, 0, 2)
         return sum(np.asarray(s, dtype=np.float64) * p for s, p in zip(self.scales_, planes))
 
-    def get_feature_names_out(self, input_features=None):
-        """Input names (``"scaled"``), ``{name}_level{i}`` per plane column, or packed word names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-
-        Returns
-        -------
-        ndarray of str
-        """
-        check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
-        n_levels = 1 if self.output == "scaled" else self.n_levels
-        return output_feature_names(self, names, self.output, n_levels=n_levels)
+    def _n_levels_out(self):
+        return 1 if self.output == "scaled" else self.n_levels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
