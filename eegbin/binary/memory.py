@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..base import draw_seed
 from ..footprint import Footprint
 from ..kernels import bipolar_dot, pack_bits
-from ..kernels.checks import refuse_strings
+from ..kernels.checks import check_int, refuse_strings
 
 __all__ = [
     "BinaryKeyValueMemory",
@@ -87,8 +87,7 @@ def cosine_from_hamming(queries, keys, n_dims):
     ----------
     Hersche et al. 2020, eq. (10) and (14).
     """
-    if isinstance(n_dims, (bool, np.bool_)) or not isinstance(n_dims, Integral) or n_dims < 1:
-        raise ValueError(f"n_dims must be a positive integer, got {n_dims!r}")
+    n_dims = check_int(n_dims, "n_dims", 1)
     return bipolar_dot(queries, keys, n_dims) / np.float64(n_dims)
 
 

@@ -23,8 +23,6 @@ MuBiNN, eq. (9) (multi-level XNOR-popcount products).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numba import njit, prange
 from numba.core import types
@@ -571,11 +569,8 @@ def hamming_topk(A, B, k, *, n_jobs=None):
     (array([[1, 2]]), array([[1, 1]], dtype=uint32))
     """
     A, B = _check_pair(A, B)
-    if not isinstance(k, numbers.Integral) or isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}")
-    if not 1 <= k <= B.shape[0]:
-        raise ValueError(f"k must be in [1, n_b={B.shape[0]}], got k={k}")
-    _, idx, dist = _search(A, B, 2, int(k), n_jobs)
+    k = check_int(k, "k", 1, B.shape[0])  # at most the rows of B
+    _, idx, dist = _search(A, B, 2, k, n_jobs)
     return idx, dist.astype(np.uint32)
 
 

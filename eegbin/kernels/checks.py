@@ -41,6 +41,7 @@ __all__ = [
     "check_n_jobs",
     "check_packed",
     "check_padding",
+    "check_real",
     "check_real_array",
     "check_seed",
     "physical_memory",
@@ -89,6 +90,30 @@ def check_int(value, name, low=None, high=None):
         else:
             expected = f"in [{low}, {high}]"
         raise ValueError(f"{name} must be {expected}, got {value}")
+    return value
+
+
+def check_real(value, name, low=None, high=None, *, low_open=False, high_open=False):
+    """``value`` as a finite Python float in the interval from ``low`` to ``high``.
+
+    Raises ``TypeError`` if ``value`` is not a real number (``True`` is not) and
+    ``ValueError`` if it is NaN, infinite or out of range; ``low_open`` /
+    ``high_open`` exclude the bounds.
+
+    Examples
+    --------
+    >>> check_real(0.5, "sparsity", 0, 1, high_open=True)
+    0.5
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if not np.isfinite(value) or below or above:
+        lo = "(-inf" if low is None else f"{'(' if low_open else '['}{low:g}"
+        hi = "inf)" if high is None else f"{high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {lo}, {hi}, got {value!r}")
     return value
 
 

@@ -42,13 +42,11 @@ J. K. Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numba import njit, prange
 
 from .bits import n_words_for
-from .checks import WORD, all_finite, check_allocation, check_int, check_seed
+from .checks import WORD, all_finite, check_allocation, check_int, check_real, check_seed
 from .threads import threads
 
 __all__ = [
@@ -124,11 +122,8 @@ def ternary_threshold(sparsity):
     >>> ternary_threshold(0.9), ternary_threshold(0.0), ternary_threshold(1.0)
     (3277, 32768, 0)
     """
-    if isinstance(sparsity, (bool, np.bool_)) or not isinstance(sparsity, numbers.Real):
-        raise TypeError(f"sparsity must be a real number, got {type(sparsity).__name__}")
-    if not (0.0 <= float(sparsity) <= 1.0):
-        raise ValueError(f"sparsity must be in [0, 1], got {sparsity!r}")
-    return int(round((1.0 - float(sparsity)) / 2.0 * _U16))
+    sparsity = check_real(sparsity, "sparsity", 0, 1)
+    return int(round((1.0 - sparsity) / 2.0 * _U16))
 
 
 # ---------------------------------------------------------------------------

@@ -50,21 +50,10 @@ QE_MAX = 0.102835
 
 
 def _check_positive(value, name):
-    arr = np.asarray(value, dtype=np.float64) if _is_real(value) else None
-    if arr is None:
-        raise TypeError(f"{name} must be a positive real number or array, got {type(value).__name__}")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    arr = check_real_array(value, name).astype(np.float64)
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
     return arr
-
-
-def _is_real(value):
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, numbers.Real):
-        return True
-    arr = np.asarray(value)
-    return arr.dtype.kind in "iuf"
 
 
 def _check_finite(w, name):

@@ -344,7 +344,7 @@ W4 = pack_bits(rand_bits(0, 3, 256))
         (lambda: n_words_for(1.5), TypeError, "n_bits must be an integer"),
         (lambda: n_words_for(True), TypeError, "n_bits must be an integer"),
         (lambda: hamming_argmin(W4, W4[:0]), ValueError, "B must hold at least one code"),
-        (lambda: hamming_topk(W4, W4, 0), ValueError, r"k must be in \[1, n_b=3\], got k=0"),
+        (lambda: hamming_topk(W4, W4, 0), ValueError, r"k must be in \[1, 3\], got 0"),
         (lambda: hamming_topk(W4, W4, 4), ValueError, "k must be in"),
         (lambda: hamming_topk(W4, W4, 1.0), TypeError, "k must be an integer"),
         (lambda: bipolar_dot(W4, W4, 300), ValueError, "n_bits=300 does not fit"),
