@@ -228,7 +228,7 @@ def _riemann_svm_binarized(sfreq):
     from eegbin import BinarizedLinearSVC, HeavisideBinarizer
 
     return make_pipeline(_riemann(sfreq), HeavisideBinarizer(output="bipolar"),
-                         BinarizedLinearSVC(random_state=0))
+                         BinarizedLinearSVC(C=0.1, random_state=0))  # the float SVM's C (eq. 11-13)
 
 
 @register_pipeline("Riemann+LDA binarized", reference=_HERSCHE2020, float_bits=16,
@@ -251,7 +251,7 @@ def _register_rp_svm(d, default):
         from eegbin import BinarizedLinearSVC, SparseBipolarRandomProjection
 
         return make_pipeline(_riemann(sfreq), SparseBipolarRandomProjection(d, output="packed", random_state=0),
-                             BinarizedLinearSVC(random_state=0))
+                             BinarizedLinearSVC(C=0.1, random_state=0))
 
     return _factory
 
