@@ -239,9 +239,10 @@ class BinarizedLinearClassifier(_BinarizedLinearBase):
     Packed codes with ``n_bits=None``: the width is the smallest consistent
     with the training codes (the highest bit set in the last word by any
     training row); the bits beyond it are zero in the class vectors and
-    cleared in later inputs, so they add nothing to any distance and the model
-    equals the one trained on the unpacked codes. A random projection's last
-    bit is set in some training row with probability ``1 - 2**-n_samples``.
+    cleared in later inputs, so they add nothing to any distance. When the
+    last valid bit is set in some training row, the model equals the one
+    trained on the unpacked codes (a random projection's last bit is 0 in
+    every training row with probability about ``2**-n_samples``).
 
     Examples
     --------
