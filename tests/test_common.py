@@ -134,11 +134,20 @@ NOT_YET_2D = {
 }
 
 
-@parametrize_with_checks(ESTIMATORS_2D, expected_failed_checks=lambda est: NOT_YET_2D.get(type(est).__name__, {}))
+@parametrize_with_checks(ESTIMATORS_2D)
 def test_sklearn_checks_with_default_parameters(estimator, check):
+    name = getattr(check, "func", check).__name__
+    reason = NOT_YET_2D.get(type(estimator).__name__, {}).get(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check(estimator)
+        if reason is None:
+            check(estimator)
+            return
+        try:
+            check(estimator)
+        except Exception:
+            pytest.xfail(reason)
+    pytest.fail(f"{type(estimator).__name__} passes {name} now: remove it from NOT_YET_2D")
 
 
 def test_3d_estimators_say_so_to_scikit_learn():
