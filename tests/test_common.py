@@ -10,7 +10,8 @@ arrays and do not apply, so they run the 3-D contract of this file instead:
 clone, get/set_params, pickle round trip, fit idempotence, a clear error on a
 channel- or sample-count mismatch, on predict before fit and on the wrong number
 of dimensions, invariance to the order (and grouping) of trials, float32 and
-float64 input. The only accepted reason to leave a check out is 3-D input.
+float64 input. The only accepted reason to leave a check out is 3-D input; what an
+estimator does not meet yet is listed in ``NOT_YET`` with why, as a strict xfail.
 """
 
 from __future__ import annotations
@@ -112,42 +113,11 @@ def test_discovery_finds_every_public_estimator():
 # ---------------------------------------------------------------------------
 
 
-#: checks the product-quantization estimators fail today with their defaults
-#: (n_subspaces=8 > the checks' 1-10 features): their conventions are being fixed with the
-#: split of quantize/pq.py (issue 16 §3). Not a reason to keep: to be emptied by that work.
-_PQ_NOT_YET = "defaults refuse the checks' data (n_subspaces=8 > n_features); fixed with the pq.py split"
-_PQ_CHECKS = {
-    "check_dict_unchanged", "check_dont_overwrite_parameters", "check_estimators_dtypes",
-    "check_estimators_fit_returns_self", "check_estimators_nan_inf", "check_estimators_overwrite_params",
-    "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_predict1d",
-    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_n_features_in",
-    "check_n_features_in_after_fitting", "check_pipeline_consistency", "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input",
-}
-NOT_YET_2D = {
-    "PQClassifier": dict.fromkeys(_PQ_CHECKS | {"check_classifier_data_not_an_array", "check_classifiers_classes",
-                                                "check_classifiers_train", "check_supervised_y_2d"}, _PQ_NOT_YET),
-    "ProductQuantizedLinear": dict.fromkeys(_PQ_CHECKS | {"check_transformer_data_not_an_array",
-                                                          "check_transformer_general",
-                                                          "check_transformer_preserve_dtypes"}, _PQ_NOT_YET),
-}
-
-
 @parametrize_with_checks(ESTIMATORS_2D)
 def test_sklearn_checks_with_default_parameters(estimator, check):
-    name = getattr(check, "func", check).__name__
-    reason = NOT_YET_2D.get(type(estimator).__name__, {}).get(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if reason is None:
-            check(estimator)
-            return
-        try:
-            check(estimator)
-        except Exception:
-            pytest.xfail(reason)
-    pytest.fail(f"{type(estimator).__name__} passes {name} now: remove it from NOT_YET_2D")
+        check(estimator)
 
 
 def test_3d_estimators_say_so_to_scikit_learn():
