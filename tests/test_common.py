@@ -53,7 +53,7 @@ def _eegnet_weights():
 REQUIRED = {
     "FilterBankRiemann": lambda: {"sfreq": 250.0},
     "EEGNetClassifier": lambda: {"weights": _eegnet_weights(), "n_chans": 4, "n_times": 128, "sfreq": 128.0},
-    "LSTMClassifier": lambda: {"weights": _lstm_weights()},
+    "LSTMClassifier": lambda: {"network": _lstm_weights()},
     "PQClassifier": lambda: {"estimator": LinearSVC()},
 }
 
@@ -139,8 +139,9 @@ def test_3d_estimators_say_so_to_scikit_learn():
 def _epochs(est, n_trials=24, seed=0, dtype=np.float64):
     """Epochs the estimator accepts, with a class signal: (X, y)."""
     params = est.get_params()
-    n_chans = params.get("n_chans") or (4 if "weights" in params else 6)
-    n_times = params.get("n_times") or (64 if "weights" in params else 300)
+    network = "weights" in params or "network" in params  # the small networks of REQUIRED: 4 channels
+    n_chans = params.get("n_chans") or (4 if network else 6)
+    n_times = params.get("n_times") or (64 if network else 300)
     rng = np.random.default_rng(seed)
     y = np.arange(n_trials) % 2
     X = rng.standard_normal((n_trials, n_chans, n_times))
