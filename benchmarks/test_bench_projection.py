@@ -41,8 +41,9 @@ def _best_of(fn, repeat):
 def test_projection_vs_sklearn(benchmark, full_size):
     n, m, d = (576, 10_879, 20_000) if full_size else (40, 500, 2_000)
     X = np.random.RandomState(0).randn(n, m)
-    ours = SparseBipolarRandomProjection(n_components=d, sparsity=0.9, seed=0)
-    ours_par = SparseBipolarRandomProjection(n_components=d, sparsity=0.9, seed=0, n_jobs=-1)
+    ours = SparseBipolarRandomProjection(n_components=d, sparsity=0.9, random_state=0, output="packed")
+    ours_par = SparseBipolarRandomProjection(n_components=d, sparsity=0.9, random_state=0, output="packed",
+                                             n_jobs=-1)
     ours.fit_transform(X[:2, :10])  # load the compiled kernels
     peer = SparseRandomProjection(n_components=d, density=0.1, random_state=0)
 
@@ -97,7 +98,7 @@ def sample():
 sampler = threading.Thread(target=sample)
 sampler.start()
 t0 = time.perf_counter()
-E = SparseBipolarRandomProjection(n_components=d, n_jobs=-1).fit_transform(X)
+E = SparseBipolarRandomProjection(n_components=d, output="packed", n_jobs=-1).fit_transform(X)
 seconds = time.perf_counter() - t0
 peak[0] = max(peak[0], rss())
 done.set()

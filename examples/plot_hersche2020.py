@@ -69,11 +69,11 @@ def classifiers():
         "LDA float16": make_pipeline(ShrinkageLDA()),
         "SVM binarized": classifier_steps("Riemann+SVM binarized"),
         "LDA binarized": classifier_steps("Riemann+LDA binarized"),
-        "RP+AM (d=10000)": make_pipeline(AssociativeMemoryClassifier(10000, n_bands=43)),
+        "RP+AM (d=10000)": make_pipeline(AssociativeMemoryClassifier(10000, n_bands=43, random_state=0)),
     }
     for d in DIMS:
         clfs[f"RP+SVM binarized (d={d})"] = make_pipeline(
-            SparseBipolarRandomProjection(d, n_jobs=-1), BinarizedLinearSVC(n_bits=d, random_state=0)
+            SparseBipolarRandomProjection(d, random_state=0, n_jobs=-1), BinarizedLinearSVC(random_state=0)
         )
     return clfs
 

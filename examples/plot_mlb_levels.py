@@ -41,7 +41,7 @@ fig.savefig("mlb_levels.png", dpi=100)
 
 # %%
 # The power-of-two scales are exact powers of two, so ``alpha * b`` is a shift.
-code = MultiLevelBinarizer(n_levels=3, scaling="power_of_two").fit(W).transform(W)
+code = MultiLevelBinarizer(n_levels=3, scaling="power_of_two", output="code").fit(W).transform(W)
 print("power-of-two scales:", code.scales, "= 2 **", np.log2(code.scales))
 print(f"storage: {code.memory_bits() / 8:.0f} bytes vs {W.size * 4} bytes in float32")
 

@@ -10,9 +10,19 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import draw_seed
 from ..footprint import Footprint
-from ..kernels import bitwise_majority, hamming_argmin, random_bits, random_words, sparse_bipolar_project
-from .projection import _projection_macs
+from ..kernels import (
+    bitwise_majority,
+    check_projection_sparsity,
+    hamming_argmin,
+    n_words_for,
+    random_bits,
+    random_words,
+    sparse_bipolar_project,
+)
+from ..kernels.checks import check_allocation, refuse_strings
+from .projection import projection_macs
 from .svm import hamming_scores
 
 __all__ = ["AssociativeMemoryClassifier", "hd_band_encode"]
@@ -77,20 +87,23 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     (:func:`hd_band_encode`). Class prototypes are the bitwise majority of the
     training hypervectors of each class (ties broken by a random vector);
     ``predict`` returns the prototype nearest in Hamming distance. Everything
-    random is regenerated from ``seed``: the model stores the prototypes and
-    the seed.
+    random is regenerated from one 32-bit seed, ``seed_``: the model stores the
+    prototypes and the seed.
 
     Parameters
     ----------
     n_components : int, default=10000
         Hypervector dimension d.
-    n_bands : int, default=43
-        Number of band-major feature blocks (43 for
-        :class:`~eegbin.FilterBankRiemann`'s default bank:
-        n_bands * n_channels (n_channels + 1) / 2 features).
-    sparsity : float in [0, 1], default=0.9
+    n_bands : int, default=1
+        Number of band-major feature blocks, each with its own projection and
+        key. Set it to the number of bands of the features, e.g. 43 after
+        :class:`~eegbin.FilterBankRiemann`'s default bank (n_bands * n_channels
+        (n_channels + 1) / 2 features); 1 projects all features at once.
+    sparsity : float in [0, 1), default=0.9
         Sparsity of the projection matrices (eq. 6).
-    seed : int in [0, 2**32 - 1], default=0
+    random_state : int, RandomState instance or None, default=None
+        The seed of keys, tie-breaks and projections: an int in [0, 2**32 - 1]
+        is the seed itself; None or a RandomState draws one at fit (``seed_``).
     n_jobs : int or None, default=None
         Threads of the kernels (None: 1, -1: all).
 
@@ -99,6 +112,8 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
     prototypes_ : ndarray of uint64, shape (n_classes, ceil(d / 64))
         Packed class prototypes (the associative memory).
+    seed_ : int
+        The 32-bit seed everything random is regenerated from.
     n_features_in_ : int
 
     Examples
@@ -108,7 +123,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     >>> rng = np.random.RandomState(0)
     >>> y = np.arange(60) % 3
     >>> X = np.eye(3)[y] @ rng.randn(3, 40) + 0.5 * rng.randn(60, 40)
-    >>> am = AssociativeMemoryClassifier(n_components=2000, n_bands=4).fit(X, y)
+    >>> am = AssociativeMemoryClassifier(n_components=2000, n_bands=4, random_state=0).fit(X, y)
     >>> float(am.score(X, y)) > 0.9, am.footprint().n_bytes     # 3 x 2000 bits + seed
     (True, 754.0)
 
@@ -123,20 +138,20 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_bands": [Interval(Integral, 1, None, closed="left")],
-        "sparsity": [Interval(Real, 0, 1, closed="both")],
-        "seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+        "sparsity": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, n_components=10000, n_bands=43, sparsity=0.9, seed=0, n_jobs=None):
+    def __init__(self, n_components=10000, n_bands=1, sparsity=0.9, random_state=None, n_jobs=None):
         self.n_components = n_components
         self.n_bands = n_bands
         self.sparsity = sparsity
-        self.seed = seed
+        self.random_state = random_state
         self.n_jobs = n_jobs
 
     def _encode(self, X):
-        return hd_band_encode(X, self.n_bands, self.n_components, self.sparsity, self.seed,
+        return hd_band_encode(X, self.n_bands, self.n_components, self.sparsity, self.seed_,
                               n_jobs=self.n_jobs)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -153,8 +168,11 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, refuse_strings(X), y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
+        check_projection_sparsity(self.sparsity)
+        check_allocation(self.n_bands * _CHUNK * 8 * n_words_for(self.n_components),
+                         f"the band codes of {_CHUNK} samples", "n_components")
         if X.shape[1] % self.n_bands:
             raise ValueError(
                 f"X has {X.shape[1]} features, not a multiple of n_bands={self.n_bands} "
@@ -163,8 +181,9 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)} class(es)")
+        self.seed_ = draw_seed(self.random_state)
         codes = self._encode(X)
-        _, _, tie, _ = _hd_randomness(self.seed, self.n_bands, self.n_components)
+        _, _, tie, _ = _hd_randomness(self.seed_, self.n_bands, self.n_components)
         self.prototypes_ = np.vstack(
             [bitwise_majority(codes[y_idx == k][:, None, :], tie) for k in range(len(self.classes_))]
         )
@@ -182,7 +201,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)
         s = hamming_scores(self._encode(X), self.prototypes_, self.n_components, n_jobs=self.n_jobs)
         return s[:, 1] - s[:, 0] if len(self.classes_) == 2 else s
 
@@ -198,7 +217,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)
         idx, _ = hamming_argmin(self._encode(X), self.prototypes_, n_jobs=self.n_jobs)
         return self.classes_[idx]
 
@@ -215,7 +234,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
             "AssociativeMemoryClassifier",
             parts=(
                 Footprint("projection + keys (seed)", n_params=1, bits_per_param=32,
-                          macs=_projection_macs(d, self.n_features_in_, self.sparsity),
+                          macs=projection_macs(d, self.n_features_in_, self.sparsity),
                           bit_ops=2 * self.n_bands * d,
                           note="R_b, keys and tie-breaks regenerated from the seed"),
                 Footprint("associative memory", n_params=len(self.classes_) * d, bits_per_param=1,

@@ -7,19 +7,20 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
-from ..kernels import pack_bits
-from .projection import _OUTPUTS, _format_codes
+from ..kernels.checks import refuse_strings
+from .projection import OUTPUTS
 
 __all__ = ["HeavisideBinarizer"]
 
 
-def heaviside_codes(X, thresholds):
-    """Packed H(x - thresholds) (eq. 5, H(0) = 1), one row per sample."""
-    return pack_bits(X - thresholds, kind="heaviside")
+def heaviside_bits(X, thresholds):
+    """Bits H(x - thresholds) (eq. 5, H(0) = 1): True where ``x >= thresholds``."""
+    return X >= thresholds
 
 
-class HeavisideBinarizer(TransformerMixin, BaseEstimator):
+class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize real features: bit = H(x - t) with t the training mean (or median).
 
     Standardizing on training statistics and then applying the Heaviside step
@@ -31,8 +32,9 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
     ----------
     center : {"mean", "median", "zero"}, default="mean"
         Per-feature threshold fitted on the training data (``"zero"``: H(x)).
-    output : {"packed", "bipolar", "binary"}, default="packed"
-        uint64 words, int8 +-1 or bool.
+    output : {"bipolar", "binary", "packed"}, default="bipolar"
+        int8 -1/+1 or bool, one column per feature; ``"packed"``: uint64 words
+        (for eegbin's Hamming-space classifiers only).
 
     Attributes
     ----------
@@ -44,7 +46,7 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from eegbin import HeavisideBinarizer
     >>> X = np.array([[0.0, 5.0], [2.0, 1.0], [4.0, 3.0]])
-    >>> HeavisideBinarizer(output="bipolar").fit_transform(X)
+    >>> HeavisideBinarizer().fit_transform(X)
     array([[-1,  1],
            [ 1, -1],
            [ 1,  1]], dtype=int8)
@@ -57,10 +59,10 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "center": [StrOptions({"mean", "median", "zero"})],
-        "output": [StrOptions(set(_OUTPUTS))],
+        "output": [StrOptions(set(OUTPUTS))],
     }
 
-    def __init__(self, center="mean", output="packed"):
+    def __init__(self, center="mean", output="bipolar"):
         self.center = center
         self.output = output
 
@@ -77,7 +79,7 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32])
         if self.center == "mean":
             self.thresholds_ = X.mean(axis=0)
         elif self.center == "median":
@@ -96,12 +98,12 @@ class HeavisideBinarizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray
-            uint64 (n_samples, ceil(n_features / 64)) for ``"packed"``, else
-            (n_samples, n_features) int8 +-1 or bool.
+            (n_samples, n_features) int8 -1/+1 or bool, or uint64
+            (n_samples, ceil(n_features / 64)) for ``"packed"``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return _format_codes(heaviside_codes(X, self.thresholds_), X.shape[1], self.output)
+        X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)
+        return signs_as(heaviside_bits(X, self.thresholds_), self.output)
 
     def footprint(self, float_bits=32):
         """Thresholds at ``float_bits`` (none for ``center="zero"``); one comparison per feature."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..kernels.checks import refuse_strings
 from .svm import _BinarizedLinearBase
 
 __all__ = ["shrinkage_lda_coef", "ShrinkageLDA", "BinarizedLDA"]
@@ -132,6 +133,9 @@ class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     Hersche et al. 2020, Table I.
     """
 
+    _parameter_constraints: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the class means and the shrunk within-class covariance.
 
@@ -144,12 +148,16 @@ class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)
         if len(np.unique(y)) < 2:
             raise ValueError(f"y must hold at least 2 classes, got {len(np.unique(y))} class(es)")
         self.classes_, self.coef_, self.intercept_ = shrinkage_lda_coef(X, y)
         return self
+
+    def decision_function(self, X):
+        """Class scores ``X coef_^T + intercept_``, one column (two classes) or one per class."""
+        return super().decision_function(refuse_strings(X))
 
     def footprint(self, float_bits=32):
         """``coef_`` and ``intercept_`` at ``float_bits``; one MAC per weight."""

@@ -28,13 +28,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..base import draw_seed
 from ..footprint import Footprint
 from ..kernels import bipolar_dot, pack_bits
+from ..kernels.checks import check_int, refuse_strings
 
 __all__ = [
     "BinaryKeyValueMemory",
@@ -86,8 +87,7 @@ def cosine_from_hamming(queries, keys, n_dims):
     ----------
     Hersche et al. 2020, eq. (10) and (14).
     """
-    if isinstance(n_dims, (bool, np.bool_)) or not isinstance(n_dims, Integral) or n_dims < 1:
-        raise ValueError(f"n_dims must be a positive integer, got {n_dims!r}")
+    n_dims = check_int(n_dims, "n_dims", 1)
     return bipolar_dot(queries, keys, n_dims) / np.float64(n_dims)
 
 
@@ -275,7 +275,8 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     projection_key : str, default=None
         Name of the matrix in a dict / ``.npz``; None if it holds exactly one.
     random_state : int, RandomState instance or None, default=None
-        Draws the seed of the random projection.
+        The seed of the random projection: an int in [0, 2**32 - 1] is the
+        seed itself; None or a RandomState draws one at fit (``seed_``).
 
     Attributes
     ----------
@@ -363,7 +364,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "projection_weights is only used with projection='learned', "
                     "got projection='random'"
                 )
-            seed = int(check_random_state(self.random_state).randint(0, 2**32, dtype=np.uint64))
+            seed = draw_seed(self.random_state)
             bits = np.random.default_rng(seed).integers(0, 2, size=(self.n_dims, n_features))
             R = (2 * bits - 1).astype(np.int8)
             return R, _xavier_bound(n_features, self.n_dims), seed
@@ -416,7 +417,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         -------
         self : BinaryKeyValueMemory
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)
         self.projection_, self.projection_scale_, self.seed_ = self._make_projection(X.shape[1])
         self.classes_, self.labels_ = np.unique(y, return_inverse=True)
@@ -440,7 +441,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         self : BinaryKeyValueMemory
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
         y = column_or_1d(np.asarray(y), warn=True)
         if y.shape[0] != X.shape[0]:
             raise ValueError(
@@ -465,7 +466,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     # -- inference --------------------------------------------------------------
     def _readout(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
         alpha = cosine_from_hamming(self._encode(X), self.keys_, self.n_dims)
         attention = sharpen_attention(alpha, self.sharpen, self.beta)
         return memory_readout(attention, self.labels_, len(self.classes_))

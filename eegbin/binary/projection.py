@@ -9,36 +9,34 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import BinarizerOutputMixin, draw_seed, packed_as
 from ..footprint import Footprint
-from ..kernels import sparse_bipolar_project, unpack_bits
-from ..kernels.bits import WORD, _n_threads
-from ..kernels.rng import _MAX_BLOCK
+from ..kernels import check_projection_sparsity, n_words_for, sparse_bipolar_project
+from ..kernels.checks import WORD, check_allocation, refuse_strings
+from ..kernels.rng import MAX_BLOCK
 
 __all__ = ["SparseBipolarRandomProjection"]
 
-_OUTPUTS = ("packed", "bipolar", "binary")
+OUTPUTS = ("bipolar", "binary", "packed")
 
 
-def _projection_macs(n_components, n_features, sparsity):
+def projection_macs(n_components, n_features, sparsity):
     """Additions/subtractions per inference: d * n_features * (1 - s) (Table II)."""
     return int(round(n_components * n_features * (1.0 - sparsity)))
 
 
-def _format_codes(packed, n_bits, output):
-    """Packed uint64 codes -> the requested representation."""
-    if output == "packed":
-        return packed
-    return unpack_bits(packed, n_bits, kind="bipolar" if output == "bipolar" else "binary")
+def _bytes_per_row(n_components, output):
+    return 8 * n_words_for(n_components) if output == "packed" else n_components
 
 
-class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
+class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binary embedding E = H(R f) with a sparse bipolar R regenerated from a seed.
 
     R is a ``n_components x n_features`` matrix with entries +1, 0, -1 drawn
     with probabilities (1-s)/2, s, (1-s)/2 (eq. 6, quantized to multiples of
     2**-16, see :mod:`eegbin.kernels.rng`). It is never stored: blocks of rows
-    are regenerated from ``(seed, row index)`` by a counter-based generator while
-    they are applied, so the fitted state is the 32-bit seed and
+    are regenerated from ``(seed_, row index)`` by a counter-based generator while
+    they are applied, so the fitted state is the 32-bit seed ``seed_`` and
     ``n_features_in_``, and the same seed gives the same codes on every machine,
     process, block size and thread count. The sums ``R f`` are computed in
     float32 in a fixed order (sparse additions/subtractions, which measured
@@ -48,14 +46,19 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_components : int, default=10000
-        Dimension d of the Hamming space (output bits).
-    sparsity : float in [0, 1], default=0.9
-        Probability s of a zero entry of R.
-    seed : int in [0, 2**32 - 1], default=0
-        Seed of the projection (its whole stored state).
-    output : {"packed", "bipolar", "binary"}, default="packed"
+        Dimension d of the Hamming space (output bits). Refused at fit when one
+        output row cannot fit in this machine's memory.
+    sparsity : float in [0, 1), default=0.9
+        Probability s of a zero entry of R (s = 1 would make every bit 1).
+    random_state : int, RandomState instance or None, default=None
+        The seed of the projection: an int in [0, 2**32 - 1] is the seed itself;
+        None or a RandomState draws one at fit. Either way it is kept as
+        ``seed_`` (4 bytes regenerate R).
+    output : {"bipolar", "binary", "packed"}, default="bipolar"
+        ``"bipolar"``: int8 -1/+1, one column per bit; ``"binary"``: bool;
         ``"packed"``: uint64 words, ceil(d / 64) per row (bit j of a row is bit
-        j % 64 of word j // 64); ``"bipolar"``: int8 +-1; ``"binary"``: bool.
+        j % 64 of word j // 64), for the Hamming-space classifiers of eegbin,
+        which infer d from the words (see :class:`BinarizedLinearSVC`).
     block_size : "auto" or int, default="auto"
         Rows of R regenerated at a time (multiple of 64, at most 32 704;
         "auto" = 512). Does not change the result.
@@ -64,21 +67,25 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    seed_ : int
+        The 32-bit seed R is regenerated from (the whole stored state).
     n_features_in_ : int
         Number of input features (columns of R).
+    feature_names_in_ : ndarray of str
+        Input column names, when ``X`` has them.
 
     Examples
     --------
     >>> import numpy as np
     >>> from eegbin import SparseBipolarRandomProjection
     >>> X = np.random.RandomState(0).randn(4, 30)
-    >>> proj = SparseBipolarRandomProjection(n_components=100, seed=1).fit(X)
-    >>> proj.transform(X).shape, proj.transform(X).dtype
-    ((4, 2), dtype('uint64'))
-    >>> proj.set_params(output="bipolar").transform(X)[0, :6]
+    >>> proj = SparseBipolarRandomProjection(n_components=100, random_state=1).fit(X)
+    >>> proj.transform(X)[0, :6]
     array([-1,  1, -1, -1,  1,  1], dtype=int8)
-    >>> proj.footprint().n_bytes, proj.footprint().macs
-    (4.0, 300)
+    >>> proj.set_params(output="packed").transform(X).shape
+    (4, 2)
+    >>> proj.seed_, proj.footprint().n_bytes, proj.footprint().macs
+    (1, 4.0, 300)
 
     References
     ----------
@@ -89,25 +96,25 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "sparsity": [Interval(Real, 0, 1, closed="both")],
-        "seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
-        "output": [StrOptions(set(_OUTPUTS))],
-        "block_size": [StrOptions({"auto"}), Interval(Integral, WORD, _MAX_BLOCK, closed="both")],
+        "sparsity": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
+        "output": [StrOptions(set(OUTPUTS))],
+        "block_size": [StrOptions({"auto"}), Interval(Integral, WORD, MAX_BLOCK, closed="both")],
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, n_components=10000, sparsity=0.9, seed=0, output="packed",
+    def __init__(self, n_components=10000, sparsity=0.9, random_state=None, output="bipolar",
                  block_size="auto", n_jobs=None):
         self.n_components = n_components
         self.sparsity = sparsity
-        self.seed = seed
+        self.random_state = random_state
         self.output = output
         self.block_size = block_size
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Record the number of features (R needs no fitting: it comes from ``seed``).
+        """Draw the seed and record the number of features (R needs no fitting).
 
         Parameters
         ----------
@@ -119,12 +126,15 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        validate_data(self, X, dtype=[np.float64, np.float32])
-        self._check_block_size()
-        _n_threads(self.n_jobs)
+        validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32])
+        check_projection_sparsity(self.sparsity)
+        check_allocation(_bytes_per_row(self.n_components, self.output),
+                         f"one output row of {self.n_components} bits", "n_components")
+        self._block_size()
+        self.seed_ = draw_seed(self.random_state)
         return self
 
-    def _check_block_size(self):
+    def _block_size(self):
         if self.block_size != "auto" and self.block_size % WORD:
             raise ValueError(
                 f"block_size must be 'auto' or a multiple of {WORD}, got {self.block_size}"
@@ -141,17 +151,23 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         Returns
         -------
         E : ndarray
-            uint64 of shape (n_samples, ceil(n_components / 64)) for
-            ``output="packed"``; int8 +-1 (``"bipolar"``) or bool (``"binary"``)
-            of shape (n_samples, n_components).
+            int8 -1/+1 (``"bipolar"``) or bool (``"binary"``) of shape
+            (n_samples, n_components); uint64 of shape
+            (n_samples, ceil(n_components / 64)) for ``output="packed"``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=[np.float32, np.float64], reset=False)
+        check_allocation(X.shape[0] * _bytes_per_row(self.n_components, self.output),
+                         f"the output of {X.shape[0]} samples", "n_components")
         packed = sparse_bipolar_project(
-            X.astype(np.float32, copy=False), self.seed, self.n_components, self.sparsity,
-            block_size=self._check_block_size(), n_jobs=self.n_jobs,
+            X.astype(np.float32, copy=False), self.seed_, self.n_components, self.sparsity,
+            block_size=self._block_size(), n_jobs=self.n_jobs,
         )
-        return _format_codes(packed, self.n_components, self.output)
+        return packed_as(packed, self.n_components, self.output)
+
+    def _bit_names(self, input_features):
+        prefix = type(self).__name__.lower()
+        return [f"{prefix}{j}" for j in range(self.n_components)]
 
     def footprint(self, float_bits=32):
         """Stored state (the 32-bit seed) and additions per inference.
@@ -170,7 +186,7 @@ class SparseBipolarRandomProjection(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return Footprint(
             "SparseBipolarRandomProjection", n_params=1, bits_per_param=32,
-            macs=_projection_macs(self.n_components, self.n_features_in_, self.sparsity),
+            macs=projection_macs(self.n_components, self.n_features_in_, self.sparsity),
             note="R regenerated from a 32-bit seed",
         )
 

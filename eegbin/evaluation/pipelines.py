@@ -228,7 +228,7 @@ def _riemann_svm_binarized(sfreq):
     from eegbin import BinarizedLinearSVC, HeavisideBinarizer
 
     return make_pipeline(_riemann(sfreq), HeavisideBinarizer(output="bipolar"),
-                         BinarizedLinearSVC(random_state=0))
+                         BinarizedLinearSVC(C=0.1, random_state=0))  # the float SVM's C (eq. 11-13)
 
 
 @register_pipeline("Riemann+LDA binarized", reference=_HERSCHE2020, float_bits=16,
@@ -250,8 +250,8 @@ def _register_rp_svm(d, default):
 
         from eegbin import BinarizedLinearSVC, SparseBipolarRandomProjection
 
-        return make_pipeline(_riemann(sfreq), SparseBipolarRandomProjection(n_components=d, seed=0),
-                             BinarizedLinearSVC(n_bits=d, random_state=0))
+        return make_pipeline(_riemann(sfreq), SparseBipolarRandomProjection(d, output="packed", random_state=0),
+                             BinarizedLinearSVC(C=0.1, random_state=0))
 
     return _factory
 
@@ -273,4 +273,4 @@ def _riemann_rp_am(sfreq):
 
     fbr = _riemann(sfreq)
     n_bands = 43 if fbr.bands == "hersche2018" else len(fbr.bands)
-    return make_pipeline(fbr, AssociativeMemoryClassifier(n_components=10000, n_bands=n_bands, seed=0))
+    return make_pipeline(fbr, AssociativeMemoryClassifier(n_components=10000, n_bands=n_bands, random_state=0))

@@ -14,14 +14,12 @@ Hersche et al. 2018 (bandwidths 2, 4, 8, 16, 32 Hz within 4-40 Hz).
 from __future__ import annotations
 
 import numbers
-from contextlib import contextmanager
 
-import numba
 import numpy as np
 from scipy.signal import butter
-from threadpoolctl import ThreadpoolController
 
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
+from ..kernels.threads import threads
 
 __all__ = ["hersche_bands", "design_filterbank", "filterbank_covariances"]
 
@@ -141,50 +139,6 @@ def design_filterbank(bands, sfreq, order=2):
     ).astype(np.float64)
 
 
-_BLAS = []  # the ThreadpoolController, created on first use (it scans the loaded libraries)
-
-
-@contextmanager
-def _single_threaded_blas():
-    """BLAS on one thread: the kernels call it from inside their parallel loops."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    with _BLAS[0].limit(limits=1, user_api="blas"):
-        yield
-
-
-#: below this many floating-point operations a kernel runs on one thread: waking
-#: the thread team costs more than it saves (milliseconds on a loaded machine)
-_PARALLEL_MIN_FLOPS = 100e6
-
-
-@contextmanager
-def _numba_threads(n_jobs, flops=None, chunk=16):
-    """Run numba parallel regions with ``n_jobs`` threads (None: numba's default),
-    or with one thread when the call is smaller than ``_PARALLEL_MIN_FLOPS``; BLAS,
-    which the kernels call per matrix from inside their parallel loops, runs on one
-    thread meanwhile.
-
-    Iterations are handed out dynamically in chunks of ``chunk`` so that a thread
-    slowed down by other processes on a shared machine does not hold the others
-    back (numba's default is one static block per thread)."""
-    total = numba.config.NUMBA_NUM_THREADS
-    if n_jobs is None:
-        n = numba.get_num_threads()
-    else:
-        n = total + 1 + n_jobs if n_jobs < 0 else n_jobs
-    if flops is not None and flops < _PARALLEL_MIN_FLOPS:
-        n = 1
-    n = int(min(max(n, 1), total))
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        with numba.parallel_chunksize(int(chunk)), _single_threaded_blas():
-            yield
-    finally:
-        numba.set_num_threads(old)
-
-
 def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     """Regularized covariance of every band-passed temporal window, eq. (1).
 
@@ -206,7 +160,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     reg : float, default=0.1
         Regularization ``alpha`` of eq. (1).
     n_jobs : int, default=None
-        Threads (None: all numba threads; -1: all; -2: all but one).
+        Threads (None: 1; -1: all; -2: all but one), as in scikit-learn.
 
     Returns
     -------
@@ -256,6 +210,6 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     flops = X.shape[0] * sos.shape[0] * int((windows[:, 1] - windows[:, 0]).sum()) * n_ch * (
         10 * sos.shape[1] + n_ch
     )
-    with _numba_threads(n_jobs, flops, chunk=32):
+    with threads(n_jobs, flops=flops, chunk=32, blas_one_thread=True):
         _nb_filterbank_cov(X, sos, windows, float(reg), out)
     return out

@@ -30,9 +30,9 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .._validation import all_finite
+from ..kernels.checks import all_finite
 from ..kernels.filterbank import _c_contiguous
-from ._filterbank import _numba_threads
+from ..kernels.threads import threads
 from ..kernels.spd import (
     FN_EXP,
     FN_INVSQRT,
@@ -112,7 +112,7 @@ def _funm(C, fn, name):
     out = np.empty_like(flat)
     minval = np.empty(flat.shape[0])
     n = flat.shape[-1]
-    with _numba_threads(None, flops=flat.shape[0] * 12 * n**3):
+    with threads(-1, flops=flat.shape[0] * 12 * n**3, chunk=16, blas_one_thread=True):
         _nb_funm(flat, fn, out, minval)
     if fn != FN_EXP and (minval <= 0).any():
         idx = int(np.flatnonzero(minval <= 0)[0])
@@ -235,7 +235,7 @@ def _geometric_start(C, chunk, n_jobs):
     n_chunks = -(-N // chunk)
     partial = np.empty((K, n_chunks, n, n))
     logdets = np.empty((K, n_chunks))
-    with _numba_threads(n_jobs, flops=N * K * n**3, chunk=2):
+    with threads(n_jobs, flops=N * K * n**3, chunk=2, blas_one_thread=True):
         _nb_inv_logdet_chunks(C, chunk, partial, logdets)
     if not np.isfinite(logdets).all() or not np.isfinite(partial).all():
         return A
@@ -288,7 +288,7 @@ def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=Non
         act = np.flatnonzero(active)
         partial = np.empty((act.size, n_chunks, n, n))
         minval = np.empty(act.size)
-        with _numba_threads(n_jobs, flops=N * act.size * 14 * n**3, chunk=2):
+        with threads(n_jobs, flops=N * act.size * 14 * n**3, chunk=2, blas_one_thread=True):
             _nb_mean_logm_chunks(C, P, act.astype(np.int64), chunk, partial, minval, vec)
         if (minval <= 0).any() or not np.isfinite(minval).all():
             _raise_not_pd(minval, "a covariance matrix of slot")
@@ -322,7 +322,7 @@ def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
     C = _c_contiguous(C)
     out = np.empty((N, K, n * (n + 1) // 2))
     minval = np.empty((N, K))
-    with _numba_threads(n_jobs, flops=N * K * 14 * n**3, chunk=32):
+    with threads(n_jobs, flops=N * K * 14 * n**3, chunk=32, blas_one_thread=True):
         _nb_tangent_riemann(C, P, out, minval)
     if (minval <= 0).any() or not np.isfinite(minval).all():
         _raise_not_pd(minval, "covariance matrix (trial, slot)")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_epochs
+from ..kernels.checks import check_epochs
 from ..footprint import Footprint
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
 from ._riemann import METRICS, _mean_riemann_slots, _tangent_riemann_slots, mean_covariance, tangent_space
@@ -65,7 +65,8 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         Metric of the reference mean and of the tangent map ("riemann" is eq. 3;
         the others match pyRiemann's ``TangentSpace(metric=...)``).
     n_jobs : int, default=None
-        Threads for the numba kernels (None: all numba threads; -1: all).
+        Threads for the numba kernels (None: 1, -1: all cores), as in
+        scikit-learn. Does not change the result.
 
     Attributes
     ----------
@@ -83,7 +84,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of channels seen in ``fit``.
     n_times_in_ : int
-        Number of samples per epoch seen in ``fit``.
+        Number of samples per epoch seen in ``fit`` (``transform`` needs the same).
     n_features_out_ : int
         ``n_bands * n_windows * n_channels (n_channels + 1) / 2``.
 
@@ -163,15 +164,14 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
 
     def _check_X(self, X, reset):
         X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
-                         estimator="FilterBankRiemann")
+                         n_times=None if reset else self.n_times_in_, estimator="FilterBankRiemann")
         if reset:
             self.n_features_in_ = X.shape[1]
             self.n_times_in_ = X.shape[2]
         return X
 
     def _setup(self, X):
-        """Validate parameters and derive bands_, windows_, sos_ (fit only)."""
-        self._validate_params()
+        """Derive bands_, windows_, sos_ from the (validated) parameters (fit only)."""
         sfreq = float(self.sfreq)
         bands = hersche_bands() if isinstance(self.bands, str) else self.bands
         self.bands_ = _check_bands(bands, sfreq)
@@ -190,17 +190,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
             )
 
     def _covariances(self, X):
-        if self.windows is None:
-            windows = np.array([[0, X.shape[2]]], dtype=np.int64)
-            self._check_length(windows)
-        else:
-            windows = self.windows_
-            if windows[:, 1].max() > X.shape[2]:
-                raise ValueError(
-                    f"X has {X.shape[2]} samples per epoch, but the windows need "
-                    f"{int(windows[:, 1].max())} (fitted with {self.n_times_in_})"
-                )
-        covs = filterbank_covariances(X, self.sos_, windows, self.reg, self.n_jobs)
+        covs = filterbank_covariances(X, self.sos_, self.windows_, self.reg, self.n_jobs)
         finite = np.isfinite(covs).all(axis=(1, 2, 3, 4))
         if not finite.all():
             trial = int(np.flatnonzero(~finite)[0])
@@ -211,6 +201,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         return covs
 
     # -- estimator API -----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the reference covariance of every band and window.
 
@@ -276,6 +267,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         X = self._check_X(X, reset=False)
         return self._tangent(self._covariances(X))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit and transform, filtering the training epochs only once.
 

@@ -3,6 +3,8 @@
 ``bits``: packing, popcount, Hamming search, XNOR-popcount products.
 ``rng``: counter-based random bits for rematerialized projections.
 ``pq``: product-quantization tree descent and lookup-table sums.
+``checks``: the input checks of every layer (one error type per kind of mistake).
+``threads``: ``n_jobs`` -> numba threads, the one thread control of the kernels.
 """
 
 from .bits import (
@@ -30,6 +32,7 @@ __all__ = [
 ]
 
 from .rng import (  # noqa: E402
+    check_projection_sparsity,
     dense_bipolar_project,
     random_bits,
     random_words,
@@ -39,6 +42,7 @@ from .rng import (  # noqa: E402
 )
 
 __all__ += [
+    "check_projection_sparsity",
     "dense_bipolar_project",
     "random_bits",
     "random_words",

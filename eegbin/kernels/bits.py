@@ -23,15 +23,13 @@ MuBiNN, eq. (9) (multi-level XNOR-popcount products).
 
 from __future__ import annotations
 
-import numbers
-
-import numba
 import numpy as np
 from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from ._arrays import all_finite
+from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding
+from .threads import threads
 
 __all__ = [
     "pack_bits",
@@ -44,9 +42,6 @@ __all__ = [
     "multilevel_matmul",
     "n_words_for",
 ]
-
-WORD = 64
-
 
 @intrinsic
 def _ctpop(typingctx, x):
@@ -61,8 +56,15 @@ def _ctpop(typingctx, x):
 
 
 def n_words_for(n_bits: int) -> int:
-    """Number of uint64 words that hold ``n_bits`` bits."""
-    return (int(n_bits) + WORD - 1) // WORD
+    """Number of uint64 words that hold ``n_bits`` bits (an integer >= 0).
+
+    Examples
+    --------
+    >>> from eegbin.kernels import n_words_for
+    >>> n_words_for(64), n_words_for(65), n_words_for(0)
+    (1, 2, 0)
+    """
+    return (check_int(n_bits, "n_bits", 0) + WORD - 1) // WORD
 
 
 # ---------------------------------------------------------------------------
@@ -78,75 +80,14 @@ def _check_2d(x, name):
     return x
 
 
-def _check_packed(words, name):
-    _check_2d(words, name)
-    if words.dtype != np.uint64:
-        raise TypeError(f"{name} must be packed uint64 words, got dtype {words.dtype}")
-    return np.ascontiguousarray(words)
-
-
 def _check_pair(A, B):
-    A = _check_packed(A, "A")
-    B = _check_packed(B, "B")
+    A = check_packed(A, "A")
+    B = check_packed(B, "B")
     if A.shape[1] != B.shape[1]:
         raise ValueError(
             f"A and B must have the same number of words per row, got A {A.shape} and B {B.shape}"
         )
     return A, B
-
-
-def _check_n_bits(n_bits, n_words, name="n_bits"):
-    if isinstance(n_bits, (bool, np.bool_)) or not isinstance(n_bits, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(n_bits).__name__}")
-    n_bits = int(n_bits)
-    if n_bits < 0 or n_bits > n_words * WORD:
-        raise ValueError(
-            f"{name}={n_bits} does not fit {n_words} words per row (at most {n_words * WORD} bits)"
-        )
-    if n_words_for(n_bits) != n_words:
-        raise ValueError(
-            f"{name}={n_bits} needs {n_words_for(n_bits)} words per row, but the rows have {n_words}"
-        )
-    return n_bits
-
-
-def _check_padding(words, n_bits, name):
-    """Padding bits (beyond ``n_bits`` in the last word) must be zero."""
-    rem = n_bits % WORD
-    if rem and words.size:
-        mask = np.uint64(~((1 << rem) - 1) & 0xFFFFFFFFFFFFFFFF)
-        bad = np.flatnonzero(words[..., -1].reshape(-1) & mask)
-        if bad.size:
-            raise ValueError(
-                f"{name} has nonzero padding bits beyond n_bits={n_bits} (first in row "
-                f"{bad[0]}); packed rows must be zero padded (use pack_bits)"
-            )
-
-
-def _n_threads(n_jobs):
-    """Translate a joblib-style ``n_jobs`` into a numba thread count (None -> 1)."""
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be None or a non-zero integer, got {n_jobs!r}")
-    max_threads = numba.config.NUMBA_NUM_THREADS
-    if n_jobs < 0:
-        return max(1, max_threads + 1 + n_jobs)
-    return min(int(n_jobs), max_threads)
-
-
-class _threads:
-    """Context manager running numba ``prange`` loops on ``n`` threads."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        self.old = numba.get_num_threads()
-        numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.old)
 
 
 # ---------------------------------------------------------------------------
@@ -222,7 +163,9 @@ def pack_bits(x, kind="auto", *, n_jobs=None):
             raise TypeError(f"x is boolean; kind={kind!r} expects numeric values")
         bits = x
     else:
-        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        if x.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: x must be bool, integer or float, got dtype {x.dtype}")
+        if x.dtype.kind not in "iuf":
             raise TypeError(f"x must be bool, integer or float, got dtype {x.dtype}")
         if np.issubdtype(x.dtype, np.floating) and not all_finite(x):
             bad = np.argwhere(~np.isfinite(x))[0]
@@ -250,8 +193,7 @@ def pack_bits(x, kind="auto", *, n_jobs=None):
             bits = x >= 0
         else:
             bits = x >= 0
-    n = _n_threads(n_jobs)
-    with _threads(n):
+    with threads(n_jobs):
         return _nb_pack(np.ascontiguousarray(bits), n_words_for(x.shape[1]))
 
 
@@ -279,12 +221,11 @@ def unpack_bits(words, n_bits, kind="binary", *, n_jobs=None):
     >>> unpack_bits(np.array([[5]], dtype=np.uint64), 3, kind="bipolar")
     array([[ 1, -1,  1]], dtype=int8)
     """
-    words = _check_packed(words, "words")
-    n_bits = _check_n_bits(n_bits, words.shape[1])
+    words = check_packed(words, "words")
+    n_bits = check_n_bits(n_bits, words.shape[1])
     if kind not in ("binary", "bipolar"):
         raise ValueError(f"kind must be 'binary' or 'bipolar', got {kind!r}")
-    n = _n_threads(n_jobs)
-    with _threads(n):
+    with threads(n_jobs):
         bits = _nb_unpack(words, n_bits)
     if kind == "binary":
         return bits
@@ -328,9 +269,8 @@ def popcount(words, *, n_jobs=None):
     >>> popcount(np.array([[0b1011, 1]], dtype=np.uint64))
     array([4], dtype=uint32)
     """
-    words = _check_packed(words, "words")
-    n = _n_threads(n_jobs)
-    with _threads(n):
+    words = check_packed(words, "words")
+    with threads(n_jobs):
         return _nb_popcount(words)
 
 
@@ -550,9 +490,8 @@ def _nb_search(A, B, Bt, short, mode, k, n_chunks):
 
 
 def _search(A, B, mode, k, n_jobs):
-    n = _n_threads(n_jobs)
     nw = A.shape[1]
-    with _threads(n):
+    with threads(n_jobs) as n:
         short = nw <= _SHORT_WORDS
         if short:
             nw_pad = _pad_words(nw)
@@ -630,11 +569,8 @@ def hamming_topk(A, B, k, *, n_jobs=None):
     (array([[1, 2]]), array([[1, 1]], dtype=uint32))
     """
     A, B = _check_pair(A, B)
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}")
-    if not 1 <= k <= B.shape[0]:
-        raise ValueError(f"k must be in [1, n_b={B.shape[0]}], got k={k}")
-    _, idx, dist = _search(A, B, 2, int(k), n_jobs)
+    k = check_int(k, "k", 1, B.shape[0])  # at most the rows of B
+    _, idx, dist = _search(A, B, 2, k, n_jobs)
     return idx, dist.astype(np.uint32)
 
 
@@ -702,9 +638,9 @@ def bipolar_dot(A, B, n_bits, *, n_jobs=None):
     Hersche et al. 2020, eq. (7)-(10).
     """
     A, B = _check_pair(A, B)
-    n_bits = _check_n_bits(n_bits, A.shape[1])
-    _check_padding(A, n_bits, "A")
-    _check_padding(B, n_bits, "B")
+    n_bits = check_n_bits(n_bits, A.shape[1])
+    check_padding(A, n_bits, "A")
+    check_padding(B, n_bits, "B")
     return np.int64(n_bits) - 2 * hamming_cdist(A, B, n_jobs=n_jobs).astype(np.int64)
 
 
@@ -851,9 +787,8 @@ def multilevel_matmul(X_planes, x_scales, W_planes, w_scales, n_bits, *, n_jobs=
         raise ValueError(
             f"X_planes and W_planes must have the same words per row, got {Xp.shape} and {Wp.shape}"
         )
-    n_bits = _check_n_bits(n_bits, Xp.shape[2])
-    _check_padding(Xp, n_bits, "X_planes")
-    _check_padding(Wp, n_bits, "W_planes")
-    n = _n_threads(n_jobs)
-    with _threads(n):
+    n_bits = check_n_bits(n_bits, Xp.shape[2])
+    check_padding(Xp, n_bits, "X_planes")
+    check_padding(Wp, n_bits, "W_planes")
+    with threads(n_jobs):
         return _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits)

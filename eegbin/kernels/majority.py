@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .bits import WORD
+from .checks import WORD, check_packed
 
 __all__ = ["bitwise_majority"]
 
@@ -70,24 +70,14 @@ def bitwise_majority(words, tie_break=None):
     >>> unpack_bits(bitwise_majority(v[:, None, :]), 4).astype(int)
     array([[1, 0, 0, 0]])
     """
-    if not isinstance(words, np.ndarray) or words.ndim != 3:
-        raise ValueError(
-            f"words must be a 3-D array (k, n, n_words), got {type(words).__name__} "
-            f"with shape {getattr(words, 'shape', None)}"
-        )
-    if words.dtype != np.uint64:
-        raise TypeError(f"words must be packed uint64 words, got dtype {words.dtype}")
+    words = check_packed(words, "words", ndim=3)
     if words.shape[0] == 0:
         raise ValueError("words must hold at least one vector (k >= 1), got k = 0")
     nw = words.shape[2]
     if tie_break is None:
         tie = np.zeros(nw, dtype=np.uint64)
     else:
-        if not isinstance(tie_break, np.ndarray):
-            raise TypeError(f"tie_break must be a numpy.ndarray, got {type(tie_break).__name__}")
-        if tie_break.dtype != np.uint64:
-            raise TypeError(f"tie_break must be packed uint64 words, got dtype {tie_break.dtype}")
-        if tie_break.shape != (nw,):
-            raise ValueError(f"tie_break must have shape ({nw},), got {tie_break.shape}")
-        tie = tie_break
-    return _nb_majority(np.ascontiguousarray(words), np.ascontiguousarray(tie))
+        tie = check_packed(tie_break, "tie_break", ndim=1)
+        if tie.shape != (nw,):
+            raise ValueError(f"tie_break must have shape ({nw},), got {tie.shape}")
+    return _nb_majority(words, tie)

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .bits import _threads
+from .threads import threads
 
 __all__ = ["hash_tree_encode", "hash_tree_lut_sum", "lut_sum"]
 
@@ -117,7 +117,7 @@ def _run(kernel, blocks_kernel, n_threads, *args):
     if n_blocks <= 1:  # one thread: no thread pool to wake
         kernel(*args)
         return
-    with _threads(n_blocks):
+    with threads(n_blocks):
         blocks_kernel(*args, n_blocks)
 
 

@@ -42,13 +42,12 @@ J. K. Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numba import njit, prange
 
-from .bits import WORD, _n_threads, _threads, n_words_for
-from ._arrays import all_finite
+from .bits import n_words_for
+from .checks import WORD, all_finite, check_allocation, check_int, check_real, check_seed
+from .threads import threads
 
 __all__ = [
     "random_words",
@@ -57,6 +56,7 @@ __all__ = [
     "sparse_ternary_block",
     "sparse_bipolar_project",
     "dense_bipolar_project",
+    "check_projection_sparsity",
 ]
 
 _G = np.uint64(0x9E3779B97F4A7C15)
@@ -65,7 +65,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _LANE_BITS = 16
 _LANES = 4  # 16-bit uniforms per 64-bit word
 _U16 = 1 << _LANE_BITS
-_MAX_BLOCK = 32704  # local row ids are int16
+MAX_BLOCK = 32704  # local row ids are int16
 
 
 @njit(cache=True, inline="always")
@@ -95,23 +95,9 @@ def _word(row_key, ctr):
 # ---------------------------------------------------------------------------
 
 
-def _check_int(value, name, low=0, high=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {rng}, got {value}")
-    return value
-
-
-def _check_seed(seed):
-    return _check_int(seed, "seed", 0, 2**32 - 1)
-
-
 def _check_rows(row_start, row_stop):
-    row_start = _check_int(row_start, "row_start", 0, 2**63 - 1)
-    row_stop = _check_int(row_stop, "row_stop", 0, 2**63 - 1)
+    row_start = check_int(row_start, "row_start", 0, 2**63 - 1)
+    row_stop = check_int(row_stop, "row_stop", 0, 2**63 - 1)
     if row_stop < row_start:
         raise ValueError(f"row_stop must be >= row_start={row_start}, got {row_stop}")
     return row_start, row_stop
@@ -136,11 +122,8 @@ def ternary_threshold(sparsity):
     >>> ternary_threshold(0.9), ternary_threshold(0.0), ternary_threshold(1.0)
     (3277, 32768, 0)
     """
-    if isinstance(sparsity, (bool, np.bool_)) or not isinstance(sparsity, numbers.Real):
-        raise TypeError(f"sparsity must be a real number, got {type(sparsity).__name__}")
-    if not (0.0 <= float(sparsity) <= 1.0):
-        raise ValueError(f"sparsity must be in [0, 1], got {sparsity!r}")
-    return int(round((1.0 - float(sparsity)) / 2.0 * _U16))
+    sparsity = check_real(sparsity, "sparsity", 0, 1)
+    return int(round((1.0 - sparsity) / 2.0 * _U16))
 
 
 # ---------------------------------------------------------------------------
@@ -181,9 +164,9 @@ def random_words(seed, row_start, row_stop, n_words):
     >>> bool((random_words(0, 2, 3, 3) == a[2:3]).all())   # any row range, same words
     True
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     row_start, row_stop = _check_rows(row_start, row_stop)
-    n_words = _check_int(n_words, "n_words")
+    n_words = check_int(n_words, "n_words", 0)
     return _nb_random_words(seed, row_start, row_stop - row_start, n_words)
 
 
@@ -209,7 +192,7 @@ def random_bits(seed, row_start, row_stop, n_bits):
     >>> bits.shape, bool(popcount(bits >> 36 << 36)[0] == popcount(bits)[0] - popcount(bits << 28 >> 28)[0])
     ((2, 2), True)
     """
-    n_bits = _check_int(n_bits, "n_bits")
+    n_bits = check_int(n_bits, "n_bits", 0)
     words = random_words(seed, row_start, row_stop, n_words_for(n_bits))
     rem = n_bits % WORD
     if rem and words.shape[0]:
@@ -275,9 +258,9 @@ def sparse_ternary_block(seed, row_start, row_stop, n_cols, sparsity):
     ----------
     Hersche et al. 2020, eq. (6).
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     row_start, row_stop = _check_rows(row_start, row_stop)
-    n_cols = _check_int(n_cols, "n_cols")
+    n_cols = check_int(n_cols, "n_cols", 0)
     t = ternary_threshold(sparsity)
     return _nb_ternary_block(seed, row_start, row_stop - row_start, n_cols, t)
 
@@ -402,15 +385,33 @@ def _check_project_args(X, seed, n_components, sparsity, block_size):
         raise TypeError(f"X must be float32 or float64, got dtype {X.dtype}")
     if not all_finite(X):
         raise ValueError("X contains NaN or Inf")
-    seed = _check_seed(seed)
-    n_components = _check_int(n_components, "n_components", 1)
-    t = ternary_threshold(sparsity)
-    block_size = _check_int(block_size, "block_size", WORD)
-    if block_size % WORD or block_size > _MAX_BLOCK:
+    seed = check_seed(seed)
+    n_components = check_int(n_components, "n_components", 1)
+    t = check_projection_sparsity(sparsity)
+    block_size = check_int(block_size, "block_size", WORD)
+    if block_size % WORD or block_size > MAX_BLOCK:
         raise ValueError(
-            f"block_size must be a multiple of {WORD} in [64, {_MAX_BLOCK}], got {block_size}"
+            f"block_size must be a multiple of {WORD} in [64, {MAX_BLOCK}], got {block_size}"
         )
+    check_allocation(X.shape[0] * n_words_for(n_components) * 8,
+                     f"the packed output of {X.shape[0]} samples", "n_components")
     return seed, n_components, t, block_size
+
+
+def check_projection_sparsity(sparsity):
+    """:func:`ternary_threshold` of a projection's sparsity, refusing a matrix with no nonzero entry.
+
+    With ``t = 0`` (``s = 1``, or ``1 - s <= 2**-16``) R is all zeros, so
+    every output bit would be H(0) = 1 for every sample: refused with a
+    ``ValueError``.
+    """
+    t = ternary_threshold(sparsity)
+    if t == 0:
+        raise ValueError(
+            f"sparsity must be < 1 - 2**-16 so that R has nonzero entries (eq. 6 quantized to 16 "
+            f"bits), got {sparsity!r}: every output bit would be H(0) = 1 for every sample"
+        )
+    return t
 
 
 def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
@@ -436,8 +437,8 @@ def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
     seed : int in [0, 2**32 - 1]
     n_components : int
         Output bits d (rows of R).
-    sparsity : float in [0, 1]
-        Probability s of a zero entry of R.
+    sparsity : float in [0, 1)
+        Probability s of a zero entry of R (``s = 1`` is refused: R would be zero).
     block_size : int, default=512
         Rows of R per block (a multiple of 64, at most 32 704); memory per
         thread is ``block_size * sample_chunk`` accumulators plus the block's
@@ -466,8 +467,7 @@ def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
     Hersche et al. 2020, eq. (4)-(6).
     """
     seed, n_components, t, block_size = _check_project_args(X, seed, n_components, sparsity, block_size)
-    sample_chunk = _check_int(sample_chunk, "sample_chunk", 1)
-    n_threads = _n_threads(n_jobs)
+    sample_chunk = check_int(sample_chunk, "sample_chunk", 1)
     n, n_f = X.shape
     sc = min(sample_chunk, max(1, n))
     n_sc = -(-n // sc)
@@ -476,7 +476,7 @@ def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
     Xc[:n] = X
     Xc = np.ascontiguousarray(Xc.reshape(n_sc, sc, n_f).transpose(0, 2, 1))
     n_blocks = -(-n_components // block_size)
-    with _threads(n_threads):
+    with threads(n_jobs) as n_threads:
         return _nb_sparse_project(
             Xc, n, seed, t, n_components, block_size, max(1, min(n_threads, n_blocks))
         )
@@ -514,10 +514,9 @@ def dense_bipolar_project(X, seed, n_components, sparsity, *, block_size=2048, n
     (1, 1)
     """
     seed, n_components, t, block_size = _check_project_args(X, seed, n_components, sparsity, block_size)
-    n_threads = _n_threads(n_jobs)
     n, n_f = X.shape
     out = np.zeros((n, n_words_for(n_components)), dtype=np.uint64)
-    with _threads(n_threads):
+    with threads(n_jobs):
         for r0 in range(0, n_components, block_size):
             r1 = min(r0 + block_size, n_components)
             R = _nb_ternary_block(seed, r0, r1 - r0, n_f, t).astype(X.dtype)

@@ -11,7 +11,7 @@ overhead inside the fused kernels, and runs in parallel over the batch with
 rounding (the test suite checks reconstruction and matrix functions). The small
 matrix products around it (whitening ``P C P`` and ``V f(L) V^T``) are BLAS
 ``dgemm`` calls, 4-6x faster than loops at this size; the Python callers run the
-kernels with BLAS limited to one thread (``_numba_threads``).
+kernels with BLAS limited to one thread (:func:`eegbin.kernels.threads.threads`).
 
 The ``_nb_*`` functions assume valid input (finite, square, C-contiguous float64);
 the Python callers in :mod:`eegbin.features._riemann` validate it.

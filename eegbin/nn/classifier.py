@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..kernels.checks import refuse_strings
 from .eegnet import EEGNet
 from .layers import softmax
 
@@ -175,14 +176,13 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return net
 
     def _validate_X(self, X, reset):
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float64, np.float32],
-                          ensure_min_features=1)
-        if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):
+        if np.ndim(X) != 3 or np.shape(X)[1:] != (self.n_chans, self.n_times):
             raise ValueError(
                 f"X must have shape (n_trials, n_chans={self.n_chans}, n_times={self.n_times}), "
-                f"got {X.shape}"
+                f"got {np.shape(X)}"
             )
-        return X
+        return validate_data(self, refuse_strings(X), reset=reset, allow_nd=True,
+                             dtype=[np.float64, np.float32], ensure_min_features=1)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -197,7 +197,7 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         self : EEGNetClassifier
         """
-        X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, refuse_strings(X), y, allow_nd=True, dtype=[np.float64, np.float32])
         if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):
             raise ValueError(
                 f"X must have shape (n_trials, n_chans={self.n_chans}, n_times={self.n_times}), "
@@ -246,7 +246,8 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X):
         """Class of the largest logit (softmax is monotonic: Feng III-D)."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def footprint(self, float_bits=32):
         """Per-layer parameters and MACs like Hersche 2020 Table II (see EEGNet.footprint)."""

@@ -7,7 +7,7 @@ import numbers
 import os
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -154,6 +154,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     # -- helpers --------------------------------------------------------------
     def _check_X(self, X, reset):
         X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
+                         n_times=None if reset else self.n_times_in_,
                          estimator="LSTMClassifier", min_times=self.decimate)
         if reset:
             self.n_features_in_ = X.shape[1]
@@ -261,6 +262,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         return clf
 
     # -- sklearn API ------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Build the network and fit the dense head on the last hidden states.
 
@@ -273,7 +275,6 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
         X = self._check_X(X, reset=True)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):

@@ -28,12 +28,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
-from ._checks import Float64OutputMixin, check_real_array
+from ..kernels.checks import check_real_array, refuse_strings
 
 __all__ = [
     "square_wave",
@@ -49,21 +50,10 @@ QE_MAX = 0.102835
 
 
 def _check_positive(value, name):
-    arr = np.asarray(value, dtype=np.float64) if _is_real(value) else None
-    if arr is None:
-        raise TypeError(f"{name} must be a positive real number or array, got {type(value).__name__}")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    arr = check_real_array(value, name).astype(np.float64)
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
     return arr
-
-
-def _is_real(value):
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, numbers.Real):
-        return True
-    arr = np.asarray(value)
-    return arr.dtype.kind in "iuf"
 
 
 def _check_finite(w, name):
@@ -218,13 +208,14 @@ def biper_pdf(w_hat, b, omega):
     return dens if dens.ndim else float(dens)
 
 
-class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PeriodicBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize weight arrays with a square wave and a scale: ``gamma * Sign(sin(omega W))``.
 
     ``fit`` estimates the Laplace scale of the (latent) weights by maximum
     likelihood, ``b = mean |W|``, and sets the scale; ``transform`` returns
     ``scale_ * square_wave(W, omega)``, the binary weights approximating the
-    stage-1 weights ``sin(omega W)`` of BiPer.
+    stage-1 weights ``sin(omega W)`` of BiPer (or, with ``output``, their signs
+    alone).
 
     Parameters
     ----------
@@ -234,6 +225,10 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         "optimal": gamma of eq. (18) at the fitted ``b`` (Laplace assumption);
         "empirical": ``mean |sin(omega W)|`` over the fitted weights (the
         minimizer of eq. (15) for their actual distribution); a float > 0: that value.
+    output : {"scaled", "bipolar", "binary", "packed"}, default="scaled"
+        ``"scaled"``: float64 ``+-scale_``, one value per input value;
+        ``"bipolar"``: the signs as int8 -1/+1; ``"binary"``: bool;
+        ``"packed"``: uint64 words (for eegbin's Hamming-space steps).
 
     Attributes
     ----------
@@ -255,6 +250,9 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
     0.55
     >>> np.unique(pb.transform(W[:3])).size
     2
+    >>> pb.set_params(output="bipolar").transform(W[1:3])
+    array([[-1,  1, -1,  1],
+           [ 1, -1,  1,  1]], dtype=int8)
 
     References
     ----------
@@ -265,12 +263,15 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
     _parameter_constraints = {
         "omega": [Interval(numbers.Real, 0, None, closed="neither")],
         "scale": [StrOptions({"optimal", "empirical"}), Interval(numbers.Real, 0, None, closed="neither")],
+        "output": [StrOptions({"scaled", "bipolar", "binary", "packed"})],
     }
 
-    def __init__(self, omega=1.0, scale="optimal"):
+    def __init__(self, omega=1.0, scale="optimal", output="scaled"):
         self.omega = omega
         self.scale = scale
+        self.output = output
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Estimate ``b_`` and the scale from a weight array.
 
@@ -285,8 +286,7 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         -------
         self : PeriodicBinarizer
         """
-        self._validate_params()
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if not np.isfinite(self.omega):
             raise ValueError(f"omega must be finite, got {self.omega!r}")
         self.b_ = float(np.mean(np.abs(X)))
@@ -307,7 +307,7 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         return self
 
     def transform(self, X):
-        """Binary weights ``scale_ * Sign(sin(omega X))``.
+        """Binary weights ``scale_ * Sign(sin(omega X))`` (or their signs, see ``output``).
 
         Parameters
         ----------
@@ -315,11 +315,16 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
 
         Returns
         -------
-        Xb : ndarray of float64 with values in ``{-scale_, +scale_}``
+        Xb : ndarray
+            float64 in ``{-scale_, +scale_}`` (``"scaled"``), int8 -1/+1, bool,
+            or uint64 words of shape (n_rows, ceil(n_cols / 64)) (``"packed"``).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.scale_ * square_wave(X, self.omega)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
+        signs = square_wave(X, self.omega)
+        if self.output == "scaled":
+            return self.scale_ * signs
+        return signs_as(signs > 0, self.output)
 
     def footprint(self, float_bits=32):
         """Stored state: the scale gamma (one real); each binarized weight is 1 bit.
@@ -335,3 +340,8 @@ class PeriodicBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         check_is_fitted(self)
         return Footprint("PeriodicBinarizer", n_params=1, bits_per_param=float_bits,
                          note="scale gamma; binarized weights are 1 bit each")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64"] if self.output == "scaled" else []
+        return tags

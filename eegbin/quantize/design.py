@@ -33,13 +33,14 @@ import numbers
 import numpy as np
 from scipy.sparse import issparse
 from scipy.special import ndtr
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import BinarizerOutputMixin, signs_as
 from ..footprint import Footprint
-from ._checks import Float64OutputMixin, check_int, check_real_array
+from ..kernels.checks import check_int, check_real_array, refuse_strings
 
 __all__ = [
     "threshold_levels",
@@ -279,6 +280,11 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
     first, while the paper reports ``[1, 1, 3, 3]`` on CIFAR-100 (see
     ``examples/plot_design_kernels.py``). All candidates are returned ranked.
 
+    Maps with fewer than ``k + 1`` values along an axis have no pair of
+    neighbouring convolution outputs: the total variation of eq. (9) is 0 for
+    every candidate, and the tie order puts the all-zero kernel (plain
+    ``Sign``) first.
+
     Examples
     --------
     >>> import numpy as np
@@ -301,12 +307,6 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
     batch_size = check_int(batch_size, "batch_size", 1)
     if X.shape[0] == 0:
         raise ValueError("X must hold at least one map, got 0")
-    if min(X.shape[1:]) < k + 1:
-        raise ValueError(
-            f"maps of shape {X.shape[1:]} (n_features = {int(np.prod(X.shape[1:]))}) are too "
-            f"small for a k={k} convolution with "
-            f"neighbours; expected every spatial size >= k + 1 = {k + 1}"
-        )
     omega = threshold_levels(k, ndim)
     n_cand = omega.size ** (d**ndim)
     if n_cand > MAX_CANDIDATES:
@@ -321,9 +321,10 @@ def design_threshold_kernel(X, k=3, d=2, n_random_kernels=32, random_state=None,
     L = 2 * n_taps + 1
     n_phase = d**ndim
     hist = np.zeros((ndim, n_phase, L, L), dtype=np.int64)
-    for start in range(0, B.shape[0], batch_size):
-        conv = _binary_conv(B[start:start + batch_size], K)
-        _pair_histograms(conv, d, n_taps, hist)
+    if min(X.shape[1:]) >= k + 1:  # else no valid convolution output has a neighbour
+        for start in range(0, B.shape[0], batch_size):
+            conv = _binary_conv(B[start:start + batch_size], K)
+            _pair_histograms(conv, d, n_taps, hist)
     # D[a, p, ta, tb]: neighbour pairs whose binarized outputs differ for thresholds (ta, tb)
     values = np.arange(-n_taps, n_taps + 1)
     ind = (values[:, None] >= omega[None, :]).astype(np.float64)  # (L, N)
@@ -487,7 +488,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
     return omega[np.stack(levels)]
 
 
-class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """DeSign activation as a transformer: ``Sign(X - T (x) 1)`` per sample.
 
     Each sample (a row of a 2-D ``X``, or a map of an N-D ``X`` such as
@@ -517,6 +518,10 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         "none" keeps the integer Omega levels (inputs are raw binary-convolution
         outputs); otherwise levels become half-wave Gaussian thresholds.
     random_state : int, RandomState or None, default=None
+    output : {"bipolar", "binary", "packed"}, default="bipolar"
+        ``"bipolar"``: int8 -1/+1 (``Sign``), ``"binary"``: bool (``ReLU(Sign)``),
+        both of the shape of ``X``; ``"packed"``: uint64 words of each sample's
+        flattened values (for eegbin's Hamming-space steps).
 
     Attributes
     ----------
@@ -527,7 +532,9 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
     axes_ : tuple of int
         Axes of ``X`` (sample axis included) the thresholds are tiled over.
     design_scores_ : ndarray or None
-        Expected TV of all candidates when designed, best first.
+        Expected TV of all candidates when designed, best first (all zero when
+        the maps are too small for a k x k convolution with neighbours: the
+        kernel is then 0, plain ``Sign``).
     n_features_in_ : int
 
     Examples
@@ -539,8 +546,8 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
     >>> db.thresholds_.round(3)
     array([[0.34 , 0.694],
            [0.694, 0.34 ]])
-    >>> sorted(np.unique(db.transform(X)))
-    [np.float64(-1.0), np.float64(1.0)]
+    >>> db.transform(X)[0, 0, :6]
+    array([ 1, -1,  1,  1,  1, -1], dtype=int8)
 
     References
     ----------
@@ -557,10 +564,11 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         "n_random_kernels": [Interval(numbers.Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"half_wave_gaussian", "none"})],
         "random_state": ["random_state"],
+        "output": [StrOptions({"bipolar", "binary", "packed"})],
     }
 
     def __init__(self, kernel="design", axes=None, variant="2d", k=3, d=2, n_random_kernels=32,
-                 scaling="half_wave_gaussian", random_state=None):
+                 scaling="half_wave_gaussian", random_state=None, output="bipolar"):
         self.kernel = kernel
         self.axes = axes
         self.variant = variant
@@ -569,6 +577,7 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         self.n_random_kernels = n_random_kernels
         self.scaling = scaling
         self.random_state = random_state
+        self.output = output
 
     def _sample_axes(self, ndim_sample):
         if self.axes is None:
@@ -579,6 +588,7 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         return axes
 
     def _validate_X(self, X, reset):
+        X = refuse_strings(X)
         if not (issparse(X) or hasattr(X, "iloc")):
             X = np.asarray(X)
         if getattr(X, "ndim", 2) > 2:
@@ -598,6 +608,7 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
             self._sample_shape = X.shape[1:]
         return X
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Design or validate the threshold kernel.
 
@@ -612,7 +623,6 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
         -------
         self : DitheredBinarizer
         """
-        self._validate_params()
         X = self._validate_X(X, reset=True)
         ndim_s = X.ndim - 1
         s_axes = self._sample_axes(ndim_s)
@@ -661,11 +671,29 @@ class DitheredBinarizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMix
 
         Returns
         -------
-        X_b : ndarray of float64 in {-1, +1}, same shape as X
+        X_b : ndarray
+            int8 -1/+1 (``"bipolar"``) or bool (``"binary"``) of the shape of
+            ``X``, or uint64 words (``"packed"``), ceil(n_values / 64) per sample.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return dithered_sign(X, self.thresholds_, self.axes_)
+        bits = dithered_sign(X, self.thresholds_, self.axes_) > 0
+        if self.output == "packed":
+            return signs_as(bits.reshape(bits.shape[0], -1), "packed")
+        return signs_as(bits, self.output)
+
+    def _bit_names(self, input_features):
+        if len(self._sample_shape) != 1:
+            raise ValueError(
+                f"DitheredBinarizer was fitted on samples of shape {self._sample_shape}; feature "
+                "names (and set_output) need 2-D X (n_samples, n_features)"
+            )
+        return super()._bit_names(input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []
+        return tags
 
     def footprint(self, float_bits=32):
         """Stored thresholds (``float_bits`` each); one comparison per output value.

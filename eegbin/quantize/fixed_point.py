@@ -21,12 +21,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import Float64OutputMixin
 from ..footprint import Footprint
-from ._checks import Float64OutputMixin, check_int, check_real_array
+from ..kernels.checks import check_int, check_real_array, refuse_strings
 
 __all__ = [
     "FixedPointQuantizer",
@@ -85,7 +86,7 @@ def fixed_point_range(bits, frac_bits):
 
 
 def to_fixed_point(x, bits=8, frac_bits=4):
-    """Quantize reals to signed fixed-point integer codes with saturation.
+    """Quantize reals to signed fixed-point integers with saturation.
 
     ``q = clip(rint(x * 2**frac_bits), -2**(bits-1), 2**(bits-1) - 1)``.
 
@@ -134,14 +135,14 @@ def to_fixed_point(x, bits=8, frac_bits=4):
 
 
 def from_fixed_point(q, frac_bits=4):
-    """Real values of fixed-point integer codes: ``q * 2**-frac_bits``.
+    """Real values of fixed-point integers: ``q * 2**-frac_bits``.
 
     Parameters
     ----------
     q : array_like of int
-        Integer codes (any integer dtype).
+        Fixed-point integers (any integer dtype).
     frac_bits : int, default=4
-        Fractional bits of the codes.
+        Fractional bits of the integers.
 
     Returns
     -------
@@ -210,7 +211,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
 
     ``transform`` returns the dequantized values ``q(x) * 2**-frac_bits`` (a
     "fake-quantized" float array usable downstream in any estimator);
-    :meth:`quantize` returns the integer codes.
+    :meth:`quantize` returns the fixed-point integers.
 
     Parameters
     ----------
@@ -256,6 +257,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
         self.bits = bits
         self.frac_bits = frac_bits
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Choose ``frac_bits_`` (if "auto") from the training values.
 
@@ -270,8 +272,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
         -------
         self : FixedPointQuantizer
         """
-        self._validate_params()
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if self.frac_bits == "auto":
             self.frac_bits_ = auto_frac_bits(np.max(np.abs(X)) if X.size else 0.0, self.bits)
         else:
@@ -280,7 +281,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
         return self
 
     def quantize(self, X):
-        """Integer codes of ``X`` (saturated).
+        """Fixed-point integers of ``X`` (saturated).
 
         Parameters
         ----------
@@ -291,7 +292,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
         Q : ndarray of signed int, shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
         return to_fixed_point(X, self.bits, self.frac_bits_)
 
     def transform(self, X):

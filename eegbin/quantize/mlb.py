@@ -41,12 +41,14 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import BinarizerOutputMixin, signs_as
+from ..kernels import unpack_bits
 from ..kernels.bits import multilevel_matmul, n_words_for
-from .._validation import all_finite
+from ..kernels.checks import all_finite, check_packed, check_real_array, refuse_strings
 
 __all__ = [
     "MultiLevelCode",
@@ -528,24 +530,19 @@ def mlb_dot(a, b):
 # ---------------------------------------------------------------------------
 
 
-class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
+class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Multi-level binarization of feature matrices (MuBiNN Algorithm 1).
 
-    ``transform`` encodes ``X`` into ``n_levels`` packed sign planes and scales
-    (a :class:`MultiLevelCode`, not an array); ``inverse_transform`` returns the
-    real reconstruction ``sum_i alpha_i b_i``. By default the scales of the
-    paper's Algorithm 1 are computed from the data being encoded (per tensor,
-    per sample with ``axis=1``, or per feature with ``axis=0``); with
-    ``fit_scales=True`` they are fitted on the training data and then given to
-    Algorithm 1 for every later ``transform`` (static scales).
-
-    **scikit-learn fit**: since ``transform`` returns a typed code rather than an
-    array, it cannot feed the next step of a Pipeline directly (put it last, or
-    use ``inverse_transform`` / :func:`mlb_matmul` on its output). The estimator
-    checks that compare or post-process transform outputs as arrays therefore
-    fail (listed with reasons in ``tests/quantize/test_mlb.py``); all others
-    (cloning, parameter validation, fitted-state, ``n_features_in_``, pickling, bad
-    input) pass.
+    ``transform`` encodes ``X`` into ``n_levels`` sign planes ``b_i`` and scales
+    ``alpha_i`` (Algorithm 1) and returns, as ``output`` asks, the reconstruction
+    ``sum_i alpha_i b_i`` (one value per feature, the default, so that the
+    binarizer sits anywhere in a Pipeline), the planes (level-major columns,
+    bipolar, binary or packed), or the typed :class:`MultiLevelCode` of the
+    XNOR-popcount products (:func:`mlb_matmul`). By default the scales are
+    fitted on the training data and given to Algorithm 1 for every later
+    ``transform`` (the paper's static scales), so each sample is encoded on its
+    own; with ``fit_scales=False`` they are computed from the data being encoded
+    (per tensor, per sample with ``axis=1``, or per feature with ``axis=0``).
 
     Parameters
     ----------
@@ -554,13 +551,21 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
     scaling : {"greedy", "power_of_two", "least_squares"}, default="greedy"
         Scale rule (see :func:`multilevel_binarize`).
     axis : {None, 0, 1}, default=None
-        None: per tensor; 1: per sample (row); 0: per feature (column).
-    fit_scales : bool, default=False
+        None: per tensor; 1: per sample (row, needs ``fit_scales=False``); 0:
+        per feature (column).
+    fit_scales : bool, default=True
         If True, ``fit`` computes the scales on the training data (per tensor
-        or per feature; ``axis=1`` is then not allowed) and ``transform`` uses
-        them as Algorithm 1's given scaling factors, as the paper's static
-        scales obtained during training. If False, every call computes the
-        scales of the data it encodes.
+        or per feature) and ``transform`` uses them as Algorithm 1's given
+        scaling factors. If False, every call computes the scales of the data it
+        encodes (with ``axis=None`` or ``0`` a sample's code then depends on
+        the batch it comes with).
+    output : {"scaled", "bipolar", "binary", "packed", "code"}, default="scaled"
+        ``"scaled"``: float64 ``sum_i alpha_i b_i``, shape (n_samples,
+        n_features). ``"bipolar"`` (int8 -1/+1) or ``"binary"`` (bool): the
+        planes, shape (n_samples, n_levels * n_features), level major.
+        ``"packed"``: those planes packed, (n_samples, ceil(n_levels *
+        n_features / 64)) uint64. ``"code"``: a :class:`MultiLevelCode`
+        (not an array: last step of a Pipeline, or the XNOR-popcount path).
 
     Attributes
     ----------
@@ -575,11 +580,15 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
     >>> from eegbin import MultiLevelBinarizer
     >>> X = np.array([[1.5, -0.5, 0.25, -1.25]])
     >>> mlb = MultiLevelBinarizer(n_levels=2, scaling="power_of_two").fit(X)
-    >>> code = mlb.transform(X)
+    >>> mlb.scales_
+    array([1. , 0.5])
+    >>> mlb.transform(X)
+    array([[ 1.5, -0.5,  0.5, -1.5]])
+    >>> mlb.set_params(output="bipolar").transform(X)
+    array([[ 1, -1,  1, -1,  1,  1, -1, -1]], dtype=int8)
+    >>> code = mlb.set_params(output="code").transform(X)
     >>> code.planes.shape, code.scales
     ((2, 1, 1), array([1. , 0.5]))
-    >>> mlb.inverse_transform(code)
-    array([[ 1.5, -0.5,  0.5, -1.5]])
 
     References
     ----------
@@ -591,16 +600,19 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         "scaling": [StrOptions(set(_SCALINGS))],
         "axis": [None, Interval(numbers.Integral, 0, 1, closed="both")],
         "fit_scales": ["boolean"],
+        "output": [StrOptions({"scaled", "bipolar", "binary", "packed", "code"})],
     }
 
-    def __init__(self, n_levels=3, scaling="greedy", axis=None, fit_scales=False):
+    def __init__(self, n_levels=3, scaling="greedy", axis=None, fit_scales=True, output="scaled"):
         self.n_levels = n_levels
         self.scaling = scaling
         self.axis = axis
         self.fit_scales = fit_scales
+        self.output = output
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check parameters and record the number of features.
+        """Record the number of features and, with ``fit_scales=True``, the scales.
 
         Parameters
         ----------
@@ -611,19 +623,18 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if self.fit_scales:
             if self.axis == 1:
                 raise ValueError(
                     "fit_scales=True needs axis=None (per tensor) or axis=0 (per feature); per-sample "
-                    "scales (axis=1) cannot be fitted"
+                    "scales (axis=1) cannot be fitted: set fit_scales=False"
                 )
             self.scales_ = multilevel_binarize(X, self.n_levels, self.scaling, self.axis).scales
         return self
 
     def transform(self, X):
-        """Encode ``X`` into packed planes and scales.
+        """Encode ``X`` (Algorithm 1) and return it as ``output`` asks.
 
         Parameters
         ----------
@@ -631,35 +642,75 @@ class MultiLevelBinarizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        MultiLevelCode
-            planes (n_levels, n_samples, ceil(n_features / 64)) and scales.
+        ndarray or MultiLevelCode
+            See ``output``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
         scales = self.scales_ if self.fit_scales else None
-        return multilevel_binarize(X, self.n_levels, self.scaling, self.axis, scales=scales)
+        code = multilevel_binarize(X, self.n_levels, self.scaling, self.axis, scales=scales)
+        if self.output == "code":
+            return code
+        if self.output == "scaled":
+            return reconstruct(code)
+        bits = np.concatenate([_unpack_rows(p, code.n_bits) for p in code.planes], axis=1)
+        return signs_as(bits, self.output)
 
     def inverse_transform(self, X):
-        """Reconstruct real values from a code returned by ``transform``.
+        """Real values ``sum_i alpha_i b_i`` of what ``transform`` returned.
 
         Parameters
         ----------
-        X : MultiLevelCode
+        X : MultiLevelCode or ndarray
+            A code, the reconstruction (``"scaled"``, returned as is), or the
+            planes (``"bipolar"``, ``"binary"``, ``"packed"``; the scales come
+            from ``scales_``, so ``fit_scales=True`` is needed).
 
         Returns
         -------
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        _check_code(X, "X")
-        if X.n_bits != self.n_features_in_:
+        n = self.n_features_in_
+        if isinstance(X, MultiLevelCode):
+            if X.n_bits != n:
+                raise ValueError(
+                    f"X encodes {X.n_bits} features, but MultiLevelBinarizer is expecting {n} features as input"
+                )
+            return reconstruct(X)
+        if self.output == "code":
+            _check_code(X, "X")
+        if self.output == "scaled":
+            return check_real_array(X, "X", ndim=2).astype(np.float64)
+        if not self.fit_scales:
             raise ValueError(
-                f"X encodes {X.n_bits} features, but MultiLevelBinarizer is expecting "
-                f"{self.n_features_in_} features as input"
+                f"inverse_transform of output={self.output!r} planes needs the scales: fit with "
+                "fit_scales=True, or use output='code' (which carries them)"
             )
-        return reconstruct(X)
+        n_bits = self.n_levels * n
+        width = n_words_for(n_bits) if self.output == "packed" else n_bits
+        X = np.asarray(refuse_strings(X))
+        if self.output == "packed":
+            X = check_packed(X, "X")
+        elif X.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold {self.output} planes (bool or numbers), got dtype {X.dtype}")
+        if X.ndim != 2 or X.shape[1] != width:
+            raise ValueError(
+                f"X must have {width} columns (n_levels={self.n_levels} planes of output={self.output!r}), "
+                f"got shape {X.shape}"
+            )
+        if self.output == "packed":
+            sign = unpack_bits(X, n_bits)
+        else:
+            sign = X > 0 if self.output == "binary" else X >= 0
+        planes = np.where(sign, 1.0, -1.0).reshape(X.shape[0], self.n_levels, n).transpose(1, 0, 2)
+        return sum(np.asarray(s, dtype=np.float64) * p for s, p in zip(self.scales_, planes))
+
+    def _n_levels_out(self):
+        return 1 if self.output == "scaled" else self.n_levels
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = ["float64"] if self.output == "scaled" else []
         return tags

@@ -1,24 +1,15 @@
 """AssociativeMemoryClassifier (RP+AM) and HeavisideBinarizer."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils.estimator_checks import check_estimator
 
 from eegbin import AssociativeMemoryClassifier, HeavisideBinarizer
 from eegbin.binary.associative import _hd_randomness, hd_band_encode
-from eegbin.kernels import sparse_ternary_block, unpack_bits
-
-
-def test_check_estimator():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        check_estimator(AssociativeMemoryClassifier(n_components=512, n_bands=1))
-        check_estimator(HeavisideBinarizer())
+from eegbin.kernels import pack_bits, sparse_ternary_block, unpack_bits
 
 
 def _oracle_encode(X, n_bands, d, s, seed):
@@ -45,7 +36,7 @@ def test_prototypes_are_class_majorities_and_predict_is_nearest():
     rng = np.random.RandomState(0)
     y = np.arange(90) % 3
     X = np.eye(3)[y] @ rng.randn(3, 60) + 0.8 * rng.randn(90, 60)
-    am = AssociativeMemoryClassifier(n_components=1000, n_bands=3, seed=2).fit(X, y)
+    am = AssociativeMemoryClassifier(n_components=1000, n_bands=3, random_state=2).fit(X, y)
     codes = unpack_bits(hd_band_encode(X, 3, 1000, 0.9, 2), 1000)
     _, _, tie, _ = _hd_randomness(2, 3, 1000)
     tie = unpack_bits(tie[None], 1000)[0]
@@ -62,7 +53,7 @@ def test_prototypes_are_class_majorities_and_predict_is_nearest():
 
 def test_footprint_is_prototypes_plus_seed():
     X = np.random.RandomState(0).randn(8, 43 * 3)
-    am = AssociativeMemoryClassifier(n_components=10_000).fit(X, np.arange(8) % 4)
+    am = AssociativeMemoryClassifier(n_components=10_000, n_bands=43).fit(X, np.arange(8) % 4)
     fp = am.footprint()
     assert fp.memory_bits == 4 * 10_000 + 32
     assert fp.total_macs == round(10_000 * 129 * 0.1)
@@ -72,7 +63,7 @@ def test_clone_pickle_gridsearch_and_two_classes():
     rng = np.random.RandomState(0)
     y = np.arange(40) % 2
     X = np.eye(2)[y] @ rng.randn(2, 20) + 0.3 * rng.randn(40, 20)
-    am = AssociativeMemoryClassifier(n_components=512, n_bands=2)
+    am = AssociativeMemoryClassifier(n_components=512, n_bands=2, random_state=0)
     gs = GridSearchCV(am, {"sparsity": [0.5, 0.9]}, cv=2).fit(X, y)
     fitted = gs.best_estimator_
     assert fitted.decision_function(X).shape == (40,)
@@ -101,8 +92,11 @@ def test_heaviside_binarizer():
     np.testing.assert_array_equal(hb.transform(X), Z >= 0)
     med = HeavisideBinarizer(center="median", output="bipolar").fit(X).transform(X)
     np.testing.assert_array_equal(med, np.where(X >= np.median(X, 0), 1, -1))
-    packed = HeavisideBinarizer().fit(X).transform(X)
+    bip = HeavisideBinarizer().fit(X).transform(X)          # default: one -1/+1 column per feature
+    assert bip.dtype == np.int8 and bip.shape == (20, 70)
+    packed = HeavisideBinarizer(output="packed").fit(X).transform(X)
     assert packed.dtype == np.uint64 and packed.shape == (20, 2)
+    np.testing.assert_array_equal(packed, pack_bits(bip))
     assert HeavisideBinarizer().fit(X).footprint(float_bits=16).n_bytes == 140
     assert HeavisideBinarizer(center="zero").fit(X).footprint().n_params == 0
     with pytest.raises(ValueError, match="center"):

@@ -218,8 +218,10 @@ def test_sharpen_and_readout_functions():
         sharpen_attention(alpha, "relu")
     with pytest.raises(ValueError, match="beta must be a positive"):
         sharpen_attention(alpha, beta=0.0)
-    with pytest.raises(ValueError, match="n_dims must be a positive integer"):
+    with pytest.raises(ValueError, match="n_dims must be >= 1, got 0"):
         cosine_from_hamming(pack_bits(np.ones((1, 3))), pack_bits(np.ones((1, 3))), 0)
+    with pytest.raises(TypeError, match="n_dims must be an integer"):
+        cosine_from_hamming(pack_bits(np.ones((1, 3))), pack_bits(np.ones((1, 3))), 3.0)
 
 
 # ---------------------------------------------------------------------------

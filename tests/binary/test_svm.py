@@ -20,12 +20,6 @@ from eegbin import (
 )
 from eegbin.kernels import pack_bits, unpack_bits
 
-LOW_DIM = (
-    "binarizing the check's 2-3 real features (input='heaviside') to as many bits and "
-    "the weights to signs leaves too little information for the check's accuracy threshold"
-)
-
-
 def _bipolar_problem(n=120, d=300, n_classes=4, seed=0, flip=0.3):
     rng = np.random.RandomState(seed)
     y = np.arange(n) % n_classes
@@ -35,21 +29,19 @@ def _bipolar_problem(n=120, d=300, n_classes=4, seed=0, flip=0.3):
 
 
 @pytest.mark.parametrize(
-    "est, expected",
+    "est",
     [
-        (BinarizedLinearSVC(input="heaviside"),
-         {"check_classifiers_train": LOW_DIM, "check_class_weight_classifiers": LOW_DIM}),
-        (BinarizedLinearSVC(input="heaviside", binarize_weights=False), {}),
-        (BinarizedLinearClassifier(LDA(solver="lsqr", shrinkage="auto"), input="heaviside"),
-         {"check_classifiers_train": LOW_DIM}),
+        BinarizedLinearSVC(binarize_weights=False, fit_intercept=True),
+        BinarizedLinearSVC(fit_intercept=True, class_weight="balanced"),
+        BinarizedLinearClassifier(LDA(solver="lsqr", shrinkage="auto")),
     ],
+    ids=["float-weights", "intercept-balanced", "lda"],
 )
-def test_check_estimator(est, expected):
-    # The default input="auto" rejects real-valued features by design (they must be
-    # binarized first); check_estimator feeds real values, so it runs with input="heaviside".
+def test_check_estimator_other_configurations(est):
+    # the defaults run in tests/test_common.py; binarized weights declare poor_score (2 features = 2 bits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check_estimator(est, expected_failed_checks=expected)
+        check_estimator(est)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 4])
@@ -88,22 +80,54 @@ def test_packed_bipolar_binary_inputs_agree():
     X, y = _bipolar_problem(d=200)
     ref = BinarizedLinearSVC(random_state=0).fit(X, y)
     packed = pack_bits(X)
-    for Xin, kw in [(packed, {"n_bits": 200}), (X > 0, {}), ((X > 0).astype(np.uint8), {}),
-                    (X.astype(float), {})]:
+    for Xin, kw in [(packed, {"n_bits": 200}), (packed, {}), (X > 0, {}), ((X > 0).astype(np.uint8), {}),
+                    (X.astype(float), {}), (X.astype(float) * 0.5, {})]:
         clf = BinarizedLinearSVC(random_state=0, **kw).fit(Xin, y)
+        assert clf.n_bits_ == 200
         np.testing.assert_array_equal(clf.binary_weights_, ref.binary_weights_)
         np.testing.assert_array_equal(clf.predict(Xin), ref.predict(X))
+        np.testing.assert_allclose(clf.decision_function(Xin), ref.decision_function(X))
+
+
+def test_inferred_width_ignores_bits_never_set_in_training():
+    # the last valid bit of the training codes is 0 everywhere: the inferred width stops
+    # before it, the class vectors are zero there and later inputs are masked, so setting
+    # it adds nothing to any distance (zero padding on both sides)
+    X, y = _bipolar_problem(d=200)
+    X[:, -3:] = -1                                  # bits 197-199 never set
+    clf = BinarizedLinearSVC(random_state=0).fit(pack_bits(X), y)
+    assert clf.n_bits_ == 197
+    ref = BinarizedLinearSVC(random_state=0).fit(X[:, :197], y)
+    np.testing.assert_array_equal(clf.binary_weights_, ref.binary_weights_)
+    Q = np.where(np.random.RandomState(1).rand(50, 200) < 0.5, -1, 1).astype(np.int8)
+    np.testing.assert_array_equal(clf.predict(pack_bits(Q)), ref.predict(Q[:, :197]))
+    np.testing.assert_allclose(clf.decision_function(pack_bits(Q)), ref.decision_function(Q[:, :197]))
+    with pytest.raises(ValueError, match="padding"):  # an explicit width is checked instead
+        BinarizedLinearSVC(n_bits=197).fit(pack_bits(X), y).predict(pack_bits(Q))
+
+
+def test_trained_without_bias_by_default_eq_11():
+    X, y = _bipolar_problem()
+    clf = BinarizedLinearSVC(random_state=0).fit(X, y)
+    assert np.all(clf.estimator_.intercept_ == 0)
+    ref = LinearSVC(fit_intercept=False, random_state=0).fit(X.astype(float), y)
+    np.testing.assert_allclose(clf.estimator_.coef_, ref.coef_)
+    with_bias = BinarizedLinearSVC(fit_intercept=True, random_state=0).fit(X, y)
+    assert np.any(with_bias.estimator_.intercept_ != 0)
+    assert clf.footprint().n_params == with_bias.footprint().n_params == 4 * 300   # 1 bit each
 
 
 def test_float_weights_ablation_is_linearsvc_on_bipolar_codes():
     X, y = _bipolar_problem()
     clf = BinarizedLinearSVC(binarize_weights=False, random_state=0, n_bits=300).fit(pack_bits(X), y)
-    svc = LinearSVC(random_state=0).fit(X.astype(float), y)
+    svc = LinearSVC(fit_intercept=False, random_state=0).fit(X.astype(float), y)
     np.testing.assert_allclose(clf.estimator_.coef_, svc.coef_)
     np.testing.assert_array_equal(clf.predict(pack_bits(X)), svc.predict(X))
     np.testing.assert_allclose(clf.decision_function(pack_bits(X)), svc.decision_function(X))
     fp = clf.footprint(float_bits=16)
-    assert fp.n_params == 4 * 300 + 4 and fp.bits_per_param == 16
+    assert fp.n_params == 4 * 300 and fp.bits_per_param == 16     # no bias stored
+    biased = BinarizedLinearSVC(binarize_weights=False, fit_intercept=True).fit(X, y)
+    assert biased.footprint().n_params == 4 * 300 + 4
 
 
 def test_binarized_weights_keep_accuracy_on_separable_codes():
@@ -135,25 +159,25 @@ def test_pipeline_clone_pickle_gridsearch():
     rng = np.random.RandomState(0)
     y = np.arange(60) % 3
     X = np.eye(3)[y] @ rng.randn(3, 30) + 0.5 * rng.randn(60, 30)
-    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=512, seed=1),
-                         BinarizedLinearSVC(n_bits=512, random_state=0))
+    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=512, random_state=1),
+                         BinarizedLinearSVC(random_state=0))
     gs = GridSearchCV(pipe, {"binarizedlinearsvc__C": [0.1, 1.0]}, cv=3).fit(X, y)
     assert gs.best_score_ > 0.8
     fitted = gs.best_estimator_
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict(X), fitted.predict(X))
     np.testing.assert_array_equal(clone(pipe).fit(X, y).predict(X), pipe.fit(X, y).predict(X))
-    base = make_pipeline(HeavisideBinarizer(output="bipolar"), BinarizedLinearSVC())
+    base = make_pipeline(HeavisideBinarizer(), BinarizedLinearSVC())
     assert clone(base).fit(X, y).score(X, y) > 0.8
 
 
 def test_bad_input():
     X, y = _bipolar_problem(n=8, d=100)
-    with pytest.raises(ValueError, match="n_bits"):
-        BinarizedLinearSVC().fit(pack_bits(X), y)
     with pytest.raises(ValueError, match="words per row"):
         BinarizedLinearSVC(n_bits=200).fit(pack_bits(X), y)
-    with pytest.raises(ValueError, match="real values"):
-        BinarizedLinearSVC().fit(X * 0.5, y)
+    with pytest.raises(ValueError, match="binary values"):   # fitted on 0/1 codes, read as such
+        BinarizedLinearSVC().fit(X > 0, y).predict(X * 0.5)
+    with pytest.raises(TypeError, match="strings"):
+        BinarizedLinearSVC().fit(X.astype(str), y)
     with pytest.raises(ValueError, match="n_bits=99 does not match"):
         BinarizedLinearSVC(n_bits=99).fit(X, y)
     bad = pack_bits(X)
@@ -199,8 +223,7 @@ def test_binarized_lda():
     np.testing.assert_array_equal(ablation.predict(X), lda.predict(X.astype(float)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        check_estimator(BinarizedLDA(input="heaviside"),
-                        expected_failed_checks={"check_classifiers_train": LOW_DIM})
+        check_estimator(BinarizedLDA(binarize_weights=False))
 
 
 def test_shrinkage_lda_estimator():

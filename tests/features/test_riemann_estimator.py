@@ -100,9 +100,12 @@ def test_n_jobs_and_single_trial_consistency():
     batch = a.transform(X)
     one = np.concatenate([a.transform(X[i : i + 1]) for i in range(len(X))])
     np.testing.assert_allclose(one, batch, rtol=0, atol=1e-13)
-    # sample order invariance
+    # sample order invariance, at transform and at fit (the mean of the training covariances)
     perm = np.random.default_rng(0).permutation(len(X))
     np.testing.assert_allclose(a.transform(X[perm]), batch[perm], rtol=0, atol=1e-13)
+    c = FilterBankRiemann(100.0, bands=[(8, 12), (20, 30)]).fit(X[perm])
+    np.testing.assert_allclose(c.reference_, a.reference_, rtol=1e-12)
+    np.testing.assert_allclose(c.transform(X), batch, rtol=0, atol=1e-10)
 
 
 def test_rank_deficient_trials_handled_by_reg():
@@ -172,7 +175,6 @@ def test_check_estimator_skips_for_3d_and_named_failures_with_2d():
         "check_get_params_invariance", "check_set_params", "check_estimator_repr",
     } <= passed
     explicit_refusals = {
-        "check_dtype_object": "real numbers",  # object arrays are refused, not coerced
         "check_complex_data": "Complex data not supported",
     }
     for name, msg in failed.items():
@@ -245,10 +247,10 @@ def test_too_few_samples_and_channel_mismatch():
     est = FilterBankRiemann(100.0, bands=[(8, 12)]).fit(_data(4, 3, 100))
     with pytest.raises(ValueError, match="4 channels.*expecting 3"):
         est.transform(_data(2, 4, 100))
-    with pytest.raises(ValueError, match="at least 5 samples"):
+    with pytest.raises(ValueError, match="3 samples per trial, but FilterBankRiemann is expecting 100"):
         est.transform(_data(2, 3, 3))
     windowed = FilterBankRiemann(100.0, bands=[(8, 12)], windows=[(0, 80)]).fit(_data(4, 3, 100))
-    with pytest.raises(ValueError, match="windows need 80"):
+    with pytest.raises(ValueError, match="50 samples per trial.*expecting 100"):
         windowed.transform(_data(2, 3, 50))
     with pytest.raises(TypeError, match="sparse"):
         import scipy.sparse as sp

@@ -117,7 +117,7 @@ def _oracle_project(X, seed, d, s):
 @settings(max_examples=15, deadline=None)
 @given(
     n=st.integers(1, 9), m=st.integers(1, 70), d=st.integers(1, 300),
-    seed=st.integers(0, 2**32 - 1), s=st.sampled_from([0.0, 0.5, 0.9, 1.0]),
+    seed=st.integers(0, 2**32 - 1), s=st.sampled_from([0.0, 0.5, 0.9, 0.999]),
     data_seed=st.integers(0, 1000),
 )
 def test_projection_matches_dense_oracle(n, m, d, seed, s, data_seed):
@@ -204,6 +204,8 @@ def test_normalized_hamming_tracks_angle():
         ({"seed": 1.5}, TypeError, "seed"),
         ({"n_components": 0}, ValueError, "n_components"),
         ({"sparsity": 1.5}, ValueError, "sparsity"),
+        ({"sparsity": 1.0}, ValueError, "every output bit would be H"),
+        ({"n_components": 10**13}, ValueError, "n_components.*GiB"),
         ({"sparsity": "0.9"}, TypeError, "sparsity"),
         ({"block_size": 100}, ValueError, "block_size"),
         ({"n_jobs": 0}, ValueError, "n_jobs"),

@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import check_estimator
 
 from eegbin import PeriodicBinarizer, footprint
 from eegbin.quantize.biper import biper_pdf, biper_quantization_error, biper_scale, square_wave
@@ -105,10 +104,6 @@ def test_periodic_binarizer():
     assert footprint(pb).total_params == 1
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(pb)).transform(W), Wb)
     assert clone(pb).get_params() == pb.get_params()
-
-
-def test_check_estimator():
-    check_estimator(PeriodicBinarizer())
 
 
 def test_bad_input():

@@ -163,10 +163,38 @@ def test_binarizer_2d_features_design():
     assert db.transform(X).shape == (30, 16)
 
 
-def test_check_estimator():
-    # explicit 1-D kernel: the common checks use 1-5 features, too few to simulate
-    # a k=3 convolution for the design (rejected with a clear error, tested below)
+def test_check_estimator_given_kernel():
+    # the default (a designed kernel) runs in tests/test_common.py
     check_estimator(DitheredBinarizer(kernel=[1, 3]))
+
+
+def test_maps_too_small_for_the_convolution_score_zero_and_give_sign():
+    # no pair of neighbouring k x k convolution outputs: eq. (9) is 0 for every kernel,
+    # the tie order puts the all-zero kernel first, and DeSign is plain Sign
+    X = np.random.RandomState(0).randn(20, 3)
+    kernels, scores = design_threshold_kernel(X, k=3, d=2, n_random_kernels=4, random_state=0)
+    assert np.all(scores == 0) and np.all(kernels[0] == 0)
+    db = DitheredBinarizer().fit(X)
+    np.testing.assert_array_equal(db.thresholds_, [0.0, 0.0])
+    np.testing.assert_array_equal(db.transform(X), np.where(X >= 0, 1, -1))
+
+
+def test_outputs():
+    X = np.random.RandomState(1).randn(12, 70).cumsum(axis=1)
+    db = DitheredBinarizer(kernel=[1, 3]).fit(X)
+    ref = dithered_sign(X, db.thresholds_, db.axes_)
+    bip = db.transform(X)
+    assert bip.dtype == np.int8
+    np.testing.assert_array_equal(bip, ref)
+    np.testing.assert_array_equal(db.set_params(output="binary").transform(X), ref > 0)
+    from eegbin.kernels import pack_bits
+
+    np.testing.assert_array_equal(db.set_params(output="packed").transform(X), pack_bits(ref))
+    X3 = np.random.RandomState(2).randn(4, 3, 30)
+    db3 = DitheredBinarizer(kernel=[[1, 3]], output="packed").fit(X3)
+    np.testing.assert_array_equal(db3.transform(X3), pack_bits(dithered_sign(X3, db3.thresholds_, db3.axes_).reshape(4, -1)))
+    with pytest.raises(ValueError, match="2-D X"):
+        db3.get_feature_names_out()
 
 
 def test_bad_input():
@@ -187,8 +215,6 @@ def test_bad_input():
         dithered_sign(X, np.zeros(2), axes=5)
     with pytest.raises(ValueError, match="brute-force limit"):
         design_threshold_kernel(X, k=3, d=3)
-    with pytest.raises(ValueError, match="too small"):
-        design_threshold_kernel(np.ones((2, 3, 3)), k=3)
     with pytest.raises(ValueError, match="finite"):
         DitheredBinarizer().fit(np.full((3, 4, 4), np.inf))
     with pytest.raises(ValueError, match="variant"):

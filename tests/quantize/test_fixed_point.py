@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import check_estimator
 
 from eegbin import FixedPointQuantizer, footprint, from_fixed_point, to_fixed_point
 from eegbin.quantize import auto_frac_bits, fixed_point_range
@@ -65,10 +64,6 @@ def test_quantizer_estimator():
     assert clone(fq).get_params() == fq.get_params()
     fp = footprint(fq)
     assert fp.total_params == 1 and "8-bit" in fp.note
-
-
-def test_check_estimator():
-    check_estimator(FixedPointQuantizer())
 
 
 @pytest.mark.parametrize("bits", [1, 0, 65])
