@@ -482,7 +482,7 @@ def check_pickle(data, budget, what="pickle"):
             n_objects += len(op.stack_after)
     except ValueError as exc:
         raise budget.error(f"{what} refused: {exc}") from None
-    except Exception as exc:  # genops reports malformed input in several types
+    except Exception as exc:  # noqa: BLE001 - genops reports malformed input in several types
         raise budget.error(f"{what} is not a valid pickle: {type(exc).__name__}: {exc}") from None
     budget.claim(f"the objects of {what} ({n_objects} values)", n_objects * PICKLE_OBJECT_BYTES + len(data))
     return n_objects

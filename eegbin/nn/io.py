@@ -26,7 +26,6 @@ import os
 import pickle
 import struct
 import zipfile
-import zlib
 from collections.abc import Mapping
 
 import numpy as np
