@@ -506,8 +506,12 @@ def upper(S):
     array([1.    , 2.8284, 3.    ])
     """
     S = np.asarray(S)
+    if S.dtype.kind not in "fiu":
+        raise TypeError(f"S must hold real numbers, got dtype {S.dtype}")
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
         raise ValueError(f"S must have shape (..., n, n), got {S.shape}")
+    if not all_finite(S):
+        raise ValueError("S must be finite (it holds NaN or Inf)")
     n = S.shape[-1]
     i, j = np.triu_indices(n)
     coeffs = np.where(i == j, 1.0, math.sqrt(2))

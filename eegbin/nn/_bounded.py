@@ -229,6 +229,8 @@ def open_regular(path):
         raise ValueError(f"weight file {name!r} is a directory, not a regular file") from None
     except OSError as exc:
         raise ValueError(f"weight file {name!r} cannot be opened: {exc.strerror or exc}") from None
+    except ValueError as exc:  # e.g. an embedded NUL byte
+        raise ValueError(f"weight file {name!r} cannot be opened: {exc}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

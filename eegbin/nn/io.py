@@ -709,6 +709,16 @@ def check_weights(weights, spec, *, optional=(), kind="f", name="weights") -> di
     """
     if not isinstance(weights, Mapping):
         raise TypeError(f"{name} must be a mapping of str to arrays, got {type(weights).__name__}")
+    if not isinstance(spec, Mapping) or not all(
+        isinstance(shape, tuple)
+        and all(e is None or (isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 0) for e in shape)
+        for shape in spec.values()
+    ):
+        raise TypeError(f"spec must map tensor names to shape tuples of non-negative ints or None, got {spec!r}")
+    if isinstance(optional, (str, bytes)) or not hasattr(optional, "__iter__"):
+        raise TypeError(f"optional must be an iterable of tensor names, got {optional!r}")
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"kind must be a string of numpy dtype kinds such as 'f', got {kind!r}")
     optional = set(optional)
     missing = [k for k in spec if k not in weights and k not in optional]
     if missing:

@@ -204,6 +204,10 @@ def test_upper_is_pyriemann_order_and_norm_preserving():
     np.testing.assert_allclose(np.linalg.norm(upper(S), axis=1), np.linalg.norm(S, axis=(1, 2)))
     with pytest.raises(ValueError, match="n, n"):
         upper(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        upper(np.full((2, 2), np.nan))
+    with pytest.raises(TypeError, match="real numbers"):
+        upper(np.eye(2, dtype=complex))
 
 
 def test_mean_riemann_returns_the_tangent_map_at_the_mean():
@@ -298,3 +302,30 @@ def test_filterbank_riemann_minimum_window():
     assert est.transform(rng.standard_normal((2, 22, 23))).shape == (2, 253)
     with pytest.raises(ValueError, match="at least 23 samples"):
         est.transform(rng.standard_normal((2, 22, 22)))
+
+
+def test_filterbank_functions_bad_input():
+    """Found while looking (issue 17): a SystemError from numba, NaN and strings let through, a
+    band list without bound."""
+    sos = design_filterbank([(8, 12)], sfreq=100.0)
+    with pytest.raises(ValueError, match="at least 2 samples"):  # was SystemError (division by n_s - 1 = 0)
+        filterbank_covariances(np.zeros((2, 3, 1)), sos)
+    X = np.random.default_rng(0).standard_normal((3, 2, 40))
+    X[1, 0, 5] = np.inf
+    with pytest.raises(ValueError, match="trial 1 contains NaN or Inf"):
+        filterbank_covariances(X, sos)
+    with pytest.raises(TypeError, match="sos must hold real numbers"):
+        filterbank_covariances(np.zeros((2, 3, 40)), sos.astype(str))
+    with pytest.raises(ValueError, match="sos must be finite"):
+        filterbank_covariances(np.zeros((2, 3, 40)), np.full_like(sos, np.nan))
+    with pytest.raises(ValueError, match="at least one channel"):
+        filterbank_covariances(np.zeros((2, 0, 40)), sos)
+    with pytest.raises(ValueError, match="more than 10000 bands"):  # was minutes and gigabytes
+        hersche_bands(0.001, 1e9, bandwidths=(0.001,))
+    with pytest.raises(ValueError, match="non-empty"):
+        hersche_bands(bandwidths=())
+    with pytest.raises(ValueError, match="no band"):
+        hersche_bands(4, 40, bandwidths=(64,))
+    assert hersche_bands(8, 30) == [b for b in hersche_bands(8, 30, bandwidths=(2, 4, 8, 16))]
+    with pytest.raises(ValueError, match=r"order must be an integer in \[1, 20\]"):
+        design_filterbank([(8, 12)], 100.0, order=10**6)  # was an overflow warning

@@ -251,6 +251,17 @@ def test_check_weights():
         check_weights({**ok, "fc.bias": np.full(4, np.nan)}, spec)
     with pytest.raises(TypeError, match="weights must be a mapping"):
         check_weights([1], spec)
+    # arguments that raised messages naming nothing (issue 17)
+    with pytest.raises(TypeError, match="spec must map tensor names to shape tuples"):
+        check_weights(ok, [("fc.bias", (4,))])
+    with pytest.raises(TypeError, match="spec must map"):
+        check_weights(ok, {"fc.bias": 4})
+    with pytest.raises(TypeError, match="optional must be an iterable of tensor names"):
+        check_weights(ok, spec, optional="fc.bias")
+    with pytest.raises(TypeError, match="kind must be a string"):
+        check_weights(ok, spec, kind=3)
+    with pytest.raises(ValueError, match="cannot be opened: embedded null byte"):
+        load_weights("a\0b.pt")
 
 
 # ---------------------------------------------------------------------------
