@@ -274,14 +274,31 @@ def _load_torch_zip(archive, budget):
         raise budget.error(
             f"data.pkl is not a valid tensor state dict: {type(exc).__name__}: {short_repr(str(exc))}"
         ) from None
-    obj = _unwrap_state_dict(obj, budget, _TensorRef)
-    n_distinct = len({id(v) for v in obj.values()})
-    if counter[0] > n_distinct:
+    n_kept = _count_tensors(obj)
+    if counter[0] > n_kept:
         raise budget.error(
-            f"data.pkl rebuilds {counter[0]} tensors but the state dict keeps {n_distinct}: "
-            "duplicate keys overwrote tensors",
+            f"data.pkl rebuilds {counter[0]} tensors but keeps {n_kept}: duplicate keys overwrote tensors",
         )
-    return _materialize(obj, archive, byteorder, budget)
+    return _materialize(_unwrap_state_dict(obj, budget, _TensorRef), archive, byteorder, budget)
+
+
+def _count_tensors(obj):
+    """Distinct tensors reachable from the unpickled object (a checkpoint keeps optimizer
+    tensors beside the state dict; only tensors lost to a repeated key are missing)."""
+    seen, tensors, stack = set(), set(), [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _TensorRef):
+            tensors.add(id(item))
+        elif isinstance(item, (dict, list, tuple, set, frozenset)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+            if isinstance(item, dict):
+                stack.extend(k for k in item if isinstance(k, tuple))
+        elif hasattr(item, "__dict__") and id(item) not in seen:  # e.g. OrderedDict._metadata
+            seen.add(id(item))
+            stack.extend(vars(item).values())
+    return len(tensors)
 
 
 def _materialize(refs, archive, byteorder, budget):

@@ -114,6 +114,15 @@ def test_torch_state_dict_roundtrip(tmp_path):
     torch.save({"epoch": 3, "state_dict": lin.state_dict()}, tmp_path / "ckpt.pth")
     got = load_weights(tmp_path / "ckpt.pth")
     np.testing.assert_array_equal(got["weight"], lin.weight.detach().numpy())
+    # a training checkpoint: optimizer tensors beside the state dict (was refused as
+    # "duplicate keys overwrote tensors")
+    opt = torch.optim.Adam(lin.parameters())
+    lin(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    torch.save({"epoch": 1, "state_dict": lin.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "full.pth")
+    got = load_weights(tmp_path / "full.pth")
+    assert set(got) == {"weight", "bias"}
+    np.testing.assert_array_equal(got["bias"], lin.bias.detach().numpy())
     # nn.Parameter values go through torch._utils._rebuild_parameter
     torch.save({"p": torch.nn.Parameter(torch.ones(2))}, tmp_path / "param.pt")
     np.testing.assert_array_equal(load_weights(tmp_path / "param.pt")["p"], np.ones(2, np.float32))
