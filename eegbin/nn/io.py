@@ -22,7 +22,6 @@ from __future__ import annotations
 import collections
 import io
 import math
-import os
 import pickle
 import struct
 import zipfile
@@ -87,10 +86,6 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _NPY_MAGIC = b"\x93NUMPY"
 _MAX_SAFETENSORS_HEADER = 100_000_000  # the limit of the safetensors library
-
-
-def _bad(path, msg):
-    return WeightFileError(f"weight file {os.fspath(path)!r}: {msg}")
 
 
 def _widen_bfloat16(raw):

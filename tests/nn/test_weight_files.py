@@ -255,6 +255,36 @@ def bomb_safetensors_claim(d, sentinel):
     return path
 
 
+def bomb_keras_deflate(d, sentinel):
+    """A Keras 3 .keras archive whose model.weights.h5 declares 2.1 GB, deflated to 2 MB."""
+    config = json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()
+    return _write_zip(d / "deflate.keras", [("config.json", config),
+                                            ("model.weights.h5", _Deflated(b"\x89HDF\r\n\x1a\n", 2000))])
+
+
+def bomb_keras_hdf5_fill(d, sentinel):
+    """A .keras archive whose model.weights.h5 holds a 40000 x 40000 dataset never written."""
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(d / "model.weights.h5", "w") as f:
+        f.create_dataset("layers/dense/vars/0", shape=(40000, 40000), dtype="f4", chunks=(1000, 1000))
+    config = json.dumps({"class_name": "Sequential", "config": {"layers": []}}).encode()
+    return _write_zip(d / "fill.keras", [("config.json", config),
+                                         ("model.weights.h5", (d / "model.weights.h5").read_bytes())])
+
+
+def bomb_onnx_dims(d, sentinel):
+    """An ONNX initializer whose dims claim 40000 x 40000 float32 over 8 bytes of raw data."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    t = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[40000, 40000], raw_data=bytes(8))
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], initializer=[t])
+    onnx.save(helper.make_model(graph), d / "dims.onnx")
+    return d / "dims.onnx"
+
+
 def _payloads(sentinel):
     import builtins
     import subprocess
@@ -471,7 +501,7 @@ def malformed_storage_size(d, sentinel):
 CASES = {
     "bomb": [bomb_torch_stride0, bomb_torch_deflate, bomb_torch_shared_storage, bomb_pickle_memo,
              bomb_hdf5_fill, bomb_npz_deflate, bomb_npy_header, bomb_npz_header, bomb_npz_bzip2,
-             bomb_safetensors_claim],
+             bomb_safetensors_claim, bomb_keras_deflate, bomb_keras_hdf5_fill, bomb_onnx_dims],
     # a valid file whose names were scanned in quadratic time: it must load, in linear time
     # (load_weights and BinaryKeyValueMemory, which had its own np.load path, are run)
     "cpu": [bomb_zip_many_members],
