@@ -101,6 +101,8 @@ def _check_bands(bands, sfreq):
     for k, band in enumerate(bands):
         try:
             low, high = band
+            if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (low, high)):
+                raise TypeError  # numeric strings are not parsed (one rule with X)
             low, high = float(low), float(high)
         except (TypeError, ValueError):
             raise ValueError(f"bands[{k}] must be a (low, high) pair of numbers in Hz, got {band!r}") from None
