@@ -59,8 +59,8 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         the epoch and then filtered, as in the original code. None: one window,
         the whole epoch. Every window (the epoch when None) needs at least
         ``max(2 * order + 1, n_channels + 1)`` samples: the filter's length, and
-        enough samples for a covariance of full rank (shorter trials are refused,
-        in ``fit`` and ``transform``).
+        enough samples for a covariance of full rank (shorter windows are refused
+        in ``fit``; ``transform`` takes trials of the fitted length).
     reg : float, default=0.1
         Regularization ``alpha`` of eq. (1); it keeps rank-deficient epochs
         positive definite.
