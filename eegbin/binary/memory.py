@@ -197,18 +197,25 @@ def _xavier_bound(fan_in, fan_out):
 
 
 def _load_projection_weights(weights, key):
-    """An ndarray from an ndarray, a dict of arrays, or an ``.npz`` path (no pickle)."""
+    """An ndarray from an ndarray, a dict of arrays, or a weight file path.
+
+    A path is read by :func:`eegbin.nn.load_weights` (no pickle, memory bounded by
+    its ``max_bytes`` default), the one reader of weight files.
+    """
     if isinstance(weights, np.ndarray):
         return weights
     if isinstance(weights, (str, os.PathLike)):
+        from ..nn.io import load_weights  # the weight-file reader lives with the networks
+
         try:
-            with np.load(weights, allow_pickle=False) as npz:
-                weights = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError) as exc:
+            weights = load_weights(weights)
+        except ValueError as exc:
+            name = os.fspath(weights)
+            reason = str(exc).removeprefix(f"weight file {name!r}: ")
             raise ValueError(
-                f"projection_weights: cannot read {os.fspath(weights)!r} as an .npz weight "
-                f"file ({exc})"
-            ) from exc
+                f"projection_weights: cannot read {name!r} as an .npz weight file (or another "
+                f"format eegbin.nn.load_weights reads): {reason}"
+            ) from None
     if isinstance(weights, dict):
         if key is None:
             if len(weights) != 1:
@@ -223,8 +230,8 @@ def _load_projection_weights(weights, key):
             )
         return np.asarray(weights[key])
     raise TypeError(
-        "projection_weights must be an ndarray, a dict of arrays or a path to an .npz "
-        f"file, got {type(weights).__name__}"
+        "projection_weights must be an ndarray, a dict of arrays or the path of a weight "
+        f"file (.npz, .npy, safetensors, .pt, Keras .h5), got {type(weights).__name__}"
     )
 
 
@@ -270,10 +277,11 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         Softabs stiffness or softmax inverse temperature.
     projection_weights : ndarray, dict of ndarrays, str or path, default=None
         Source of the learned matrix for ``projection="learned"``: an array, a
-        dict of arrays (e.g. a loaded state dict), or a ``.npz`` file read with
-        ``allow_pickle=False``.
+        dict of arrays (e.g. a loaded state dict), or a weight file (``.npz``,
+        ``.npy``, safetensors, PyTorch ``.pt``, Keras ``.h5``) read by
+        :func:`eegbin.nn.load_weights` (no pickle, bounded memory).
     projection_key : str, default=None
-        Name of the matrix in a dict / ``.npz``; None if it holds exactly one.
+        Name of the matrix in a dict / weight file; None if it holds exactly one.
     random_state : int, RandomState instance or None, default=None
         The seed of the random projection: an int in [0, 2**32 - 1] is the
         seed itself; None or a RandomState draws one at fit (``seed_``).
@@ -379,7 +387,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
             if self.projection_weights is None:
                 raise ValueError(
                     "projection='learned' needs projection_weights (an array, a dict of "
-                    "arrays or an .npz path)"
+                    "arrays or a weight file path)"
                 )
             W = _load_projection_weights(self.projection_weights, self.projection_key)
         if W.ndim != 2 or W.dtype.kind not in "iuf" or W.dtype == np.bool_:

@@ -18,10 +18,14 @@ import numbers
 import numpy as np
 from scipy.signal import butter
 
+from ..kernels.checks import all_finite
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 from ..kernels.threads import threads
 
 __all__ = ["hersche_bands", "design_filterbank", "filterbank_covariances"]
+
+
+_MAX_BANDS = 10_000  # a filter bank of more bands is a mistake (the Hersche bank has 43)
 
 
 def hersche_bands(min_freq=4.0, max_freq=40.0, bandwidths=(2, 4, 8, 16, 32)):
@@ -38,7 +42,8 @@ def hersche_bands(min_freq=4.0, max_freq=40.0, bandwidths=(2, 4, 8, 16, 32)):
     max_freq : float, default=40.0
         Largest allowed upper edge, in Hz.
     bandwidths : sequence of float, default=(2, 4, 8, 16, 32)
-        Bandwidths in Hz.
+        Bandwidths in Hz; one wider than ``max_freq - min_freq`` gives no band (at
+        least one band must result, and at most 10 000).
 
     Returns
     -------
@@ -61,15 +66,27 @@ def hersche_bands(min_freq=4.0, max_freq=40.0, bandwidths=(2, 4, 8, 16, 32)):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     if max_freq <= min_freq:
         raise ValueError(f"max_freq must be > min_freq, got max_freq={max_freq!r}, min_freq={min_freq!r}")
+    if isinstance(bandwidths, str) or not hasattr(bandwidths, "__len__") or len(bandwidths) == 0:
+        raise ValueError(f"bandwidths must be a non-empty sequence of positive numbers, got {bandwidths!r}")
     bands = []
     for bw in bandwidths:
         if not isinstance(bw, numbers.Real) or not np.isfinite(bw) or bw <= 0:
             raise ValueError(f"bandwidths must hold positive numbers, got {bw!r}")
         step = 2.0 if bw == 2 else 4.0
+        count = int((max_freq - min_freq - bw) // step) + 1 if bw <= max_freq - min_freq else 0
+        if len(bands) + count > _MAX_BANDS:
+            raise ValueError(
+                f"min_freq={min_freq!r}, max_freq={max_freq!r} and bandwidths={bandwidths!r} give more than "
+                f"{_MAX_BANDS} bands"
+            )
         low = float(min_freq)
         while low + bw <= max_freq:
             bands.append((low, low + float(bw)))
             low += step
+    if not bands:
+        raise ValueError(
+            f"no band of bandwidths={bandwidths!r} fits between min_freq={min_freq!r} and max_freq={max_freq!r}"
+        )
     return bands
 
 
@@ -84,6 +101,8 @@ def _check_bands(bands, sfreq):
     for k, band in enumerate(bands):
         try:
             low, high = band
+            if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (low, high)):
+                raise TypeError  # numeric strings are not parsed (one rule with X)
             low, high = float(low), float(high)
         except (TypeError, ValueError):
             raise ValueError(f"bands[{k}] must be a (low, high) pair of numbers in Hz, got {band!r}") from None
@@ -131,8 +150,8 @@ def design_filterbank(bands, sfreq, order=2):
     """
     if not isinstance(sfreq, numbers.Real) or isinstance(sfreq, bool) or not np.isfinite(sfreq) or sfreq <= 0:
         raise ValueError(f"sfreq must be a positive finite number in Hz, got {sfreq!r}")
-    if not isinstance(order, numbers.Integral) or isinstance(order, bool) or order < 1:
-        raise ValueError(f"order must be a positive integer, got {order!r}")
+    if not isinstance(order, numbers.Integral) or isinstance(order, bool) or not 1 <= order <= 20:
+        raise ValueError(f"order must be an integer in [1, 20] (as FilterBankRiemann's), got {order!r}")
     bands = _check_bands(bands, float(sfreq))
     return np.stack(
         [butter(int(order), [lo, hi], btype="bandpass", fs=float(sfreq), output="sos") for lo, hi in bands]
@@ -184,11 +203,23 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
         raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
     if X.dtype.kind not in "fiu":
         raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    if X.shape[1] < 1:
+        raise ValueError(f"X must have at least one channel, got shape {X.shape}")
+    if not all_finite(X):
+        trial = int(np.flatnonzero(~np.isfinite(X).all(axis=(1, 2)))[0])
+        raise ValueError(f"X must be finite: trial {trial} contains NaN or Inf")
+    sos = np.asarray(sos)
+    if sos.dtype.kind not in "fiu":
+        raise TypeError(f"sos must hold real numbers, got dtype {sos.dtype}")
     sos = _c_contiguous(sos)
     if sos.ndim != 3 or sos.shape[2] != 6:
         raise ValueError(f"sos must have shape (n_bands, n_sections, 6), got {sos.shape}")
+    if not np.isfinite(sos).all():
+        raise ValueError("sos must be finite")
     n_times = X.shape[2]
     if windows is None:
+        if n_times < 2:
+            raise ValueError(f"X must have at least 2 samples per trial (eq. 1 divides by n_s - 1), got shape {X.shape}")
         windows = np.array([[0, n_times]], dtype=np.int64)
     else:
         windows = np.asarray(windows)

@@ -42,6 +42,7 @@ from ..kernels.spd import (
     _nb_inv_logdet_chunks,
     _nb_mean_logm_chunks,
     _nb_tangent_riemann,
+    first_asymmetric,
 )
 
 __all__ = [
@@ -87,24 +88,57 @@ def covariances(X, reg=0.1):
     ----------
     Hersche et al. 2020, eq. (1).
     """
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    if X.ndim < 2 or X.shape[-1] < 2 or X.shape[-2] < 1:
+        raise ValueError(f"X must have shape (..., n_channels, n_s) with n_channels >= 1 and n_s >= 2, got {X.shape}")
+    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not (math.isfinite(reg) and reg >= 0):
+        raise ValueError(f"reg must be a finite real number >= 0, got {reg!r}")
     X = np.asarray(X, dtype=np.float64)
-    if X.ndim < 2 or X.shape[-1] < 2:
-        raise ValueError(f"X must have shape (..., n_channels, n_s) with n_s >= 2, got {X.shape}")
+    if not all_finite(X):
+        idx = np.argwhere(~np.isfinite(X.reshape(-1, *X.shape[-2:])).all(axis=(1, 2)))[0, 0]
+        raise ValueError(f"X must be finite; signal {idx} holds NaN or Inf")
     n = X.shape[-2]
     return (X @ np.swapaxes(X, -1, -2) + reg * np.eye(n)) / (X.shape[-1] - 1)
 
 
-def _as_batch(C, name="C"):
+#: Largest accepted ``|C - C^T|``, relative to the largest ``|C|`` of each matrix: rounding
+#: (float32 products included) stays far below it, a matrix that is not symmetric does not.
+SYMMETRY_RTOL = 1e-5
+
+
+def _as_batch(C, name="C", ndim=None):
+    """``C`` as C-contiguous float64 (N, n, n) and its original shape, or a clear error.
+
+    Square, real, finite and symmetric (within ``SYMMETRY_RTOL``) matrices of size at
+    least 1 x 1; ``ndim`` (if given) is the required number of dimensions.
+    """
     C = np.asarray(C)
-    if C.ndim < 2 or C.shape[-1] != C.shape[-2]:
-        raise ValueError(f"{name} must have shape (..., n, n) (square matrices), got {C.shape}")
     if C.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
-    C = _c_contiguous(C)
+    if C.ndim < 2 or C.shape[-1] != C.shape[-2] or C.shape[-1] < 1:
+        raise ValueError(f"{name} must have shape (..., n, n) (square matrices, n >= 1), got {C.shape}")
+    if ndim is not None and C.ndim != ndim:
+        expected = {2: "(n, n)", 3: "(n_matrices, n, n)"}[ndim]
+        raise ValueError(f"{name} must have shape {expected}, got a {C.ndim}-D array of shape {C.shape}")
+    shape = C.shape
+    C = _c_contiguous(C.reshape(-1, shape[-2], shape[-1]))
     if not all_finite(C):
-        idx = np.argwhere(~np.isfinite(C.reshape(-1, *C.shape[-2:])).any(axis=(1, 2)))[0, 0]
+        idx = np.argwhere(~np.isfinite(C).all(axis=(1, 2)))[0, 0]
         raise ValueError(f"{name} must be finite; matrix {idx} holds NaN or Inf")
-    return _c_contiguous(C.reshape(-1, C.shape[-2], C.shape[-1])), C.shape
+    _check_symmetric(C, name)
+    return C, shape
+
+
+def _check_symmetric(C, name):
+    """Refuse (N, n, n) matrices that differ from their transpose by more than rounding."""
+    idx = first_asymmetric(C, SYMMETRY_RTOL)
+    if idx >= 0:
+        raise ValueError(
+            f"{name} must hold symmetric matrices; matrix {idx} differs from its transpose by up to "
+            f"{np.abs(C[idx] - C[idx].T).max():.3g} (its largest entry is {np.abs(C[idx]).max():.3g})"
+        )
 
 
 def _funm(C, fn, name):
@@ -216,6 +250,21 @@ def _sqrt_invsqrt(M):
     return v @ (np.sqrt(w)[..., None] * vt), v @ ((1.0 / np.sqrt(w))[..., None] * vt)
 
 
+def _sqrt_invsqrt_kernel(M):
+    """``(M^{1/2}, M^{-1/2})`` of one SPD matrix by the kernel of :func:`sqrtm` and
+    :func:`invsqrtm` (same values), without their input checks and thread set-up."""
+    M = np.ascontiguousarray(M[None])
+    out = np.empty((2, *M.shape[1:]))
+    minval = np.empty(1)
+    _nb_funm(M, FN_SQRT, out[:1], minval)
+    _nb_funm(M, FN_INVSQRT, out[1:], minval)
+    if not minval[0] > 0:
+        raise ValueError(
+            f"the mean iterate is not positive definite (eigenvalue {minval[0]:.3g}); increase the regularization"
+        )
+    return out[0], out[1]
+
+
 def _geometric_start(C, chunk, n_jobs):
     """Starting point of the mean iteration for K sets at once: C (N, K, n, n) -> (K, n, n).
 
@@ -250,69 +299,6 @@ def _geometric_start(C, chunk, n_jobs):
     return G * np.exp((logdets.sum(axis=1) / N - logdet_G) / n)[:, None, None]
 
 
-def _mean_riemann_slots(C, tol=1e-9, maxiter=50, init=None, chunk=32, n_jobs=None, tangent=False):
-    """Riemannian means of K independent sets at once: C (N, K, n, n) -> (K, n, n).
-
-    Gradient descent on the sum of squared affine-invariant distances, the
-    fixed-point iteration of pyRiemann's ``mean_riemann``
-    ``M <- M^{1/2} expm(nu J) M^{1/2}`` with ``J = mean_i logm(M^{-1/2} C_i M^{-1/2})``,
-    but with a Barzilai-Borwein step: after a step ``nu J_prev`` the new gradient
-    is ``J ~ (I - nu H) J_prev``, so ``1 / nu_next = <J_prev, J_prev - J> / (nu
-    |J_prev|^2)``, an estimate of the curvature ``H`` along the path (clipped to
-    [0.1, 1]; halved when the gradient grows). Each slot k stops at the first point
-    where ``|J|_F <= tol`` and returns that point, so the mean is the zero of the
-    gradient to ``tol`` (pyRiemann stops when the gradient before its last step is
-    below 1e-8; on EEG filter-bank covariances the two agree to about 1e-9 in the
-    tangent vectors). The default start is ``_geometric_start``. On the 43
-    Hersche bands of BCI-IV-2a-sized data this takes 5.2 gradient evaluations per
-    band on average (6.0 from the arithmetic mean; pyRiemann's shrinking step takes
-    6-10 plus one pass for the tangent map). The whitened logarithms of
-    all active slots are computed in one parallel kernel call per evaluation.
-
-    Returns ``(M, P)`` with ``P = M^{-1/2}`` (K, n, n), and with ``tangent=True``
-    also ``T`` (N, K, n (n + 1) / 2) = upper(logm(P_k C[i, k] P_k)), the tangent
-    vectors at the returned means, computed by the last gradient evaluation.
-    """
-    N, K, n, _ = C.shape
-    C = _c_contiguous(C)
-    chunk = int(max(1, min(chunk, N)))
-    M = _geometric_start(C, chunk, n_jobs) if init is None else np.broadcast_to(init, (K, n, n)).copy()
-    M12, P = _sqrt_invsqrt(M)
-    nu = np.ones(K)
-    J_prev = np.zeros((K, n, n))
-    crit_prev = np.full(K, np.inf)
-    active = np.ones(K, dtype=bool)
-    n_chunks = -(-N // chunk)
-    vec = np.empty((N, K, n * (n + 1) // 2)) if tangent else np.empty((0, 0, 0))
-    for it in range(maxiter):
-        act = np.flatnonzero(active)
-        partial = np.empty((act.size, n_chunks, n, n))
-        minval = np.empty(act.size)
-        with threads(n_jobs, flops=N * act.size * 14 * n**3, chunk=2, blas_one_thread=True):
-            _nb_mean_logm_chunks(C, P, act.astype(np.int64), chunk, partial, minval, vec)
-        if (minval <= 0).any() or not np.isfinite(minval).all():
-            _raise_not_pd(minval, "a covariance matrix of slot")
-        J = partial.sum(axis=1) / N
-        crit = np.linalg.norm(J, ord="fro", axis=(1, 2))
-        done = crit <= tol
-        active[act[done]] = False
-        if not active.any() or it == maxiter - 1:
-            break
-        step = ~done
-        a, J, crit = act[step], J[step], crit[step]
-        if it > 0:
-            Jp = J_prev[a]
-            curv = np.einsum("kij,kij->k", Jp, Jp - J) / (nu[a] * crit_prev[a] ** 2)
-            nu_bb = np.clip(1.0 / np.where(curv > 0, curv, np.inf), 0.1, 1.0)
-            nu[a] = np.where((curv > 0) & (crit < crit_prev[a]), nu_bb, 0.5 * nu[a])
-        M[a] = M12[a] @ _np_funm(nu[a, None, None] * J, np.exp, spd=False) @ M12[a]
-        M12[a], P[a] = _sqrt_invsqrt(M[a])
-        J_prev[a], crit_prev[a] = J, crit
-    if active.any():
-        warnings.warn("mean_riemann: convergence not reached", ConvergenceWarning, stacklevel=3)
-    return (M, P, vec) if tangent else (M, P)
-
-
 def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
     """upper(logm(Cref_k^{-1/2} C[i, k] Cref_k^{-1/2})): (N, K, n, n) -> (N, K, n(n+1)/2).
 
@@ -329,6 +315,14 @@ def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
     return out
 
 
+def _as_stack(C, name="C"):
+    """``C`` as (n_matrices, n, n) with at least one matrix (a mean needs one)."""
+    C, _ = _as_batch(C, name, ndim=3)
+    if len(C) == 0:
+        raise ValueError(f"{name} must hold at least one matrix, got shape {C.shape}")
+    return C
+
+
 def mean_euclid(C):
     """Arithmetic mean of matrices ``C`` (n_matrices, n, n).
 
@@ -340,8 +334,7 @@ def mean_euclid(C):
     array([[2., 0.],
            [0., 2.]])
     """
-    C, _ = _as_batch(C)
-    return np.mean(C, axis=0)
+    return np.mean(_as_stack(C), axis=0)
 
 
 def mean_logeuclid(C):
@@ -358,25 +351,30 @@ def mean_logeuclid(C):
     ----------
     V. Arsigny et al., SIAM J. Matrix Anal. Appl. 29(1), 2007.
     """
-    C, _ = _as_batch(C)
-    return _np_funm(np.mean(logm(C), axis=0), np.exp, spd=False)
+    return _np_funm(np.mean(logm(_as_stack(C)), axis=0), np.exp, spd=False)
 
 
-def mean_riemann(C, tol=1e-9, maxiter=50, init=None):
+def mean_riemann(C, tol=1e-9, maxiter=50, init=None, *, n_jobs=None, return_tangent=False):
     """Affine-invariant Riemannian (geometric) mean of SPD matrices.
 
-    The point ``M`` where ``mean_i logm(M^{-1/2} C_i M^{-1/2}) = 0``, found by the
-    fixed-point iteration of pyRiemann's ``mean_riemann`` (equal weights) with a
-    Barzilai-Borwein step size, started at the geometric mean of the arithmetic and
-    harmonic means rescaled to the determinant of the result; it agrees with
-    pyRiemann to pyRiemann's own stopping error (its tolerance is 1e-8 on the
-    gradient, here 1e-9). The per-matrix logarithms of each step run in a
-    parallel numba kernel.
+    The point ``M`` where ``mean_i logm(M^{-1/2} C_i M^{-1/2}) = 0``: gradient
+    descent on the sum of squared affine-invariant distances, the fixed-point
+    iteration of pyRiemann's ``mean_riemann`` ``M <- M^{1/2} expm(nu J) M^{1/2}``
+    with ``J = mean_i logm(M^{-1/2} C_i M^{-1/2})``, but with a Barzilai-Borwein
+    step: after a step ``nu J_prev`` the new gradient is ``J ~ (I - nu H) J_prev``,
+    so ``1 / nu_next = <J_prev, J_prev - J> / (nu |J_prev|^2)``, an estimate of the
+    curvature along the path (clipped to [0.1, 1]; halved when the gradient grows).
+    It starts at the geometric mean of the arithmetic and harmonic means rescaled to
+    the mean log-determinant, and returns the first iterate where ``|J|_F <= tol``
+    (pyRiemann stops when the gradient before its last step is below 1e-8; the two
+    agree to pyRiemann's own stopping error). The whitened logarithms of each step
+    run in a parallel numba kernel. :class:`~eegbin.FilterBankRiemann` computes its
+    reference covariances with this function.
 
     Parameters
     ----------
     C : ndarray of shape (n_matrices, n, n)
-        SPD matrices.
+        SPD matrices (at least one).
     tol : float, default=1e-9
         Return the first iterate where the Frobenius norm of the mean tangent
         vector (the gradient) is at most ``tol``.
@@ -384,14 +382,22 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None):
         Maximum number of gradient evaluations (a ``ConvergenceWarning`` is
         emitted when reached; the last iterate is returned).
     init : ndarray of shape (n, n), default=None
-        Starting point; None uses ``A # H`` (the geometric mean of the arithmetic
-        mean ``A`` and the harmonic mean ``H``) scaled to the mean log-determinant
-        of ``C``, closer to the result than the arithmetic mean pyRiemann starts
-        from.
+        SPD starting point; None uses ``A # H`` (the geometric mean of the
+        arithmetic mean ``A`` and the harmonic mean ``H``) scaled to the mean
+        log-determinant of ``C``, closer to the result than the arithmetic mean
+        pyRiemann starts from.
+    n_jobs : int, default=None
+        Threads of the numba kernels, as :class:`~eegbin.FilterBankRiemann`'s.
+    return_tangent : bool, default=False
+        Also return the tangent vectors of ``C`` at ``M``,
+        ``upper(logm(M^{-1/2} C_i M^{-1/2}))`` (equal to ``tangent_space(C, M)``),
+        which the last gradient evaluation computes at no extra cost.
 
     Returns
     -------
     M : ndarray of shape (n, n)
+    T : ndarray of shape (n_matrices, n (n + 1) / 2)
+        Only with ``return_tangent=True``.
 
     Examples
     --------
@@ -406,12 +412,56 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None):
     M. Congedo et al., PLOS ONE 2015 (iteration); J. Barzilai and J. M. Borwein,
     IMA J. Numer. Anal. 8, 1988 (step size).
     """
-    C, _ = _as_batch(C)
-    if init is not None:
-        init = _as_batch(init, "init")[0][0]
-        if init.shape != C.shape[1:]:
-            raise ValueError(f"init must have shape {C.shape[1:]}, got {init.shape}")
-    return _mean_riemann_slots(C[:, None], tol=tol, maxiter=maxiter, init=init)[0][0]
+    C = _as_stack(C)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (tol >= 0 and math.isfinite(tol)):
+        raise ValueError(f"tol must be a finite real number >= 0, got {tol!r}")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 1:
+        raise ValueError(f"maxiter must be an int >= 1, got {maxiter!r}")
+    N, n, _ = C.shape
+    C4 = C[:, None]  # the kernels take (n_matrices, n_sets, n, n)
+    chunk = min(32, N)
+    if init is None:
+        M = _geometric_start(C4, chunk, n_jobs)[0]
+    else:
+        M = _as_batch(init, "init", ndim=2)[0][0]
+        if M.shape != (n, n):
+            raise ValueError(f"init must have shape {(n, n)}, got {M.shape}")
+        if np.linalg.eigvalsh(M)[0] <= 0:
+            raise ValueError(f"init must be positive definite; its smallest eigenvalue is {np.linalg.eigvalsh(M)[0]:.3g}")
+    nu, J_prev, crit_prev = 1.0, None, np.inf
+    n_chunks = -(-N // chunk)
+    vec = np.empty((N, 1, n * (n + 1) // 2)) if return_tangent else np.empty((0, 0, 0))
+    converged = False
+    with threads(n_jobs, flops=N * 14 * n**3, chunk=2, blas_one_thread=True):
+        # P = M^{-1/2} by the kernel of invsqrtm, so invsqrtm(mean_riemann(C)) is the P of
+        # the last gradient evaluation (the whitening of the tangent vectors returned)
+        M12, P = _sqrt_invsqrt_kernel(M)
+        for it in range(maxiter):
+            partial = np.empty((1, n_chunks, n, n))
+            minval = np.empty(1)
+            _nb_mean_logm_chunks(C4, P[None], np.zeros(1, np.int64), chunk, partial, minval, vec)
+            if not minval[0] > 0:
+                raise ValueError(
+                    f"C holds a matrix that is not positive definite (whitened eigenvalue {minval[0]:.3g}); "
+                    "increase the regularization"
+                )
+            J = partial[0].sum(axis=0) / N
+            crit = np.linalg.norm(J, ord="fro")
+            if crit <= tol:
+                converged = True
+                break
+            if it == maxiter - 1:
+                break
+            if it > 0:
+                curv = np.vdot(J_prev, J_prev - J) / (nu * crit_prev**2)
+                nu = float(np.clip(1.0 / curv, 0.1, 1.0)) if curv > 0 and crit < crit_prev else 0.5 * nu
+            M = M12 @ _np_funm(nu * J, np.exp, spd=False) @ M12
+            M = (M + M.T) / 2
+            M12, P = _sqrt_invsqrt_kernel(M)
+            J_prev, crit_prev = J, crit
+    if not converged:
+        warnings.warn("mean_riemann: convergence not reached", ConvergenceWarning, stacklevel=2)
+    return (M, vec.reshape(N, -1)) if return_tangent else M
 
 
 def mean_covariance(C, metric="riemann"):
@@ -456,8 +506,12 @@ def upper(S):
     array([1.    , 2.8284, 3.    ])
     """
     S = np.asarray(S)
+    if S.dtype.kind not in "fiu":
+        raise TypeError(f"S must hold real numbers, got dtype {S.dtype}")
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
         raise ValueError(f"S must have shape (..., n, n), got {S.shape}")
+    if not all_finite(S):
+        raise ValueError("S must be finite (it holds NaN or Inf)")
     n = S.shape[-1]
     i, j = np.triu_indices(n)
     coeffs = np.where(i == j, 1.0, math.sqrt(2))
@@ -483,13 +537,15 @@ def tangent_space(C, Cref, metric="riemann"):
 
     Parameters
     ----------
-    C : ndarray of shape (n_matrices, n, n)
+    C : ndarray of shape (..., n, n)
+        Symmetric positive definite matrices.
     Cref : ndarray of shape (n, n)
+        Reference point (symmetric positive definite).
     metric : {"riemann", "logeuclid", "euclid"}, default="riemann"
 
     Returns
     -------
-    T : ndarray of shape (n_matrices, n (n + 1) / 2)
+    T : ndarray of shape (..., n (n + 1) / 2)
 
     Examples
     --------
@@ -502,16 +558,21 @@ def tangent_space(C, Cref, metric="riemann"):
     ----------
     Hersche et al. 2020, eq. (3); A. Barachant et al., Neurocomputing 112, 2013.
     """
-    C, _ = _as_batch(C)
-    Cref, _ = _as_batch(Cref, "Cref")
-    Cref = Cref[0]
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    C, shape = _as_batch(C)
+    Cref = _as_batch(Cref, "Cref", ndim=2)[0][0]
     if Cref.shape[-1] != C.shape[-1]:
         raise ValueError(f"Cref has shape {Cref.shape}, expected ({C.shape[-1]}, {C.shape[-1]})")
+    if metric != "euclid" and np.linalg.eigvalsh(Cref)[0] <= 0:
+        raise ValueError(
+            f"Cref must be positive definite; its smallest eigenvalue is {np.linalg.eigvalsh(Cref)[0]:.3g}"
+        )
     if metric == "riemann":
-        return _tangent_riemann_slots(C[:, None], Cref[None])[:, 0]
-    if metric == "logeuclid":
+        T = _tangent_riemann_slots(C[:, None], Cref[None])[:, 0]
+    elif metric == "logeuclid":
         log_ref = _np_funm(Cref, np.log)
-        return upper(_ddexpm(logm(C) - log_ref, log_ref))
-    if metric == "euclid":
-        return upper(C - Cref)
-    raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        T = upper(_ddexpm(logm(C) - log_ref, log_ref))
+    else:
+        T = upper(C - Cref)
+    return T.reshape(*shape[:-2], T.shape[-1])

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..kernels.checks import check_epochs
 from ..footprint import Footprint
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
-from ._riemann import METRICS, _mean_riemann_slots, _tangent_riemann_slots, mean_covariance, tangent_space
+from ._riemann import METRICS, _tangent_riemann_slots, invsqrtm, mean_covariance, mean_riemann, tangent_space
 
 __all__ = ["FilterBankRiemann"]
 
@@ -57,7 +57,10 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         pairs are sample indices ``[start, stop)``; float pairs are seconds from
         the epoch start (rounded to the nearest sample). Each window is cut from
         the epoch and then filtered, as in the original code. None: one window,
-        the whole epoch.
+        the whole epoch. Every window (the epoch when None) needs at least
+        ``max(2 * order + 1, n_channels + 1)`` samples: the filter's length, and
+        enough samples for a covariance of full rank (shorter windows are refused
+        in ``fit``; ``transform`` takes trials of the fitted length).
     reg : float, default=0.1
         Regularization ``alpha`` of eq. (1); it keeps rank-deficient epochs
         positive definite.
@@ -177,16 +180,20 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         self.bands_ = _check_bands(bands, sfreq)
         self.sos_ = design_filterbank(self.bands_, sfreq, order=self.order)
         self.windows_ = self._resolve_windows(X.shape[2])
-        self._check_length(self.windows_)
+        self._check_length(self.windows_, X.shape[1])
 
-    def _check_length(self, windows):
-        need = max(2 * int(self.order) + 1, 2)
+    def _check_length(self, windows, n_channels):
+        """Each window needs 2 * order + 1 samples for the filter and n_channels + 1 for a
+        covariance of full rank (eq. 1 divides by n_s - 1; fewer samples give a matrix of
+        rank < n_channels that only the regularization keeps positive definite)."""
+        need = max(2 * int(self.order) + 1, n_channels + 1)
         lengths = windows[:, 1] - windows[:, 0]
         if lengths.min() < need:
             k = int(np.argmin(lengths))
             raise ValueError(
-                f"the filter of order {self.order} needs windows of at least {need} samples "
-                f"(2 * order + 1); window {k} has {lengths[k]} samples"
+                f"windows of at least {need} samples are needed (2 * order + 1 = {2 * int(self.order) + 1} "
+                f"for the filter of order {self.order}, n_channels + 1 = {n_channels + 1} for the "
+                f"{n_channels}-channel covariance); window {k} has {lengths[k]} samples"
             )
 
     def _covariances(self, X):
@@ -228,11 +235,19 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         slots = covs.reshape(n_trials, n_bands * n_windows, n, n)  # a view
         self.n_features_out_ = n_bands * n_windows * n * (n + 1) // 2
         if self.metric == "riemann":
-            # the last gradient evaluation of the mean is the tangent map at it
-            ref, white, *feats = _mean_riemann_slots(slots, n_jobs=self.n_jobs, tangent=tangent)
+            # the public mean_riemann, band by band (as TangentSpace.fit per band); its
+            # last gradient evaluation is the tangent map at the mean
+            ref = np.empty((n_bands * n_windows, n, n))
+            feats = np.empty((n_trials, n_bands * n_windows, n * (n + 1) // 2)) if tangent else None
+            for k in range(n_bands * n_windows):
+                out = mean_riemann(slots[:, k], n_jobs=self.n_jobs, return_tangent=tangent)
+                if tangent:
+                    ref[k], feats[:, k] = out
+                else:
+                    ref[k] = out
             self.reference_ = ref.reshape(n_bands, n_windows, n, n)
-            self.whitening_ = white.reshape(n_bands, n_windows, n, n)
-            return feats[0].reshape(n_trials, -1) if tangent else None
+            self.whitening_ = invsqrtm(ref).reshape(n_bands, n_windows, n, n)
+            return feats.reshape(n_trials, -1) if tangent else None
         ref = np.stack([mean_covariance(slots[:, k], self.metric) for k in range(slots.shape[1])])
         self.reference_ = ref.reshape(n_bands, n_windows, n, n)
         self.whitening_ = None

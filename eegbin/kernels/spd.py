@@ -29,12 +29,30 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = []
+__all__ = ["first_asymmetric"]
 
 # codes of the scalar function applied to the eigenvalues
 FN_LOG, FN_SQRT, FN_INVSQRT, FN_EXP = 0, 1, 2, 3
 
 _EPS = 2.0**-52
+
+
+@njit(cache=True)
+def first_asymmetric(A, rtol):
+    """Index of the first matrix of ``A`` (N, n, n) with ``max |A - A^T| > rtol * max |A|``,
+    or -1 if every matrix is symmetric to that tolerance (one pass, no temporary)."""
+    N, n, _ = A.shape
+    for b in range(N):
+        amax = 0.0
+        gap = 0.0
+        for i in range(n):
+            for j in range(n):
+                amax = max(amax, abs(A[b, i, j]))
+            for j in range(i + 1, n):
+                gap = max(gap, abs(A[b, i, j] - A[b, j, i]))
+        if gap > rtol * amax:
+            return b
+    return -1
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz"})
@@ -228,10 +246,14 @@ def _recompose(Z, fd, tmp, out):
 
 @njit(cache=True)
 def _apply_fn(d, fn, fd):
+    """fd = f(d); log, sqrt and inverse sqrt of an eigenvalue <= 0 give NaN (no
+    exception inside a parallel region: the caller checks the smallest eigenvalue)."""
     n = d.shape[0]
     for k in range(n):
         v = d[k]
-        if fn == FN_LOG:
+        if fn != FN_EXP and not v > 0.0:
+            fd[k] = np.nan
+        elif fn == FN_LOG:
             fd[k] = math.log(v)
         elif fn == FN_SQRT:
             fd[k] = math.sqrt(v)

@@ -1,4 +1,4 @@
-"""Safe, torch-free weight loading.
+"""Safe, torch-free, bounded weight loading.
 
 :func:`load_weights` reads the weight files users get out of PyTorch, safetensors,
 numpy and Keras into a plain ``dict[str, numpy.ndarray]``; :func:`check_weights`
@@ -8,35 +8,55 @@ No file can execute code: PyTorch's ``data.pkl`` is read with a restricted
 unpickler that resolves only the handful of globals a tensor state dict needs
 (``torch._utils._rebuild_tensor_v2``, ``torch._utils._rebuild_parameter``, the
 typed ``torch.*Storage`` markers and ``collections.OrderedDict``), each mapped to a
-numpy stand-in, never to torch; every other global is refused before anything
-is called, like ``torch.load(weights_only=True)``. ``.npz`` files are read with
-``allow_pickle=False``.
+stand-in, never to torch; every other global is refused before anything is
+called, like ``torch.load(weights_only=True)``. ``.npy`` data is read without
+pickles.
+
+No file can take memory out of proportion: every reader goes through
+:mod:`eegbin.nn._bounded`, which claims what a file's headers say before anything
+is decoded and refuses the file past ``max_bytes`` (see :func:`load_weights`).
 """
 
 from __future__ import annotations
 
 import collections
 import io
-import json
-import os
+import math
 import pickle
 import struct
 import zipfile
-import zlib
 from collections.abc import Mapping
 
 import numpy as np
 
+from ._bounded import (
+    JSON_BYTES_PER_CHAR,
+    MAX_BYTES,
+    ReadBudget,
+    WeightFileError,
+    check_pickle,
+    format_bytes,
+    is_dense_view,
+    loads_json,
+    open_regular,
+    open_zip_member,
+    read_hdf5_datasets,
+    read_npy,
+    read_npy_data,
+    read_npy_header,
+    read_zip_member,
+    short_repr,
+)
 from .graph_io import _is_keras_archive, _load_keras_archive, _load_onnx, _looks_like_onnx
 
 __all__ = ["load_weights", "check_weights"]
 
-# torch storage type name -> numpy dtype (bfloat16 handled separately)
+# torch storage type name -> numpy dtype as stored (bfloat16 is widened after reading)
 _STORAGE_DTYPES = {
     "DoubleStorage": np.dtype("<f8"),
     "FloatStorage": np.dtype("<f4"),
     "HalfStorage": np.dtype("<f2"),
-    "BFloat16Storage": np.dtype("<u2"),  # widened to float32 after reading
+    "BFloat16Storage": np.dtype("<u2"),
     "LongStorage": np.dtype("<i8"),
     "IntStorage": np.dtype("<i4"),
     "ShortStorage": np.dtype("<i2"),
@@ -45,99 +65,129 @@ _STORAGE_DTYPES = {
     "BoolStorage": np.dtype("?"),
 }
 
+# safetensors dtype name -> numpy dtype as stored (BF16 is widened after reading)
+_SAFETENSORS_DTYPES = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"),
+    "I64": np.dtype("<i8"),
+    "I32": np.dtype("<i4"),
+    "I16": np.dtype("<i2"),
+    "I8": np.dtype("i1"),
+    "U64": np.dtype("<u8"),
+    "U32": np.dtype("<u4"),
+    "U16": np.dtype("<u2"),
+    "U8": np.dtype("u1"),
+    "BOOL": np.dtype("?"),
+}
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-_MAX_SAFETENSORS_HEADER = 100_000_000
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_SAFETENSORS_HEADER = 100_000_000  # the limit of the safetensors library
+
+
+def _widen_bfloat16(raw):
+    """bfloat16 bit patterns (uint16) -> float32, exactly (the high half of a float32)."""
+    out = raw.astype(np.uint32)
+    out <<= 16
+    return out.view(np.float32)
 
 
 # ---------------------------------------------------------------------------
-# PyTorch zip format
+# PyTorch zip format: a restricted unpickler that builds references, then arrays
 # ---------------------------------------------------------------------------
 
 
-class _StorageType:
+class _Refused:
+    """Base of the unpickler's stand-ins: the pickle cannot set their attributes."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        raise pickle.UnpicklingError(f"BUILD on a {type(self).__name__.lstrip('_')} refused")
+
+
+class _StorageType(_Refused):
     """Stand-in for a ``torch.<X>Storage`` class named in a persistent id."""
+
+    __slots__ = ("name", "dtype")
 
     def __init__(self, name):
         self.name = name
         self.dtype = _STORAGE_DTYPES[name]
 
-    def __repr__(self):  # pragma: no cover - debugging aid
-        return f"torch.{self.name}"
+
+class _Storage(_Refused):
+    """A storage of the archive, not read yet: its member, element type and count."""
+
+    __slots__ = ("key", "stype", "numel", "info")
+
+    def __init__(self, key, stype, numel, info):
+        self.key, self.stype, self.numel, self.info = key, stype, numel, info
 
 
-class _Storage:
-    """A storage read from the archive: a flat numpy array of its elements."""
+class _TensorRef(_Refused):
+    """A tensor of the state dict, not materialized yet: a strided view of a storage."""
 
-    def __init__(self, data, key):
-        self.data = data
-        self.key = key
+    __slots__ = ("storage", "offset", "size", "stride")
 
-
-def _bad(path, msg):
-    return ValueError(f"weight file {os.fspath(path)!r}: {msg}")
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
 
 
-def _check_int_tuple(value, what, path):
-    if not isinstance(value, tuple) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-    ):
-        raise _bad(path, f"tensor {what} must be a tuple of non-negative ints, got {value!r}")
+def _is_index(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _check_int_tuple(value, what, budget):
+    if not isinstance(value, tuple) or not all(_is_index(v) for v in value):
+        raise budget.error(f"tensor {what} must be a tuple of non-negative ints, got {short_repr(value)}")
     return value
 
 
-def _make_rebuild_tensor(path, counter):
+def _make_rebuild_tensor(budget, counter):
     def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
                            backward_hooks=None, metadata=None):
         if not isinstance(storage, _Storage):
-            raise _bad(path, f"tensor rebuilt from a non-storage object {type(storage).__name__}")
-        if not isinstance(storage_offset, int) or isinstance(storage_offset, bool) or storage_offset < 0:
-            raise _bad(path, f"tensor storage offset must be a non-negative int, got {storage_offset!r}")
-        size = _check_int_tuple(size, "size", path)
-        stride = _check_int_tuple(stride, "stride", path)
+            raise budget.error(f"tensor rebuilt from a non-storage object {type(storage).__name__}")
+        if not _is_index(storage_offset):
+            raise budget.error(f"tensor storage offset must be a non-negative int, got {short_repr(storage_offset)}")
+        size = _check_int_tuple(size, "size", budget)
+        stride = _check_int_tuple(stride, "stride", budget)
         if len(size) != len(stride):
-            raise _bad(path, f"tensor size {size} and stride {stride} differ in length")
-        flat = storage.data
-        if not isinstance(flat, np.ndarray) or flat.ndim != 1:
-            raise _bad(path, f"storage {storage.key!r} was tampered with")
+            raise budget.error(f"tensor size {size} and stride {stride} differ in length")
         counter[0] += 1
-        if any(s == 0 for s in size):
-            return np.zeros(size, dtype=flat.dtype)
-        last = storage_offset + sum((n - 1) * st for n, st in zip(size, stride))
-        if last >= flat.size:
-            raise _bad(
-                path,
-                f"tensor of size {size}, stride {stride}, offset {storage_offset} reads "
-                f"element {last} of storage {storage.key!r} that holds {flat.size} elements",
-            )
-        item = flat.itemsize
-        view = np.lib.stride_tricks.as_strided(
-            flat[storage_offset:], shape=size, strides=tuple(st * item for st in stride),
-            writeable=False,
-        )
-        return np.array(view, copy=True)
+        if all(size):
+            last = storage_offset + sum((n - 1) * st for n, st in zip(size, stride))
+            if last >= storage.numel:
+                raise budget.error(
+                    f"tensor of size {size}, stride {stride}, offset {storage_offset} reads "
+                    f"element {last} of storage {storage.key!r} that holds {storage.numel} elements"
+                )
+        return _TensorRef(storage, storage_offset, size, stride)
 
     return _rebuild_tensor_v2
 
 
 def _rebuild_parameter(data, requires_grad=False, backward_hooks=None, state=None):
-    if not isinstance(data, np.ndarray):
-        raise ValueError(f"parameter rebuilt from a non-tensor object {type(data).__name__}")
+    if not isinstance(data, _TensorRef):
+        raise pickle.UnpicklingError(f"parameter rebuilt from a non-tensor object {type(data).__name__}")
     return data
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     """Unpickler of ``data.pkl`` that resolves only tensor-state-dict globals."""
 
-    def __init__(self, file, *, path, archive, prefix, byteorder, counter):
+    def __init__(self, file, *, budget, archive, prefix, counter):
         super().__init__(file)
-        self._path = path
+        self._budget = budget
         self._archive = archive
         self._prefix = prefix
-        self._byteorder = byteorder
         self._storages = {}
         self._allowed = {
-            ("torch._utils", "_rebuild_tensor_v2"): _make_rebuild_tensor(path, counter),
+            ("torch._utils", "_rebuild_tensor_v2"): _make_rebuild_tensor(budget, counter),
             ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
             ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
             ("collections", "OrderedDict"): collections.OrderedDict,
@@ -149,9 +199,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return self._allowed[key]
         if module == "torch" and name in _STORAGE_DTYPES:
             return _StorageType(name)
-        raise _bad(
-            self._path,
-            f"refused to load global '{module}.{name}': only tensor state dicts "
+        raise self._budget.error(
+            f"refused to load global '{short_repr(module)}.{short_repr(name)}': only tensor state dicts "
             "(torch._utils._rebuild_tensor_v2, torch.*Storage, collections.OrderedDict) "
             "are allowed, like torch.load(weights_only=True)",
         )
@@ -163,217 +212,341 @@ class _RestrictedUnpickler(pickle.Unpickler):
             or pid[0] != "storage"
             or not isinstance(pid[1], _StorageType)
             or not isinstance(pid[2], str)
-            or not isinstance(pid[4], int)
+            or not _is_index(pid[4])
         ):
-            raise _bad(self._path, f"unsupported persistent id {pid!r} (expected a tensor storage)")
+            raise self._budget.error(f"unsupported persistent id {short_repr(pid)} (expected a tensor storage)")
         _, stype, key, _location, numel = pid
         if key in self._storages:
             stored = self._storages[key]
-            if stored.data.dtype != stype.dtype and stype.name != "BFloat16Storage":
-                raise _bad(self._path, f"storage {key!r} is used with two dtypes")
+            if stored.stype.name != stype.name or stored.numel != numel:
+                raise self._budget.error(f"storage {key!r} is used with two types or sizes")
             return stored
         member = f"{self._prefix}/data/{key}"
         try:
             info = self._archive.getinfo(member)
         except KeyError:
-            raise _bad(self._path, f"storage member {member!r} is missing (truncated file?)") from None
+            raise self._budget.error(f"storage member {member!r} is missing (truncated file?)") from None
         expected = numel * stype.dtype.itemsize
         if info.file_size != expected:
-            raise _bad(
-                self._path,
+            raise self._budget.error(
                 f"storage {key!r} holds {info.file_size} bytes, expected {expected} "
                 f"({numel} x {stype.dtype.itemsize}) (truncated or corrupt file?)",
             )
-        try:
-            raw = self._archive.read(member)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-            raise _bad(self._path, f"cannot read storage {member!r}: {exc}") from None
-        dtype = stype.dtype.newbyteorder(">" if self._byteorder == "big" else "<")
-        arr = np.frombuffer(raw, dtype=dtype, count=numel)
-        if self._byteorder == "big":
-            arr = arr.astype(arr.dtype.newbyteorder("="))
-        if stype.name == "BFloat16Storage":
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        storage = _Storage(arr, key)
+        storage = _Storage(key, stype, numel, info)
         self._storages[key] = storage
         return storage
 
 
-def _load_torch_zip(path, archive):
+def _small_member(archive, name, budget, limit=64):
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise budget.error(f"member {name!r} holds {info.file_size} bytes, expected at most {limit}")
+    return read_zip_member(archive, info, budget, f"member {name!r}").tobytes()
+
+
+def _load_torch_zip(archive, budget):
     names = archive.namelist()
     pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
     if len(pkl) != 1:
-        raise _bad(path, f"expected one '<archive>/data.pkl' member, found {len(pkl)}")
+        raise budget.error(f"expected one '<archive>/data.pkl' member, found {len(pkl)}")
     prefix = pkl[0][: -len("/data.pkl")]
     byteorder = "little"
     if f"{prefix}/byteorder" in names:
-        byteorder = archive.read(f"{prefix}/byteorder").decode("ascii", "replace").strip()
+        byteorder = _small_member(archive, f"{prefix}/byteorder", budget).decode("ascii", "replace").strip()
         if byteorder not in ("little", "big"):
-            raise _bad(path, f"unknown byteorder {byteorder!r}")
+            raise budget.error(f"unknown byteorder {short_repr(byteorder)}")
+    data = read_zip_member(archive, archive.getinfo(pkl[0]), budget, "data.pkl").tobytes()
+    check_pickle(data, budget, "data.pkl")
     counter = [0]
-    try:
-        data = archive.read(pkl[0])
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise _bad(path, f"cannot read data.pkl: {exc}") from None
-    unpickler = _RestrictedUnpickler(
-        io.BytesIO(data), path=path, archive=archive, prefix=prefix,
-        byteorder=byteorder, counter=counter,
-    )
+    unpickler = _RestrictedUnpickler(io.BytesIO(data), budget=budget, archive=archive, prefix=prefix,
+                                     counter=counter)
     try:
         obj = unpickler.load()
-    except ValueError:
+    except WeightFileError:
         raise
-    except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, IndexError,
-            KeyError, struct.error, RecursionError, MemoryError) as exc:
-        raise _bad(path, f"data.pkl is not a valid tensor state dict: {type(exc).__name__}: {exc}") from None
-    obj = _unwrap_state_dict(obj, path)
-    n_distinct = len({id(v) for v in obj.values()})
-    if counter[0] > n_distinct:
-        raise _bad(
-            path,
-            f"data.pkl rebuilds {counter[0]} tensors but the state dict keeps {n_distinct}: "
-            "duplicate keys overwrote tensors",
+    except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, IndexError,
+            KeyError, struct.error) as exc:
+        raise budget.error(
+            f"data.pkl is not a valid tensor state dict: {type(exc).__name__}: {short_repr(str(exc))}"
+        ) from None
+    n_kept = _count_tensors(obj)
+    if counter[0] > n_kept:
+        raise budget.error(
+            f"data.pkl rebuilds {counter[0]} tensors but keeps {n_kept}: duplicate keys overwrote tensors",
         )
-    return obj
+    return _materialize(_unwrap_state_dict(obj, budget, _TensorRef), archive, byteorder, budget)
 
 
-def _unwrap_state_dict(obj, path):
+def _count_tensors(obj):
+    """Distinct tensors reachable from the unpickled object (a checkpoint keeps optimizer
+    tensors beside the state dict; only tensors lost to a repeated key are missing)."""
+    seen, tensors, stack = set(), set(), [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _TensorRef):
+            tensors.add(id(item))
+        elif isinstance(item, (dict, list, tuple, set, frozenset)) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+            if isinstance(item, dict):
+                stack.extend(k for k in item if isinstance(k, tuple))
+        elif hasattr(item, "__dict__") and id(item) not in seen:  # e.g. OrderedDict._metadata
+            seen.add(id(item))
+            stack.extend(vars(item).values())
+    return len(tensors)
+
+
+def _materialize(refs, archive, byteorder, budget):
+    """``{name: _TensorRef}`` -> ``{name: ndarray}``, planned and claimed before any read.
+
+    A tensor that is the whole of a storage no other tensor uses is that storage's
+    buffer (no copy); any other view is copied, and the copy claimed. Overlapping
+    views (stride 0, ...) are refused, never expanded. Each storage is read once.
+    """
+    first = {}
+    for name, ref in refs.items():
+        first.setdefault(id(ref), (name, ref))
+    users = collections.Counter(id(ref.storage) for _, ref in first.values())
+    plan, planned_storages = {}, set()
+    for name, ref in first.values():
+        st, size, stride = ref.storage, ref.size, ref.stride
+        dtype = np.dtype(np.float32) if st.stype.name == "BFloat16Storage" else st.stype.dtype
+        what = f"tensor {name!r}"
+        nbytes = budget.array_nbytes(what, size, dtype)
+        if nbytes == 0:
+            plan[id(ref)] = ("empty", dtype)
+            continue
+        if not is_dense_view(size, stride):
+            raise budget.error(
+                f"{what} is an overlapping view of storage {st.key!r} (size {size}, stride {stride}): "
+                f"it would expand {st.numel:,} stored elements to {math.prod(size):,} "
+                f"({format_bytes(nbytes)}); views are not expanded, save tensor.contiguous() instead"
+            )
+        if st.key not in planned_storages:
+            planned_storages.add(st.key)
+            budget.claim(f"{what} (storage {st.key!r})", st.info.file_size)
+            if st.stype.name == "BFloat16Storage":
+                budget.claim(f"{what} (storage {st.key!r}) widened to float32", 4 * st.numel)
+        contiguous = all(s == math.prod(size[k + 1:]) for k, (n, s) in enumerate(zip(size, stride)) if n > 1)
+        if users[id(st)] == 1 and ref.offset == 0 and contiguous and math.prod(size) == st.numel:
+            plan[id(ref)] = ("whole", dtype)
+        else:
+            budget.claim_array(what, size, dtype)
+            plan[id(ref)] = ("copy", dtype)
+    storages, arrays = {}, {}
+    for name, ref in first.values():
+        how, dtype = plan[id(ref)]
+        st, size = ref.storage, ref.size
+        if how == "empty":
+            arrays[id(ref)] = np.zeros(size, dtype=dtype)
+            continue
+        if st.key not in storages:
+            storages[st.key] = _storage_array(st, f"tensor {name!r} (storage {st.key!r})", archive, byteorder, budget)
+        flat = storages[st.key]
+        if how == "whole":
+            arrays[id(ref)] = flat.reshape(size)
+        else:
+            view = np.lib.stride_tricks.as_strided(
+                flat[ref.offset:], shape=size, strides=tuple(s * dtype.itemsize for s in ref.stride),
+                writeable=False,
+            )
+            arrays[id(ref)] = np.array(view, copy=True)
+    return {name: arrays[id(ref)] for name, ref in refs.items()}
+
+
+def _storage_array(st, what, archive, byteorder, budget):
+    """The elements of a storage (claimed by the caller), in native byte order."""
+    arr = read_zip_member(archive, st.info, budget, what, claim=False).view(st.stype.dtype)
+    if byteorder == "big" and arr.dtype.itemsize > 1:
+        arr.byteswap(inplace=True)
+    if st.stype.name == "BFloat16Storage":
+        arr = _widen_bfloat16(arr)
+    return arr
+
+
+def _unwrap_state_dict(obj, budget, tensor_type=np.ndarray):
     """Accept a flat ``{name: tensor}`` dict, or a checkpoint holding one."""
     if not isinstance(obj, dict):
-        raise _bad(path, f"expected a state dict (a dict of tensors), got {type(obj).__name__}")
-    if not all(isinstance(v, np.ndarray) for v in obj.values()):
+        raise budget.error(f"expected a state dict (a dict of tensors), got {type(obj).__name__}")
+    if not all(isinstance(v, tensor_type) for v in obj.values()):
         for wrapper in ("state_dict", "model_state_dict", "model"):
             inner = obj.get(wrapper)
-            if isinstance(inner, dict) and inner and all(
-                isinstance(v, np.ndarray) for v in inner.values()
-            ):
+            if isinstance(inner, dict) and inner and all(isinstance(v, tensor_type) for v in inner.values()):
                 obj = inner
                 break
     out = {}
     for k, v in obj.items():
         if not isinstance(k, str):
-            raise _bad(path, f"state dict key {k!r} is not a string")
-        if not isinstance(v, np.ndarray) or v.dtype.kind not in "biuf":
-            raise _bad(path, f"entry {k!r} is a {type(v).__name__}, not a numeric tensor")
+            raise budget.error(f"state dict key {short_repr(k)} is not a string")
+        if not isinstance(v, tensor_type):
+            raise budget.error(f"entry {short_repr(k)} is a {type(v).__name__}, not a numeric tensor")
         out[k] = v
     return out
 
 
 # ---------------------------------------------------------------------------
-# safetensors, npz, HDF5
+# safetensors, npz / npy, HDF5
 # ---------------------------------------------------------------------------
 
 
-def _read_safetensors_header(path):
-    """The parsed JSON header of a safetensors file (tensor entries and ``__metadata__``)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise _bad(path, "truncated safetensors header")
-        (n,) = struct.unpack("<Q", head)
-        if n > _MAX_SAFETENSORS_HEADER:
-            raise _bad(path, f"safetensors header of {n} bytes is implausible")
-        header = fh.read(n)
-    if len(header) != n:
-        raise _bad(path, "truncated safetensors header")
-
-    def no_duplicates(pairs):
-        seen = {}
-        for k, v in pairs:
-            if k in seen:
-                raise _bad(path, f"duplicate tensor name {k!r} in the safetensors header")
-            seen[k] = v
-        return seen
-
+def _read_safetensors_header(fh, size, budget):
+    """``(header dict, data start)`` of a safetensors file open at byte 0."""
+    head = fh.read(8)
+    if len(head) < 8:
+        raise budget.error("truncated safetensors header")
+    (n,) = struct.unpack("<Q", head)
+    if n > _MAX_SAFETENSORS_HEADER:
+        raise budget.error(f"safetensors header of {n} bytes is implausible")
+    if n > size - 8:
+        raise budget.error(f"safetensors header of {n} bytes is longer than the file (truncated file?)")
+    raw = fh.read(n)
+    if len(raw) != n:
+        raise budget.error("truncated safetensors header")
     try:
-        parsed = json.loads(header.decode("utf-8"), object_pairs_hook=no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _bad(path, f"invalid safetensors header: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise budget.error(f"invalid safetensors header: {exc}") from None
+    parsed = loads_json(text, budget, "the safetensors header", key="tensor name")
     if not isinstance(parsed, dict):
-        raise _bad(path, f"invalid safetensors header: expected a JSON object, got {type(parsed).__name__}")
-    return parsed
-
-
-def _read_head(path, n):
-    """The first ``n`` bytes of the weight file ``path`` (clear errors for a bad path)."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    if not os.path.isfile(path):
-        raise ValueError(f"weight file {os.fspath(path)!r} does not exist or is not a file")
-    with open(path, "rb") as fh:
-        return fh.read(n)
+        raise budget.error(f"invalid safetensors header: expected a JSON object, got {type(parsed).__name__}")
+    return parsed, 8 + n
 
 
 def _safetensors_metadata(path):
     """The ``__metadata__`` (str -> str) of a safetensors file, read without safetensors."""
-    head = _read_head(path, 9)
-    if len(head) < 9 or head[8:9] != b"{":
-        raise _bad(path, "not a safetensors file (the header carries the metadata)")
-    meta = _read_safetensors_header(path).get("__metadata__") or {}
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise _bad(path, "safetensors __metadata__ must map strings to strings")
+    budget = ReadBudget(path)
+    fh, size = open_regular(path)
+    with fh, budget.reading():
+        head = fh.read(9)
+        if len(head) < 9 or head[8:9] != b"{":
+            raise budget.error("not a safetensors file (the header carries the metadata)")
+        fh.seek(0)
+        header, _ = _read_safetensors_header(fh, size, budget)
+        meta = header.get("__metadata__") or {}
+        if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+            raise budget.error("safetensors __metadata__ must map strings to strings")
     return meta
 
 
-def _load_safetensors(path):
-    _read_safetensors_header(path)
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    try:
-        return dict(load_file(os.fspath(path)))
-    except (SafetensorError, ValueError, OSError, TypeError) as exc:
-        raise _bad(path, f"invalid safetensors file: {exc}") from None
-
-
-def _load_npz(path, archive):
-    names = archive.namelist()
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise _bad(path, f"duplicate members {sorted(dup)} in the .npz archive")
-    bad = [n for n in names if not n.endswith(".npy")]
-    if bad:
-        raise _bad(path, f"zip archive is neither a torch.save file nor an .npz (members {bad[:3]})")
+def _load_safetensors(fh, size, budget):
+    header, start = _read_safetensors_header(fh, size, budget)
+    meta = header.pop("__metadata__", None)
+    if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
+        raise budget.error("safetensors __metadata__ must map strings to strings")
+    entries = []
+    for name, entry in header.items():
+        what = f"tensor {name!r}"
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise budget.error(f"{what}: expected {{dtype, shape, data_offsets}}, got {short_repr(entry)}")
+        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+        if dtype is None:
+            raise budget.error(
+                f"{what} has dtype {short_repr(entry['dtype'])}; expected one of {sorted(_SAFETENSORS_DTYPES)}"
+            )
+        shape, offsets = entry["shape"], entry["data_offsets"]
+        if not isinstance(shape, list):
+            raise budget.error(f"{what} has shape {short_repr(shape)}, expected a list of non-negative ints")
+        shape = tuple(shape)
+        nbytes = budget.array_nbytes(what, shape, dtype)
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_index, offsets))
+                and offsets[0] <= offsets[1]):
+            raise budget.error(f"{what} has data_offsets {short_repr(offsets)}, expected [begin, end]")
+        if offsets[1] - offsets[0] != nbytes:
+            raise budget.error(
+                f"{what} claims shape {shape} {entry['dtype']} = {format_bytes(nbytes)}, but its "
+                f"data_offsets {offsets} span {offsets[1] - offsets[0]:,} bytes"
+            )
+        entries.append((offsets[0], offsets[1], name, dtype, shape))
+    pos, last = 0, None
+    for begin, end, name, _, _ in sorted(entries, key=lambda e: (e[0], e[1])):
+        if begin != pos:
+            raise budget.error(
+                f"tensor {name!r} starts at byte {begin} of the data, expected {pos} "
+                "(tensors must follow each other without gaps or overlaps)"
+            )
+        pos, last = end, name
+    if start + pos != size:
+        raise budget.error(
+            f"the tensors cover {pos:,} bytes of data (up to the end of tensor {last!r}), the file "
+            f"holds {size - start:,} (truncated or corrupt file?)"
+        )
+    for _, _, name, dtype, shape in entries:
+        budget.claim_array(f"tensor {name!r}", shape, dtype)
+        if header[name]["dtype"] == "BF16":
+            budget.claim(f"tensor {name!r} widened to float32", 2 * math.prod(shape) * dtype.itemsize)
     out = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for k in npz.files:
-                out[k] = npz[k]
-    except ValueError as exc:
-        raise _bad(path, f"cannot read .npz without pickles: {exc}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise _bad(path, f"truncated or corrupt .npz: {exc}") from None
+    for begin, _, name, dtype, shape in entries:
+        arr = np.empty(math.prod(shape), dtype=dtype)
+        fh.seek(start + begin)
+        if fh.readinto(memoryview(arr).cast("B")) != arr.nbytes:
+            raise budget.error(f"tensor {name!r} is cut short (truncated file?)")
+        if header[name]["dtype"] == "BF16":
+            arr = _widen_bfloat16(arr)
+        out[name] = arr.reshape(shape)
     return out
 
 
-def _load_hdf5(path, source=None):
-    """Datasets of the HDF5 file ``path`` (or of the file object ``source``, named ``path``)."""
+def _load_npz(archive, budget):
+    infos = archive.infolist()
+    counts = collections.Counter(i.filename for i in infos)
+    dup = sorted(n for n, c in counts.items() if c > 1)
+    if dup:
+        raise budget.error(f"duplicate members {[short_repr(n) for n in dup[:3]]} in the .npz archive")
+    bad = [i.filename for i in infos if not i.filename.endswith(".npy")]
+    if bad:
+        raise budget.error(
+            f"zip archive is neither a torch.save file nor an .npz (members {[short_repr(n) for n in bad[:3]]})"
+        )
+    headers = []
+    for info in infos:  # every header checked and claimed before any data is read
+        what = f"tensor {info.filename[: -len('.npy')]!r}"
+        with open_zip_member(archive, info, budget, what) as fh:
+            shape, fortran, dtype = read_npy_header(fh, budget, what, info.file_size)
+            headers.append((what, shape, fortran, dtype, fh.tell()))
+        budget.claim_array(what, shape, dtype)
+    out = {}
+    for info, (what, shape, fortran, dtype, start) in zip(infos, headers):
+        with open_zip_member(archive, info, budget, what) as fh:
+            fh.seek(start)
+            out[info.filename[: -len(".npy")]] = read_npy_data(fh, budget, what, shape, fortran, dtype)
+    return out
+
+
+def _load_hdf5(fh, budget):
     try:
         import h5py
     except ImportError:  # pragma: no cover - h5py is in the test extra
         raise ImportError(
             "reading Keras HDF5 weight files needs h5py: pip install 'eegbin[hdf5]'"
         ) from None
-    out = {}
     try:
-        with h5py.File(path if source is None else source, "r") as f:
-            root = f["model_weights"] if "model_weights" in f else f
-
-            def visit(name, node):
-                if isinstance(node, h5py.Dataset):
-                    if node.dtype.kind not in "fiub":
-                        raise _bad(path, f"dataset {name!r} has non-numeric dtype {node.dtype}")
-                    out[name] = np.array(node[()])
-
-            root.visititems(visit)
-    except OSError as exc:
-        raise _bad(path, f"truncated or corrupt HDF5 file: {exc}") from None
+        with h5py.File(fh, "r") as f:
+            link = f.get("model_weights", getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise budget.error(
+                    f"HDF5 external link 'model_weights' -> {link.filename}:{link.path} refused "
+                    "(it would read another file)"
+                )
+            out = read_hdf5_datasets(f["model_weights"] if link is not None else f, budget)
+    except WeightFileError:
+        raise
+    except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise budget.error(f"truncated or corrupt HDF5 file: {short_repr(str(exc))}") from None
     if not out:
-        raise _bad(path, "HDF5 file holds no weight datasets")
+        raise budget.error("HDF5 file holds no weight datasets")
     return out
 
 
-def load_weights(path) -> dict:
+def _claim_keras_members(archive, budget):
+    """Claim what :func:`eegbin.nn.graph_io._load_keras_archive` decodes: ``config.json``
+    (and the objects of its JSON) and ``model.weights.h5``; stored or deflated only."""
+    for name, factor in (("config.json", 1 + JSON_BYTES_PER_CHAR), ("model.weights.h5", 1)):
+        info = archive.getinfo(name)
+        open_zip_member(archive, info, budget, f"member {name!r}").close()
+        budget.claim(f"member {name!r}", factor * info.file_size)
+
+
+def load_weights(path, *, max_bytes=MAX_BYTES) -> dict:
     """Load a weight file into ``{name: numpy array}`` without executing code.
 
     The format is detected from the file's first bytes, not its extension:
@@ -382,8 +555,9 @@ def load_weights(path) -> dict:
       checkpoint dict holding one under ``state_dict``/``model_state_dict``/``model``),
       read without importing torch through a restricted unpickler (anything but
       tensor rebuilds, storage types and ``OrderedDict`` is refused);
-    - safetensors files (via ``safetensors.numpy``);
-    - ``.npz`` archives (``allow_pickle=False``);
+    - safetensors files (read without the safetensors package);
+    - ``.npz`` archives and ``.npy`` files (no pickles; a bare ``.npy`` array is
+      returned under the key ``"arr_0"``, numpy's name for an unnamed array);
     - Keras HDF5 weight files (needs ``h5py``, extra ``hdf5``): dataset paths under
       ``model_weights`` (or the root) become the keys, e.g. ``"dense/dense/kernel:0"``
       (Keras 2) or ``"layers/dense/vars/0"`` (Keras 3 ``.weights.h5``);
@@ -395,24 +569,43 @@ def load_weights(path) -> dict:
     ONNX and ``.keras`` files give a :class:`~eegbin.nn.WeightDict`, a dict that also
     carries the graph or config the layout readers need.
 
+    What a file's headers claim is checked before anything is decoded, so the
+    memory a read takes is bounded whatever the file says: at most ``max_bytes``
+    of decoded data (tensors, decompressed archive members, the objects of the
+    pickle, the JSON header) plus a small multiple of the file's size. A file that
+    claims more is refused with a ``ValueError`` naming the tensor and its size,
+    before the allocation. Constructors that take a path (``EEGNet``, ``LSTM``,
+    the classifiers, ``BinaryKeyValueMemory``) read it with the default; for a
+    larger file you trust, call ``load_weights(path, max_bytes=...)`` and pass
+    the dict.
+
     Parameters
     ----------
     path : str or os.PathLike
-        The weight file.
+        The weight file: a regular file (directories, FIFOs and devices are refused).
+    max_bytes : int or None, default=1073741824
+        Most bytes the read may decode (1 GiB by default, ``eegbin.nn.io.MAX_BYTES``);
+        None removes the limit (only for files you trust).
 
     Returns
     -------
     weights : dict of str to ndarray
         Every tensor, with its stored dtype (bfloat16 is widened to float32
-        exactly) and shape; views are materialized honouring strides and offsets.
+        exactly; big-endian data is returned in native byte order) and shape;
+        strided views are copied honouring strides and offsets.
         A :class:`~eegbin.nn.WeightDict` for ONNX and ``.keras`` files.
 
     Raises
     ------
     ValueError
-        Truncated or corrupt files, unknown formats, legacy (non-zip) torch
-        pickles, pickles that reference any other global (e.g. ``os.system``),
-        duplicate tensor names, entries that are not tensors.
+        Files larger than ``max_bytes`` once decoded; truncated or corrupt files,
+        unknown formats, legacy (non-zip) torch pickles, pickles that reference any
+        other global (e.g. ``os.system``) or nest containers absurdly deep,
+        overlapping (e.g. stride-0) tensor views, object arrays, HDF5 external links
+        and external or virtual datasets, duplicate tensor names, entries that are
+        not numeric tensors, paths that are not regular files.
+    TypeError
+        ``path`` is not a str or path.
     ImportError
         An HDF5 file and h5py is not installed.
 
@@ -428,41 +621,55 @@ def load_weights(path) -> dict:
     >>> np.savez(os.path.join(d, "w.npz"), w=np.eye(2, dtype=np.float32))
     >>> load_weights(os.path.join(d, "w.npz"))["w"].shape
     (2, 2)
+    >>> load_weights(os.path.join(d, "w.npz"), max_bytes=8)
+    Traceback (most recent call last):
+    ...
+    ValueError: weight file '...w.npz': tensor 'w' (2 x 2 float32) claims 16 bytes, more than max_bytes = 8 bytes; refused. ...
 
     References
     ----------
-    PyTorch serialization semantics, ``torch.load(weights_only=True)``.
+    PyTorch serialization semantics, ``torch.load(weights_only=True)``; the
+    safetensors format (https://github.com/huggingface/safetensors); the NumPy
+    ``.npy`` format (``numpy.lib.format``).
     """
-    head = _read_head(path, 16)
-    if not head:
-        raise _bad(path, "file is empty")
-    if head.startswith(_ZIP_MAGIC):
-        try:
-            archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise _bad(path, f"truncated or corrupt zip archive: {exc}") from None
-        with archive:
-            if any(n.endswith("/data.pkl") for n in archive.namelist()):
-                return _load_torch_zip(path, archive)
-            if _is_keras_archive(archive.namelist()):
-                return _load_keras_archive(path, archive, lambda fh: _load_hdf5(path, fh))
-            return _load_npz(path, archive)
-    if head.startswith(_HDF5_MAGIC):
-        return _load_hdf5(path)
-    if len(head) >= 9 and head[8:9] == b"{":
-        return _load_safetensors(path)
-    if _looks_like_onnx(head):
-        return _load_onnx(path)
-    if head[:1] == b"\x80":
-        raise _bad(
-            path,
-            "legacy (non-zip) pickle format is not supported: re-save with a current "
-            "torch.save, or as safetensors",
+    budget = ReadBudget(path, max_bytes)
+    fh, size = open_regular(path)
+    with fh, budget.reading():
+        head = fh.read(16)
+        fh.seek(0)
+        if not head:
+            raise budget.error("file is empty")
+        if head.startswith(_ZIP_MAGIC):
+            try:
+                archive = zipfile.ZipFile(fh)
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+                raise budget.error(f"truncated or corrupt zip archive: {exc}") from None
+            with archive:
+                if any(n.endswith("/data.pkl") for n in archive.namelist()):
+                    return _load_torch_zip(archive, budget)
+                if _is_keras_archive(archive.namelist()):
+                    _claim_keras_members(archive, budget)
+                    return _load_keras_archive(budget.path, archive, lambda member: _load_hdf5(member, budget))
+                return _load_npz(archive, budget)
+        if head.startswith(_HDF5_MAGIC):
+            return _load_hdf5(fh, budget)
+        if head.startswith(_NPY_MAGIC):
+            return {"arr_0": read_npy(fh, budget, "array 'arr_0'", size)}
+        if len(head) >= 9 and head[8:9] == b"{":
+            return _load_safetensors(fh, size, budget)
+        if _looks_like_onnx(head):
+            # the protobuf is parsed whole, then its tensors are copied out
+            budget.claim("the ONNX model (parsed whole, its tensors copied)", 4 * size)
+            return _load_onnx(budget.path)
+        if head[:1] == b"\x80":
+            raise budget.error(
+                "legacy (non-zip) pickle format is not supported: re-save with a current "
+                "torch.save, or as safetensors",
+            )
+        raise budget.error(
+            "unknown format: expected a torch.save zip, safetensors, .npz/.npy, Keras HDF5 or .keras, "
+            "or ONNX file"
         )
-    raise _bad(
-        path, "unknown format: expected a torch.save zip, safetensors, .npz, Keras HDF5 or "
-        ".keras, or ONNX file"
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -514,6 +721,16 @@ def check_weights(weights, spec, *, optional=(), kind="f", name="weights") -> di
     """
     if not isinstance(weights, Mapping):
         raise TypeError(f"{name} must be a mapping of str to arrays, got {type(weights).__name__}")
+    if not isinstance(spec, Mapping) or not all(
+        isinstance(shape, tuple)
+        and all(e is None or (isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 0) for e in shape)
+        for shape in spec.values()
+    ):
+        raise TypeError(f"spec must map tensor names to shape tuples of non-negative ints or None, got {spec!r}")
+    if isinstance(optional, (str, bytes)) or not hasattr(optional, "__iter__"):
+        raise TypeError(f"optional must be an iterable of tensor names, got {optional!r}")
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"kind must be a string of numpy dtype kinds such as 'f', got {kind!r}")
     optional = set(optional)
     missing = [k for k in spec if k not in weights and k not in optional]
     if missing:

@@ -155,7 +155,7 @@ def test_means_equal_pyriemann(n, n_matrices):
 
 
 def test_geometric_start_of_the_mean_iteration():
-    from eegbin.features._riemann import _geometric_start, _mean_riemann_slots
+    from eegbin.features._riemann import _geometric_start
 
     # exact for two matrices (A # H is then their geometric mean)
     C = _spd(2, 5, seed=4)
@@ -174,7 +174,7 @@ def test_geometric_start_of_the_mean_iteration():
     bad[3] = -np.eye(8)
     np.testing.assert_array_equal(_geometric_start(bad[:, None], 16, None)[0], bad.mean(0))
     with pytest.raises(ValueError, match="not positive definite"):
-        _mean_riemann_slots(bad[:, None])
+        mean_riemann(bad)
 
 
 def test_mean_riemann_warns_without_convergence():
@@ -204,6 +204,81 @@ def test_upper_is_pyriemann_order_and_norm_preserving():
     np.testing.assert_allclose(np.linalg.norm(upper(S), axis=1), np.linalg.norm(S, axis=(1, 2)))
     with pytest.raises(ValueError, match="n, n"):
         upper(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        upper(np.full((2, 2), np.nan))
+    with pytest.raises(TypeError, match="real numbers"):
+        upper(np.eye(2, dtype=complex))
+
+
+def test_mean_riemann_returns_the_tangent_map_at_the_mean():
+    """return_tangent gives tangent_space(C, M) at the returned M, from the last iteration."""
+    C = _spd(40, 6, seed=7)
+    M, T = mean_riemann(C, return_tangent=True)
+    np.testing.assert_array_equal(M, mean_riemann(C))
+    ref = p_tangent_space(C, M, metric="riemann")
+    assert T.shape == (40, 21)
+    assert np.abs(T - ref).max() <= 1e-12 * np.abs(ref).max()
+    np.testing.assert_allclose(T, tangent_space(C, M), rtol=0, atol=1e-12 * np.abs(ref).max())
+    assert np.abs(T.mean(axis=0)).max() <= 1e-9  # the gradient vanishes at the mean
+
+
+def test_tangent_space_keeps_leading_dimensions():
+    C = _spd(12, 4, seed=8).reshape(3, 4, 4, 4)
+    Cref = mean_riemann(C.reshape(12, 4, 4))
+    for metric in ("riemann", "logeuclid", "euclid"):
+        T = tangent_space(C, Cref, metric)
+        assert T.shape == (3, 4, 10)
+        ref = p_tangent_space(C.reshape(12, 4, 4), Cref, metric=metric)
+        np.testing.assert_allclose(T.reshape(12, 10), ref, rtol=0, atol=1e-11 * np.abs(ref).max())
+
+
+def test_riemann_core_bad_input():
+    """The bad inputs found in features/ (issue 17): clear errors naming the argument."""
+    C = _spd(5, 3, seed=1)
+    singular = np.diag([1.0, 0.0, 2.0])
+    for f in (sqrtm, invsqrtm, logm):  # invsqrtm raised SystemError from inside numba
+        with pytest.raises(ValueError, match="matrix 0 has eigenvalue 0"):
+            f(singular)
+    nonsym = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    for f in (sqrtm, invsqrtm, logm, expm, mean_riemann, mean_euclid, mean_logeuclid):
+        with pytest.raises(ValueError, match="symmetric matrices; matrix 1 differs from its transpose by up to 0.5"):
+            f(np.stack([np.eye(3), nonsym]))
+    sqrtm(C + 1e-9 * np.abs(C).max() * np.triu(np.ones(3), 1))  # rounding-level asymmetry is accepted
+    for f in (mean_riemann, mean_euclid, mean_logeuclid, mean_covariance):
+        with pytest.raises(ValueError, match="at least one matrix"):
+            f(np.empty((0, 3, 3)))
+        with pytest.raises(ValueError, match=r"shape \(n_matrices, n, n\)"):
+            f(np.eye(3))
+    with pytest.raises(ValueError, match=r"n >= 1"):
+        logm(np.empty((2, 0, 0)))
+    with pytest.raises(ValueError, match="tol"):
+        mean_riemann(C, tol=np.nan)
+    with pytest.raises(ValueError, match="maxiter"):
+        mean_riemann(C, maxiter=0)
+    with pytest.raises(ValueError, match="init must be positive definite"):
+        mean_riemann(C, init=-np.eye(3))
+    with pytest.raises(ValueError, match=r"init must have shape \(n, n\)"):
+        mean_riemann(C, init=C)
+    with pytest.raises(ValueError, match=r"Cref must have shape \(n, n\)"):
+        tangent_space(C, C)  # a stack of references was silently cut to its first
+    with pytest.raises(ValueError, match="Cref must be positive definite"):
+        tangent_space(C, -np.eye(3))
+    with pytest.raises(ValueError, match="metric"):
+        tangent_space(C, np.eye(3), "bogus")
+
+
+def test_covariances_bad_input():
+    X = np.random.default_rng(0).standard_normal((3, 4, 50))
+    bad = X.copy()
+    bad[2, 1, 7] = np.nan
+    with pytest.raises(ValueError, match="signal 2 holds NaN"):
+        covariances(bad)
+    with pytest.raises(TypeError, match="real numbers"):
+        covariances(X.astype(str))
+    for reg in (-0.1, np.nan, np.inf, "0.1", True):
+        with pytest.raises(ValueError, match="reg must be"):
+            covariances(X, reg=reg)
+    np.testing.assert_array_equal(covariances(X.astype(np.float32)), covariances(X.astype(np.float32).astype(float)))
 
 
 def test_covariances_eq1():
@@ -212,3 +287,48 @@ def test_covariances_eq1():
     np.testing.assert_allclose(covariances(X), ref, rtol=1e-13)
     with pytest.raises(ValueError, match="n_s >= 2"):
         covariances(np.ones((2, 1)))
+
+
+def test_filterbank_riemann_minimum_window():
+    """A 22-channel covariance of 5 samples is refused (n_channels + 1 samples per window)."""
+    from eegbin import FilterBankRiemann
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"at least 23 samples .* n_channels \+ 1 = 23 .* window 0 has 5 samples"):
+        FilterBankRiemann(250.0, bands=[(8, 12)]).fit(rng.standard_normal((4, 22, 5)))
+    with pytest.raises(ValueError, match="window 1 has 20 samples"):
+        FilterBankRiemann(250.0, bands=[(8, 12)], windows=[(0, 40), (0, 20)]).fit(rng.standard_normal((4, 22, 40)))
+    est = FilterBankRiemann(250.0, bands=[(8, 12)]).fit(rng.standard_normal((30, 22, 23)))
+    assert est.transform(rng.standard_normal((2, 22, 23))).shape == (2, 253)
+    with pytest.raises(ValueError, match="expecting 23 samples per trial"):  # as in fit, so long enough
+        est.transform(rng.standard_normal((2, 22, 22)))
+
+
+def test_filterbank_functions_bad_input():
+    """Found while looking (issue 17): a SystemError from numba, NaN and strings let through, a
+    band list without bound."""
+    sos = design_filterbank([(8, 12)], sfreq=100.0)
+    with pytest.raises(ValueError, match="at least 2 samples"):  # was SystemError (division by n_s - 1 = 0)
+        filterbank_covariances(np.zeros((2, 3, 1)), sos)
+    X = np.random.default_rng(0).standard_normal((3, 2, 40))
+    X[1, 0, 5] = np.inf
+    with pytest.raises(ValueError, match="trial 1 contains NaN or Inf"):
+        filterbank_covariances(X, sos)
+    with pytest.raises(TypeError, match="sos must hold real numbers"):
+        filterbank_covariances(np.zeros((2, 3, 40)), sos.astype(str))
+    with pytest.raises(ValueError, match="sos must be finite"):
+        filterbank_covariances(np.zeros((2, 3, 40)), np.full_like(sos, np.nan))
+    with pytest.raises(ValueError, match="at least one channel"):
+        filterbank_covariances(np.zeros((2, 0, 40)), sos)
+    with pytest.raises(ValueError, match="more than 10000 bands"):  # was minutes and gigabytes
+        hersche_bands(0.001, 1e9, bandwidths=(0.001,))
+    with pytest.raises(ValueError, match="non-empty"):
+        hersche_bands(bandwidths=())
+    with pytest.raises(ValueError, match="no band"):
+        hersche_bands(4, 40, bandwidths=(64,))
+    assert hersche_bands(8, 30) == [b for b in hersche_bands(8, 30, bandwidths=(2, 4, 8, 16))]
+    with pytest.raises(ValueError, match=r"bands\[0\] must be a \(low, high\) pair of numbers"):
+        design_filterbank([("8", "12")], 100.0)  # numeric strings were parsed
+    np.testing.assert_array_equal(design_filterbank(np.array([[8, 12]]), 100.0), design_filterbank([(8.0, 12.0)], 100.0))
+    with pytest.raises(ValueError, match=r"order must be an integer in \[1, 20\]"):
+        design_filterbank([(8, 12)], 100.0, order=10**6)  # was an overflow warning

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from eegbin.nn import check_weights, load_weights
+from tests.nn.test_weight_files import _payloads, _Reduce
 
 
 def _torch_like_zip(path, pkl_bytes, storages=None, prefix="archive"):
@@ -32,32 +33,6 @@ def _rewrite_zip(src, dst, edit_pkl=None, keep=lambda name: True):
         for n, raw in members.items():
             z.writestr(n, raw)
     return dst
-
-
-class _Reduce:
-    """Pickles as ``func(*args)`` (the classic code-execution payload)."""
-
-    def __init__(self, func, args):
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return self.func, self.args
-
-
-def _payloads(sentinel):
-    import builtins
-    import subprocess
-
-    cmd = f"touch {sentinel}"
-    code = f"open({str(sentinel)!r}, 'w').close()"
-    return {
-        "os.system": pickle.dumps({"w": _Reduce(os.system, (cmd,))}, protocol=2),
-        "builtins.eval": pickle.dumps({"w": _Reduce(builtins.eval, (code,))}, protocol=2),
-        "builtins.exec": pickle.dumps(_Reduce(builtins.exec, (code,)), protocol=4),
-        "subprocess.call": pickle.dumps({"w": _Reduce(subprocess.call, (["touch", str(sentinel)],))}),
-        # protocol 0 INST opcode path
-        "posix.system (INST)": b"(S'" + cmd.encode() + b"'\nios\nsystem\n.",
-    }
 
 
 def test_payload_is_live(tmp_path):
@@ -139,6 +114,15 @@ def test_torch_state_dict_roundtrip(tmp_path):
     torch.save({"epoch": 3, "state_dict": lin.state_dict()}, tmp_path / "ckpt.pth")
     got = load_weights(tmp_path / "ckpt.pth")
     np.testing.assert_array_equal(got["weight"], lin.weight.detach().numpy())
+    # a training checkpoint: optimizer tensors beside the state dict (was refused as
+    # "duplicate keys overwrote tensors")
+    opt = torch.optim.Adam(lin.parameters())
+    lin(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    torch.save({"epoch": 1, "state_dict": lin.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "full.pth")
+    got = load_weights(tmp_path / "full.pth")
+    assert set(got) == {"weight", "bias"}
+    np.testing.assert_array_equal(got["bias"], lin.bias.detach().numpy())
     # nn.Parameter values go through torch._utils._rebuild_parameter
     torch.save({"p": torch.nn.Parameter(torch.ones(2))}, tmp_path / "param.pt")
     np.testing.assert_array_equal(load_weights(tmp_path / "param.pt")["p"], np.ones(2, np.float32))
@@ -276,3 +260,225 @@ def test_check_weights():
         check_weights({**ok, "fc.bias": np.full(4, np.nan)}, spec)
     with pytest.raises(TypeError, match="weights must be a mapping"):
         check_weights([1], spec)
+    # arguments that raised messages naming nothing (issue 17)
+    with pytest.raises(TypeError, match="spec must map tensor names to shape tuples"):
+        check_weights(ok, [("fc.bias", (4,))])
+    with pytest.raises(TypeError, match="spec must map"):
+        check_weights(ok, {"fc.bias": 4})
+    with pytest.raises(TypeError, match="optional must be an iterable of tensor names"):
+        check_weights(ok, spec, optional="fc.bias")
+    with pytest.raises(TypeError, match="kind must be a string"):
+        check_weights(ok, spec, kind=3)
+    with pytest.raises(ValueError, match="cannot be opened: embedded null byte"):
+        load_weights("a\0b.pt")
+
+
+# ---------------------------------------------------------------------------
+# formats and bounded reading (issue 17): oracles are torch, safetensors, numpy
+# ---------------------------------------------------------------------------
+
+
+def test_torch_shared_storages_and_protocols(tmp_path):
+    """Tied weights stay one array; views of one storage are copies; any pickle protocol."""
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(1)
+    base = torch.randn(6, 4, generator=g)
+    tied = torch.randn(3, 5, generator=g)
+    sd = {"a": tied, "b": tied, "row": base[2], "col": base[:, 1], "whole": torch.randn(7, generator=g)}
+    for protocol in (2, 4, 5):
+        torch.save(sd, tmp_path / "s.pt", pickle_protocol=protocol)
+        got = load_weights(tmp_path / "s.pt")
+        for k, v in sd.items():
+            np.testing.assert_array_equal(got[k], v.numpy())
+        assert got["a"] is got["b"]  # one tensor under two names, as torch keeps it
+        assert not np.shares_memory(got["row"], got["col"])
+        assert all(v.flags.writeable for v in got.values())
+
+
+def test_torch_big_endian_and_bfloat16_storages(tmp_path):
+    from tests.nn.test_weight_files import _pkl_state_dict, _pkl_tensor, _torch_zip
+
+    ref = np.arange(6, dtype=np.float64).reshape(2, 3) - 2.5
+    pkl = _pkl_state_dict([("w", _pkl_tensor("0", 6, (2, 3), (3, 1), storage="DoubleStorage"))])
+    path = _torch_zip(tmp_path / "be.pt", pkl, [("0", ref.astype(">f8").tobytes())], byteorder="big")
+    got = load_weights(path)["w"]
+    assert got.dtype == np.float64 and got.dtype.isnative
+    np.testing.assert_array_equal(got, ref)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(torch.load(path, weights_only=True)["w"].numpy(), ref)
+    bf = torch.tensor([1.5, -2.0, 3.140625], dtype=torch.bfloat16)
+    torch.save({"bf": bf}, tmp_path / "bf.pt")
+    np.testing.assert_array_equal(load_weights(tmp_path / "bf.pt")["bf"], bf.float().numpy())
+
+
+def test_npy_and_npz_variants(tmp_path):
+    """Bare .npy (key arr_0), Fortran order, big-endian, compressed .npz: as numpy reads them."""
+    a = np.arange(12, dtype=">i4").reshape(3, 4)
+    f = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    np.save(tmp_path / "a.npy", a)
+    got = load_weights(tmp_path / "a.npy")
+    assert list(got) == ["arr_0"] and got["arr_0"].dtype == np.dtype("=i4")
+    np.testing.assert_array_equal(got["arr_0"], a)
+    np.savez_compressed(tmp_path / "c.npz", a=a, f=f, s=np.float32(2.5), e=np.zeros((0, 3)))
+    got = load_weights(tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as ref:
+        for k in ref.files:
+            np.testing.assert_array_equal(got[k], ref[k])
+            assert got[k].shape == ref[k].shape
+    np.save(tmp_path / "u.npy", np.array(["text"]))
+    with pytest.raises(ValueError, match="only numeric"):
+        load_weights(tmp_path / "u.npy")
+
+
+def test_safetensors_reader_agrees_with_the_library(tmp_path):
+    """Our reader (no safetensors package needed) against safetensors.numpy on every dtype."""
+    from safetensors.numpy import load_file, save_file
+
+    rng = np.random.default_rng(0)
+    w = {f"t_{np.dtype(d).name}": (rng.standard_normal((3, 4)) * 10).astype(d)
+         for d in ("f8", "f4", "f2", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1", "?")}
+    w["scalar"] = np.array(1.5, dtype=np.float32)
+    w["empty"] = np.zeros((0, 2), dtype=np.float32)
+    save_file(w, str(tmp_path / "w.safetensors"), metadata={"k": "v"})
+    got, ref = load_weights(tmp_path / "w.safetensors"), load_file(str(tmp_path / "w.safetensors"))
+    assert set(got) == set(ref)
+    for k in ref:
+        assert got[k].dtype == ref[k].dtype and got[k].shape == ref[k].shape, k
+        np.testing.assert_array_equal(got[k], ref[k])
+
+
+def _safetensors(path, entries, data):
+    import json
+    import struct
+
+    header = json.dumps(entries).encode()
+    path.write_bytes(struct.pack("<Q", len(header)) + header + data)
+    return path
+
+
+@pytest.mark.parametrize("entries, size, match", [
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+      "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, 12, "without gaps or overlaps"),
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, 12, "starts at byte 4"),
+    ({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, 8, "span 8 bytes"),
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, 12, "cover 8 bytes"),
+    ({"a": {"dtype": "X99", "shape": [1], "data_offsets": [0, 8]}}, 8, "dtype 'X99'"),
+    ({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, 4, "non-negative ints"),
+    ({"a": [1, 2]}, 0, "expected {dtype, shape, data_offsets}"),
+])
+def test_safetensors_malformed_headers(tmp_path, entries, size, match):
+    """Refused by us (with the reason) and by the safetensors library (the oracle)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    path = _safetensors(tmp_path / "m.safetensors", entries, bytes(size))
+    with pytest.raises(ValueError, match=match):
+        load_weights(path)
+    with pytest.raises((SafetensorError, ValueError, TypeError, KeyError)):
+        load_file(str(path))
+
+
+def test_safetensors_complex_refused(tmp_path):
+    """Complex tensors are valid safetensors but not real weights: refused, like .npy and torch."""
+    path = _safetensors(tmp_path / "c.safetensors", {"a": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}},
+                        bytes(8))
+    with pytest.raises(ValueError, match="dtype 'C64'; expected one of"):
+        load_weights(path)
+
+
+def test_safetensors_bfloat16_widened(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    t = torch.tensor([[0.5, -1.25], [3.0, 1e-3]], dtype=torch.bfloat16)
+    save_file({"t": t}, str(tmp_path / "bf.safetensors"))
+    np.testing.assert_array_equal(load_weights(tmp_path / "bf.safetensors")["t"], t.float().numpy())
+
+
+def test_hdf5_scalar_empty_and_soft_links(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "w.h5", "w") as f:
+        f["model_weights/s"] = np.float32(2.0)
+        f["model_weights/e"] = np.zeros((0, 4), np.float32)
+        f["model_weights/k"] = np.ones((2, 2), ">f8")
+        f["model_weights/alias"] = h5py.SoftLink("/model_weights/k")  # read once, under its own name
+    got = load_weights(tmp_path / "w.h5")
+    assert set(got) == {"s", "e", "k"}
+    assert got["s"].shape == () and got["s"] == 2.0 and got["e"].shape == (0, 4)
+    np.testing.assert_array_equal(got["k"], np.ones((2, 2)))
+
+
+def test_pickle_preflight():
+    """check_pickle accepts what picklers write and refuses memo abuse, depth and garbage."""
+    from eegbin.nn._bounded import MAX_PICKLE_DEPTH, ReadBudget, check_pickle
+
+    budget = ReadBudget("x.pt")
+    obj = {"a": [1, 2.5, "s", (3, None)], "b": {"c": b"raw"}, "shared": None}
+    obj["shared"] = obj["a"]
+    for protocol in range(6):
+        check_pickle(pickle.dumps(obj, protocol=protocol), budget)
+    deep = []
+    for _ in range(MAX_PICKLE_DEPTH):  # [] is depth 0, [[]] depth 1, ...
+        deep = [deep]
+    check_pickle(pickle.dumps(deep, protocol=2), budget)
+    for protocol in (0, 2, 5):
+        with pytest.raises(ValueError, match=f"nested more than {MAX_PICKLE_DEPTH} deep"):
+            check_pickle(pickle.dumps([[], deep], protocol=protocol), ReadBudget("x.pt"))
+        key = ()
+        for _ in range(MAX_PICKLE_DEPTH):
+            key = (key,)
+        with pytest.raises(ValueError, match="nested more than"):  # a dict keyed by it
+            check_pickle(pickle.dumps({key: 1}, protocol=protocol), ReadBudget("x.pt"))
+    with pytest.raises(ValueError, match="memo index 4294967295"):
+        check_pickle(b"\x80\x02}r\xff\xff\xff\xff.", ReadBudget("x.pt"))
+    with pytest.raises(ValueError, match="read before it is written"):
+        check_pickle(b"\x80\x02h\x05.", ReadBudget("x.pt"))
+    with pytest.raises(ValueError, match="not a valid pickle|refused"):
+        check_pickle(b"\x80\x02\xff.", ReadBudget("x.pt"))
+    with pytest.raises(ValueError, match="values\\) claims"):
+        check_pickle(pickle.dumps(list(range(1000)), protocol=2), ReadBudget("x.pt", max_bytes=1000))
+
+
+def test_is_dense_view_never_admits_overlap():
+    """Every view it accepts touches distinct elements (brute force), and torch's own views pass."""
+    from itertools import product
+
+    from eegbin.nn._bounded import is_dense_view
+
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        ndim = int(rng.integers(1, 4))
+        size = tuple(int(s) for s in rng.integers(1, 5, ndim))
+        stride = tuple(int(s) for s in rng.integers(0, 13, ndim))
+        offsets = [sum(i * s for i, s in zip(idx, stride)) for idx in product(*map(range, size))]
+        if is_dense_view(size, stride):
+            assert len(set(offsets)) == len(offsets), (size, stride)
+    assert is_dense_view((4, 3), (1, 4))        # a transpose
+    assert is_dense_view((2, 3), (12, 2))       # a strided slice
+    assert is_dense_view((1, 5), (0, 1))        # stride of a length-1 axis is free
+    assert not is_dense_view((3, 3), (1, 1))
+    assert not is_dense_view((40000, 40000), (0, 0))
+
+
+def test_paths_that_are_not_regular_files(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    os.symlink("/dev/zero", tmp_path / "zero")
+    for name, kind in (("fifo", "FIFO"), ("dir", "directory"), ("zero", "character device")):
+        with pytest.raises(ValueError, match=f"is a {kind}"):
+            load_weights(tmp_path / name)
+
+
+def test_memory_error_never_escapes(tmp_path, monkeypatch):
+    """Whatever runs out of memory inside a read, the caller gets a ValueError naming the file."""
+    from eegbin.nn import _bounded
+
+    np.savez(tmp_path / "w.npz", w=np.ones(3))
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(_bounded, "read_npy_data", no_memory)
+    monkeypatch.setattr("eegbin.nn.io.read_npy_data", no_memory)
+    with pytest.raises(ValueError, match="w.npz': not enough memory"):
+        load_weights(tmp_path / "w.npz")
