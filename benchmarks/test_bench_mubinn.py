@@ -26,9 +26,9 @@ from eegbin.kernels import lstm_layer_operands, mubinn2_lstm_layer
 from eegbin.nn import MultiLevelBinarizedLSTM
 from eegbin.quantize import multilevel_binarize, reconstruct
 
-from .conftest import record_ratio
+from eegbin.kernels.xnor_lstm import SIGNALS
 
-SIGNALS = ("x", "h", "i", "f", "g", "o", "c", "tanh_c")
+from .conftest import record_ratio
 
 
 def _tables(n_segments=32):
@@ -48,7 +48,7 @@ def _operands(sd, W):
 def _static_scales(sd, x, A, W):
     """Given (static) scales of every binarized signal, calibrated on x (the paper's inference)."""
     scales = MultiLevelBinarizedLSTM(sd, A, W).calibrate(x).activation_scales_[0]
-    return np.stack([scales[name] for name in SIGNALS])
+    return [scales[name] for name in SIGNALS]
 
 
 def _rounds(fns, rounds, repeat):
@@ -83,7 +83,7 @@ def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scale
     zeros = np.zeros((batch, H))
 
     def ours():
-        return mubinn2_lstm_layer(x, zeros, zeros, ops, A, False, sig, tanh, static)
+        return mubinn2_lstm_layer(x, zeros, zeros, ops, A, sig, tanh, static_scales=static)
 
     old_torch, old_numba = torch.get_num_threads(), numba.get_num_threads()
     torch.set_num_threads(1)
@@ -110,7 +110,7 @@ def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scale
 
 @pytest.mark.parametrize("batch", [1, 64])
 def test_bench_mubinn2_public_path(benchmark, full_size, batch):
-    """MultiLevelBinarizedLSTM.features (3, 3) vs torch: the path users call today."""
+    """MultiLevelBinarizedLSTM.features (3, 3) vs torch: the path users call (the fused kernel inside)."""
     torch = pytest.importorskip("torch")
     D, H, T = (32, 100, 200) if full_size else (8, 16, 12)
     torch.manual_seed(0)
@@ -136,4 +136,4 @@ def test_bench_mubinn2_public_path(benchmark, full_size, batch):
     benchmark.extra_info["us_per_step"] = {k: 1e6 * v / T for k, v in best.items()}
     ratio = record_ratio(benchmark, "torch_over_eegbin", best["torch"], best["eegbin"])
     if full_size:
-        assert ratio > 0.02
+        assert ratio > 0.1

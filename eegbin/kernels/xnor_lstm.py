@@ -66,7 +66,8 @@ from ._simd import (
 from .bits import _check_n_bits, _check_padding, _check_planes, _n_threads, _threads, n_words_for
 from .xnor import _rows_into, left_operand, pad8, rows_operand
 
-__all__ = ["SIGNALS", "lstm_gate_preactivations", "lstm_layer_operands", "mubinn2_lstm_layer"]
+__all__ = ["SIGNALS", "is_uniform_grid", "lstm_gate_preactivations", "lstm_layer_operands", "mlb_approximation_rows",
+           "mubinn2_lstm_layer"]
 
 _WORD = 64
 # rows of the ``static`` array: the binarized signals, in this order
@@ -185,116 +186,156 @@ def _encode_rows(v, n, A, pow2, fixed, use_fixed, r, words, m2, nw):
     return float(n) * S
 
 
+@njit(cache=True, inline="always")
+def _signed(r, a):
+    """+a where r >= 0, -a elsewhere (alpha_i b_i of Algorithm 1, 8 lanes)."""
+    return select(ge(r, splat_f64(0.0)), a, sub(splat_f64(0.0), a))
+
+
 @njit(cache=True, parallel=True)
-def _layer_rows(x, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, A, pow2, static, use_static,
+def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels, offsets, pow2, given, use_given,
                 tab_s, fp_s, sl_s, tab_t, fp_t, sl_t):
-    B, T, D = x.shape
+    """One sample at a time; lanes are gate rows (products) and units (element-wise)."""
+    B, T, H4 = gx.shape[0], gx.shape[1], 4 * h0.shape[1]
+    if not use_gx:
+        B, T = x.shape[0], x.shape[1]
+    D = x.shape[2]
     H = h0.shape[1]
-    H4 = 4 * H
     H8 = pad8(H)
+    Ax = levels[0]
+    Ah = levels[1]
     out = np.empty((B, T, H))
     c_out = np.empty((B, H))
     Ps = _pwl_params(tab_s, fp_s, sl_s)
     Pt = _pwl_params(tab_t, fp_t, sl_t)
     for b in prange(B):
-        rx = np.zeros(pad8(D))
-        xw = np.zeros(A * nwx, dtype=np.uint64)
-        xm2 = np.zeros(A)
-        hw = np.zeros(A * nwh, dtype=np.uint64)
-        hm2 = np.zeros(A)
+        rx = np.zeros(pad8(D) + 8)
+        xw = np.zeros(max(Ax, 1) * nwx, dtype=np.uint64)
+        xm2 = np.zeros(max(Ax, 1))
+        hw = np.zeros(Ah * nwh, dtype=np.uint64)
+        hm2 = np.zeros(Ah)
         z = np.zeros(pad8(H4) + 8)
-        d = np.zeros((5, H8 + 8))  # v - offset of i, f, g, o, c
-        r = np.zeros((5, H8 + 8))  # their residuals
+        r = np.zeros((6, H8 + 8))  # residuals of i, f, g, o, c, tanh(c) (their values - offsets)
+        acc = np.zeros((6, H8 + 8))  # sum_i alpha_i b_i of each
+        v = np.zeros((6, H8 + 8))  # the values themselves (signals left in float)
         c = np.zeros(H8)
         h = np.zeros(H8)
         rt = np.zeros(H8)
         for k in range(H):
             c[k] = c0[b, k]
             h[k] = h0[b, k]
-        hC = _encode_rows(h, H, A, pow2, static[1], use_static, rt, hw, hm2, nwh)
+        hC = _encode_rows(h, H, Ah, pow2[1], given[1], use_given[1], rt, hw, hm2, nwh)
         for t in range(T):
-            xC = _encode_rows(x[b, t], D, A, pow2, static[0], use_static, rx, xw, xm2, nwx)
-            _rows_into(xw, xm2, xC, Wx, wsx, nwx, z, H4, bias, True)
+            if use_gx:
+                for k in range(H4):
+                    z[k] = gx[b, t, k]
+            else:
+                xC = _encode_rows(x[b, t], D, Ax, pow2[0], given[0], use_given[0], rx, xw, xm2, nwx)
+                _rows_into(xw, xm2, xC, Wx, wsx, nwx, z, H4, bias, True)
             _rows_into(hw, hm2, hC, Wh, wsh, nwh, z, H4, z, True)
-            half = splat_f64(0.5)
             for k in range(0, H, 8):
-                di = sub(_pwl(load(z, k), Ps), half)
-                df = sub(_pwl(load(z, H + k), Ps), half)
-                dg = _pwl(load(z, 2 * H + k), Pt)
-                do = sub(_pwl(load(z, 3 * H + k), Ps), half)
-                dc = load(c, k)
-                store(d, (0, k), di)
-                store(d, (1, k), df)
-                store(d, (2, k), dg)
-                store(d, (3, k), do)
-                store(d, (4, k), dc)
-                store(r, (0, k), di)
-                store(r, (1, k), df)
-                store(r, (2, k), dg)
-                store(r, (3, k), do)
-                store(r, (4, k), dc)
-            # five independent chains of Algorithm 1 (i, f, g, o, c), level by level
-            for level in range(A):
-                if use_static:
-                    a0 = static[2, level]
-                    a1 = static[3, level]
-                    a2 = static[4, level]
-                    a3 = static[5, level]
-                    a4 = static[6, level]
-                else:
-                    s0 = 0.0
-                    s1 = 0.0
-                    s2 = 0.0
-                    s3 = 0.0
-                    s4 = 0.0
-                    for k in range(H):
-                        s0 += abs(r[0, k])
-                        s1 += abs(r[1, k])
-                        s2 += abs(r[2, k])
-                        s3 += abs(r[3, k])
-                        s4 += abs(r[4, k])
-                    a0 = _scale(s0, H, pow2)
-                    a1 = _scale(s1, H, pow2)
-                    a2 = _scale(s2, H, pow2)
-                    a3 = _scale(s3, H, pow2)
-                    a4 = _scale(s4, H, pow2)
-                for k in range(0, H, 8):
-                    store(r, (0, k), _step(load(r, (0, k)), splat_f64(a0)))
-                    store(r, (1, k), _step(load(r, (1, k)), splat_f64(a1)))
-                    store(r, (2, k), _step(load(r, (2, k)), splat_f64(a2)))
-                    store(r, (3, k), _step(load(r, (3, k)), splat_f64(a3)))
-                    store(r, (4, k), _step(load(r, (4, k)), splat_f64(a4)))
-            zero = splat_f64(0.0)
+                store(v, (0, k), _pwl(load(z, k), Ps))
+                store(v, (1, k), _pwl(load(z, H + k), Ps))
+                store(v, (2, k), _pwl(load(z, 2 * H + k), Pt))
+                store(v, (3, k), _pwl(load(z, 3 * H + k), Ps))
+                store(v, (4, k), load(c, k))
+            _mlb_rows5(v, r, acc, H, levels, offsets, pow2, given, use_given)
             for k in range(0, H, 8):
-                ih = add(half, sub(load(d, (0, k)), load(r, (0, k))))
-                fh = add(half, sub(load(d, (1, k)), load(r, (1, k))))
-                gh = add(zero, sub(load(d, (2, k)), load(r, (2, k))))
-                ch = add(zero, sub(load(d, (4, k)), load(r, (4, k))))
+                ih = _hat_rows(v, acc, 0, k, levels[2], offsets[2])
+                fh = _hat_rows(v, acc, 1, k, levels[3], offsets[3])
+                gh = _hat_rows(v, acc, 2, k, levels[4], offsets[4])
+                ch = _hat_rows(v, acc, 4, k, levels[6], offsets[6])
                 cn = add(mul(fh, ch), mul(ih, gh))
                 store(c, k, cn)
-                tv = _pwl(cn, Pt)
-                store(rt, k, tv)
-                store(d, (2, k), tv)  # keep tanh(c) for the reconstruction
-            for level in range(A):
-                if use_static:
-                    a = static[7, level]
-                else:
-                    s = 0.0
-                    for k in range(H):
-                        s += abs(rt[k])
-                    a = _scale(s, H, pow2)
-                for k in range(0, H, 8):
-                    store(rt, k, _step(load(rt, k), splat_f64(a)))
+                store(v, (5, k), _pwl(cn, Pt))
+            _mlb_rows1(v, r, acc, 5, H, levels[7], offsets[7], pow2[7], given[7], use_given[7])
             for k in range(0, H, 8):
-                oh = add(half, sub(load(d, (3, k)), load(r, (3, k))))
-                th = add(zero, sub(load(d, (2, k)), load(rt, k)))
-                store(h, k, mul(oh, th))
+                oh = _hat_rows(v, acc, 3, k, levels[5], offsets[5])
+                store(h, k, mul(oh, _hat_rows(v, acc, 5, k, levels[7], offsets[7])))
             for k in range(H):
                 out[b, t, k] = h[k]
-            hC = _encode_rows(h, H, A, pow2, static[1], use_static, rt, hw, hm2, nwh)
+            hC = _encode_rows(h, H, Ah, pow2[1], given[1], use_given[1], rt, hw, hm2, nwh)
         for k in range(H):
             c_out[b, k] = c[k]
     return out, c_out
+
+
+@njit(cache=True, inline="always")
+def _hat_rows(v, acc, q, k, L, off):
+    """The value signal q passes on: off + sum_i alpha_i b_i, or itself if not binarized."""
+    if L == 0:
+        return load(v, (q, k))
+    return add(splat_f64(off), load(acc, (q, k)))
+
+
+@njit(cache=True, inline="always")
+def _level_rows(r, acc, q, n, a):
+    """One level of Algorithm 1 on the residual row q: acc += alpha b, r -= alpha b."""
+    av = splat_f64(a)
+    for k in range(0, n, 8):
+        rv = load(r, (q, k))
+        sv = _signed(rv, av)
+        store(acc, (q, k), add(load(acc, (q, k)), sv))
+        store(r, (q, k), sub(rv, sv))
+
+
+@njit(cache=True, inline="always")
+def _start_rows(v, r, acc, q, n, off):
+    o = splat_f64(off)
+    for k in range(0, n, 8):
+        store(r, (q, k), sub(load(v, (q, k)), o))
+        store(acc, (q, k), splat_f64(0.0))
+
+
+@njit(cache=True, inline="always")
+def _mlb_rows1(v, r, acc, q, n, L, off, pow2, fixed, use_fixed):
+    """Algorithm 1 on the value row q (one chain of run-time sums)."""
+    if L == 0:
+        return
+    _start_rows(v, r, acc, q, n, off)
+    for level in range(L):
+        if use_fixed:
+            a = fixed[level]
+        else:
+            s = 0.0
+            for k in range(n):
+                s += abs(r[q, k])
+            a = _scale(s, n, pow2)
+        _level_rows(r, acc, q, n, a)
+
+
+@njit(cache=True, inline="always")
+def _mlb_rows5(v, r, acc, n, levels, offsets, pow2, given, use_given):
+    """Algorithm 1 on i, f, g, o and c (rows 0..4; signals 2..6), their run-time sums in one loop.
+
+    The five sequential sums are independent: summing them in the same loop
+    overlaps their latency chains (the bound at batch 1).
+    """
+    Lmax = 0
+    for q in range(5):
+        if levels[2 + q] > 0:
+            _start_rows(v, r, acc, q, n, offsets[2 + q])
+            Lmax = max(Lmax, levels[2 + q])
+    for level in range(Lmax):
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        for k in range(n):
+            s0 += abs(r[0, k])
+            s1 += abs(r[1, k])
+            s2 += abs(r[2, k])
+            s3 += abs(r[3, k])
+            s4 += abs(r[4, k])
+        for q in range(5):
+            sig = 2 + q
+            if level < levels[sig]:
+                if use_given[sig]:
+                    a = given[sig, level]
+                else:
+                    a = _scale((s0, s1, s2, s3, s4)[q], n, pow2[sig])
+                _level_rows(r, acc, q, n, a)
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +360,7 @@ def _encode_batch(R, n, A, pow2, fixed, use_fixed, words, m2):
 
     Per lane: -2 * scales -> m2 (A, 8); returns n * sum(scales) as 8 lanes.
     """
-    nw = words.shape[0] // A
+    nw = words.shape[0] // max(A, 1)
     S = splat_f64(0.0)
     for level in range(A):
         if use_fixed:
@@ -329,13 +370,13 @@ def _encode_batch(R, n, A, pow2, fixed, use_fixed, words, m2):
         S = add(S, av)
         store(m2, (level, 0), mul(splat_f64(-2.0), av))
         for w in range(nw):
-            acc = splat_u64(0)
+            bits = splat_u64(0)
             for k in range(w * _WORD, min(n, (w + 1) * _WORD)):
                 rv = load(R, (k, 0))
                 m = ge(rv, splat_f64(0.0))
-                acc = or_(acc, select(m, splat_u64(np.uint64(1) << np.uint64(k % _WORD)), splat_u64(0)))
+                bits = or_(bits, select(m, splat_u64(np.uint64(1) << np.uint64(k % _WORD)), splat_u64(0)))
                 store(R, (k, 0), _step(rv, av))
-            store(words, (level * nw + w, 0), acc)
+            store(words, (level * nw + w, 0), bits)
     return mul(splat_f64(float(n)), S)
 
 
@@ -382,40 +423,79 @@ def _products4_batch(xw, m2, C, nw, W, ws, c, A, Lw):
 
 
 @njit(cache=True, inline="always")
-def _products_batch(xw, xm2, xC, nwx, Wx, wsx, hw, hm2, hC, nwh, Wh, wsh, bias, z, H4, A, Lw):
-    """z[c] = (bias[c] + P_x[c]) + P_h[c] for every gate row c (H4 a multiple of 4), 8 samples per vector."""
+def _products_batch(xw, xm2, xC, nwx, Wx, wsx, hw, hm2, hC, nwh, Wh, wsh, bias, z, H4, Ax, Ah, Lw, use_gx):
+    """z[c] = (bias[c] + P_x[c]) + P_h[c] (or z[c] + P_h[c] with given input products), 8 samples per vector."""
     for c in range(0, H4, 4):
-        x0, x1, x2, x3 = _products4_batch(xw, xm2, xC, nwx, Wx, wsx, c, A, Lw)
-        h0, h1, h2, h3 = _products4_batch(hw, hm2, hC, nwh, Wh, wsh, c, A, Lw)
-        store(z, (c, 0), add(add(splat_f64(bias[c]), x0), h0))
-        store(z, (c + 1, 0), add(add(splat_f64(bias[c + 1]), x1), h1))
-        store(z, (c + 2, 0), add(add(splat_f64(bias[c + 2]), x2), h2))
-        store(z, (c + 3, 0), add(add(splat_f64(bias[c + 3]), x3), h3))
+        h0, h1, h2, h3 = _products4_batch(hw, hm2, hC, nwh, Wh, wsh, c, Ah, Lw)
+        if use_gx:
+            store(z, (c, 0), add(load(z, (c, 0)), h0))
+            store(z, (c + 1, 0), add(load(z, (c + 1, 0)), h1))
+            store(z, (c + 2, 0), add(load(z, (c + 2, 0)), h2))
+            store(z, (c + 3, 0), add(load(z, (c + 3, 0)), h3))
+        else:
+            x0, x1, x2, x3 = _products4_batch(xw, xm2, xC, nwx, Wx, wsx, c, Ax, Lw)
+            store(z, (c, 0), add(add(splat_f64(bias[c]), x0), h0))
+            store(z, (c + 1, 0), add(add(splat_f64(bias[c + 1]), x1), h1))
+            store(z, (c + 2, 0), add(add(splat_f64(bias[c + 2]), x2), h2))
+            store(z, (c + 3, 0), add(add(splat_f64(bias[c + 3]), x3), h3))
 
 
 @njit(cache=True, inline="always")
-def _resid(dv, a, q, levels):
-    """Residual after ``levels`` steps of Algorithm 1 from d, with the scales a[m, q] (8 lanes)."""
-    r = dv
+def _approx(v, a, q, L, off):
+    """off + sum_i alpha_i b_i of v - off with the scales a[:L, q] (8 lanes); v itself if L == 0."""
+    if L == 0:
+        return v
+    r = sub(v, splat_f64(off))
+    acc = splat_f64(0.0)
+    for m in range(L):
+        sv = _signed(r, load(a, (m, q, 0)))
+        acc = add(acc, sv)
+        r = sub(r, sv)
+    return add(splat_f64(off), acc)
+
+
+@njit(cache=True, inline="always")
+def _abs_resid(v, a, q, levels, off):
+    """|residual| of v - off after ``levels`` steps of Algorithm 1 (8 lanes)."""
+    r = sub(v, splat_f64(off))
     for m in range(levels):
         r = _step(r, load(a, (m, q, 0)))
-    return r
+    return absf(r)
 
 
 @njit(cache=True, inline="always")
-def _set_scales(a, level, q, s, n, pow2):
-    """a[level, q] = per-lane mean of the |residual| sums s (optionally rounded to a power of two)."""
-    for lane_ in range(8):
-        a[level, q, lane_] = _scale(lane(s, lane_), n, pow2)
+def _batch_scales(V, a, q, n, L, off, pow2, fixed, use_fixed, scratch):
+    """The scales a[:L, q] of Algorithm 1 for the value rows V[q, :n] (each lane its own sample)."""
+    for level in range(L):
+        if use_fixed:
+            for lane_ in range(8):
+                a[level, q, lane_] = fixed[level]
+        else:
+            s = splat_f64(0.0)
+            for k in range(n):
+                s = add(s, _abs_resid(load(V, (q, k, 0)), a, q, level, off))
+            for lane_ in range(8):
+                scratch[lane_] = _scale(lane(s, lane_), n, pow2)
+            for lane_ in range(8):
+                a[level, q, lane_] = scratch[lane_]
 
 
 @njit(cache=True, parallel=True)
-def _layer_batch(x, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, A, pow2, static, use_static,
+def _layer_batch(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels, offsets, pow2, given, use_given,
                  tab_s, fp_s, sl_s, tab_t, fp_t, sl_t):
-    B, T, D = x.shape
+    """Groups of 8 samples; the lanes are the samples."""
+    B, T = gx.shape[0], gx.shape[1]
+    if not use_gx:
+        B, T = x.shape[0], x.shape[1]
+    D = x.shape[2]
     H = h0.shape[1]
     H4 = 4 * H
-    Lw = wsx.shape[0]
+    Lw = wsh.shape[0]
+    Ax = levels[0]
+    Ah = levels[1]
+    Lmax = 1
+    for q in range(8):
+        Lmax = max(Lmax, levels[q])
     n_groups = (B + 7) // 8
     out = np.empty((B, T, H))
     c_out = np.empty((B, H))
@@ -425,117 +505,96 @@ def _layer_batch(x, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, A, pow2, static, u
         b0 = g * 8
         nb = min(8, B - b0)
         R = np.zeros((max(D, H), 8))
-        xw = np.zeros((A * nwx, 8), dtype=np.uint64)
-        xm2 = np.zeros((A, 8))
-        hw = np.zeros((A * nwh, 8), dtype=np.uint64)
-        hm2 = np.zeros((A, 8))
+        xw = np.zeros((max(Ax, 1) * nwx, 8), dtype=np.uint64)
+        xm2 = np.zeros((max(Ax, 1), 8))
+        hw = np.zeros((Ah * nwh, 8), dtype=np.uint64)
+        hm2 = np.zeros((Ah, 8))
         z = np.zeros((H4, 8))
-        d = np.zeros((5, H, 8))  # i, f, g, o minus their offsets, and c
-        dt = np.zeros((H, 8))  # tanh(c_t)
-        oh = np.zeros((H, 8))  # o_hat
+        V = np.zeros((6, H, 8))  # i, f, g, o, c_{t-1}, tanh(c_t)
         c = np.zeros((H, 8))
-        a = np.zeros((A, 6, 8))  # scales of i, f, g, o, c, tanh(c) per level and lane
-        for level in range(A):
-            for q in range(6):
-                for lane_ in range(8):
-                    a[level, q, lane_] = static[2 + q, level]
+        a = np.zeros((Lmax, 6, 8))  # scales per level, signal and lane
+        sc = np.zeros(8)
+        xC = splat_f64(0.0)
         for k in range(H):
             for q in range(nb):
                 c[k, q] = c0[b0 + q, k]
                 R[k, q] = h0[b0 + q, k]
-        hC = _encode_batch(R, H, A, pow2, static[1], use_static, hw, hm2)
-        half = splat_f64(0.5)
-        zero = splat_f64(0.0)
+        hC = _encode_batch(R, H, Ah, pow2[1], given[1], use_given[1], hw, hm2)
         for t in range(T):
-            for k in range(D):
-                for q in range(nb):
-                    R[k, q] = x[b0 + q, t, k]
-            xC = _encode_batch(R, D, A, pow2, static[0], use_static, xw, xm2)
-            _products_batch(xw, xm2, xC, nwx, Wx, wsx, hw, hm2, hC, nwh, Wh, wsh, bias, z, H4, A, Lw)
-            # activations; the level-0 |residual| sums of i, f, g, o, c on the way
-            s0 = zero
-            s1 = zero
-            s2 = zero
-            s3 = zero
-            s4 = zero
+            if use_gx:
+                for k in range(H4):
+                    for q in range(nb):
+                        z[k, q] = gx[b0 + q, t, k]
+            else:
+                for k in range(D):
+                    for q in range(nb):
+                        R[k, q] = x[b0 + q, t, k]
+                xC = _encode_batch(R, D, Ax, pow2[0], given[0], use_given[0], xw, xm2)
+            _products_batch(xw, xm2, xC, nwx, Wx, wsx, hw, hm2, hC, nwh, Wh, wsh, bias, z, H4, Ax, Ah, Lw, use_gx)
             for k in range(H):
-                di = sub(_pwl(load(z, (k, 0)), Ps), half)
-                df = sub(_pwl(load(z, (H + k, 0)), Ps), half)
-                dg = _pwl(load(z, (2 * H + k, 0)), Pt)
-                do = sub(_pwl(load(z, (3 * H + k, 0)), Ps), half)
-                dc = load(c, (k, 0))
-                store(d, (0, k, 0), di)
-                store(d, (1, k, 0), df)
-                store(d, (2, k, 0), dg)
-                store(d, (3, k, 0), do)
-                store(d, (4, k, 0), dc)
-                s0 = add(s0, absf(di))
-                s1 = add(s1, absf(df))
-                s2 = add(s2, absf(dg))
-                s3 = add(s3, absf(do))
-                s4 = add(s4, absf(dc))
-            # Algorithm 1's run-time scales, level by level (each level's sums need the previous scales)
-            if not use_static:
-                for level in range(A):
-                    if level > 0:
-                        s0 = zero
-                        s1 = zero
-                        s2 = zero
-                        s3 = zero
-                        s4 = zero
-                        for k in range(H):
-                            s0 = add(s0, absf(_resid(load(d, (0, k, 0)), a, 0, level)))
-                            s1 = add(s1, absf(_resid(load(d, (1, k, 0)), a, 1, level)))
-                            s2 = add(s2, absf(_resid(load(d, (2, k, 0)), a, 2, level)))
-                            s3 = add(s3, absf(_resid(load(d, (3, k, 0)), a, 3, level)))
-                            s4 = add(s4, absf(_resid(load(d, (4, k, 0)), a, 4, level)))
-                    _set_scales(a, level, 0, s0, H, pow2)
-                    _set_scales(a, level, 1, s1, H, pow2)
-                    _set_scales(a, level, 2, s2, H, pow2)
-                    _set_scales(a, level, 3, s3, H, pow2)
-                    _set_scales(a, level, 4, s4, H, pow2)
-            # binarized gates and c_{t-1}; c_t; tanh(c_t) and the level-0 sum of its |residual|
-            st = zero
+                store(V, (0, k, 0), _pwl(load(z, (k, 0)), Ps))
+                store(V, (1, k, 0), _pwl(load(z, (H + k, 0)), Ps))
+                store(V, (2, k, 0), _pwl(load(z, (2 * H + k, 0)), Pt))
+                store(V, (3, k, 0), _pwl(load(z, (3 * H + k, 0)), Ps))
+                store(V, (4, k, 0), load(c, (k, 0)))
+            for q in range(5):
+                _batch_scales(V, a, q, H, levels[2 + q], offsets[2 + q], pow2[2 + q], given[2 + q],
+                              use_given[2 + q], sc)
             for k in range(H):
-                di = load(d, (0, k, 0))
-                df = load(d, (1, k, 0))
-                dg = load(d, (2, k, 0))
-                do = load(d, (3, k, 0))
-                dc = load(d, (4, k, 0))
-                ih = add(half, sub(di, _resid(di, a, 0, A)))
-                fh = add(half, sub(df, _resid(df, a, 1, A)))
-                gh = add(zero, sub(dg, _resid(dg, a, 2, A)))
-                store(oh, (k, 0), add(half, sub(do, _resid(do, a, 3, A))))
-                ch = add(zero, sub(dc, _resid(dc, a, 4, A)))
+                ih = _approx(load(V, (0, k, 0)), a, 0, levels[2], offsets[2])
+                fh = _approx(load(V, (1, k, 0)), a, 1, levels[3], offsets[3])
+                gh = _approx(load(V, (2, k, 0)), a, 2, levels[4], offsets[4])
+                ch = _approx(load(V, (4, k, 0)), a, 4, levels[6], offsets[6])
                 cn = add(mul(fh, ch), mul(ih, gh))
                 store(c, (k, 0), cn)
-                tv = _pwl(cn, Pt)
-                store(dt, (k, 0), tv)
-                st = add(st, absf(tv))
-            if not use_static:
-                for level in range(A):
-                    if level > 0:
-                        st = zero
-                        for k in range(H):
-                            st = add(st, absf(_resid(load(dt, (k, 0)), a, 5, level)))
-                    _set_scales(a, level, 5, st, H, pow2)
-            # h_t = o_hat * MLB(tanh(c_t))
+                store(V, (5, k, 0), _pwl(cn, Pt))
+            _batch_scales(V, a, 5, H, levels[7], offsets[7], pow2[7], given[7], use_given[7], sc)
             for k in range(H):
-                tv = load(dt, (k, 0))
-                hv = mul(load(oh, (k, 0)), add(zero, sub(tv, _resid(tv, a, 5, A))))
+                oh = _approx(load(V, (3, k, 0)), a, 3, levels[5], offsets[5])
+                hv = mul(oh, _approx(load(V, (5, k, 0)), a, 5, levels[7], offsets[7]))
                 store(R, (k, 0), hv)
                 for q in range(nb):
                     out[b0 + q, t, k] = lane(hv, q)
-            hC = _encode_batch(R, H, A, pow2, static[1], use_static, hw, hm2)
+            hC = _encode_batch(R, H, Ah, pow2[1], given[1], use_given[1], hw, hm2)
         for k in range(H):
             for q in range(nb):
                 c_out[b0 + q, k] = c[k, q]
     return out, c_out
 
 
+@njit(cache=True)
+def mlb_approximation_rows(x, offset, n_levels, pow2, given, use_given):
+    """The kernels' Algorithm 1 on each row of ``x`` (2-D): ``offset + sum_i alpha_i b_i``.
+
+    Exposed to test the fused layer's binarization against
+    :func:`eegbin.quantize.mlb.mlb_approximation` (ties included).
+    """
+    n_rows, n = x.shape
+    out = np.empty_like(x)
+    v = np.zeros((1, pad8(n) + 8))
+    r = np.zeros((1, pad8(n) + 8))
+    acc = np.zeros((1, pad8(n) + 8))
+    for row in range(n_rows):
+        for k in range(n):
+            v[0, k] = x[row, k]
+        _mlb_rows1(v, r, acc, 0, n, n_levels, offset, pow2, given, use_given)
+        for k in range(n):
+            out[row, k] = offset + acc[0, k]
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Python entry points
 # ---------------------------------------------------------------------------
+
+
+def is_uniform_grid(xp):
+    """True if the breakpoints are ``np.linspace(xp[0], xp[-1], len(xp))`` (what the kernels evaluate)."""
+    xp = np.asarray(xp, dtype=np.float64)
+    if xp.ndim != 1 or xp.shape[0] < 2 or not xp[-1] > xp[0]:
+        return False
+    n = xp.shape[0] - 1
+    return bool(np.array_equal(xp[:-1], np.arange(n) * ((xp[-1] - xp[0]) / n) + xp[0]))
 
 
 def _pwl_operands(table, name):
@@ -641,12 +700,6 @@ def _check_operands(operands):
     return operands
 
 
-def _check_levels(n_levels):
-    if isinstance(n_levels, (bool, np.bool_)) or not isinstance(n_levels, numbers.Integral) or n_levels < 1:
-        raise ValueError(f"n_levels must be an integer >= 1, got {n_levels!r}")
-    return int(n_levels)
-
-
 @njit(cache=True, parallel=True)
 def _gates_rows(X, xM2, xC, Hh, hM2, hC, Wx, wsx, nwx, Wh, wsh, nwh, bias, H4):
     B = X.shape[0]
@@ -716,32 +769,75 @@ def lstm_gate_preactivations(x_planes, x_scales, h_planes, h_scales, operands, *
     return z[:, :H4]
 
 
-def mubinn2_lstm_layer(x, h0, c0, operands, n_levels, power_of_two, sigmoid_table, tanh_table,
-                       static_scales=None, *, n_jobs=None):
-    """Run one MuBiNN2 LSTM layer over a batch of sequences (fused, XNOR-popcount).
+def _signal_arrays(levels, offsets, power_of_two, static_scales):
+    """Per-signal arrays of the kernels (order :data:`SIGNALS`), checked."""
+    n = len(SIGNALS)
+    if isinstance(levels, numbers.Integral) and not isinstance(levels, (bool, np.bool_)):
+        levels = [levels] * n
+    if len(levels) != n:
+        raise ValueError(f"levels must be an integer or {n} integers (signals {SIGNALS}), got {levels!r}")
+    lv = np.array([0 if v is None else v for v in levels])
+    if lv.dtype.kind not in "iu" or np.any(lv < 0):
+        raise ValueError(f"levels must be integers >= 0 (0: the signal stays in float), got {levels!r}")
+    if lv[1] < 1:
+        raise ValueError("h must be binarized (levels[1] >= 1): its products with the gate weights are XNOR-popcounts")
+    off = np.array([0.0, 0.0, 0.5, 0.5, 0.0, 0.5, 0.0, 0.0]) if offsets is None else np.asarray(offsets, float)
+    if off.shape != (n,) or not np.all(np.isfinite(off)) or off[0] != 0.0 or off[1] != 0.0:
+        raise ValueError(f"offsets must be {n} finite numbers, 0 for x and h (their products have no offset)")
+    p2 = np.broadcast_to(np.asarray(power_of_two, dtype=bool), (n,)).copy()
+    given = np.zeros((n, max(1, int(lv.max()))))
+    use_given = np.zeros(n, dtype=bool)
+    if static_scales is not None:
+        if len(static_scales) != n:
+            raise ValueError(f"static_scales must hold {n} entries (None or the scales of a signal), got "
+                             f"{len(static_scales)}")
+        for k, sc in enumerate(static_scales):
+            if sc is None:
+                continue
+            sc = np.asarray(sc, dtype=np.float64)
+            if sc.shape != (lv[k],) or not np.all(np.isfinite(sc)):
+                raise ValueError(f"static_scales[{k}] ({SIGNALS[k]}) must hold {lv[k]} finite scales, got {sc!r}")
+            given[k, : lv[k]] = sc
+            use_given[k] = lv[k] > 0
+    return lv.astype(np.int64), off, p2, given, use_given
 
-    Every step as described in :mod:`eegbin.kernels.xnor_lstm`; the results equal
-    a plain-numpy evaluation of the same equations (tests: bit for bit where the
-    products are evaluated in the same order).
+
+def mubinn2_lstm_layer(x, h0, c0, operands, levels, sigmoid_table, tanh_table, *, offsets=None,
+                       power_of_two=False, static_scales=None, gx=None, n_jobs=None):
+    """Run one binarized (MuBiNN2) LSTM layer over a batch of sequences, fused, through XNOR-popcount.
+
+    Every step as described in :mod:`eegbin.kernels.xnor_lstm`; each signal of
+    :data:`SIGNALS` (x, h, i, f, g, o, c, tanh(c)) is binarized by Algorithm 1 with
+    its own levels (0: left in float), offset, run-time or static scales, and passes
+    on ``offset + sum_i alpha_i b_i`` (accumulated in level order). The results are
+    those of a plain-numpy evaluation of the same equations with the products of
+    :func:`eegbin.kernels.multilevel_matmul`, bit for bit (tested).
 
     Parameters
     ----------
     x : ndarray, shape (B, T, D)
-        Input sequences (batch first).
+        Input sequences (batch first); not read when ``gx`` is given.
     h0, c0 : ndarray, shape (B, H)
         Initial hidden and cell states.
     operands : tuple
         From :func:`lstm_layer_operands` (the weights' planes, scales and bias).
-    n_levels : int
-        ``A``: levels of every binarized activation (x, h, i, f, g, o, c, tanh(c)).
-    power_of_two : bool
-        Round run-time scales to the nearest power of two (ignored with static scales).
+    levels : int or sequence of 8 int
+        Levels of x, h, i, f, g, o, c, tanh(c); 0 leaves that signal in float
+        (not x unless ``gx`` is given; never h).
     sigmoid_table, tanh_table : tuple (xp, fp)
-        Piecewise-linear tables on a uniform grid, as ``eegbin.nn.mubinn.pwl_table``
-        makes (``np.linspace`` breakpoints); evaluated as ``np.interp``.
-    static_scales : ndarray, shape (8, n_levels), optional
-        Given scales of x, h, i, f, g, o, c and tanh(c) (in that order,
-        :data:`SIGNALS`); default: computed per vector at run time.
+        Piecewise-linear tables on a uniform grid (``np.linspace`` breakpoints,
+        :func:`eegbin.nn.pwl_table`); evaluated as ``np.interp``.
+    offsets : sequence of 8 float, optional
+        Each signal is binarized around its offset; default 0.5 for the sigmoid
+        outputs i, f, o and 0 otherwise (x and h must be 0).
+    power_of_two : bool or sequence of 8 bool, default=False
+        Round a signal's run-time scales to the nearest power of two.
+    static_scales : sequence of 8 (None or ndarray), optional
+        Given scales of a signal (its levels of them); None: computed at run time
+        per vector (``mean |r|`` summed in unit order).
+    gx : ndarray, shape (B, T, 4H), optional
+        Input products plus bias of every step, computed elsewhere (e.g. float
+        input weights); then ``x`` and the input weights are not used.
     n_jobs : int or None, default=None
         Threads over samples (batch < 8) or groups of 8 samples (None: 1, -1: all).
         Results do not depend on it.
@@ -765,7 +861,7 @@ def mubinn2_lstm_layer(x, h0, c0, operands, n_levels, power_of_two, sigmoid_tabl
     >>> xp = np.linspace(-8, 8, 33)
     >>> sig, tanh = (xp, 1 / (1 + np.exp(-xp))), (xp / 2, np.tanh(xp / 2))
     >>> out, c = mubinn2_lstm_layer(rng.normal(size=(2, 5, D)), np.zeros((2, H)), np.zeros((2, H)),
-    ...                             ops, 2, False, sig, tanh)
+    ...                             ops, 2, sig, tanh)
     >>> out.shape, c.shape
     ((2, 5, 4), (2, 4))
 
@@ -775,29 +871,32 @@ def mubinn2_lstm_layer(x, h0, c0, operands, n_levels, power_of_two, sigmoid_tabl
     """
     Wx_r, wsx_r, Wh_r, wsh_r, Wx_b, Wh_b, wsx, wsh, bias_r, nwx, nwh, H4, D = _check_operands(operands)
     H = H4 // 4
-    x = _check_array(x, "x", 3)
-    B, T = x.shape[:2]
-    if x.shape[2] != D:
-        raise ValueError(f"x must have {D} features per step (the input weights'), got shape {x.shape}")
+    lv, off, p2, given, use_given = _signal_arrays(levels, offsets, power_of_two, static_scales)
+    use_gx = gx is not None
+    if use_gx:
+        gx = _check_array(gx, "gx", 3)
+        if gx.shape[2] != H4:
+            raise ValueError(f"gx must have {H4} gate inputs per step, got shape {gx.shape}")
+        x = np.zeros((1, 1, D))
+        B, T = gx.shape[:2]
+    else:
+        if lv[0] < 1:
+            raise ValueError("x must be binarized (levels[0] >= 1) unless its products gx are given")
+        x = _check_array(x, "x", 3)
+        B, T = x.shape[:2]
+        if x.shape[2] != D:
+            raise ValueError(f"x must have {D} features per step (the input weights'), got shape {x.shape}")
+        gx = np.zeros((1, 1, H4))
     h0 = _check_array(h0, "h0", 2)
     c0 = _check_array(c0, "c0", 2)
-    for name, s in (("h0", h0), ("c0", c0)):
-        if s.shape != (B, H):
-            raise ValueError(f"{name} must have shape ({B}, {H}), got {s.shape}")
-    A = _check_levels(n_levels)
+    for name, st in (("h0", h0), ("c0", c0)):
+        if st.shape != (B, H):
+            raise ValueError(f"{name} must have shape ({B}, {H}), got {st.shape}")
     ts, fs, ss = _pwl_operands(sigmoid_table, "sigmoid_table")
-    tt, ft, st = _pwl_operands(tanh_table, "tanh_table")
-    use_static = static_scales is not None
-    if use_static:
-        static = _check_array(static_scales, "static_scales", 2)
-        if static.shape != (len(SIGNALS), A):
-            raise ValueError(f"static_scales must have shape ({len(SIGNALS)}, {A}) (signals {SIGNALS}), "
-                             f"got {static.shape}")
-    else:
-        static = np.zeros((len(SIGNALS), A))
+    tt, ft, st_ = _pwl_operands(tanh_table, "tanh_table")
     with _threads(_n_threads(n_jobs)):
         if B >= 8:
-            return _layer_batch(x, h0, c0, Wx_b, wsx, nwx, Wh_b, wsh, nwh, bias_r, A, bool(power_of_two),
-                                static, use_static, ts, fs, ss, tt, ft, st)
-        return _layer_rows(x, h0, c0, Wx_r, wsx_r, nwx, Wh_r, wsh_r, nwh, bias_r, A, bool(power_of_two),
-                           static, use_static, ts, fs, ss, tt, ft, st)
+            return _layer_batch(x, gx, use_gx, h0, c0, Wx_b, wsx, nwx, Wh_b, wsh, nwh, bias_r, lv, off, p2, given,
+                                use_given, ts, fs, ss, tt, ft, st_)
+        return _layer_rows(x, gx, use_gx, h0, c0, Wx_r, wsx_r, nwx, Wh_r, wsh_r, nwh, bias_r, lv, off, p2, given,
+                           use_given, ts, fs, ss, tt, ft, st_)

@@ -36,9 +36,10 @@ def pow2_nearest(m):
 
 
 def algorithm1(v, A, pow2=False, fixed=None):
-    """Rows of v -> bipolar planes (A, B, n), scales (A, B), final residual r_A."""
+    """Rows of v -> bipolar planes (A, B, n), scales (A, B), sum_i alpha_i b_i (level order)."""
     r = v.copy()
     planes, scales = [], []
+    approx = np.zeros_like(v)
     for level in range(A):
         b = np.where(r >= 0, 1.0, -1.0)
         if fixed is not None:
@@ -49,14 +50,15 @@ def algorithm1(v, A, pow2=False, fixed=None):
                 a = pow2_nearest(a)
         planes.append(b)
         scales.append(a)
-        r = r - a[:, None] * b
-    return np.array(planes), np.array(scales), r
+        step = np.where(b > 0, a[:, None], -a[:, None])  # alpha_i b_i
+        approx = approx + step
+        r = r - step
+    return np.array(planes), np.array(scales), approx
 
 
 def mlb(v, A, pow2, fixed, offset=0.0):
-    """offset + MLB(v - offset): the reconstruction (v - offset) - r_A."""
-    d = v - offset
-    return offset + (d - algorithm1(d, A, pow2, fixed)[2])
+    """offset + MLB(v - offset): the signal passes on offset + sum_i alpha_i b_i."""
+    return offset + algorithm1(v - offset, A, pow2, fixed)[2]
 
 
 def product_float(planes, scales, Wb, ws):
@@ -72,22 +74,37 @@ def product_xnor(planes, scales, Wb, ws):
     return multilevel_matmul(pack(planes), scales, pack(Wb), ws, planes.shape[2])
 
 
-def mubinn2_numpy(x, h0, c0, Wx, wsx, Wh, wsh, bias, A, pow2, sig, tanh, static=None, product=product_xnor):
-    fixed = (lambda name: None) if static is None else (lambda name: static[SIGNALS.index(name)])
-    B, T, _ = x.shape
+def mubinn2_numpy(x, h0, c0, Wx, wsx, Wh, wsh, bias, A, pow2, sig, tanh, static=None, product=product_xnor,
+                  gx=None):
+    """The cell of eq. (1)-(6): A, pow2 and static per signal (order SIGNALS) or one for all; 0 levels: float."""
+    A = [A] * 8 if np.isscalar(A) else A
+    pow2 = [pow2] * 8 if np.isscalar(pow2) else pow2
+    static = [None] * 8 if static is None else static
+    offsets = dict(i=0.5, f=0.5, o=0.5)
+
+    def q(name, v):
+        k = SIGNALS.index(name)
+        if A[k] == 0:
+            return v
+        return mlb(v, A[k], pow2[k], static[k], offsets.get(name, 0.0))
+
+    B, T = (x.shape if gx is None else gx.shape)[:2]
     H = h0.shape[1]
     h, c = h0.copy(), c0.copy()
     out = np.empty((B, T, H))
     for t in range(T):
-        xb, xs, _ = algorithm1(x[:, t], A, pow2, fixed("x"))
-        hb, hs, _ = algorithm1(h, A, pow2, fixed("h"))
-        z = (product(xb, xs, Wx, wsx) + bias) + product(hb, hs, Wh, wsh)
-        i = mlb(np.interp(z[:, :H], *sig), A, pow2, fixed("i"), 0.5)
-        f = mlb(np.interp(z[:, H:2 * H], *sig), A, pow2, fixed("f"), 0.5)
-        g = mlb(np.interp(z[:, 2 * H:3 * H], *tanh), A, pow2, fixed("g"))
-        o = mlb(np.interp(z[:, 3 * H:], *sig), A, pow2, fixed("o"), 0.5)
-        c = f * mlb(c, A, pow2, fixed("c")) + i * g
-        h = o * mlb(np.interp(c, *tanh), A, pow2, fixed("tanh_c"))
+        hb, hs, _ = algorithm1(h, A[1], pow2[1], static[1])
+        if gx is None:
+            xb, xs, _ = algorithm1(x[:, t], A[0], pow2[0], static[0])
+            z = (product(xb, xs, Wx, wsx) + bias) + product(hb, hs, Wh, wsh)
+        else:
+            z = gx[:, t] + product(hb, hs, Wh, wsh)
+        i = q("i", np.interp(z[:, :H], *sig))
+        f = q("f", np.interp(z[:, H:2 * H], *sig))
+        g = q("g", np.interp(z[:, 2 * H:3 * H], *tanh))
+        o = q("o", np.interp(z[:, 3 * H:], *sig))
+        c = f * q("c", c) + i * g
+        h = o * q("tanh_c", np.interp(c, *tanh))
         out[:, t] = h
     return out, c
 
@@ -134,7 +151,8 @@ def test_layer_equals_numpy_mubinn2_bit_for_bit(B, T, D, H, A, W, pow2, scales):
     h0, c0 = 0.3 * rng.normal(size=(2, B, H))
     static = None if scales == "run-time" else 0.5 * rng.random((len(SIGNALS), A)) / (1 + np.arange(A))
     sig, tanh = table("sigmoid"), table("tanh")
-    out, c = mubinn2_lstm_layer(x, h0, c0, ops, A, pow2, sig, tanh, static)
+    out, c = mubinn2_lstm_layer(x, h0, c0, ops, A, sig, tanh, power_of_two=pow2,
+                                static_scales=None if static is None else list(static))
     ref_out, ref_c = mubinn2_numpy(x, h0, c0, Wx, wsx, Wh, wsh, bias, A, pow2, sig, tanh, static)
     assert out.shape == (B, T, H) and c.shape == (B, H)
     np.testing.assert_array_equal(out, ref_out)
@@ -150,7 +168,7 @@ def test_layer_equals_the_paper_with_float_products(B, A, W):
     x = rng.normal(size=(B, 8, 32))
     h0 = c0 = np.zeros((B, 100))
     sig, tanh = table("sigmoid"), table("tanh")
-    out, c = mubinn2_lstm_layer(x, h0, c0, ops, A, False, sig, tanh)
+    out, c = mubinn2_lstm_layer(x, h0, c0, ops, A, sig, tanh)
     ref_out, ref_c = mubinn2_numpy(x, h0, c0, Wx, wsx, Wh, wsh, bias, A, False, sig, tanh, product=product_float)
     np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-12)
     np.testing.assert_allclose(c, ref_c, rtol=0, atol=1e-12)
@@ -165,7 +183,7 @@ def test_tables_of_any_uniform_grid(n_segments, bound):
     h0 = c0 = np.zeros((9, 10))
     sig, tanh = table("sigmoid", n_segments, bound), table("tanh", n_segments, bound / 2)
     for B in (9, 2):
-        out, c = mubinn2_lstm_layer(x[:B], h0[:B], c0[:B], ops, 2, False, sig, tanh)
+        out, c = mubinn2_lstm_layer(x[:B], h0[:B], c0[:B], ops, 2, sig, tanh)
         ref_out, ref_c = mubinn2_numpy(x[:B], h0[:B], c0[:B], Wx, wsx, Wh, wsh, bias, 2, False, sig, tanh)
         np.testing.assert_array_equal(out, ref_out)
         np.testing.assert_array_equal(c, ref_c)
@@ -195,19 +213,45 @@ def test_piecewise_linear_tables_equal_np_interp_at_breakpoints_and_beyond():
         np.testing.assert_array_equal(out, np.interp(zz, *tab_))
 
 
+@pytest.mark.parametrize("B", [2, 10])
+def test_per_signal_levels_and_given_input_products(B):
+    # the hooks of the LSTM core: any signal left in float, its own scales and rules;
+    # float input weights (their products gx computed outside)
+    rng = np.random.default_rng(B)
+    D, H, T = 5, 12, 6
+    (Wx, wsx, Wh, wsh, bias), _, ops = make_layer(7, D, H, 2)
+    x = rng.normal(size=(B, T, D))
+    h0, c0 = 0.3 * rng.normal(size=(2, B, H))
+    gx = rng.normal(size=(B, T, 4 * H))
+    sig, tanh = table("sigmoid", 16), table("tanh", 16)
+    levels = [2, 3, 0, 2, 1, 0, 4, 2]
+    pow2 = [True, False, False, True, False, False, True, False]
+    static = [None, None, None, np.array([0.3, 0.1]), None, None, None, np.array([0.5, 0.25])]
+    for given in (None, gx):
+        out, c = mubinn2_lstm_layer(x, h0, c0, ops, levels, sig, tanh, power_of_two=pow2, static_scales=static,
+                                    gx=given)
+        ref_out, ref_c = mubinn2_numpy(x, h0, c0, Wx, wsx, Wh, wsh, bias, levels, pow2, sig, tanh, static, gx=given)
+        np.testing.assert_array_equal(out, ref_out)
+        np.testing.assert_array_equal(c, ref_c)
+
+
 def test_both_layouts_and_any_thread_count_give_identical_bits():
     rng = np.random.default_rng(5)
     _, _, ops = make_layer(3, 32, 100, 3)
     x = rng.normal(size=(9, 7, 32))
     h0, c0 = 0.2 * rng.normal(size=(2, 9, 100))
     sig, tanh = table("sigmoid"), table("tanh")
-    full, c_full = mubinn2_lstm_layer(x, h0, c0, ops, 3, False, sig, tanh)  # groups of 8 samples
+    levels = [3, 2, 1, 0, 3, 2, 0, 2]  # per signal, some left in float
+    kw = dict(power_of_two=[False, True, False, False, True, False, False, True],
+              static_scales=[None, None, None, None, None, np.array([0.2, 0.1]), None, None])
+    full, c_full = mubinn2_lstm_layer(x, h0, c0, ops, levels, sig, tanh, **kw)  # groups of 8 samples
     for b in range(9):  # one sample at a time: lanes are gate rows and units
-        out, c = mubinn2_lstm_layer(x[b:b + 1], h0[b:b + 1], c0[b:b + 1], ops, 3, False, sig, tanh)
+        out, c = mubinn2_lstm_layer(x[b:b + 1], h0[b:b + 1], c0[b:b + 1], ops, levels, sig, tanh, **kw)
         np.testing.assert_array_equal(out[0], full[b])
         np.testing.assert_array_equal(c[0], c_full[b])
     for n_jobs in (1, 2, -1):
-        np.testing.assert_array_equal(mubinn2_lstm_layer(x, h0, c0, ops, 3, False, sig, tanh, n_jobs=n_jobs)[0], full)
+        np.testing.assert_array_equal(mubinn2_lstm_layer(x, h0, c0, ops, levels, sig, tanh, n_jobs=n_jobs, **kw)[0],
+                                      full)
 
 
 def test_gate_preactivations_equal_multilevel_matmul_bit_for_bit():
@@ -228,19 +272,27 @@ def test_bad_input_names_the_argument():
     x, s = np.zeros((1, 2, 6)), np.zeros((1, 4))
     sig, tanh = table("sigmoid"), table("tanh")
     with pytest.raises(ValueError, match="x must have 6 features"):
-        mubinn2_lstm_layer(np.zeros((1, 2, 5)), s, s, ops, 1, False, sig, tanh)
+        mubinn2_lstm_layer(np.zeros((1, 2, 5)), s, s, ops, 1, sig, tanh)
     with pytest.raises(ValueError, match=r"h0 must have shape \(1, 4\)"):
-        mubinn2_lstm_layer(x, np.zeros((2, 4)), s, ops, 1, False, sig, tanh)
+        mubinn2_lstm_layer(x, np.zeros((2, 4)), s, ops, 1, sig, tanh)
     with pytest.raises(ValueError, match="x contains NaN"):
-        mubinn2_lstm_layer(np.full((1, 2, 6), np.nan), s, s, ops, 1, False, sig, tanh)
-    with pytest.raises(ValueError, match="n_levels must be an integer >= 1"):
-        mubinn2_lstm_layer(x, s, s, ops, 0, False, sig, tanh)
-    with pytest.raises(ValueError, match=r"static_scales must have shape \(8, 2\)"):
-        mubinn2_lstm_layer(x, s, s, ops, 2, False, sig, tanh, np.zeros((7, 2)))
+        mubinn2_lstm_layer(np.full((1, 2, 6), np.nan), s, s, ops, 1, sig, tanh)
+    with pytest.raises(ValueError, match="h must be binarized"):
+        mubinn2_lstm_layer(x, s, s, ops, 0, sig, tanh)
+    with pytest.raises(ValueError, match="x must be binarized"):
+        mubinn2_lstm_layer(x, s, s, ops, [0, 1, 1, 1, 1, 1, 1, 1], sig, tanh)
+    with pytest.raises(ValueError, match="levels must be an integer or 8 integers"):
+        mubinn2_lstm_layer(x, s, s, ops, [1, 1], sig, tanh)
+    with pytest.raises(ValueError, match=r"static_scales\[2\] \(i\) must hold 2 finite scales"):
+        mubinn2_lstm_layer(x, s, s, ops, 2, sig, tanh, static_scales=[None, None, [1.0], None, None, None, None, None])
+    with pytest.raises(ValueError, match="offsets must be 8 finite numbers, 0 for x and h"):
+        mubinn2_lstm_layer(x, s, s, ops, 1, sig, tanh, offsets=[0.5] * 8)
+    with pytest.raises(ValueError, match="gx must have 16 gate inputs"):
+        mubinn2_lstm_layer(None, s, s, ops, 1, sig, tanh, gx=np.zeros((1, 2, 15)))
     with pytest.raises(ValueError, match="uniform grid"):
-        mubinn2_lstm_layer(x, s, s, ops, 1, False, (np.array([0.0, 1.0, 3.0]), np.zeros(3)), tanh)
+        mubinn2_lstm_layer(x, s, s, ops, 1, (np.array([0.0, 1.0, 3.0]), np.zeros(3)), tanh)
     with pytest.raises(TypeError, match="operands must be the tuple"):
-        mubinn2_lstm_layer(x, s, s, ops[:5], 1, False, sig, tanh)
+        mubinn2_lstm_layer(x, s, s, ops[:5], 1, sig, tanh)
     with pytest.raises(ValueError, match=r"wh_planes must hold at least one level of 16 gate rows"):
         lstm_layer_operands(Wxp, wsx, Whp[:, :8], wsh[:, :8], bias, 6)
     with pytest.raises(ValueError, match=r"bias must have shape \(16,\)"):
