@@ -2,7 +2,7 @@
 
 A convolution whose weights and inputs are bipolar is a product of packed
 windows: the receptive field of output ``t`` (``C`` channels x ``K`` taps, bit
-``c * K + k`` = sign of ``x[c, t + k]``) is packed into words once
+``k * C + c`` = sign of ``x[c, t + k]``) is packed into words once
 (:func:`pack_windows`), and every filter is one XNOR-popcount with it. With
 multi-level binarized inputs (``L`` sign planes, per-sample scales) and
 binarized weights (scales per filter) the convolution is
@@ -40,21 +40,37 @@ _WORD = 64
 
 @njit(cache=True, parallel=True)
 def _nb_pack_windows(bits, K):
-    """bits (L, n, C, T) bool -> windows (L, n * (T - K + 1), n_words(C * K)), bit c * K + k."""
+    """bits (L, n, C, T) bool -> windows (L, n * (T - K + 1), n_words(C * K)), bit k * C + c.
+
+    Each sample's plane is first laid out as one bit stream, time step after
+    time step (bit t * C + c; every input bit written once, without branches);
+    the window of output t is then the C * K bits starting at bit t * C, read
+    word by word with a funnel shift.
+    """
     L, n, C, T = bits.shape
     T_out = T - K + 1
-    nw = (C * K + _WORD - 1) // _WORD
+    nbits = C * K
+    nw = (nbits + _WORD - 1) // _WORD
+    ns = (C * T + _WORD - 1) // _WORD + 1  # one spare zero word for the funnel shifts
     out = np.zeros((L, n * T_out, nw), dtype=np.uint64)
+    last = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64((_WORD - nbits % _WORD) % _WORD)
     for job in prange(L * n):
         level = job // n
         s = job % n
-        for t in range(T_out):
-            row = out[level, s * T_out + t]
+        stream = np.zeros(ns, dtype=np.uint64)
+        for t in range(T):
             for c in range(C):
-                for k in range(K):
-                    if bits[level, s, c, t + k]:
-                        j = c * K + k
-                        row[j // _WORD] |= np.uint64(1) << np.uint64(j % _WORD)
+                j = t * C + c
+                stream[j // _WORD] |= np.uint64(bits[level, s, c, t]) << np.uint64(j % _WORD)
+        for t in range(T_out):
+            q = (t * C) // _WORD
+            r = np.uint64((t * C) % _WORD)
+            row = out[level, s * T_out + t]
+            for w in range(nw):
+                lo = stream[q + w] >> r
+                hi = (stream[q + w + 1] << (np.uint64(_WORD) - r)) if r != 0 else np.uint64(0)
+                row[w] = lo | hi
+            row[nw - 1] &= last
     return out
 
 
@@ -93,7 +109,7 @@ def pack_windows(signs, kernel_size, *, n_jobs=None):
     -------
     windows : ndarray of uint64, shape (L, n * (T - K + 1), n_words(C * K))
         Row ``s * (T - K + 1) + t`` of level ``l`` holds ``signs[l, s, c, t + k]``
-        at bit ``c * K + k``; padding bits are zero.
+        at bit ``k * C + c``; padding bits are zero.
 
     Examples
     --------
@@ -162,7 +178,9 @@ def binary_conv1d(signs, scales, weight_planes, weight_scales, *, n_jobs=None):
         raise ValueError(f"scales must have shape ({L},) or ({L}, {n}), got {scales.shape}")
     with _threads(_n_threads(n_jobs)):
         windows = _nb_pack_windows(signs, K)
-    filters = np.stack([pack_bits(np.ascontiguousarray(weight_planes[j].reshape(F, C * K))) for j in range(Lw)])
+    # filter bits in the windows' order, k * C + c
+    filters = np.stack([pack_bits(np.ascontiguousarray(weight_planes[j].transpose(0, 2, 1).reshape(F, K * C)))
+                        for j in range(Lw)])
     out = multilevel_matmul(windows, np.repeat(scales, T_out, axis=1), filters, weight_scales, C * K,
                             n_jobs=n_jobs)
     return out.reshape(n, T_out, F).transpose(0, 2, 1)

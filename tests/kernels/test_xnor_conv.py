@@ -40,7 +40,7 @@ def test_windows_are_the_receptive_fields_bit_for_bit():
     for level in range(2):
         for s in range(3):
             for t in (0, 5, T_out - 1):
-                field = signs[level, s, :, t:t + K].reshape(-1)  # bit c * K + k
+                field = signs[level, s, :, t:t + K].T.reshape(-1)  # bit k * C + c
                 np.testing.assert_array_equal(win[level, s * T_out + t], pack_bits(field[None])[0])
 
 
@@ -51,7 +51,7 @@ def test_binary_conv1d_is_multilevel_matmul_of_the_windows():
     scales, wscales = rng.random((2, 2)), rng.random((1, 16))
     out = binary_conv1d(signs, scales, wsigns, wscales)
     T_out = 15
-    filters = pack_bits(wsigns[0].reshape(16, 256))[None]
+    filters = pack_bits(np.ascontiguousarray(wsigns[0].transpose(0, 2, 1).reshape(16, 256)))[None]
     ref = multilevel_matmul(pack_windows(signs, 16), np.repeat(scales, T_out, axis=1), filters, wscales, 256)
     np.testing.assert_array_equal(out, ref.reshape(2, T_out, 16).transpose(0, 2, 1))
 
