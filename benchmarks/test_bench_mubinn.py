@@ -14,7 +14,7 @@ faster), best of the rounds and their median. Goals (issue 19): >= 2 for (1, 1) 
 floors only. docs/user_guide/binarized_speed.rst explains the figures.
 """
 
-import time
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -28,7 +28,7 @@ from eegbin.quantize import multilevel_binarize, reconstruct
 
 from eegbin.kernels.xnor_lstm import SIGNALS
 
-from .conftest import record_ratio
+from .conftest import best_time, record_ratio
 
 
 def _tables(n_segments=32):
@@ -56,13 +56,31 @@ def _rounds(fns, rounds, repeat):
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            best = np.inf
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                fn()
-                best = min(best, time.perf_counter() - t0)
-            times[name].append(best)
+            times[name].append(best_time(fn, repeat))
     return times
+
+
+def _torch_layer(torch, full_size, batch):
+    """torch.nn.LSTM 32 -> 100 (reduced in the test run), its weights, and a batch of sequences."""
+    D, H, T = (32, 100, 200) if full_size else (8, 16, 12)
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(D, H, batch_first=True)
+    sd = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
+    x = np.random.default_rng(0).normal(size=(batch, T, D))
+    return lstm, sd, x, torch.from_numpy(x.astype(np.float32))
+
+
+@contextmanager
+def _one_thread(torch):
+    old_torch, old_numba = torch.get_num_threads(), numba.get_num_threads()
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+    try:
+        with threadpool_limits(1), torch.no_grad():
+            yield
+    finally:
+        torch.set_num_threads(old_torch)
+        numba.set_num_threads(old_numba)
 
 
 @pytest.mark.parametrize("batch", [1, 64])
@@ -71,12 +89,8 @@ def _rounds(fns, rounds, repeat):
 def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scales):
     torch = pytest.importorskip("torch")
     A, W = levels
-    D, H, T = (32, 100, 200) if full_size else (8, 16, 12)
-    torch.manual_seed(0)
-    lstm = torch.nn.LSTM(D, H, batch_first=True)
-    sd = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
-    x = np.random.default_rng(0).normal(size=(batch, T, D))
-    xt = torch.from_numpy(x.astype(np.float32))
+    lstm, sd, x, xt = _torch_layer(torch, full_size, batch)
+    (_, T, D), H = x.shape, lstm.hidden_size
     ops = _operands(sd, W)
     sig, tanh = _tables()
     static = _static_scales(sd, x, A, W) if scales == "static" else None
@@ -85,18 +99,11 @@ def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scale
     def ours():
         return mubinn2_lstm_layer(x, zeros, zeros, ops, A, sig, tanh, static_scales=static)
 
-    old_torch, old_numba = torch.get_num_threads(), numba.get_num_threads()
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(1), torch.no_grad():
-            ours()  # compile
-            times = _rounds({"torch": lambda: lstm(xt), "eegbin": ours}, rounds=3 if full_size else 1,
-                            repeat=5 if full_size else 1)
-            benchmark.pedantic(ours, rounds=3, iterations=1)
-    finally:
-        torch.set_num_threads(old_torch)
-        numba.set_num_threads(old_numba)
+    with _one_thread(torch):
+        ours()  # compile
+        times = _rounds({"torch": lambda: lstm(xt), "eegbin": ours}, rounds=3 if full_size else 1,
+                        repeat=5 if full_size else 1)
+        benchmark.pedantic(ours, rounds=3, iterations=1)
     best = {k: min(v) for k, v in times.items()}
     ratios = [t / o for t, o in zip(times["torch"], times["eegbin"])]
     benchmark.extra_info["size"] = f"batch {batch}, {T} steps, {D} -> {H}, (A, W) = {levels}, {scales} scales"
@@ -112,25 +119,14 @@ def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scale
 def test_bench_mubinn2_public_path(benchmark, full_size, batch):
     """MultiLevelBinarizedLSTM.features (3, 3) vs torch: the path users call (the fused kernel inside)."""
     torch = pytest.importorskip("torch")
-    D, H, T = (32, 100, 200) if full_size else (8, 16, 12)
-    torch.manual_seed(0)
-    lstm = torch.nn.LSTM(D, H, batch_first=True)
-    sd = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
-    x = np.random.default_rng(0).normal(size=(batch, T, D))
-    xt = torch.from_numpy(x.astype(np.float32))
+    lstm, sd, x, xt = _torch_layer(torch, full_size, batch)
+    (_, T, D), H = x.shape, lstm.hidden_size
     net = MultiLevelBinarizedLSTM(sd, 3, 3)
-    old_torch, old_numba = torch.get_num_threads(), numba.get_num_threads()
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(1), torch.no_grad():
-            net.features(x)  # compile
-            times = _rounds({"torch": lambda: lstm(xt), "eegbin": lambda: net.features(x)},
-                            rounds=3 if full_size else 1, repeat=3 if full_size else 1)
-            benchmark.pedantic(net.features, args=(x,), rounds=3, iterations=1)
-    finally:
-        torch.set_num_threads(old_torch)
-        numba.set_num_threads(old_numba)
+    with _one_thread(torch):
+        net.features(x)  # compile
+        times = _rounds({"torch": lambda: lstm(xt), "eegbin": lambda: net.features(x)},
+                        rounds=3 if full_size else 1, repeat=3 if full_size else 1)
+        benchmark.pedantic(net.features, args=(x,), rounds=3, iterations=1)
     best = {k: min(v) for k, v in times.items()}
     benchmark.extra_info["size"] = f"batch {batch}, {T} steps, {D} -> {H}, (A, W) = (3, 3)"
     benchmark.extra_info["us_per_step"] = {k: 1e6 * v / T for k, v in best.items()}

@@ -14,8 +14,6 @@ float layers in torch (grouped conv1d, 1x1 conv1d, linear). ``extra_info`` holds
 of the activations; floors are loose.
 """
 
-import time
-
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -23,16 +21,7 @@ from threadpoolctl import threadpool_limits
 from eegbin.kernels import binary_conv1d, multilevel_matmul, separable_to_full, unpack_bits
 from eegbin.quantize import multilevel_binarize
 
-from .conftest import record_ratio
-
-
-def _best(fn, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from .conftest import best_time, record_ratio
 
 
 def _signs(acts, A):
@@ -91,9 +80,9 @@ def test_bench_binary_separable_and_dense(benchmark, full_size, batch, A):
             with_binarization()
             times = {"torch": [], "kernel": [], "binarized": []}
             for _ in range(3 if full_size else 1):
-                times["torch"].append(_best(float_torch, 5))
-                times["kernel"].append(_best(kernel_only, 5))
-                times["binarized"].append(_best(with_binarization, 3))
+                times["torch"].append(best_time(float_torch, 5))
+                times["kernel"].append(best_time(kernel_only, 5))
+                times["binarized"].append(best_time(with_binarization, 3))
             benchmark.pedantic(kernel_only, rounds=3, iterations=1)
     finally:
         torch.set_num_threads(old)

@@ -153,6 +153,17 @@ def _scale(s, n, pow2):
 
 
 @njit(cache=True, inline="always")
+def _level_scale(r, n, level, pow2, fixed, use_fixed):
+    """Scale of one level of Algorithm 1 for the residual r[:n]: given, or mean |r| summed in order."""
+    if use_fixed:
+        return fixed[level]
+    s = 0.0
+    for k in range(n):
+        s += abs(r[k])
+    return _scale(s, n, pow2)
+
+
+@njit(cache=True, inline="always")
 def _encode_rows(v, n, A, pow2, fixed, use_fixed, r, words, m2, nw):
     """Algorithm 1 on v[:n]: packed planes -> words (A * nw), -2 * scales -> m2; returns n * sum(scales).
 
@@ -164,13 +175,7 @@ def _encode_rows(v, n, A, pow2, fixed, use_fixed, r, words, m2, nw):
         r[k] = 0.0
     S = 0.0
     for level in range(A):
-        if use_fixed:
-            a = fixed[level]
-        else:
-            s = 0.0
-            for k in range(n):
-                s += abs(r[k])
-            a = _scale(s, n, pow2)
+        a = _level_scale(r, n, level, pow2, fixed, use_fixed)
         S += a
         m2[level] = -2.0 * a
         av = splat_f64(a)
@@ -294,14 +299,7 @@ def _mlb_rows1(v, r, acc, q, n, L, off, pow2, fixed, use_fixed):
         return
     _start_rows(v, r, acc, q, n, off)
     for level in range(L):
-        if use_fixed:
-            a = fixed[level]
-        else:
-            s = 0.0
-            for k in range(n):
-                s += abs(r[q, k])
-            a = _scale(s, n, pow2)
-        _level_rows(r, acc, q, n, a)
+        _level_rows(r, acc, q, n, _level_scale(r[q], n, level, pow2, fixed, use_fixed))
 
 
 @njit(cache=True, inline="always")

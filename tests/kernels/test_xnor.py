@@ -16,16 +16,7 @@ from numba import njit
 from eegbin.kernels import _simd as V
 from eegbin.kernels import multilevel_matmul, pack_bits, xnor
 
-
-def _cpu_flags():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+from .test_bits import _cpu_flags
 
 
 def fma_exact(a, b, c):
