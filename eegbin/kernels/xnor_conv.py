@@ -31,7 +31,8 @@ import numbers
 import numpy as np
 from numba import njit, prange
 
-from .bits import _n_threads, _threads, multilevel_matmul, pack_bits
+from .bits import multilevel_matmul, pack_bits
+from .threads import threads
 
 __all__ = ["pack_windows", "binary_conv1d", "separable_to_full"]
 
@@ -121,7 +122,7 @@ def pack_windows(signs, kernel_size, *, n_jobs=None):
     """
     signs = _check_signs(signs)
     K = _check_kernel_size(kernel_size, signs.shape[3])
-    with _threads(_n_threads(n_jobs)):
+    with threads(n_jobs):
         return _nb_pack_windows(signs, K)
 
 
@@ -176,7 +177,7 @@ def binary_conv1d(signs, scales, weight_planes, weight_scales, *, n_jobs=None):
         scales = np.repeat(scales[:, None], n, axis=1)
     if scales.shape != (L, n):
         raise ValueError(f"scales must have shape ({L},) or ({L}, {n}), got {scales.shape}")
-    with _threads(_n_threads(n_jobs)):
+    with threads(n_jobs):
         windows = _nb_pack_windows(signs, K)
     # filter bits in the windows' order, k * C + c
     filters = np.stack([pack_bits(np.ascontiguousarray(weight_planes[j].transpose(0, 2, 1).reshape(F, K * C)))

@@ -63,7 +63,9 @@ from ._simd import (
     to_i64,
     xor,
 )
-from .bits import _check_n_bits, _check_padding, _check_planes, _n_threads, _threads, n_words_for
+from .bits import _check_planes, n_words_for
+from .checks import check_n_bits, check_packed, check_padding, check_real_array
+from .threads import threads
 from .xnor import _rows_into, left_operand, pad8, rows_operand
 
 __all__ = ["SIGNALS", "is_uniform_grid", "lstm_gate_preactivations", "lstm_layer_operands", "mlb_approximation_rows",
@@ -615,24 +617,17 @@ def _pwl_operands(table, name):
     return tab, values, slopes
 
 
-def _check_array(a, name, ndim, dtype=None):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-    if dtype is not None and a.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {a.dtype}")
-    if dtype is None:
-        if a.dtype == np.bool_ or a.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{name} contains NaN or Inf")
-        a = a.astype(np.float64, copy=False)
-    return np.ascontiguousarray(a)
+def _check_array(a, name, ndim, packed=False):
+    """Packed uint64 words, or finite reals as C-contiguous float64, of ``ndim`` dimensions."""
+    if packed:
+        return check_packed(a, name, ndim)
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        raise TypeError(f"{name} must hold real numbers (integer or float), got dtype bool")
+    return np.ascontiguousarray(check_real_array(a, name, ndim=ndim), dtype=np.float64)
 
 
 def _check_weights(planes, scales, name, H4=None):
-    planes = _check_array(planes, f"{name}_planes", 3, np.uint64)
+    planes = _check_array(planes, f"{name}_planes", 3, packed=True)
     scales = _check_array(scales, f"{name}_scales", 2)
     W, rows, _ = planes.shape
     if scales.shape != (W, rows):
@@ -678,9 +673,9 @@ def lstm_layer_operands(wx_planes, wx_scales, wh_planes, wh_scales, bias, n_inpu
     bias = _check_array(bias, "bias", 1)
     if bias.shape != (H4,):
         raise ValueError(f"bias must have shape ({H4},), got {bias.shape}")
-    D = _check_n_bits(n_inputs, wx_planes.shape[2], "n_inputs")
-    _check_padding(wx_planes, D, "wx_planes")
-    _check_padding(wh_planes, H4 // 4, "wh_planes")
+    D = check_n_bits(n_inputs, wx_planes.shape[2], "n_inputs")
+    check_padding(wx_planes, D, "wx_planes")
+    check_padding(wh_planes, H4 // 4, "wh_planes")
     W, _, nwx = wx_planes.shape
     nwh = wh_planes.shape[2]
     Wx_r, wsx_r = rows_operand(wx_planes, wx_scales)
@@ -762,7 +757,7 @@ def lstm_gate_preactivations(x_planes, x_scales, h_planes, h_scales, operands, *
     H = H4 // 4
     X, xM2, xC = left_operand(xp, xs, D)
     Hh, hM2, hC = left_operand(hp, hs, H)
-    with _threads(_n_threads(n_jobs)):
+    with threads(n_jobs):
         z = _gates_rows(X, xM2, xC, Hh, hM2, hC, Wx_r, wsx_r, nwx, Wh_r, wsh_r, nwh, bias_r, H4)
     return z[:, :H4]
 
@@ -892,7 +887,7 @@ def mubinn2_lstm_layer(x, h0, c0, operands, levels, sigmoid_table, tanh_table, *
             raise ValueError(f"{name} must have shape ({B}, {H}), got {st.shape}")
     ts, fs, ss = _pwl_operands(sigmoid_table, "sigmoid_table")
     tt, ft, st_ = _pwl_operands(tanh_table, "tanh_table")
-    with _threads(_n_threads(n_jobs)):
+    with threads(n_jobs):
         if B >= 8:
             return _layer_batch(x, gx, use_gx, h0, c0, Wx_b, wsx, nwx, Wh_b, wsh, nwh, bias_r, lv, off, p2, given,
                                 use_given, ts, fs, ss, tt, ft, st_)

@@ -275,7 +275,7 @@ def test_bad_input_names_the_argument():
         mubinn2_lstm_layer(np.zeros((1, 2, 5)), s, s, ops, 1, sig, tanh)
     with pytest.raises(ValueError, match=r"h0 must have shape \(1, 4\)"):
         mubinn2_lstm_layer(x, np.zeros((2, 4)), s, ops, 1, sig, tanh)
-    with pytest.raises(ValueError, match="x contains NaN"):
+    with pytest.raises(ValueError, match="x must be finite, got NaN"):
         mubinn2_lstm_layer(np.full((1, 2, 6), np.nan), s, s, ops, 1, sig, tanh)
     with pytest.raises(ValueError, match="h must be binarized"):
         mubinn2_lstm_layer(x, s, s, ops, 0, sig, tanh)
@@ -299,5 +299,5 @@ def test_bad_input_names_the_argument():
         lstm_layer_operands(Wxp, wsx, Whp, wsh, bias[:3], 6)
     with pytest.raises(ValueError, match="wx_planes has nonzero padding"):
         lstm_layer_operands(Wxp | np.uint64(1 << 40), wsx, Whp, wsh, bias, 6)
-    with pytest.raises(TypeError, match="wx_planes must have dtype uint64"):
+    with pytest.raises(TypeError, match="wx_planes must be packed uint64 words"):
         lstm_layer_operands(Wxp.astype(np.int64), wsx, Whp, wsh, bias, 6)
