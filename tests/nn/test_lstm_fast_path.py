@@ -12,7 +12,7 @@ def _weights(seed, D=7, H=12):
             "bias_ih_l0": 0.1 * rng.normal(size=4 * H), "bias_hh_l0": 0.1 * rng.normal(size=4 * H)}
 
 
-@pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3)])
+@pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3), (1, 3), (3, 2)])
 @pytest.mark.parametrize("batch", [1, 3, 9])  # both data layouts of the kernel (lanes: units / samples)
 @pytest.mark.parametrize("scales", ["run-time", "static", "power_of_two"])
 def test_numba_engine_equals_numpy_engine_bit_for_bit(A, W, batch, scales):
@@ -28,3 +28,48 @@ def test_numba_engine_equals_numpy_engine_bit_for_bit(A, W, batch, scales):
     np.testing.assert_array_equal(o2, o1)
     np.testing.assert_array_equal(c2, c1)
     np.testing.assert_array_equal(h2, h1)
+
+
+def _count_fused_calls(monkeypatch):
+    """Wrap the kernel the LSTM core calls; the list grows by one per fused layer run."""
+    import eegbin.nn.lstm_cell as core
+
+    calls, kernel = [], core.mubinn2_lstm_layer
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("gx") is None)  # True: input products inside the kernel too
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(core, "mubinn2_lstm_layer", counted)
+    return calls
+
+
+@pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3)])
+def test_default_mubinn2_runs_the_fused_kernel(monkeypatch, A, W):
+    """The default MuBiNN2 network takes the fast path for the whole layer (x and h products inside)."""
+    calls = _count_fused_calls(monkeypatch)
+    net = MultiLevelBinarizedLSTM(_weights(A), A, W)
+    net.features(np.random.default_rng(0).normal(size=(2, 6, 7)))
+    assert calls == [True]
+
+
+def test_numpy_engine_does_not_run_the_fused_kernel(monkeypatch):
+    calls = _count_fused_calls(monkeypatch)
+    MultiLevelBinarizedLSTM(_weights(0), 2, 2, engine="numpy").features(np.ones((2, 6, 7)))
+    assert calls == []
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_lstm_classifier_on_the_fast_path_equals_the_numpy_engine(monkeypatch, calibrate):
+    """LSTMClassifier's default MuBiNN2 network runs the fused kernel and predicts as the numpy reference."""
+    from eegbin import LSTMClassifier
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(24, 7, 20)), np.arange(24) % 3
+    calls = _count_fused_calls(monkeypatch)
+    fast = LSTMClassifier(MultiLevelBinarizedLSTM(_weights(5), 2, 2), calibrate=calibrate).fit(X, y)
+    assert calls  # fit ran the network through the kernel
+    ref = LSTMClassifier(MultiLevelBinarizedLSTM(_weights(5), 2, 2, engine="numpy"), calibrate=calibrate).fit(X, y)
+    np.testing.assert_array_equal(fast.transform(X), ref.transform(X))
+    np.testing.assert_array_equal(fast.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_array_equal(fast.predict(X), ref.predict(X))
