@@ -5,6 +5,9 @@ default options) so they never rot; there they use reduced problem sizes.
 ``pytest benchmarks --benchmark-enable`` runs them at the sizes the issues name.
 """
 
+import time
+
+import numpy as np
 import pytest
 
 
@@ -22,3 +25,13 @@ def record_ratio(benchmark, name, peer_seconds, ours_seconds):
     ratio = peer_seconds / ours_seconds if ours_seconds > 0 else float("inf")
     benchmark.extra_info[name] = ratio
     return ratio
+
+
+def best_time(fn, repeat):
+    """Best wall time of ``repeat`` calls of ``fn()`` (seconds)."""
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best

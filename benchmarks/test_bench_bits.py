@@ -7,7 +7,8 @@ Sizes (issue 2), with ``pytest benchmarks --benchmark-enable``:
 * ``hamming_cdist`` at 1 024 x 1 024 x 100 000 bits (few long codes, the
   binarized-SVM regime) vs faiss ``hammings`` vs ``np.bitwise_count``;
 * ``multilevel_matmul`` at 3 x 3 levels, a 400 x 132 weight matrix applied to
-  1 000 input vectors, vs the float matmul of the reconstructed matrices.
+  1 000 input vectors, vs the float32 and float64 matmul of the reconstructed
+  matrices (single-threaded BLAS), in three alternating rounds.
 
 Ratios (peer time / eegbin time, best of a few repeats) go to
 ``benchmark.extra_info``; loose floors are asserted only at full size. In the
@@ -144,14 +145,23 @@ def test_bench_multilevel_matmul(benchmark, full_size):
     multilevel_matmul(Xp[:, :2], xs[:, :2], Wp, ws, n_bits)
 
     out = benchmark.pedantic(multilevel_matmul, args=args, rounds=5, iterations=1)
-    out, t_ours = _best(multilevel_matmul, *args, repeat=5)
+    rounds = {"eegbin": [], "f32": [], "f64": []}
     with threadpool_limits(1):
-        ref, t_f64 = _best(np.matmul, X_hat, Wt_hat, repeat=5)
-        _, t_f32 = _best(np.matmul, X32, Wt32, repeat=5)
+        for _ in range(3 if full_size else 1):  # alternating rounds: the machine may be shared
+            out, t = _best(multilevel_matmul, *args, repeat=5)
+            rounds["eegbin"].append(t)
+            ref, t = _best(np.matmul, X_hat, Wt_hat, repeat=5)
+            rounds["f64"].append(t)
+            rounds["f32"].append(_best(np.matmul, X32, Wt32, repeat=5)[1])
+    t_ours, t_f32, t_f64 = (min(rounds[k]) for k in ("eegbin", "f32", "f64"))
 
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-9)
     vs_f64 = record_ratio(benchmark, "float64_matmul_over_eegbin", t_f64, t_ours)
     record_ratio(benchmark, "float32_matmul_over_eegbin", t_f32, t_ours)
+    benchmark.extra_info["float32_matmul_over_eegbin_median_round"] = float(
+        np.median([a / b for a, b in zip(rounds["f32"], rounds["eegbin"])]))
     benchmark.extra_info["size"] = f"{levels}x{levels} levels, ({n_rows} x {n_bits}) @ ({n_bits} x {n_out})"
     if full_size:
-        assert vs_f64 > 0.4  # measured ~1.0-1.3x against single-threaded BLAS float64
+        # goal 2x float32 BLAS (issue 19); measured ~0.55-0.6x, bounded by the popcount port
+        # (docs/user_guide/binarized_speed.rst); the floor catches a fall back to 256-bit vectors (0.36x)
+        assert vs_f64 > 0.6

@@ -24,18 +24,9 @@ from sklearn.random_projection import SparseRandomProjection
 
 from eegbin import SparseBipolarRandomProjection
 
-from .conftest import record_ratio
+from .conftest import best_time, record_ratio
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _best_of(fn, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def test_projection_vs_sklearn(benchmark, full_size):
@@ -49,9 +40,9 @@ def test_projection_vs_sklearn(benchmark, full_size):
 
     out = benchmark.pedantic(lambda: ours.fit_transform(X), rounds=1, iterations=1)
     assert out.shape == (n, -(-d // 64))
-    t_ours = _best_of(lambda: ours.fit_transform(X), 2)
-    t_par = _best_of(lambda: ours_par.fit_transform(X), 2)
-    t_peer = _best_of(lambda: peer.fit_transform(X), 1)
+    t_ours = best_time(lambda: ours.fit_transform(X), 2)
+    t_par = best_time(lambda: ours_par.fit_transform(X), 2)
+    t_peer = best_time(lambda: peer.fit_transform(X), 1)
     benchmark.extra_info.update(n=n, n_features=m, d=d, eegbin_s=t_ours,
                                 eegbin_all_threads_s=t_par, sklearn_s=t_peer)
     ratio = record_ratio(benchmark, "speedup_vs_sklearn_1thread", t_peer, t_ours)
@@ -69,8 +60,8 @@ def test_dense_blas_variant_vs_sparse(benchmark, full_size):
     sparse_bipolar_project(X[:2, :10], 0, 64, 0.9)
     dense_bipolar_project(X[:2, :10], 0, 64, 0.9)
     benchmark.pedantic(lambda: sparse_bipolar_project(X, 0, d, 0.9), rounds=1, iterations=1)
-    t_sparse = _best_of(lambda: sparse_bipolar_project(X, 0, d, 0.9), 2)
-    t_dense = _best_of(lambda: dense_bipolar_project(X, 0, d, 0.9), 1)
+    t_sparse = best_time(lambda: sparse_bipolar_project(X, 0, d, 0.9), 2)
+    t_dense = best_time(lambda: dense_bipolar_project(X, 0, d, 0.9), 1)
     benchmark.extra_info.update(sparse_s=t_sparse, dense_blas_s=t_dense)
     record_ratio(benchmark, "sparse_speedup_vs_dense_blas", t_dense, t_sparse)
 

@@ -13,7 +13,7 @@ Popcount compiles to LLVM's ``ctpop`` intrinsic (see :func:`_ctpop`), which the
 x86 backend lowers to ``popcnt`` and, in vectorized loops on CPUs with
 AVX-512 VPOPCNTDQ, to ``vpopcntq``. The data layouts that make the inner loops
 vectorize, and how the assembly was checked, are described in the comment
-above ``_SHORT_WORDS`` and in ``_nb_mlb_matmul``.
+above ``_SHORT_WORDS`` and in :mod:`eegbin.kernels.xnor`.
 
 References
 ----------
@@ -28,6 +28,7 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
 
+from . import xnor
 from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding
 from .threads import threads
 
@@ -296,8 +297,10 @@ def popcount(words, *, n_jobs=None):
 #   asm = "".join(bits._nb_search.inspect_asm().values())
 #   set(re.findall(r"vpopcntq\s+\S+\s*%([xyz])mm", asm))         # -> {'y', 'z'}
 # (one compiled function holds both layouts; 53 scalar ``popcntq`` remain in
-# loop remainders) and likewise ``_nb_mlb_matmul`` (vpopcntq zmm and ymm).
-# On CPUs without VPOPCNTDQ LLVM emits scalar ``popcnt`` instead.
+# loop remainders). On Intel cores LLVM's tuning prefers 256-bit vectors, so the
+# same loops give ``vpopcntq ymm``; the multi-level products
+# (:mod:`eegbin.kernels.xnor`) use explicit 512-bit vectors (:mod:`._simd`)
+# instead. On CPUs without VPOPCNTDQ LLVM emits scalar ``popcnt``.
 # tests/kernels/test_bits.py re-checks on the test machine that ``_ctpop`` in
 # a word loop lowers to a popcount instruction (vpopcntq when available).
 _SHORT_WORDS = 64  # codes of at most this many words use the transposed layout (measured crossover 64..128)
@@ -649,75 +652,6 @@ def bipolar_dot(A, B, n_bits, *, n_jobs=None):
 # ---------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
-def _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits):
-    """Loop order: rows r (parallel) > W level j > X level i > columns c (vectorized).
-
-    W planes are transposed to (L_w, n_words, m) and both operands zero-padded to
-    a multiple of 4 words, so the Hamming distances of one X row to all W rows
-    are a vectorized popcount over columns (fused with the scaling when the rows
-    fit 4 words, e.g. 132 bits; through ``_row_block`` otherwise);
-    ``n_bits - 2 h`` is scaled by x_scale and accumulated in a column buffer,
-    which is scaled by w_scale once per W level.
-    """
-    Lx, n, nw = Xp.shape
-    Lw, m, _ = Wp.shape
-    nw4 = (nw + 3) // 4 * 4
-    Wt = np.zeros((Lw, nw4, m), dtype=np.uint64)
-    for j in range(Lw):
-        for c in range(m):
-            for k in range(nw):
-                Wt[j, k, c] = Wp[j, c, k]
-    Xq = np.zeros((Lx, n, nw4), dtype=np.uint64)
-    for i in range(Lx):
-        for r in range(n):
-            for k in range(nw):
-                Xq[i, r, k] = Xp[i, r, k]
-    out = np.zeros((n, m), dtype=np.float64)
-    nbf = np.float64(n_bits)
-    for r in prange(n):
-        h = np.empty(m, dtype=np.uint64)
-        tmp = np.empty(m, dtype=np.float64)
-        for j in range(Lw):
-            for c in range(m):
-                tmp[c] = 0.0
-            W = Wt[j]
-            for i in range(Lx):
-                a = Xq[i, r]
-                s = xs[i, r]
-                if nw == 3:  # e.g. 132 bits: skip the zero padding word
-                    a0 = a[0]
-                    a1 = a[1]
-                    a2 = a[2]
-                    r0 = W[0]
-                    r1 = W[1]
-                    r2 = W[2]
-                    for c in range(m):
-                        hc = _ctpop(a0 ^ r0[c]) + _ctpop(a1 ^ r1[c]) + _ctpop(a2 ^ r2[c])
-                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(hc)))
-                elif nw4 == 4:
-                    a0 = a[0]
-                    a1 = a[1]
-                    a2 = a[2]
-                    a3 = a[3]
-                    r0 = W[0]
-                    r1 = W[1]
-                    r2 = W[2]
-                    r3 = W[3]
-                    for c in range(m):
-                        hc = (_ctpop(a0 ^ r0[c]) + _ctpop(a1 ^ r1[c])) + (
-                            _ctpop(a2 ^ r2[c]) + _ctpop(a3 ^ r3[c])
-                        )
-                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(hc)))
-                else:
-                    _row_block(a, W, m, h)
-                    for c in range(m):
-                        tmp[c] += s * (nbf - 2.0 * np.float64(np.int64(h[c])))
-            for c in range(m):
-                out[r, c] += ws[j, c] * tmp[c]
-    return out
-
-
 def _check_planes(planes, scales, name, sname):
     if not isinstance(planes, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(planes).__name__}")
@@ -768,6 +702,15 @@ def multilevel_matmul(X_planes, x_scales, W_planes, w_scales, n_bits, *, n_jobs=
     -------
     ndarray of float64, shape (n, m)
 
+    Notes
+    -----
+    Evaluated as ``sum_j w_scales[j, c] * (n_bits * S_r - 2 * sum_i x_scales[i, r] * h_ij)``
+    with ``h_ij = popcount(X_i[r] XOR W_j[c])`` and ``S_r`` the sum of the row's
+    x scales, one rounding per fused multiply-add, in a fixed order
+    (:mod:`eegbin.kernels.xnor`): the fused LSTM kernel gives bit-identical
+    products. Eight output columns per 512-bit vector (``vpopcntq zmm`` on CPUs
+    with AVX-512 VPOPCNTDQ).
+
     Examples
     --------
     >>> import numpy as np
@@ -790,5 +733,9 @@ def multilevel_matmul(X_planes, x_scales, W_planes, w_scales, n_bits, *, n_jobs=
     n_bits = check_n_bits(n_bits, Xp.shape[2])
     check_padding(Xp, n_bits, "X_planes")
     check_padding(Wp, n_bits, "W_planes")
+    if Xp.shape[2] == 0:  # zero-length vectors: every product is 0
+        return np.zeros((Xp.shape[1], Wp.shape[1]))
+    X, M2, C = xnor.left_operand(Xp, xs, n_bits)
+    W, ws_pad = xnor.rows_operand(Wp, ws)
     with threads(n_jobs):
-        return _nb_mlb_matmul(Xp, xs, Wp, ws, n_bits)
+        return xnor.mm_rows(X, M2, C, W, ws_pad, Xp.shape[2], Wp.shape[1])

@@ -26,10 +26,11 @@ passes on ``sum_i alpha_i b_i`` (accumulated in level order), never ``x - r``: t
 states then depend only on the signs and scales, and with power-of-two scales they
 are exact dyadic numbers whose exact ties (``H(0) = 1``) every engine decides alike.
 
-A fused numba kernel (:func:`eegbin.kernels.mubinn.mubinn_recurrence`) runs the
-recurrence of the quantizations it supports (binarized ``h`` and ``W_h``, tables,
-float64 residuals); ``engine="numba"`` uses it, and it is tested equal to this
-reference.
+A fused numba kernel (:func:`eegbin.kernels.mubinn2_lstm_layer`) runs the
+recurrence of the quantizations it supports (binarized ``h`` and ``W_h``, uniform
+tables, float64 residuals) through XNOR-popcount, including the input products
+when ``W_x`` and ``x`` are binarized; ``engine="numba"`` uses it, and it is tested
+equal to this reference bit for bit.
 
 References
 ----------
@@ -44,8 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..kernels.mubinn import SIGNALS as _FUSED_SIGNALS
-from ..kernels.mubinn import mubinn_recurrence
+from ..kernels import lstm_layer_operands, mubinn2_lstm_layer
+from ..kernels.xnor_lstm import SIGNALS as _FUSED_SIGNALS
+from ..kernels.xnor_lstm import is_uniform_grid
 from ..quantize import MultiLevelCode, mlb_matmul, multilevel_binarize, reconstruct
 from ..quantize.mlb import check_n_levels, mlb_approximation
 
@@ -232,15 +234,15 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
     h_n, c_n : ndarray of shape (batch, H)
     """
     w_ih, w_hh, bias = layer
-    if observe is not None and cell.x is not None:
-        observe("x", x - cell.x.offset)
-    gx = gate_products(x, w_ih, cell.x) + _values(bias)
     B, H = x.shape[0], w_hh.shape[1]
     h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
     c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
     if engine == "numba" and observe is None and _fusable(w_hh, cell):
-        out, c = _fused_recurrence(gx, w_hh, h, c, cell)
+        out, c = _fused_layer(x, w_ih, w_hh, bias, h, c, cell)
         return out, out[:, -1].copy(), c
+    if observe is not None and cell.x is not None:
+        observe("x", x - cell.x.offset)
+    gx = gate_products(x, w_ih, cell.x) + _values(bias)
     return lstm_recurrence(gx, w_hh, h, c, cell, observe)
 
 
@@ -288,21 +290,34 @@ def _fusable(w_hh, cell):
     """True if the fused kernel computes this recurrence."""
     if not isinstance(w_hh, MultiLevelCode) or w_hh.axis == 0 or cell.sigmoid is None or cell.tanh is None:
         return False
-    signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
-    return signals[0] is not None and all(s is None or s.dtype == np.float64 for s in signals)
+    if not (is_uniform_grid(cell.sigmoid[0]) and is_uniform_grid(cell.tanh[0])):
+        return False
+    signals = [getattr(cell, s) for s in _FUSED_SIGNALS[1:]]
+    return signals[0] is not None and signals[0].offset == 0.0 and all(
+        s is None or s.dtype == np.float64 for s in signals)
 
 
-def _fused_recurrence(gx, w_hh, h, c, cell):
+def _fused_layer(x, w_ih, w_hh, bias, h, c, cell):
+    """The layer by :func:`eegbin.kernels.mubinn2_lstm_layer`; its input products too when W_x is binarized."""
+    qx = cell.x
+    in_kernel = (isinstance(w_ih, MultiLevelCode) and w_ih.axis != 0 and w_ih.n_levels == w_hh.n_levels
+                 and qx is not None and qx.offset == 0.0 and qx.dtype == np.float64)
     signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
-    n = len(signals)
-    levels = np.array([0 if s is None else s.n_levels for s in signals], dtype=np.int64)
-    given = np.zeros((n, max(levels)))
-    for k, s in enumerate(signals):
-        if s is not None and s.scales is not None:
-            given[k, : s.n_levels] = s.scales
-    use_given = np.array([s is not None and s.scales is not None for s in signals])
-    pow2 = np.array([s is not None and s.scaling == "power_of_two" for s in signals])
-    offsets = np.array([0.0 if s is None else float(s.offset) for s in signals])
-    (xs, fs), (xt, ft) = cell.sigmoid, cell.tanh
-    return mubinn_recurrence(np.ascontiguousarray(gx), h, c, w_hh.planes, w_hh.row_scales(), levels, given,
-                             use_given, pow2, offsets, xs, fs, xt, ft)
+    if not in_kernel:
+        signals[0] = None
+    levels = [0 if s is None else s.n_levels for s in signals]
+    static = [None if s is None or s.scales is None else np.asarray(s.scales) for s in signals]
+    pow2 = [s is not None and s.scales is None and s.scaling == "power_of_two" for s in signals]
+    offsets = [0.0 if s is None else float(s.offset) for s in signals]
+    H4 = 4 * h.shape[1]
+    if in_kernel:
+        ops = lstm_layer_operands(w_ih.planes, w_ih.row_scales(), w_hh.planes, w_hh.row_scales(), _values(bias),
+                                  w_ih.n_bits)
+        gx = None
+    else:  # the input products come computed (float or differently binarized input weights)
+        no_input = np.zeros((w_hh.n_levels, H4, 1), dtype=np.uint64)
+        ops = lstm_layer_operands(no_input, np.zeros((w_hh.n_levels, H4)), w_hh.planes, w_hh.row_scales(),
+                                  np.zeros(H4), 1)
+        gx = gate_products(x, w_ih, qx) + _values(bias)
+    return mubinn2_lstm_layer(x, h, c, ops, levels, cell.sigmoid, cell.tanh, offsets=offsets, power_of_two=pow2,
+                              static_scales=static, gx=gx)

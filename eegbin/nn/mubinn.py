@@ -113,9 +113,10 @@ class MultiLevelBinarizedLSTM(LSTM):
     n_pwl_segments : int, default=32
         Segments of the sigmoid/tanh tables (mubinn2).
     engine : {"numba", "numpy"}, default="numba"
-        mubinn2 recurrence by a fused numba kernel (parallel over the batch) or
-        by the numpy reference; both make the same sign decisions (ties
-        included) and give the same numbers to float rounding.
+        mubinn2 layers by the fused XNOR-popcount kernel
+        :func:`eegbin.kernels.mubinn2_lstm_layer` (input and recurrent products,
+        tables and binarizations in one call) or by the numpy reference
+        ``eegbin.nn.lstm_cell.lstm_layer``; both give the same bits.
     layout, key_map, gate_order, batch_first
         As for :class:`eegbin.nn.LSTM`.
 

@@ -236,7 +236,7 @@ def _algorithm_1(x2, n_levels, axis, power_of_two, given, dtype):
     correctly rounded subtraction of ``+-alpha_i`` in ``dtype`` (the product by
     ``b_i = +-1`` is exact, so a fused multiply-add computes the same bits), and
     ``r >= 0`` is an exact comparison. Any IEEE-754 engine that follows these steps
-    (the fused LSTM kernel of :mod:`eegbin.kernels.mubinn`, C, torch for float32)
+    (the fused LSTM kernel of :mod:`eegbin.kernels.xnor_lstm`, C, torch for float32)
     gets the same planes from the same input and scales, zeros included.
     """
     r = np.array(x2, dtype=dtype)

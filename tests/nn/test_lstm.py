@@ -335,7 +335,7 @@ def test_fused_recurrence_equals_reference_for_any_quantized_signals(signals):
 @pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
 def test_kernel_algorithm_1_equals_the_reference(scaling):
     """The fused kernel's Algorithm 1 gives the reference's sum_i alpha_i b_i bit for bit."""
-    from eegbin.kernels.mubinn import mlb_approximation_rows
+    from eegbin.kernels.xnor_lstm import mlb_approximation_rows
     from eegbin.quantize import multilevel_binarize, reconstruct
     from eegbin.quantize.mlb import mlb_approximation
 

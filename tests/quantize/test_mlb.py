@@ -393,7 +393,7 @@ def _dyadic_rows_with_ties(n_levels, n_rows=400, seed=0):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_exact_ties_at_every_level_given_scales(dtype):
-    from eegbin.kernels.mubinn import mlb_approximation_rows
+    from eegbin.kernels.xnor_lstm import mlb_approximation_rows
     from eegbin.quantize.mlb import mlb_approximation
 
     planes, _, values, ties = _exact_algorithm_1(TIES_GIVEN[0], 4, scales=SCALES_GIVEN)
@@ -412,7 +412,7 @@ def test_exact_ties_at_every_level_given_scales(dtype):
 
 @pytest.mark.parametrize("n_levels", [2, 3, 5])
 def test_exact_ties_at_every_level_power_of_two_scales(n_levels):
-    from eegbin.kernels.mubinn import mlb_approximation_rows
+    from eegbin.kernels.xnor_lstm import mlb_approximation_rows
     from eegbin.quantize.mlb import mlb_approximation
 
     rows = _dyadic_rows_with_ties(n_levels)

@@ -1,0 +1,75 @@
+"""The LSTM core's fast path (the fused XNOR-popcount kernel) against its numpy engine, bit for bit."""
+
+import numpy as np
+import pytest
+
+from eegbin.nn import MultiLevelBinarizedLSTM
+
+
+def _weights(seed, D=7, H=12):
+    rng = np.random.default_rng(seed)
+    return {"weight_ih_l0": 0.4 * rng.normal(size=(4 * H, D)), "weight_hh_l0": 0.3 * rng.normal(size=(4 * H, H)),
+            "bias_ih_l0": 0.1 * rng.normal(size=4 * H), "bias_hh_l0": 0.1 * rng.normal(size=4 * H)}
+
+
+@pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3), (1, 3), (3, 2)])
+@pytest.mark.parametrize("batch", [1, 3, 9])  # both data layouts of the kernel (lanes: units / samples)
+@pytest.mark.parametrize("scales", ["run-time", "static", "power_of_two"])
+def test_numba_engine_equals_numpy_engine_bit_for_bit(A, W, batch, scales):
+    sd = _weights(A + batch)
+    x = np.random.default_rng(batch).normal(size=(batch, 11, 7))
+    kw = dict(activation_scaling="power_of_two") if scales == "power_of_two" else {}
+    fast = MultiLevelBinarizedLSTM(sd, A, W, **kw)
+    ref = MultiLevelBinarizedLSTM(sd, A, W, engine="numpy", **kw)
+    if scales == "static":
+        fast.calibrate(x)
+        ref.activation_scales_ = fast.activation_scales_
+    (o1, (h1, c1)), (o2, (h2, c2)) = ref.forward(x), fast.forward(x)
+    np.testing.assert_array_equal(o2, o1)
+    np.testing.assert_array_equal(c2, c1)
+    np.testing.assert_array_equal(h2, h1)
+
+
+def _count_fused_calls(monkeypatch):
+    """Wrap the kernel the LSTM core calls; the list grows by one per fused layer run."""
+    import eegbin.nn.lstm_cell as core
+
+    calls, kernel = [], core.mubinn2_lstm_layer
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("gx") is None)  # True: input products inside the kernel too
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(core, "mubinn2_lstm_layer", counted)
+    return calls
+
+
+@pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3)])
+def test_default_mubinn2_runs_the_fused_kernel(monkeypatch, A, W):
+    """The default MuBiNN2 network takes the fast path for the whole layer (x and h products inside)."""
+    calls = _count_fused_calls(monkeypatch)
+    net = MultiLevelBinarizedLSTM(_weights(A), A, W)
+    net.features(np.random.default_rng(0).normal(size=(2, 6, 7)))
+    assert calls == [True]
+
+
+def test_numpy_engine_does_not_run_the_fused_kernel(monkeypatch):
+    calls = _count_fused_calls(monkeypatch)
+    MultiLevelBinarizedLSTM(_weights(0), 2, 2, engine="numpy").features(np.ones((2, 6, 7)))
+    assert calls == []
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_lstm_classifier_on_the_fast_path_equals_the_numpy_engine(monkeypatch, calibrate):
+    """LSTMClassifier's default MuBiNN2 network runs the fused kernel and predicts as the numpy reference."""
+    from eegbin import LSTMClassifier
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(24, 7, 20)), np.arange(24) % 3
+    calls = _count_fused_calls(monkeypatch)
+    fast = LSTMClassifier(MultiLevelBinarizedLSTM(_weights(5), 2, 2), calibrate=calibrate).fit(X, y)
+    assert calls  # fit ran the network through the kernel
+    ref = LSTMClassifier(MultiLevelBinarizedLSTM(_weights(5), 2, 2, engine="numpy"), calibrate=calibrate).fit(X, y)
+    np.testing.assert_array_equal(fast.transform(X), ref.transform(X))
+    np.testing.assert_array_equal(fast.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_array_equal(fast.predict(X), ref.predict(X))
