@@ -7,6 +7,7 @@ model. See ``DESIGN.md`` in the documentation for the conventions.
 
 __version__ = "0.1.0.dev0"
 
+from . import kernels  # noqa: F401  first: installs the per-user numba cache (kernels/_cache.py)
 from .footprint import Footprint, footprint
 from .features import FilterBankRiemann
 from .binary import (
