@@ -42,7 +42,10 @@ def build_parser():
         help="cross-session (default: trained on 0train, tested on 1test) or within-session "
         "(5-fold cross-validation inside each session)",
     )
-    ev.add_argument("--pipelines", nargs="+", metavar="NAME", help="registered pipeline names, or 'all' (default: those --list does not mark as opt-in)")
+    ev.add_argument(
+        "--pipelines", nargs="+", metavar="NAME",
+        help="registered pipeline names, or 'all' (default: those --list does not mark as opt-in)",
+    )
     ev.add_argument("--subjects", nargs="+", type=int, metavar="N", help="subject numbers (default: all)")
     ev.add_argument(
         "--n-jobs", type=int, default=-1,

@@ -165,7 +165,7 @@ class Footprint:
         return None if bit_ops is None else math.ceil(bit_ops / WORD_BITS)
 
     # -- composition and display ---------------------------------------------
-    def with_parts(self, *parts: "Footprint") -> "Footprint":
+    def with_parts(self, *parts: Footprint) -> Footprint:
         """Return a copy with ``parts`` appended."""
         return replace(self, parts=self.parts + tuple(parts))
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from ._logging import quiet
+
 __all__ = ["map_tasks", "check_scheduler", "SchedulerUnreachable"]
 
 _LOCAL = "local"
@@ -85,21 +87,6 @@ def _connect(distributed, address, stack):
         ) from None
 
 
-@contextlib.contextmanager
-def _quiet(verbose):
-    """distributed's INFO logs of this process stay off the terminal unless ``verbose``."""
-    if verbose:
-        yield
-        return
-    logger = logging.getLogger("distributed")
-    old = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(old)
-
-
 def map_tasks(func, specs, scheduler, n_workers=None, on_connected=None, on_result=None, verbose=False):
     """``[func(spec) for spec in specs]``, one Dask task per spec.
 
@@ -136,7 +123,7 @@ def map_tasks(func, specs, scheduler, n_workers=None, on_connected=None, on_resu
         raise ValueError("map_tasks runs on Dask: scheduler must be 'local' or an address")
     specs = list(specs)
     distributed = _import_distributed()
-    with _quiet(verbose), contextlib.ExitStack() as stack:
+    with quiet("distributed", verbose=verbose), contextlib.ExitStack() as stack:
         if scheduler == _LOCAL:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,

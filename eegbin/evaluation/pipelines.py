@@ -8,8 +8,8 @@ a :class:`~sklearn.pipeline.Pipeline`) that takes MOABB motor-imagery epochs of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = [
     "register_pipeline", "unregister_pipeline", "get_pipeline", "list_pipelines", "get_spec",

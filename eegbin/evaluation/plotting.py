@@ -167,7 +167,7 @@ def plot_per_subject(summary, title=""):
     """
     subjects = _subject_columns(summary)
     n_pipes = len(summary)
-    fig = _figure(max(7.0, 0.45 * len(subjects) * max(n_pipes, 2) / 2 + 3), 4.2)
+    fig = _figure(min(max(8.0, 0.12 * len(subjects) * n_pipes + 4.5), 16.0), 4.2)
     ax = fig.add_subplot()
     width = 0.8 / max(n_pipes, 1)
     x = np.arange(len(subjects))
@@ -181,8 +181,8 @@ def plot_per_subject(summary, title=""):
     ax.set_xlabel("subject")
     ax.set_ylabel("accuracy [%]")
     ax.set_ylim(0, 100)
-    ax.set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle("\n".join(textwrap.wrap(title, 100)), fontsize=9)  # over the figure: the legend widens it
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False)
     fig.tight_layout()
     return fig

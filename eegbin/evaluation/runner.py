@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..footprint import footprint
 from ._dask import check_scheduler, map_tasks
+from ._logging import quiet
 from ._shared_steps import fit_and_score
 from .pipelines import get_pipeline, get_spec, list_pipelines
 from .plotting import plot_accuracy_vs_memory
@@ -162,24 +163,14 @@ def _evaluate_subject(task, progress=None):
     each pipeline fitted on the first session.
     """
     progress = progress or (lambda subject, what: None)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet("moabb", "mne", verbose=task.verbose):
         # MOABB's result store and MNE emit deprecation chatter unrelated to the user's call
         for category in (RuntimeWarning, FutureWarning, DeprecationWarning):
             warnings.simplefilter("ignore", category)
         warnings.filterwarnings("ignore", message="Creating a dataset without passing data")
-        if not task.verbose:
-            _quiet_libraries()
         if task.evaluation == "cross-session":
             return _cross_session(task, progress)
         return _within_session(task, progress)
-
-
-def _quiet_libraries():
-    import mne
-    import moabb
-
-    moabb.set_log_level("ERROR")
-    mne.set_log_level("ERROR")
 
 
 def _load(task):

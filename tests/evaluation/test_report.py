@@ -1,8 +1,6 @@
 import base64
 import os
-import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 
 import numpy as np
