@@ -30,44 +30,48 @@ def _subject_columns(summary):
     return [c for c in summary.columns if c.startswith("S") and c[1:].isdigit()]
 
 
-def _spread_labels(ax, texts, points_px, pad=2.0, iterations=300):
-    """Move labels vertically (display pixels) until no two overlap and none covers a marker."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+def _place_labels(ax, texts, points_px, gap=7.0, pad=2.0, max_steps=16):
+    """Put each label right of its point where it covers no other label, marker or the legend.
+
+    Candidates, nearest first: ``gap`` pixels right of the point, shifted down or up by
+    multiples of a quarter label height; labels stay on one side and are placed from the
+    top point down. A label that moved gets a leader line to its point.
+    """
     from matplotlib.text import Text
 
-    # the text alone, not its (still hidden) leader line: x0 y0 x1 y1
-    boxes = np.array([Text.get_window_extent(t, renderer).extents for t in texts])
-    shift = np.zeros(len(texts))
-    marker = 4.0  # half the marker size, in pixels
-    for _ in range(iterations):
-        moved = False
-        y0, y1 = boxes[:, 1] + shift, boxes[:, 3] + shift
-        for i in range(len(texts)):
-            for j in range(i + 1, len(texts)):
-                if boxes[i, 0] >= boxes[j, 2] or boxes[j, 0] >= boxes[i, 2]:
-                    continue  # no horizontal overlap
-                overlap = min(y1[i], y1[j]) - max(y0[i], y0[j]) + pad
-                if overlap > 0:
-                    up, down = (i, j) if (y0[i] + y1[i], i) >= (y0[j] + y1[j], j) else (j, i)
-                    shift[up] += overlap / 2
-                    shift[down] -= overlap / 2
-                    moved = True
-            for k, (px, py) in enumerate(points_px):
-                if k == i or not boxes[i, 0] - marker < px < boxes[i, 2] + marker:
-                    continue
-                overlap = min(y1[i], py + marker) - max(y0[i], py - marker) + pad
-                if overlap > 0:
-                    shift[i] += overlap if (y0[i] + y1[i]) / 2 >= py else -overlap
-                    moved = True
-            y0, y1 = boxes[:, 1] + shift, boxes[:, 3] + shift
-        if not moved:
-            break
-    to_points = 72.0 / fig.dpi
-    for text, dy in zip(texts, shift):
-        dx, dy0 = text.get_position()
-        text.set_position((dx, dy0 + dy * to_points))
-        text.arrow_patch.set_visible(abs(dy) > 3)  # a leader line when the label moved
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    sizes = [(b.width, b.height) for b in (Text.get_window_extent(t, renderer) for t in texts)]
+    marker = 5.0  # half a marker, in pixels
+    legend = ax.get_legend()
+    placed = [tuple(legend.get_window_extent(renderer).extents)] if legend is not None else []
+
+    def free(x0, y0, x1, y1, own):
+        if x0 < frame.x0 or x1 > frame.x1 or y0 < frame.y0 or y1 > frame.y1:
+            return False
+        if any(x0 < b[2] + pad and b[0] < x1 + pad and y0 < b[3] + pad and b[1] < y1 + pad for b in placed):
+            return False
+        return not any(k != own and x0 - marker < mx < x1 + marker and y0 - marker < my < y1 + marker
+                       for k, (mx, my) in enumerate(points_px))
+
+    to_points = 72.0 / ax.figure.dpi
+    for i in sorted(range(len(texts)), key=lambda k: -points_px[k][1]):
+        (px, py), (w, h) = points_px[i], sizes[i]
+        shifts = [sign * step * h / 4 for step in range(4 * max_steps) for sign in (-1, 1)]  # nearest first
+        dy = next((d for d in shifts if free(px + gap, py + d - h / 2, px + gap + w, py + d + h / 2, own=i)), 0.0)
+        placed.append((px + gap, py + dy - h / 2, px + gap + w, py + dy + h / 2))
+        texts[i].set_position((gap * to_points, dy * to_points))
+        texts[i].arrow_patch.set_visible(abs(dy) > 3)  # a leader line when moved
+
+
+def _two_lines(name, width=18):
+    """A long pipeline name on two lines, cut before its last "(" or after its last "+"."""
+    if len(name) <= width:
+        return name
+    cut = name.rfind("(")
+    if cut <= 0:
+        cut = name.rfind("+", 0, len(name) - 1) + 1
+    return name if cut <= 0 else name[:cut] + "\n" + name[cut:]
 
 
 def plot_accuracy_vs_memory(summary, title="", chance=None):
@@ -135,7 +139,7 @@ def plot_accuracy_vs_memory(summary, title="", chance=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
     texts = [
-        ax.annotate(name, (m, a), xytext=(7, 0), textcoords="offset points", va="center", ha="left",
+        ax.annotate(_two_lines(name), (m, a), xytext=(7, 0), textcoords="offset points", va="center", ha="left",
                     fontsize=8, zorder=4, arrowprops=dict(arrowstyle="-", color="0.55", lw=0.6,
                                                           shrinkA=0, shrinkB=3))
         for name, m, a in zip(np.array(names)[known], memory[known], acc[known])
@@ -147,7 +151,7 @@ def plot_accuracy_vs_memory(summary, title="", chance=None):
     if texts:  # after the layout and the (lazy) autoscaling: labels are placed in display pixels
         fig.canvas.draw()
         points = ax.transData.transform(np.column_stack([memory[known], acc[known]]))
-        _spread_labels(ax, texts, points)
+        _place_labels(ax, texts, points)
     return fig
 
 
