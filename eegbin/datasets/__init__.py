@@ -9,7 +9,6 @@ from .loading import (
     no_download,
 )
 
-
 __all__ = [
     "SimulatedMotorImagery",
     "load_motor_imagery",
