@@ -7,8 +7,7 @@ model. See ``DESIGN.md`` in the documentation for the conventions.
 
 __version__ = "0.1.0.dev0"
 
-from .footprint import Footprint, footprint
-from .features import FilterBankRiemann
+from . import kernels  # noqa: F401  first: installs the per-user numba cache (kernels/_cache.py)
 from .binary import (
     AssociativeMemoryClassifier,
     BinarizedLDA,
@@ -19,6 +18,9 @@ from .binary import (
     ShrinkageLDA,
     SparseBipolarRandomProjection,
 )
+from .features import FilterBankRiemann
+from .footprint import Footprint, footprint
+from .nn import EEGNetClassifier, LSTMClassifier
 from .quantize import (
     DitheredBinarizer,
     FixedPointQuantizer,
@@ -35,7 +37,6 @@ from .quantize import (
     square_wave,
     to_fixed_point,
 )
-from .nn import EEGNetClassifier, LSTMClassifier
 
 __all__ = [
     "__version__",

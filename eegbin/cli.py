@@ -28,22 +28,32 @@ def build_parser():
         "evaluate",
         help="run a MOABB evaluation of registered pipelines",
         description=(
-            "Run a MOABB evaluation of registered pipelines on the offline simulated "
-            "dataset (default) or BNCI2014_001, print per-subject accuracy and footprint, "
-            "write scores.csv, summary.csv and accuracy_vs_memory.png."
+            "Evaluate registered pipelines on MOABB data: the offline simulated dataset "
+            "(default) or BNCI2014_001. Cross-session (default): trained on each subject's "
+            "first session (0train), tested on the next (1test). Prints per-subject accuracy "
+            "and footprint, writes scores.csv (MOABB-shaped), summary.csv and "
+            "accuracy_vs_memory.png."
         ),
     )
     ev.add_argument("--dataset", default="simulated", help="simulated (default) or BNCI2014_001")
     ev.add_argument(
         "--evaluation",
         default="cross-session",
-        help="cross-session (default: train 0train, test 1test) or within-session",
+        help="cross-session (default: trained on 0train, tested on 1test) or within-session "
+        "(5-fold cross-validation inside each session)",
     )
-    ev.add_argument("--pipelines", nargs="+", metavar="NAME", help="registered pipeline names, or 'all' (default: those --list does not mark as opt-in)")
+    ev.add_argument(
+        "--pipelines", nargs="+", metavar="NAME",
+        help="registered pipeline names, or 'all' (default: those --list does not mark as opt-in)",
+    )
     ev.add_argument("--subjects", nargs="+", type=int, metavar="N", help="subject numbers (default: all)")
-    ev.add_argument("--n-jobs", type=int, default=1, help="parallel folds (default 1, -1: all cores)")
+    ev.add_argument(
+        "--n-jobs", type=int, default=-1,
+        help="worker processes over subjects (default -1: one per core; 1: this process only)",
+    )
     ev.add_argument("--out", default=_DEFAULT_OUT, help=f"output directory (default ./{_DEFAULT_OUT})")
     ev.add_argument("--list", action="store_true", help="list the registered pipelines and exit")
+    ev.add_argument("--verbose", action="store_true", help="let MOABB, MNE and Dask log")
     ev.set_defaults(func=_cmd_evaluate, parser=ev)
     _add_dask_arguments(ev)
     _add_report_parser(sub)
@@ -53,7 +63,7 @@ def build_parser():
 def _validate(args):
     """Check arguments before any work; return (dataset, pipelines) or raise ValueError."""
     from .datasets.loading import DATASETS, get_dataset
-    from .evaluation import EVALUATIONS
+    from .evaluation import EVALUATIONS, check_output_directory, check_scheduler
     from .evaluation.pipelines import get_spec, list_pipelines
 
     if args.dataset.lower() not in {d.lower() for d in DATASETS}:
@@ -64,6 +74,16 @@ def _validate(args):
         )
     if args.n_jobs == 0 or args.n_jobs < -1:
         raise ValueError(f"--n-jobs must be a positive integer or -1, got {args.n_jobs}")
+    if getattr(args, "dask_workers", None) is not None and args.dask_workers < 1:
+        raise ValueError(f"--dask-workers must be a positive integer, got {args.dask_workers}")
+    if getattr(args, "scheduler", None) is not None:
+        try:
+            check_scheduler(args.scheduler)
+        except ValueError:
+            raise ValueError(
+                f"--scheduler must be a Dask scheduler address like tcp://HOST:PORT or HOST:PORT, "
+                f"got {args.scheduler!r}"
+            ) from None
     if args.pipelines == ["all"]:
         names = list_pipelines()
     else:
@@ -76,6 +96,8 @@ def _validate(args):
                 f"unknown pipeline {name!r} (registered: {', '.join(list_pipelines())})"
             ) from None
     ds = get_dataset(args.dataset, args.subjects)  # subjects out of range -> ValueError
+    if getattr(args, "out", None) is not None:
+        check_output_directory(args.out)  # before any work: a bad --out loses nothing
     return ds, names
 
 
@@ -85,8 +107,8 @@ def _add_dask_arguments(ev):
     )
     where = group.add_mutually_exclusive_group()
     where.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", default=None,
-        help="address of a running Dask scheduler",
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="address of a running Dask scheduler (tcp://HOST:PORT or HOST:PORT)",
     )
     where.add_argument(
         "--dask", choices=["local"], default=None,
@@ -133,7 +155,10 @@ def _cmd_report(args):
 
 
 def _cmd_evaluate(args):
+    import warnings
+
     from . import evaluation
+    from .evaluation import SchedulerUnreachable
     from .evaluation.pipelines import get_spec, list_pipelines
 
     if args.list:
@@ -149,26 +174,27 @@ def _cmd_evaluate(args):
     except (ValueError, TypeError) as exc:
         args.parser.error(str(exc))
     try:
-        import moabb
-
-        moabb.set_log_level("ERROR")
-        res = evaluation.run(
-            names,
-            dataset=ds,
-            evaluation=args.evaluation,
-            subjects=args.subjects,
-            n_jobs=args.n_jobs,
-            out=args.out,
-            progress=True,
-            scheduler=_scheduler_from_args(args),
-            dask_workers=args.dask_workers,
-        )
-    except FileNotFoundError as exc:  # e.g. BNCI2014_001 not on disk
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="could not write to", category=RuntimeWarning)
+            res = evaluation.run(
+                names,
+                dataset=ds,
+                evaluation=args.evaluation,
+                subjects=args.subjects,
+                n_jobs=args.n_jobs,
+                out=args.out,
+                progress=True,
+                scheduler=_scheduler_from_args(args),
+                dask_workers=args.dask_workers,
+                verbose=args.verbose,
+            )
+    except (FileNotFoundError, SchedulerUnreachable) as exc:  # BNCI files not on disk, no scheduler
         print(f"eegbin evaluate: error: {exc}", file=sys.stderr)
         return 2
-    what = "trained on 0train, tested on 1test" if args.evaluation == "cross-session" else "5-fold CV per session"
-    print(f"\n{res.dataset}, {args.evaluation} ({what}); accuracy in %:")
+    print(f"\n{res.dataset}; {res.protocol}; accuracy in %, mean ± std over subjects:")
     print(res.table())
+    if res.write_error:
+        print(f"eegbin evaluate: warning: {res.write_error}", file=sys.stderr)
     for kind, path in res.files.items():
         print(f"{kind}: {path}")
     return 0

@@ -43,20 +43,29 @@ class Footprint:
     ----------
     name : str
         What is counted (a layer, a step, a pipeline).
-    n_params : int, default=0
-        Number of stored parameters of this node itself (excluding ``parts``).
+    n_params : int or None, default=0
+        Number of stored parameters of this node itself (excluding ``parts``);
+        ``None`` when it is not known.
     bits_per_param : float, default=32
         Bit width of each of those parameters (1 for binary, 16 for float16, ...).
-    macs : int, default=0
+    macs : int or None, default=0
         Real-valued multiply-accumulates per inference of this node itself.
         Additions/subtractions (e.g. a bipolar projection) count as one each.
-    bit_ops : int, default=0
+        ``None`` when they are not known.
+    bit_ops : int or None, default=0
         Binary operations (one XOR and its POPCOUNT contribution on one bit) per
         inference of this node itself; ``word_ops`` converts with 64 bits per word.
+        ``None`` when they are not known.
     parts : tuple of Footprint, default=()
         Sub-components (layers, pipeline steps, stages).
     note : str, default=""
-        Free text (e.g. "regenerated from a 32-bit seed").
+        Free text (e.g. "regenerated from a 32-bit seed"); :meth:`table` shows it.
+
+    Notes
+    -----
+    Unknown is never zero: a total (``total_macs``, ``kB``, ...) is ``None`` as soon
+    as this node or one of its parts does not know its share, and :meth:`table`
+    prints "unknown".
 
     Examples
     --------
@@ -85,14 +94,18 @@ class Footprint:
     def __post_init__(self):
         for attr in ("n_params", "macs", "bit_ops"):
             value = getattr(self, attr)
+            if value is None:  # unknown
+                continue
             if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, np.integer)
             ):
                 raise TypeError(
-                    f"Footprint.{attr} must be an integer, got {type(value).__name__} {value!r}"
+                    f"Footprint.{attr} must be an integer or None (unknown), got "
+                    f"{type(value).__name__} {value!r}"
                 )
             if value < 0:
                 raise ValueError(f"Footprint.{attr} must be >= 0, got {value}")
+            object.__setattr__(self, attr, int(value))
         if not np.isfinite(self.bits_per_param) or self.bits_per_param <= 0:
             raise ValueError(
                 f"Footprint.bits_per_param must be a positive number, got {self.bits_per_param!r}"
@@ -102,48 +115,57 @@ class Footprint:
             if not isinstance(p, Footprint):
                 raise TypeError(f"Footprint.parts must hold Footprint objects, got {type(p).__name__}")
         object.__setattr__(self, "parts", parts)
-        object.__setattr__(self, "n_params", int(self.n_params))
-        object.__setattr__(self, "macs", int(self.macs))
-        object.__setattr__(self, "bit_ops", int(self.bit_ops))
 
-    # -- totals -------------------------------------------------------------
-    @property
-    def memory_bits(self) -> float:
-        """Stored bits of this node and all its parts."""
-        return self.n_params * self.bits_per_param + sum(p.memory_bits for p in self.parts)
-
-    @property
-    def n_bytes(self) -> float:
-        """Stored bytes (``memory_bits / 8``)."""
-        return self.memory_bits / 8
+    # -- totals (None: unknown) ---------------------------------------------------
+    @staticmethod
+    def _sum(own, part_totals):
+        """``own + sum(part_totals)``, or None when any of them is unknown."""
+        part_totals = list(part_totals)
+        if own is None or any(v is None for v in part_totals):
+            return None
+        return own + sum(part_totals)
 
     @property
-    def kB(self) -> float:
-        """Stored kilobytes, 1 kB = 1000 bytes as in the papers' tables."""
-        return self.n_bytes / 1000
+    def memory_bits(self) -> float | None:
+        """Stored bits of this node and all its parts (None: unknown)."""
+        own = None if self.n_params is None else self.n_params * self.bits_per_param
+        return self._sum(own, (p.memory_bits for p in self.parts))
 
     @property
-    def total_params(self) -> int:
-        """Stored parameters of this node and all its parts."""
-        return self.n_params + sum(p.total_params for p in self.parts)
+    def n_bytes(self) -> float | None:
+        """Stored bytes (``memory_bits / 8``; None: unknown)."""
+        bits = self.memory_bits
+        return None if bits is None else bits / 8
 
     @property
-    def total_macs(self) -> int:
-        """Real operations per inference of this node and all its parts."""
-        return self.macs + sum(p.total_macs for p in self.parts)
+    def kB(self) -> float | None:
+        """Stored kilobytes, 1 kB = 1000 bytes as in the papers' tables (None: unknown)."""
+        n_bytes = self.n_bytes
+        return None if n_bytes is None else n_bytes / 1000
 
     @property
-    def total_bit_ops(self) -> int:
-        """Binary operations per inference of this node and all its parts."""
-        return self.bit_ops + sum(p.total_bit_ops for p in self.parts)
+    def total_params(self) -> int | None:
+        """Stored parameters of this node and all its parts (None: unknown)."""
+        return self._sum(self.n_params, (p.total_params for p in self.parts))
 
     @property
-    def word_ops(self) -> int:
-        """``total_bit_ops`` in 64-bit word operations (XOR + POPCOUNT of one word)."""
-        return math.ceil(self.total_bit_ops / WORD_BITS)
+    def total_macs(self) -> int | None:
+        """Real operations per inference of this node and all its parts (None: unknown)."""
+        return self._sum(self.macs, (p.total_macs for p in self.parts))
+
+    @property
+    def total_bit_ops(self) -> int | None:
+        """Binary operations per inference of this node and all its parts (None: unknown)."""
+        return self._sum(self.bit_ops, (p.total_bit_ops for p in self.parts))
+
+    @property
+    def word_ops(self) -> int | None:
+        """``total_bit_ops`` in 64-bit word operations (XOR + POPCOUNT of one word; None: unknown)."""
+        bit_ops = self.total_bit_ops
+        return None if bit_ops is None else math.ceil(bit_ops / WORD_BITS)
 
     # -- composition and display ---------------------------------------------
-    def with_parts(self, *parts: "Footprint") -> "Footprint":
+    def with_parts(self, *parts: Footprint) -> Footprint:
         """Return a copy with ``parts`` appended."""
         return replace(self, parts=self.parts + tuple(parts))
 
@@ -169,18 +191,26 @@ class Footprint:
         ]
 
     def table(self) -> str:
-        """Plain-text table like Table II of Hersche et al. 2020."""
+        """Plain-text table like Table II of Hersche et al. 2020, with the notes.
+
+        Quantities that are not known read "unknown", never 0.
+        """
         recs = self.to_records()
         width = max(len("component"), *(len(r["name"]) for r in recs))
+
+        def cell(value, fmt, w):
+            return f"{'unknown':>{w}}" if value is None else f"{value:>{w}{fmt}}"
+
         lines = [
             f"{'component':<{width}}  {'params':>10}  {'memory [kB]':>12}  "
-            f"{'MAC/inf.':>14}  {'word ops/inf.':>14}",
+            f"{'MAC/inf.':>14}  {'word ops/inf.':>14}  note",
         ]
-        lines.append("-" * len(lines[0]))
+        lines.append("-" * (len(lines[0]) + max((len(r["note"]) for r in recs), default=0)))
         for r in recs:
             lines.append(
-                f"{r['name']:<{width}}  {r['params']:>10,d}  {r['memory_kB']:>12.2f}  "
-                f"{r['macs']:>14,d}  {r['word_ops']:>14,d}"
+                f"{r['name']:<{width}}  {cell(r['params'], ',d', 10)}  "
+                f"{cell(r['memory_kB'], '.2f', 12)}  {cell(r['macs'], ',d', 14)}  "
+                f"{cell(r['word_ops'], ',d', 14)}  {r['note']}".rstrip()
             )
         return "\n".join(lines)
 
@@ -216,7 +246,10 @@ def _linear_model_footprint(est, name, float_bits):
 
 
 def _adapted_footprint(est, name, float_bits):
-    """Footprints for third-party estimators that do not implement the protocol."""
+    """Footprints for third-party estimators that do not implement the protocol.
+
+    What is not known is ``None`` (shown as "unknown"), never 0.
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est)
@@ -227,14 +260,19 @@ def _adapted_footprint(est, name, float_bits):
         n = int(est.n_features_in_)
         stored = sum(getattr(est, a) is not None for a in ("mean_", "scale_")) * n
         return Footprint(name, n_params=stored, bits_per_param=float_bits, macs=n)
+    if cls == "Covariances" and type(est).__module__.startswith("pyriemann"):
+        return Footprint(
+            name, n_params=0, bits_per_param=float_bits, macs=None,
+            note="pyRiemann Covariances: stores nothing; MACs not counted (they depend on the input size)",
+        )
     if cls == "CSP" and hasattr(est, "filters_"):  # pyriemann or mne CSP
         filters = np.asarray(est.filters_)
         n_comp = int(getattr(est, "nfilter", getattr(est, "n_components", filters.shape[0])))
         n_comp = min(n_comp, filters.shape[0])
         n_ch = filters.shape[1]
         return Footprint(
-            name, n_params=n_comp * n_ch, bits_per_param=float_bits,
-            note="spatial filters; MACs depend on n_times",
+            name, n_params=n_comp * n_ch, bits_per_param=float_bits, macs=None,
+            note="spatial filters; MACs not counted",
         )
     if hasattr(est, "reference_"):  # pyriemann TangentSpace
         ref = np.asarray(est.reference_)
@@ -247,10 +285,19 @@ def _adapted_footprint(est, name, float_bits):
     if hasattr(est, "covmeans_"):  # pyriemann MDM and friends
         cm = np.asarray(est.covmeans_)
         n = cm.shape[-1]
-        return Footprint(name, n_params=cm.shape[0] * n * (n + 1) // 2, bits_per_param=float_bits)
+        return Footprint(
+            name, n_params=cm.shape[0] * n * (n + 1) // 2, bits_per_param=float_bits, macs=None,
+            note=f"{cls}: class means; MACs not counted",
+        )
     if not hasattr(est, "__dict__") or not any(k.endswith("_") for k in vars(est)):
-        return Footprint(name, note="stateless")
-    return Footprint(name, note=f"{cls}: footprint unknown (no footprint() method)")
+        return Footprint(
+            name, n_params=0, macs=None, bit_ops=None,
+            note=f"{cls}: stores nothing; operations unknown (no footprint() method)",
+        )
+    return Footprint(
+        name, n_params=None, macs=None, bit_ops=None,
+        note=f"{cls}: footprint unknown (no footprint() method)",
+    )
 
 
 def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprint:
@@ -261,8 +308,10 @@ def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprin
     obj : estimator or :class:`~sklearn.pipeline.Pipeline`
         A fitted estimator. eegbin estimators report themselves through their
         ``footprint`` method; scikit-learn linear models, ``StandardScaler`` and
-        pyRiemann's ``CSP``/``TangentSpace``/``MDM`` are adapted; anything else
-        appears as a row marked "footprint unknown".
+        pyRiemann's ``Covariances``/``CSP``/``TangentSpace``/``MDM`` are adapted
+        (what they do not tell, e.g. the MACs of ``CSP``, is ``None``); anything
+        else appears as a row whose quantities are ``None``, shown as "unknown"
+        by :meth:`Footprint.table`, never as 0.
     float_bits : int, default=32
         Bit width assumed for real-valued stored parameters (16 reproduces the
         float16 convention of Hersche et al. 2020, Table I/II).

@@ -67,8 +67,8 @@ def classifiers():
     clfs = {
         "SVM float16": make_pipeline(LinearSVC(C=0.1)),
         "LDA float16": make_pipeline(ShrinkageLDA()),
-        "SVM binarized": classifier_steps("Riemann+SVM binarized"),
-        "LDA binarized": classifier_steps("Riemann+LDA binarized"),
+        "SVM binarized": classifier_steps("Riemann+SVM-bin"),
+        "LDA binarized": classifier_steps("Riemann+LDA-bin"),
         "RP+AM (d=10000)": make_pipeline(AssociativeMemoryClassifier(10000, n_bands=43, random_state=0)),
     }
     for d in DIMS:

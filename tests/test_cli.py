@@ -23,16 +23,31 @@ def test_evaluate_list(capsys):
 
 
 def test_evaluate_two_subjects_end_to_end(tmp_path, capsys):
-    # subjects 1 and 6 are still in the generator cache after tests/datasets (faster)
     rc = main(["evaluate", "--subjects", "1", "6", "--pipelines", "CSP+LDA", "TS+LR",
                "--out", str(tmp_path)])
     assert rc == 0
     out = capsys.readouterr().out
+    assert "cross-session: trained on 0train, tested on 1test; accuracy in %" in out
     assert "S1" in out and "S6" in out and "mean ± std" in out and "memory kB" in out
     scores = pd.read_csv(tmp_path / "scores.csv")
     assert set(scores["pipeline"]) == {"CSP+LDA", "TS+LR"} and set(scores["subject"]) == {1, 6}
+    assert set(scores["session"]) == {"1test"} and set(scores["train_session"]) == {"0train"}
     assert (tmp_path / "accuracy_vs_memory.png").stat().st_size > 1000
-    assert (tmp_path / "summary.csv").exists()
+    summary = pd.read_csv(tmp_path / "summary.csv", index_col="pipeline")
+    for name in ("CSP+LDA", "TS+LR"):  # the printed table is the summary, in %
+        row = summary.loc[name]
+        assert f"{100 * row['S1']:6.1f}{100 * row['S6']:6.1f}  {100 * row['mean']:5.1f} ± " in out
+
+
+def test_evaluate_out_is_checked_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(eegbin.evaluation, "run", lambda *a, **k: pytest.fail("work started"))
+    a_file = tmp_path / "results"
+    a_file.write_text("not a directory")
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--subjects", "1", "--out", str(a_file)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"eegbin evaluate: error: out: {str(a_file)!r} exists and is not a directory\n"
 
 
 def test_evaluate_bad_argument_subprocess_no_traceback():
@@ -55,6 +70,8 @@ def test_evaluate_bad_argument_subprocess_no_traceback():
         ["--subjects", "10"],
         ["--subjects", "x"],
         ["--n-jobs", "0"],
+        ["--scheduler", "localhost"],
+        ["--dask", "local", "--dask-workers", "0"],
         ["--bogus"],
     ],
 )

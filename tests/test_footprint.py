@@ -76,3 +76,47 @@ def test_footprint_rejects_non_estimators_and_unfitted():
         eegbin.footprint(LinearSVC())
     with pytest.raises(ValueError, match="float_bits"):
         eegbin.footprint(LinearSVC(), float_bits=0)
+
+
+class _Fitted(ClassifierMixin, BaseEstimator):
+    """A fitted third-party estimator eegbin knows nothing about."""
+
+    def fit(self, X, y):
+        self.classes_, self.table_ = np.unique(y), np.ones(7)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_unknown_is_none_and_reads_unknown_never_zero():
+    from pyriemann.classification import MDM
+    from pyriemann.estimation import Covariances
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 3, 50), np.arange(20) % 2
+    fp = eegbin.footprint(make_pipeline(Covariances("oas"), MDM()).fit(X, y), float_bits=32)
+    cov, mdm = fp.parts
+    assert (cov.n_params, cov.macs, cov.bit_ops) == (0, None, 0)
+    assert mdm.n_params == 2 * 6 and mdm.macs is None  # two class means of 3x3 SPD matrices
+    assert fp.kB == pytest.approx(2 * 6 * 4 / 1000)  # memory is known
+    assert fp.total_macs is None and fp.word_ops == 0  # operations are not: never 0
+    table = fp.table()
+    assert "unknown" in table and "MACs not counted" in table and "class means" in table
+    assert fp.to_records()[0]["macs"] is None
+
+    alien = eegbin.footprint(_Fitted().fit(X[:, 0], y))
+    assert (alien.n_params, alien.macs, alien.bit_ops) == (None, None, None)
+    assert alien.kB is None and alien.total_params is None and alien.word_ops is None
+    assert "footprint unknown" in alien.table()
+
+
+def test_unknown_part_makes_the_total_unknown_and_known_parts_still_add():
+    known = Footprint("a", n_params=10, bits_per_param=8, macs=5, bit_ops=64)
+    assert Footprint("p", parts=(known, known)).kB == pytest.approx(0.02)
+    total = Footprint("p", parts=(known, Footprint("b", macs=None)))
+    assert total.total_macs is None
+    assert total.total_params == 10 and total.word_ops == 1  # what is known stays known
+    assert [line.split()[-1] for line in total.table().splitlines()[2:]] == ["1", "1", "0"]
+    with pytest.raises(TypeError, match="integer or None"):
+        Footprint("x", macs="12")

@@ -6,8 +6,9 @@
    Each object is documented once, under the most specific module exporting it.
    A public name without a docstring is a warning (an error under ``-W``).
 2. ``.. eegbin-results:: results/NAME`` renders the summary of the output
-   directory of ``eegbin evaluate --out results/NAME`` (its ``summary.csv``:
-   per-subject accuracy, mean, std and footprint per pipeline; or a results CSV),
+   directory of ``eegbin evaluate --out results/NAME`` (``summarize_results`` of its
+   ``scores.csv`` with the footprints of its ``summary.csv``, as ``eegbin report``;
+   or of a results CSV),
    or, while it does not exist, a clearly marked "not measured yet" box with the
    command that produces it. No number in the
    reproduction pages is typed by hand.
@@ -147,29 +148,37 @@ class EegbinResults(Directive):
     def _table(self, path, command):
         import pandas as pd
 
-        from eegbin.evaluation.report import SUMMARY_FILE, read_results, summarize_results
+        from eegbin.evaluation import describe_protocol, read_results, summarize_results
 
-        results = read_results(path)
-        folder = path if os.path.isdir(path) else os.path.dirname(path)
-        if os.path.isfile(os.path.join(folder, SUMMARY_FILE)):
-            summary = pd.read_csv(os.path.join(folder, SUMMARY_FILE))  # evaluate's own table
-        else:
-            summary = summarize_results(results)
+        results = read_results(path)  # the one summary: the same numbers as eegbin report
+        summary = summarize_results(results)
         if self.options.get("pipelines"):
             keep = [p.strip() for p in self.options["pipelines"].split(",")]
-            summary = summary[summary["pipeline"].isin(keep)]
+            summary = summary[summary.index.isin(keep)]
+        subjects = [c for c in summary.columns if c.startswith("S") and c[1:].isdigit()]
+        columns = ["pipeline", *subjects, "mean ± std", "memory [kB]", "float bits", "MACs/inf.", "word ops"]
         datasets = ", ".join(map(str, results["dataset"].unique())) if "dataset" in results else "?"
         text = [
-            f".. list-table:: eegbin on {datasets} ({results['subject'].nunique()} subjects), "
-            f"from ``{os.path.relpath(path, os.path.dirname(self.state.document.current_source))}``",
+            f".. list-table:: eegbin on {datasets} ({results['subject'].nunique()} subjects; "
+            f"{describe_protocol(results)}), accuracy in %, from "
+            f"``{os.path.relpath(path, os.path.dirname(self.state.document.current_source))}``",
             "   :header-rows: 1",
             "",
-            "   * - " + "\n     - ".join(map(str, summary.columns)),
+            "   * - " + "\n     - ".join(columns),
         ]
-        for _, row in summary.iterrows():
-            cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in row]
+
+        def number(row, column, fmt):
+            value = row.get(column)
+            return "unknown" if value is None or pd.isna(value) else fmt.format(value)
+
+        for name, row in summary.iterrows():
+            cells = [str(name), *(f"{100 * row[c]:.1f}" for c in subjects),
+                     f"{100 * row['mean']:.1f} ± {100 * row['std']:.1f}", number(row, "memory_kB", "{:.2f}"),
+                     number(row, "float_bits", "{:d}"), number(row, "macs", "{:,d}"),
+                     number(row, "word_ops", "{:,d}")]
             text.append("   * - " + "\n     - ".join(c if c else " " for c in cells))
         text += ["", f"Produced by ``{command}``.", ""]
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
         plot = os.path.join(folder, "accuracy_vs_memory.png")
         if os.path.isfile(plot):
             rel_plot = os.path.relpath(plot, os.path.dirname(self.state.document.current_source))

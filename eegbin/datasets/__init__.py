@@ -1,7 +1,13 @@
 """MOABB datasets: the offline simulated motor-imagery dataset and loading helpers."""
 
-from .loading import DATASETS, check_bnci2014_001, get_dataset, load_motor_imagery, make_paradigm
-
+from .loading import (
+    DATASETS,
+    check_bnci2014_001,
+    get_dataset,
+    load_motor_imagery,
+    make_paradigm,
+    no_download,
+)
 
 __all__ = [
     "SimulatedMotorImagery",
@@ -9,6 +15,7 @@ __all__ = [
     "get_dataset",
     "make_paradigm",
     "check_bnci2014_001",
+    "no_download",
     "DATASETS",
 ]
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_motor_imagery", "get_dataset", "make_paradigm", "check_bnci2014_001", "DATASETS"]
+__all__ = ["load_motor_imagery", "get_dataset", "make_paradigm", "check_bnci2014_001", "no_download", "DATASETS"]
 
 #: names accepted wherever a dataset is given by name
 DATASETS = ("simulated", "BNCI2014_001")
 _BNCI_URL = "https://lampx.tugraz.at/~bci/database/001-2014/A{subject:02d}{session}.mat"
+_BNCI_SUBJECTS = range(1, 10)
 
 
 def get_dataset(dataset="simulated", subjects=None):
@@ -88,11 +89,35 @@ def _bnci_files(subject):
 def check_bnci2014_001(subjects):
     """Raise if BNCI2014_001 files of ``subjects`` are not on disk (no network access).
 
+    Parameters
+    ----------
+    subjects : list of int
+        Subjects of BCI Competition IV-2a, each in 1..9.
+
     Raises
     ------
+    TypeError, ValueError
+        If ``subjects`` is not a list of integers in 1..9.
     FileNotFoundError
         Naming the directory the files must be in and how to get them.
+
+    Examples
+    --------
+    >>> from eegbin.datasets import check_bnci2014_001
+    >>> check_bnci2014_001([10])
+    Traceback (most recent call last):
+    ...
+    ValueError: subjects: subject 10 is not in 1..9 (BNCI2014_001 has 9 subjects)
     """
+    if isinstance(subjects, (str, bytes)) or not hasattr(subjects, "__iter__"):
+        raise TypeError(f"subjects must be a list of integers, got {subjects!r}")
+    subjects = list(subjects)
+    bad = [s for s in subjects if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
+    if bad:
+        raise TypeError(f"subjects must be integers, got {bad!r}")
+    for s in subjects:
+        if s not in _BNCI_SUBJECTS:
+            raise ValueError(f"subjects: subject {s} is not in 1..9 (BNCI2014_001 has 9 subjects)")
     missing = [f for s in subjects for f in _bnci_files(s) if not f.is_file()]
     if missing:
         raise FileNotFoundError(
@@ -106,12 +131,29 @@ def check_bnci2014_001(subjects):
 
 
 @contextlib.contextmanager
-def _offline_guard(ds, subjects):
-    """Fail fast for BNCI2014_001 data that is not on disk; never let MOABB reach NEMAR."""
-    if type(ds).__name__ != "BNCI2014_001":
+def no_download(dataset, subjects=None):
+    """Context in which MOABB reads ``dataset`` from disk only, and fails fast when it cannot.
+
+    For ``BNCI2014_001``, missing files of ``subjects`` raise at once
+    (:func:`check_bnci2014_001`) and MOABB is pointed at the files on disk (no
+    prefetch from NEMAR) inside the block; other datasets are left as they are.
+
+    Parameters
+    ----------
+    dataset : moabb.datasets.base.BaseDataset
+    subjects : list of int, optional
+        Default: all subjects of the dataset.
+
+    Examples
+    --------
+    >>> from eegbin.datasets import get_dataset, no_download
+    >>> with no_download(get_dataset("simulated"), [1]):  # nothing to check offline
+    ...     pass
+    """
+    if type(dataset).__name__ != "BNCI2014_001":
         yield
         return
-    check_bnci2014_001(subjects if subjects is not None else ds.subject_list)
+    check_bnci2014_001(subjects if subjects is not None else dataset.subject_list)
     old = os.environ.get("MOABB_DOWNLOAD_PROVIDER")
     os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"  # local files: no NEMAR prefetch
     try:
@@ -210,5 +252,5 @@ def load_motor_imagery(
     ds = get_dataset(dataset, subjects)
     paradigm = make_paradigm(ds, tmin, tmax, fmin, fmax, resample)
     subjects = list(ds.subject_list) if subjects is None else [int(s) for s in subjects]
-    with _offline_guard(ds, subjects):
+    with no_download(ds, subjects):
         return paradigm.get_data(ds, subjects=subjects)

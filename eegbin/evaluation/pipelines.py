@@ -8,8 +8,8 @@ a :class:`~sklearn.pipeline.Pipeline`) that takes MOABB motor-imagery epochs of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = [
     "register_pipeline", "unregister_pipeline", "get_pipeline", "list_pipelines", "get_spec",
@@ -38,7 +38,9 @@ def register_pipeline(name, *, description="", reference="", float_bits=32, defa
     Parameters
     ----------
     name : str
-        Name used on the command line.
+        Name used on the command line and in the results. MOABB's
+        ``summary_plot`` shortens names longer than 10 characters to their first
+        word, so keep that first word unique (e.g. no spaces).
     description : str
         One line shown by ``eegbin evaluate --list``.
     reference : str
@@ -54,17 +56,28 @@ def register_pipeline(name, *, description="", reference="", float_bits=32, defa
     >>> from sklearn.pipeline import make_pipeline
     >>> from eegbin.evaluation.pipelines import (
     ...     list_pipelines, register_pipeline, unregister_pipeline)
-    >>> @register_pipeline("my pipeline", description="example", default=False)
+    >>> @register_pipeline("Cov+MDM", description="example", default=False)
     ... def _make(sfreq):
     ...     from pyriemann.estimation import Covariances
     ...     from pyriemann.classification import MDM
     ...     return make_pipeline(Covariances("oas"), MDM())
-    >>> "my pipeline" in list_pipelines()
+    >>> "Cov+MDM" in list_pipelines()
     True
-    >>> unregister_pipeline("my pipeline")
+    >>> unregister_pipeline("Cov+MDM")
     """
 
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if isinstance(float_bits, bool) or not isinstance(float_bits, int) or not 1 <= float_bits <= 64:
+        raise ValueError(
+            f"float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got {float_bits!r}"
+        )
+    if not isinstance(default, bool):
+        raise TypeError(f"default must be True or False, got {default!r}")
+
     def decorator(factory):
+        if not callable(factory):
+            raise TypeError(f"register_pipeline({name!r}) decorates a factory(sfreq), got {factory!r}")
         if name in _REGISTRY:
             raise ValueError(f"a pipeline named {name!r} is already registered")
         _REGISTRY[name] = PipelineSpec(name, factory, description, reference, float_bits, default)
@@ -220,7 +233,7 @@ def _riemann(sfreq):
     return FilterBankRiemann(sfreq)
 
 
-@register_pipeline("Riemann+SVM binarized", reference=_HERSCHE2020, float_bits=16,
+@register_pipeline("Riemann+SVM-bin", reference=_HERSCHE2020, float_bits=16,
                    description="Riemannian features and SVM weights binarized by Heaviside, no projection")
 def _riemann_svm_binarized(sfreq):
     from sklearn.pipeline import make_pipeline
@@ -231,7 +244,7 @@ def _riemann_svm_binarized(sfreq):
                          BinarizedLinearSVC(C=0.1, random_state=0))  # the float SVM's C (eq. 11-13)
 
 
-@register_pipeline("Riemann+LDA binarized", reference=_HERSCHE2020, float_bits=16,
+@register_pipeline("Riemann+LDA-bin", reference=_HERSCHE2020, float_bits=16,
                    description="Riemannian features and shrinkage-LDA weights binarized by Heaviside")
 def _riemann_lda_binarized(sfreq):
     from sklearn.pipeline import make_pipeline
@@ -242,7 +255,7 @@ def _riemann_lda_binarized(sfreq):
 
 
 def _register_rp_svm(d, default):
-    @register_pipeline(f"Riemann+RP+SVM binarized (d={d})", reference=_HERSCHE2020, float_bits=16,
+    @register_pipeline(f"Riemann+RP+SVM-bin(d={d})", reference=_HERSCHE2020, float_bits=16,
                        default=default,
                        description=f"sparse bipolar random projection to {d} bits + binarized linear SVM")
     def _factory(sfreq):

@@ -1,8 +1,9 @@
-"""Self-contained HTML report of saved MOABB results (``eegbin report RESULTS.csv``).
+"""Self-contained HTML report of saved results (``eegbin report DIR`` or ``RESULTS.csv``).
 
-The page holds a summary table per pipeline (mean and standard deviation of the
-score over subjects and sessions, footprint columns), the per-subject table, an
-accuracy-versus-footprint plot and a per-subject plot. Plots are PNGs embedded as
+Every number on the page comes from one summary, :func:`~eegbin.evaluation.summarize_results`
+of the results: the summary table, the accuracy-versus-memory plot and the per-subject
+bars. Accuracies are shown in % with one decimal, the protocol (which session trained
+and which tested the models) above each dataset's section. Plots are PNGs embedded as
 base64 ``data:`` URIs, so the single file can be mailed or attached to an issue.
 """
 
@@ -14,20 +15,13 @@ import io
 import os
 from datetime import datetime, timezone
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["read_results", "summarize_results", "render_report", "write_report"]
+from .plotting import plot_accuracy_vs_memory, plot_per_subject
+from .runner import SCORES_FILE, SUMMARY_FILE
+from .summary import FOOTPRINT_COLUMNS, _check_results, describe_protocol, summarize_results
 
-#: Columns every results file must have (MOABB's ``score``, ``subject``, ``pipeline``).
-REQUIRED_COLUMNS = ("score", "subject", "pipeline")
-#: Footprint column names recognised for the x axis, in order of preference.
-MEMORY_COLUMNS = ("memory_kB", "kB", "footprint_kB", "memory_kb", "n_bytes")
-_FOOTPRINT_HINTS = ("kB", "kb", "params", "macs", "bit_ops", "word_ops", "bits", "bytes")
-
-
-#: File names written by ``eegbin evaluate --out DIR`` (:func:`eegbin.evaluation.run`).
-SCORES_FILE, SUMMARY_FILE = "scores.csv", "summary.csv"
+__all__ = ["read_results", "render_report", "write_report"]
 
 
 def read_results(path):
@@ -40,8 +34,8 @@ def read_results(path):
         ``pipeline`` (MOABB's results), or the output directory of
         ``eegbin evaluate --out DIR`` (its ``scores.csv`` is read). When the
         scores have no footprint column and a ``summary.csv`` with per-pipeline
-        footprint columns (``memory_kB``, ``macs``, ``word_ops``) sits beside
-        them, those columns are joined on ``pipeline``.
+        footprint columns (``memory_kB``, ``float_bits``, ``macs``, ``word_ops``)
+        sits beside them, those columns are joined on ``pipeline``.
 
     Returns
     -------
@@ -75,9 +69,10 @@ def read_results(path):
     df = _read_csv(path)
     _check_results(df, f"results file {path!r}")
     summary_path = os.path.join(os.path.dirname(os.path.abspath(path)), SUMMARY_FILE)
-    if not _footprint_columns(df) and os.path.abspath(path) != summary_path and os.path.isfile(summary_path):
+    has_footprint = any(c in df.columns for c in FOOTPRINT_COLUMNS)
+    if not has_footprint and os.path.abspath(path) != summary_path and os.path.isfile(summary_path):
         summary = _read_csv(summary_path)
-        extra = [c for c in _footprint_columns(summary) if c not in df.columns]
+        extra = [c for c in FOOTPRINT_COLUMNS if c in summary.columns]
         if "pipeline" in summary.columns and extra:
             df = df.merge(summary[["pipeline", *extra]], on="pipeline", how="left")
     return df
@@ -90,163 +85,86 @@ def _read_csv(path):
         raise ValueError(f"results file {path!r} is empty") from None
 
 
-def _check_results(df, what):
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"results must be a pandas.DataFrame, got {type(df).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{what} lacks column(s) {missing}; expected MOABB results with columns "
-            f"{list(REQUIRED_COLUMNS)} (got {list(df.columns)})"
-        )
-    if len(df) == 0:
-        raise ValueError(f"{what} has no rows")
-    if not pd.api.types.is_numeric_dtype(df["score"]):
-        raise ValueError(f"{what}: column 'score' must be numeric, got dtype {df['score'].dtype}")
-
-
-def _footprint_columns(df):
-    return [
-        c
-        for c in df.columns
-        if c not in REQUIRED_COLUMNS
-        and any(h in c for h in _FOOTPRINT_HINTS)
-        and pd.api.types.is_numeric_dtype(df[c])
-    ]
-
-
-def _memory_column(df):
-    for c in MEMORY_COLUMNS:
-        if c in df.columns and pd.api.types.is_numeric_dtype(df[c]):
-            return c
-    return None
-
-
-def summarize_results(results):
-    """One row per (dataset, pipeline): score statistics and footprint.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame
-        MOABB results, one row per (subject, session, pipeline).
-
-    Returns
-    -------
-    summary : pandas.DataFrame
-        Columns ``dataset`` (if present), ``pipeline``, ``score_mean``,
-        ``score_std``, ``n_subjects``, then the footprint columns (their first
-        value: a pipeline's footprint does not depend on the subject), sorted by
-        decreasing mean score.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"pipeline": ["a", "a", "b", "b"], "subject": [1, 2, 1, 2],
-    ...                    "score": [0.8, 0.6, 0.5, 0.7], "memory_kB": [1.0, 1.0, 2.0, 2.0]})
-    >>> from eegbin.evaluation import summarize_results
-    >>> summarize_results(df)[["pipeline", "score_mean", "memory_kB"]]
-      pipeline  score_mean  memory_kB
-    0        a         0.7        1.0
-    1        b         0.6        2.0
-    """
-    _check_results(results, "results")
-    keys = [c for c in ("dataset", "pipeline") if c in results.columns]
-    grouped = results.groupby(keys, sort=False)
-    summary = grouped["score"].agg(score_mean="mean", score_std="std").reset_index()
-    summary["n_subjects"] = grouped["subject"].nunique().to_numpy()
-    for c in _footprint_columns(results):
-        summary[c] = grouped[c].first().to_numpy()
-    summary = summary.sort_values("score_mean", ascending=False, kind="stable")
-    return summary.reset_index(drop=True)
-
-
-def _normalize_summary(summary):
-    """``summary.csv`` of ``eegbin evaluate`` -> the columns the plots use."""
-    if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"summary must be a pandas.DataFrame, got {type(summary).__name__}")
-    summary = summary.rename(columns={"mean": "score_mean", "std": "score_std"})
-    missing = [c for c in ("pipeline", "score_mean", "score_std") if c not in summary.columns]
-    if missing:
-        raise ValueError(
-            f"summary lacks column(s) {missing}; expected the summary.csv of eegbin evaluate "
-            f"(pipeline, mean, std, ...), got {list(summary.columns)}"
-        )
-    return summary.reset_index(drop=True)
-
-
 def _png_base64(fig):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _figure(width=6.4, height=4.2):
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
-
-    return Figure(figsize=(width, height))
+def _percent(v):
+    return "" if pd.isna(v) else f"{100 * v:.1f}"
 
 
-def _plot_accuracy_vs_footprint(summary, memory_col):
-    fig = _figure()
-    ax = fig.add_subplot()
-    x = summary[memory_col].to_numpy(float) if memory_col else np.arange(len(summary), dtype=float)
-    ax.errorbar(x, summary["score_mean"], yerr=summary["score_std"].fillna(0.0), fmt="o", capsize=3)
-    for xi, yi, name in zip(x, summary["score_mean"], summary["pipeline"]):
-        ax.annotate(str(name), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    if memory_col:
-        if np.all(x > 0) and x.max() / x.min() > 20:
-            ax.set_xscale("log")
-        ax.set_xlabel(f"model footprint ({memory_col})")
-    else:
-        ax.set_xlabel("pipeline (no footprint column in the results)")
-    ax.set_ylabel("score (mean ± std over subjects)")
-    ax.set_title("Accuracy versus footprint")
-    ax.grid(True, alpha=0.3)
-    return fig
+def _summary_html(summary):
+    """The summary as an HTML table: accuracy in %, mean ± std, footprint (unknown shown as such)."""
+    subjects = [c for c in summary.columns if c.startswith("S") and c[1:].isdigit()]
+    table = pd.DataFrame(index=summary.index)
+    for c in subjects:
+        table[c] = summary[c].map(_percent)
+    table["mean ± std"] = [f"{100 * m:.1f} ± {100 * s:.1f}" for m, s in zip(summary["mean"], summary["std"])]
+    formats = {"memory_kB": ("memory [kB]", "{:,.2f}"), "float_bits": ("float bits", "{:d}"),
+               "macs": ("MACs/inf.", "{:,d}"), "word_ops": ("word ops", "{:,d}")}
+    for column, (title, fmt) in formats.items():
+        if column in summary.columns:
+            table[title] = [
+                "unknown" if pd.isna(v) else fmt.format(int(v) if fmt.endswith("d}") else float(v))
+                for v in summary[column]
+            ]
+    return table.to_html(classes="summary", border=0, index_names=False)
 
 
-def _plot_per_subject(results):
-    fig = _figure(width=7.0)
-    ax = fig.add_subplot()
-    per = results.groupby(["pipeline", "subject"], sort=True)["score"].mean().unstack("pipeline")
-    subjects = [str(s) for s in per.index]
-    width = 0.8 / max(per.shape[1], 1)
-    for k, name in enumerate(per.columns):
-        ax.bar(np.arange(len(subjects)) + k * width, per[name].to_numpy(), width, label=str(name))
-    ax.set_xticks(np.arange(len(subjects)) + 0.4 - width / 2, subjects)
-    ax.set_xlabel("subject")
-    ax.set_ylabel("score (mean over sessions)")
-    ax.set_title("Score per subject")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
+def _details_html(results):
+    columns = [c for c in ("subject", "pipeline", "train_session", "session", "score", "time", "samples",
+                           "samples_test") if c in results.columns]
+    detail = results[columns].sort_values([c for c in ("pipeline", "subject", "session") if c in columns])
+    detail = detail.rename(columns={"score": "accuracy [%]", "time": "fit time [s]",
+                                    "session": "tested on", "train_session": "trained on"})
+    formatters = {"accuracy [%]": _percent, "fit time [s]": lambda v: "" if pd.isna(v) else f"{v:.2f}"}
+    return detail.to_html(classes="results", border=0, index=False, formatters=formatters)
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+.wide { overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.45em; text-align: right; white-space: nowrap; }
 th { background: #f0f0f0; }
+tbody th { text-align: left; }
 img { max-width: 100%; }
-.meta { color: #666; font-size: 0.85em; }
+.meta { color: #555; font-size: 0.9em; }
 """
 
 
-def render_report(results, title="eegbin results", summary=None):
+def _section(results, dataset, chance):
+    summary = summarize_results(results)
+    protocol = describe_protocol(results)
+    n_subjects = results["subject"].nunique()
+    fig_memory = plot_accuracy_vs_memory(summary, title=f"{dataset}: {protocol}", chance=chance)
+    fig_subjects = plot_per_subject(summary, title=f"{dataset}: {protocol}")
+    return [
+        f"<h2>{html.escape(str(dataset))}</h2>",
+        f'<p class="meta"><b>Protocol</b>: {html.escape(protocol)}. Accuracy in %; mean ± std over '
+        f"{n_subjects} subject(s) (population std); memory with real-valued parameters at the width in "
+        "“float bits”, binary ones at 1 bit.</p>",
+        f'<div class="wide">{_summary_html(summary)}</div>',
+        "<h3>Accuracy versus memory</h3>",
+        f'<img alt="accuracy versus memory" src="data:image/png;base64,{_png_base64(fig_memory)}">',
+        "<h3>Per subject</h3>",
+        f'<img alt="accuracy per subject" src="data:image/png;base64,{_png_base64(fig_subjects)}">',
+        "<h3>All results</h3>",
+        f'<div class="wide">{_details_html(results)}</div>',
+    ]
+
+
+def render_report(results, title="eegbin results"):
     """The HTML text of the report of ``results``.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        MOABB results (see :func:`read_results`).
+        MOABB-shaped results (see :func:`read_results`); one section per dataset.
     title : str, default="eegbin results"
         Page title and heading.
-    summary : pandas.DataFrame, optional
-        Per-pipeline summary to show and plot instead of
-        :func:`summarize_results` of ``results``: the ``summary.csv`` of
-        ``eegbin evaluate`` (columns ``pipeline``, ``S1``..., ``mean``, ``std``,
-        footprint columns), whose means follow the evaluation's protocol (for
-        cross-session: trained on ``0train``, tested on ``1test``).
 
     Returns
     -------
@@ -264,33 +182,14 @@ def render_report(results, title="eegbin results", summary=None):
     (True, 2)
     """
     _check_results(results, "results")
-    from_evaluate = summary is not None
-    if summary is None:
-        summary = summarize_results(results)
-        note = "mean and std of the score over all rows of each pipeline"
-    else:
-        summary = _normalize_summary(summary)
-        note = "as written by eegbin evaluate (summary.csv)"
-    memory_col = _memory_column(results)
-    if from_evaluate and "memory_kB" in summary.columns:  # the figure evaluate writes
-        from .run import _plot
-
-        buf = io.BytesIO()
-        evaluate_summary = summary.rename(columns={"score_mean": "mean", "score_std": "std"})
-        _plot(evaluate_summary.set_index("pipeline"), buf, title)
-        png_fp = base64.b64encode(buf.getvalue()).decode("ascii")
-    else:
-        png_fp = _png_base64(_plot_accuracy_vs_footprint(summary, memory_col))
-    fig_subj = _plot_per_subject(results)
-    detail_cols = [
-        c
-        for c in ("dataset", "subject", "session", "pipeline", "score", "time", "samples")
-        if c in results.columns
-    ]
-    detail = results[detail_cols].sort_values([c for c in ("dataset", "pipeline", "subject") if c in detail_cols])
-    fmt = {"float_format": lambda v: f"{v:.4g}", "index": False, "border": 0}
+    if "dataset" not in results.columns:
+        results = results.assign(dataset="dataset")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    datasets = ", ".join(map(str, results["dataset"].unique())) if "dataset" in results else "?"
+    body = []
+    for dataset, part in results.groupby("dataset", sort=False):
+        n_classes = part["n_classes"].max() if "n_classes" in part.columns else None
+        chance = 1 / n_classes if n_classes and n_classes > 0 and not pd.isna(n_classes) else None
+        body += _section(part, dataset, chance)
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -299,24 +198,15 @@ def render_report(results, title="eegbin results", summary=None):
             f"<style>{_CSS}</style></head><body>",
             f"<h1>{html.escape(title)}</h1>",
             f'<p class="meta">{len(results)} results, {results["pipeline"].nunique()} pipelines, '
-            f'{results["subject"].nunique()} subjects, datasets: {html.escape(datasets)}; '
-            f"generated {stamp} by eegbin.</p>",
-            "<h2>Summary</h2>",
-            f'<p class="meta">{html.escape(note)}</p>',
-            summary.to_html(classes="summary", **fmt),
-            "<h2>Accuracy versus footprint</h2>",
-            f'<img alt="accuracy versus footprint" src="data:image/png;base64,{png_fp}">',
-            "<h2>Per subject</h2>",
-            f'<img alt="score per subject" src="data:image/png;base64,{_png_base64(fig_subj)}">',
-            "<h2>All results</h2>",
-            detail.to_html(classes="results", **fmt),
+            f'{results["subject"].nunique()} subjects; generated {stamp} by eegbin.</p>',
+            *body,
             "</body></html>",
         ]
     )
 
 
 def write_report(results_csv, out=None, title=None):
-    """Read ``results_csv`` (and the ``summary.csv`` beside it, if any) and write its HTML report.
+    """Read ``results_csv`` and write its HTML report.
 
     Parameters
     ----------
@@ -326,7 +216,7 @@ def write_report(results_csv, out=None, title=None):
         Output HTML path; default: ``results_csv`` with the suffix ``.html``
         (``DIR/report.html`` for a directory).
     title : str, optional
-        Page title; default: "eegbin results: <file name>".
+        Page title; default: "eegbin results: <name of the file or directory>".
 
     Returns
     -------
@@ -341,22 +231,16 @@ def write_report(results_csv, out=None, title=None):
     >>> folder = tempfile.mkdtemp()
     >>> pd.DataFrame({"pipeline": ["a", "b"], "subject": [1, 1], "score": [0.8, 0.5]}).to_csv(
     ...     os.path.join(folder, "scores.csv"), index=False)
-    >>> os.path.basename(write_report(folder))
+    >>> os.path.basename(write_report(folder + os.sep))
     'report.html'
     """
     results = read_results(results_csv)
-    base = os.fspath(results_csv)
-    folder = base if os.path.isdir(base) else os.path.dirname(os.path.abspath(base))
-    summary_path = os.path.join(folder, SUMMARY_FILE)
-    summary = None
-    if os.path.isfile(summary_path) and os.path.abspath(base) != summary_path:
-        summary = _read_csv(summary_path)
+    base = os.path.abspath(os.fspath(results_csv))  # no trailing separator
     if out is None:
-        base = os.fspath(results_csv)
         out = os.path.join(base, "report.html") if os.path.isdir(base) else os.path.splitext(base)[0] + ".html"
     if title is None:
-        title = f"eegbin results: {os.path.basename(os.fspath(results_csv))}"
-    text = render_report(results, title=title, summary=summary)
+        title = f"eegbin results: {os.path.basename(base)}"
+    text = render_report(results, title=title)
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
     return os.fspath(out)

@@ -10,6 +10,7 @@ fused MuBiNN2 LSTM layer (explicit 512-bit vectors, ``_simd``).
 ``threads``: ``n_jobs`` -> numba threads, the one thread control of the kernels.
 """
 
+from . import _cache  # noqa: F401  first: numba caches eegbin's kernels per user, not in the package
 from .bits import (
     bipolar_dot,
     hamming_argmin,

@@ -517,7 +517,8 @@ def _load_hdf5(fh, budget):
         import h5py
     except ImportError:  # pragma: no cover - h5py is in the test extra
         raise ImportError(
-            "reading Keras HDF5 weight files needs h5py: pip install 'eegbin[hdf5]'"
+            "reading Keras HDF5 weight files needs h5py: pip install h5py "
+            "(from a clone of eegbin: pip install -e \".[hdf5]\")"
         ) from None
     try:
         with h5py.File(fh, "r") as f:

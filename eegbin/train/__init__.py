@@ -2,7 +2,7 @@
 
 Nothing in the inference path imports this package, and this package imports
 ``torch`` only when one of its names is first used, so ``import eegbin`` never
-needs PyTorch. Install the extra with ``pip install "eegbin[torch]"``.
+needs PyTorch: ``pip install torch`` (from a clone of eegbin: ``pip install -e ".[torch]"``).
 
 Public names
 ------------
@@ -42,8 +42,8 @@ def require_torch():
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "eegbin.train needs PyTorch: install the optional extra with "
-            "`pip install \"eegbin[torch]\"` (CPU build: `pip install torch`)."
+            "eegbin.train needs PyTorch: pip install torch "
+            "(from a clone of eegbin: pip install -e \".[torch]\")"
         ) from exc
     return torch
 

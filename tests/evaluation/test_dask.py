@@ -41,16 +41,44 @@ def _sorted(df):
 def test_check_scheduler():
     assert check_scheduler(None) is None
     assert check_scheduler("local") == "local"
-    assert check_scheduler("tcp://127.0.0.1:8786") == "tcp://127.0.0.1:8786"
-    with pytest.raises(ValueError, match="scheduler must be None, 'local' or"):
-        check_scheduler("127.0.0.1:8786")
+    for address in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://h:1", "inproc://x"):
+        assert check_scheduler(address) == address  # the forms distributed.Client accepts
+    for bad in ("dask", "localhost", "host:port", "tcp://", "a b:1"):
+        with pytest.raises(ValueError, match="scheduler must be None, 'local' or"):
+            check_scheduler(bad)
     with pytest.raises(TypeError, match="got int 8786"):
         check_scheduler(8786)
     with pytest.raises(ValueError, match="scheduler must be"):
         map_tasks(len, [()], scheduler="dask")
-    seen = []
-    assert map_tasks(abs, [-3, 2, -1], progress=lambda it: (seen.append(x) or x for x in it)) == [3, 2, 1]
-    assert seen == [3, 2, 1]  # the serial path runs in order, through the progress wrapper
+
+
+def test_unreachable_scheduler_is_one_clear_error_within_the_connect_timeout():
+    import time
+
+    import dask
+
+    from eegbin.evaluation import SchedulerUnreachable, run
+
+    start = time.monotonic()
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        with pytest.raises(SchedulerUnreachable, match=r"cannot reach the Dask scheduler at '127.0.0.1:9' within 2s"):
+            run(["CSP+LDA"], subjects=[1], scheduler="127.0.0.1:9")
+    assert time.monotonic() - start < 30  # the connect timeout, not distributed's 30 s default
+
+
+def test_cli_unreachable_scheduler_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s")
+    out = subprocess.run(
+        [sys.executable, "-m", "eegbin", "evaluate", "--pipelines", "CSP+LDA", "--subjects", "1",
+         "--scheduler", "127.0.0.1:9", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env,
+    )
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach the Dask scheduler at '127.0.0.1:9'" in lines[0], out.stderr
 
 
 # --- eegbin.evaluation.run on Dask -----------------------------------------------------
@@ -62,7 +90,7 @@ def serial_run(tmp_path_factory):
     from eegbin.evaluation import run
 
     log = tmp_path_factory.mktemp("serial-log")
-    return run(["CSP+LDA"], dataset=recording_simulated_dataset(log)), read_pid_logs(log)
+    return run(["CSP+LDA"], dataset=recording_simulated_dataset(log), n_jobs=1), read_pid_logs(log)
 
 
 def _worker_pids(cluster):
@@ -122,8 +150,7 @@ def test_run_on_dask_simulates_on_workers_survives_a_killed_worker_equals_serial
     rerun = dask.scores[dask.scores["pipeline"] == killed].assign(pipeline="CSP+LDA")
     _assert_same_scores(serial.scores, plain)
     _assert_same_scores(serial.scores, rerun)
-    # (the summary of a run with one more pipeline may come out float32: values compared)
-    pd.testing.assert_frame_equal(serial.summary, dask.summary.loc[["CSP+LDA"]], check_dtype=False)
+    pd.testing.assert_frame_equal(serial.summary, dask.summary.loc[["CSP+LDA"]])
     assert serial.footprints["CSP+LDA"] == dask.footprints["CSP+LDA"]
 
 
@@ -148,6 +175,8 @@ def test_cli_dask_flags(monkeypatch, tmp_path):
     argv = ["evaluate", "--pipelines", "CSP+LDA", "--subjects", "1", "--out", str(tmp_path)]
     assert main(argv + ["--scheduler", "tcp://127.0.0.1:8786"]) == 2
     assert seen["scheduler"] == "tcp://127.0.0.1:8786" and seen["dask_workers"] is None
+    assert main(argv + ["--scheduler", "127.0.0.1:8786"]) == 2  # the form distributed accepts
+    assert seen["scheduler"] == "127.0.0.1:8786" and seen["verbose"] is False
     assert main(argv + ["--dask", "local", "--dask-workers", "2"]) == 2
     assert seen["scheduler"] == "local" and seen["dask_workers"] == 2
     assert main(argv) == 2
@@ -156,11 +185,16 @@ def test_cli_dask_flags(monkeypatch, tmp_path):
         main(argv + ["--dask", "local", "--scheduler", "tcp://h:1"])  # mutually exclusive
 
 
-def test_local_scheduler_starts_and_stops_its_own_cluster():
+def test_local_scheduler_starts_its_own_quiet_single_threaded_cluster(capfd):
     # scheduler="local": a LocalCluster of processes for the duration of the call
-    out = map_tasks(_pid_of, [None, None], scheduler="local", n_workers=1)
-    assert len(set(out)) == 1 and out[0] != os.getpid()
+    seen = []
+    out = map_tasks(_pid_and_threads, [None, None], scheduler="local", n_workers=1, on_result=seen.append)
+    assert len({pid for pid, _ in out}) == 1 and out[0][0] != os.getpid()
+    assert out[0][1] == "1"  # numba: one thread per single-threaded worker process
+    assert sorted(seen) == [0, 1]
+    captured = capfd.readouterr()
+    assert "INFO" not in captured.err + captured.out  # quiet unless verbose
 
 
-def _pid_of(_):
-    return os.getpid()
+def _pid_and_threads(_):
+    return os.getpid(), os.environ.get("NUMBA_NUM_THREADS")

@@ -11,11 +11,11 @@ import eegbin
 from eegbin.evaluation.pipelines import get_pipeline, get_spec, list_pipelines
 
 NAMES = [
-    "Riemann+SVM binarized",
-    "Riemann+LDA binarized",
-    "Riemann+RP+SVM binarized (d=10879)",
-    "Riemann+RP+SVM binarized (d=50000)",
-    "Riemann+RP+SVM binarized (d=100000)",
+    "Riemann+SVM-bin",
+    "Riemann+LDA-bin",
+    "Riemann+RP+SVM-bin(d=10879)",
+    "Riemann+RP+SVM-bin(d=50000)",
+    "Riemann+RP+SVM-bin(d=100000)",
     "Riemann+RP+AM",
 ]
 
@@ -53,7 +53,7 @@ def test_fit_pickle_footprint(name, epochs):
 
 def test_clone_and_gridsearch(epochs):
     X, y = epochs
-    pipe = get_pipeline("Riemann+RP+SVM binarized (d=10879)", sfreq=250.0)
+    pipe = get_pipeline("Riemann+RP+SVM-bin(d=10879)", sfreq=250.0)
     gs = GridSearchCV(pipe, {"binarizedlinearsvc__C": [0.1, 1.0]}, cv=2).fit(X, y)
     assert gs.best_params_["binarizedlinearsvc__C"] in (0.1, 1.0)
     best = clone(pipe).set_params(**gs.best_params_).fit(X, y)

@@ -1,8 +1,6 @@
 import base64
 import os
-import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 
 import numpy as np
@@ -10,7 +8,7 @@ import pandas as pd
 import pytest
 
 from eegbin.cli import main
-from eegbin.evaluation.report import read_results, render_report, summarize_results, write_report
+from eegbin.evaluation import read_results, render_report, summarize_results, write_report
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -54,15 +52,22 @@ def _parse(text):
     return p
 
 
-def test_summary_orders_by_score_and_keeps_footprint():
+def test_summary_is_per_subject_then_over_subjects_and_keeps_footprint():
     df = _results()
     s = summarize_results(df)
-    assert list(s["score_mean"]) == sorted(s["score_mean"], reverse=True)
-    assert set(s["pipeline"]) == {"riemann svm", "hamming svm", "mdm"}
-    assert (s["n_subjects"] == 3).all()
-    mean = df[df.pipeline == "mdm"].score.mean()
-    assert s.set_index("pipeline").loc["mdm", "score_mean"] == pytest.approx(mean)
-    assert s.set_index("pipeline").loc["hamming svm", "memory_kB"] == 1.2
+    assert list(s.index) == ["riemann svm", "hamming svm", "mdm"]  # order of appearance
+    per_subject = df[df.pipeline == "mdm"].groupby("subject")["score"].mean()  # both sessions
+    assert s.loc["mdm", ["S1", "S2", "S3"]].tolist() == pytest.approx(per_subject.tolist())
+    assert s.loc["mdm", "mean"] == pytest.approx(per_subject.mean())
+    assert s.loc["mdm", "std"] == pytest.approx(per_subject.std(ddof=0))  # over subjects
+    assert s.loc["hamming svm", "memory_kB"] == 1.2 and s.loc["mdm", "macs"] == 1000
+
+
+def test_summary_refuses_several_datasets():
+    df = _results()
+    df.loc[df.subject == 3, "dataset"] = "Other"
+    with pytest.raises(ValueError, match="results hold 2 datasets"):
+        summarize_results(df)
 
 
 def test_report_is_self_contained_html(tmp_path):
@@ -74,13 +79,14 @@ def test_report_is_self_contained_html(tmp_path):
     p = _parse(text)
     assert p.tags.count("table") == 2  # summary + all results
     assert text.count("<tr") == 1 + 3 + 1 + 18  # header + rows of both tables
+    assert "Protocol</b>: per subject, the mean over the result rows (sessions 0train, 1test)" in text
     assert len(p.imgs) == 2
     for img in p.imgs:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
         png = base64.b64decode(img["src"][len(prefix):], validate=True)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    assert "hamming svm" in text and "memory_kB" in text
+    assert "hamming svm" in text and "memory [kB]" in text
     assert "http://" not in text and "https://" not in text  # nothing fetched when opened
 
 
@@ -127,7 +133,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert dom.returncode == 0, dom.stderr
-    assert dom.stdout.count("<img") == 2 and "Accuracy versus footprint" in dom.stdout
+    assert dom.stdout.count("<img") == 2 and "Accuracy versus memory" in dom.stdout
     shot = tmp_path / "shot.png"
     subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
@@ -146,13 +152,84 @@ def test_output_directory_with_summary_footprints(tmp_path):
     got = read_results(tmp_path)
     assert got.set_index("pipeline").loc["mdm", "memory_kB"].iloc[0] == 0.5
     assert len(got) == len(df)
-    summary["mean"] = [0.111, 0.222, 0.333]  # the report shows evaluate's own summary
-    summary["std"] = 0.01
-    summary.to_csv(tmp_path / "summary.csv", index_label="pipeline")
-    out = write_report(tmp_path)
+    out = write_report(str(tmp_path) + os.sep)  # a trailing separator still names the folder
     assert out == str(tmp_path / "report.html")
     text = open(out, encoding="utf-8").read()
-    assert "memory_kB" in text and "0.222" in text and "summary.csv" in text
+    assert f"<title>eegbin results: {tmp_path.name}</title>" in text
     assert len(_parse(text).imgs) == 2
-    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['score_mean'"):
-        render_report(df, summary=summary.drop(columns=["mean"]).reset_index())
+
+
+def _cell_texts(html_text, table_class):
+    import re
+
+    table = re.search(rf'<table[^>]*class="[^"]*{table_class}[^"]*".*?</table>', html_text, flags=re.S).group(0)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>.*?</t[dh]>", table, flags=re.S)]
+
+
+def test_every_number_on_the_page_comes_from_the_one_summary(tmp_path):
+    """Table cells, per-subject bars and the CLI agree: all are summarize_results, in % (1 decimal)."""
+    from eegbin.evaluation import format_table
+    from eegbin.evaluation.plotting import plot_per_subject
+
+    df = _results()
+    summary = summarize_results(df)
+    cells = _cell_texts(render_report(df), "summary")
+    for name, row in summary.iterrows():
+        i = cells.index(name)
+        assert cells[i + 1:i + 4] == [f"{100 * row[c]:.1f}" for c in ("S1", "S2", "S3")]
+        assert cells[i + 4] == f"{100 * row['mean']:.1f} ± {100 * row['std']:.1f}"
+        assert f"{100 * row['mean']:5.1f} ± {100 * row['std']:4.1f}" in format_table(summary)
+    bars = plot_per_subject(summary).axes[0].patches
+    heights = np.array([b.get_height() for b in bars]).reshape(len(summary), 3)
+    np.testing.assert_allclose(heights, 100 * summary[["S1", "S2", "S3"]].to_numpy())
+
+
+def test_per_subject_legend_does_not_cover_the_bars():
+    from eegbin.evaluation.plotting import plot_per_subject
+
+    fig = plot_per_subject(summarize_results(_results()))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the axes, not over subject 7
+
+
+def test_accuracy_vs_memory_labels_do_not_overlap():
+    from eegbin.evaluation.plotting import plot_accuracy_vs_memory
+
+    names = ["TS+SVM", "TS+LR", "Riemann+RP+SVM-bin(d=10879)", "Riemann+SVM", "Riemann+LDA", "a", "b"]
+    summary = pd.DataFrame({"mean": [0.537, 0.561, 0.538, 0.536, 0.538, 0.50, 0.501],
+                            "std": 0.1, "memory_kB": [5.156, 5.156, 28.06, 109.66, 109.66, 49.8, 49.8],
+                            "float_bits": [32, 32, 16, 16, 16, 16, 16]}, index=names)
+    fig = plot_accuracy_vs_memory(summary, title="t", chance=0.25)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(t, renderer) for t in fig.axes[0].texts]  # without leader lines
+    assert [t.get_text().replace("\n", "") for t in fig.axes[0].texts] == names  # long ones on two lines
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (names[i], names[j])
+    assert "16 bits" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_moabb_analysis_works_on_eegbin_results_as_they_come():
+    """MOABB's statistics and summary_plot on results shaped and named as eegbin writes them."""
+    from moabb.analysis.meta_analysis import compute_dataset_statistics, find_significant_differences
+    from moabb.analysis.plotting import score_plot, summary_plot
+
+    from eegbin.evaluation import list_pipelines
+    from eegbin.evaluation.runner import RESULT_COLUMNS
+
+    rng = np.random.default_rng(0)
+    rows = [dict(score=rng.uniform(0.3, 0.8), time=1.0, samples=288, samples_test=288, n_classes=4,
+                 subject=s, session="1test", channels=22, n_sessions=2, dataset="Simulated-v1",
+                 pipeline=p, evaluation="cross-session", train_session="0train")
+            for p in list_pipelines(default_only=True) for s in range(1, 10)]
+    results = pd.DataFrame(rows)[list(RESULT_COLUMNS)]
+    stats = compute_dataset_statistics(results)
+    P, T = find_significant_differences(stats)
+    fig = summary_plot(P, T)
+    assert len(fig.axes[0].get_xticklabels()) == len(list_pipelines(default_only=True))
+    score_plot(results)

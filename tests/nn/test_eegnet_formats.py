@@ -1,7 +1,6 @@
 """EEGNet from ONNX (vs onnxruntime) and from Keras 3 / Keras 2 files (vs Keras itself)."""
 
 import json
-import os
 import warnings
 import zipfile
 
@@ -172,7 +171,6 @@ def test_onnx_lstm_graph_for_the_lstm_reader(tmp_path):
 
 @pytest.fixture(scope="module")
 def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     return pytest.importorskip("keras")
 
 
