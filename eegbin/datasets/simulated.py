@@ -17,6 +17,7 @@ import functools
 
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfftfreq
+from threadpoolctl import threadpool_limits
 
 from moabb.datasets.base import BaseDataset
 
@@ -330,6 +331,23 @@ def _eog_leakage(lf):
     return np.array(lv), np.array(lh)
 
 
+def _one_blas_thread(generate):
+    """Run ``generate`` with one BLAS thread, so its bytes do not depend on the thread count.
+
+    OpenBLAS splits a matrix product differently over 1 and 2 threads and the
+    sums round differently: without this, a run generated in this process (all
+    cores) and in an evaluation worker (one thread each) differ in the last bits.
+    """
+
+    @functools.wraps(generate)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return generate(*args, **kwargs)
+
+    return wrapper
+
+
+@_one_blas_thread
 def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     """One run: EEG (22, n) and EOG (3, n) in volts, trial-start samples and labels."""
     lf = _lead_field()

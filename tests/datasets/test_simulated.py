@@ -105,6 +105,16 @@ def test_deterministic_same_seed_and_across_processes():
     assert out.stdout.strip() == d1
 
 
+def test_same_bytes_whatever_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    digests = set()
+    for n in (1, 2):
+        with threadpool_limits(limits=n, user_api="blas"):
+            digests.add(_run_digest(SEED)[0])
+    assert len(digests) == 1
+
+
 def test_subject_quality_is_stratified():
     q = [sim._subject_quality(SEED, 9, s) for s in range(1, 10)]
     assert sorted(int(v * 9) for v in q) == list(range(9))
