@@ -34,13 +34,23 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     max_epochs : int, default=100
         Training epochs. With ``binarize="biper"`` the first ``stage1_fraction`` of
         them train stage 1 (sin weights), the rest stage 2 (BiPer Section 5.1.3).
+        MI-MANN: training episodes, which Hersche 2020 (Sec. IV-C) calls epochs: each
+        rewrites the key-value memory with a random support set (``n_shots`` per
+        class) and updates the controller on one batch of ``batch_size`` other
+        samples (the paper trains 20 000 of them).
     batch_size : int, default=64
     lr : float, default=1e-3
-        Adam learning rate (a cosine schedule decays it within each stage).
+        Adam learning rate (a cosine schedule decays it within each stage, unless
+        ``lr_final`` is given).
+    lr_final : tuple (int, float) or None, default=None
+        ``(n_last, lr_last)``: train at the constant rate ``lr``, then at ``lr_last``
+        for the last ``n_last`` epochs (episodes for MI-MANN). Hersche 2020 (Sec.
+        IV-C): ``lr=1e-3, lr_final=(1000, 1e-4)``. None: cosine schedule.
     weight_decay : float, default=0.0
     stage1_fraction : float, default=0.5
     n_shots : int, default=8
-        MI-MANN: support examples per class written to memory each epoch.
+        MI-MANN: support examples per class written to memory each episode (the
+        m-way / n-shot memory: 4 x 8 = 32 keys for 4 classes).
     random_state : int, default=0
         Seed: same seed, same data -> same model (CPU).
     device : str, default="cpu"
@@ -52,7 +62,7 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     scale_ : float
     history_ : list of float
-        Training loss per epoch.
+        Training loss per epoch (per episode for MI-MANN).
 
     Examples
     --------
@@ -76,6 +86,7 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "lr_final": [None, tuple],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "stage1_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
         "n_shots": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -84,13 +95,14 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, model="eegnet", model_params=None, max_epochs=100, batch_size=64,
-                 lr=1e-3, weight_decay=0.0, stage1_fraction=0.5, n_shots=8, random_state=0,
-                 device="cpu"):
+                 lr=1e-3, lr_final=None, weight_decay=0.0, stage1_fraction=0.5, n_shots=8,
+                 random_state=0, device="cpu"):
         self.model = model
         self.model_params = model_params
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_final = lr_final
         self.weight_decay = weight_decay
         self.stage1_fraction = stage1_fraction
         self.n_shots = n_shots
@@ -124,9 +136,25 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         return torch.as_tensor(np.asarray(X, dtype=np.float32) / self.scale_, device=self.dev_)
 
     # -- fit / predict ---------------------------------------------------------
+    def _check_lr_final(self):
+        if self.lr_final is None:
+            return None
+        ok = len(self.lr_final) == 2
+        if ok:
+            n_last, lr_last = self.lr_final
+            ok = (isinstance(n_last, numbers.Integral) and not isinstance(n_last, bool)
+                  and n_last >= 0 and isinstance(lr_last, numbers.Real)
+                  and np.isfinite(lr_last) and lr_last > 0)
+        if not ok:
+            raise ValueError(
+                "lr_final must be None or a pair (n_last epochs >= 0, lr_last > 0), e.g. "
+                f"(1000, 1e-4), got {self.lr_final!r}")
+        return int(n_last), float(lr_last)
+
     def fit(self, X, y):
         """Train the model on epochs ``X`` and labels ``y``."""
         self._validate_params()
+        self._check_lr_final()
         X = check_epochs(X)
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
@@ -169,50 +197,80 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
             if hasattr(m, "stage"):
                 m.stage = stage
 
-    def _write_support(self, Xt, yi, gen):
-        idx = np.concatenate([
+    def _support_set(self, yi, gen):
+        """``n_shots`` random training samples of each class (the m-way / n-shot support)."""
+        return np.concatenate([
             gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
         ])
+
+    def _write_support(self, Xt, yi, gen):
+        idx = self._support_set(yi, gen)
         self.module_.eval()
         self.module_.write_memory(Xt[idx], torch.as_tensor(yi[idx]))
         self.support_index_ = idx
+
+    def _schedule(self, opt, n_epochs):
+        """Per-epoch learning rates: cosine, or constant then ``lr_final``."""
+        lr_final = self._check_lr_final()
+        if lr_final is None:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
+        n_last, lr_last = lr_final
+        switch = max(0, n_epochs - n_last)
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda epoch: 1.0 if epoch < switch else lr_last / self.lr)
 
     def _train_stage(self, Xt, yt, n_epochs, gen):
         if n_epochs == 0:
             return
         mod = self.module_
         opt = torch.optim.Adam(mod.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
-        yi = yt.cpu().numpy()
+        sched = self._schedule(opt, n_epochs)
+        if self.model == "mimann":
+            return self._train_episodes(Xt, yt, n_epochs, gen, opt, sched)
         n = Xt.shape[0]
         for _ in range(n_epochs):
             mod.train()
             order = gen.permutation(n)
-            if self.model == "mimann":
-                # Hersche 2020 Sec. IV-C: memory from samples not used for the controller update
-                support = np.concatenate([
-                    gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
-                ])
-                order = np.setdiff1d(order, support, assume_unique=True)
-                order = gen.permutation(order)
-                with torch.no_grad():
-                    mod.keys = mod.encode(Xt[support]).detach()
-                    mod.values = F.one_hot(yt[support], len(self.classes_)).float()
             total = 0.0
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=self.dev_)
-                out = mod(Xt[b])
-                if self.model == "mimann":
-                    target = F.one_hot(yt[b], len(self.classes_)).float()
-                    loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
-                else:
-                    loss = F.cross_entropy(out, yt[b])
+                loss = F.cross_entropy(mod(Xt[b]), yt[b])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(b)
             sched.step()
             self.history_.append(total / max(1, len(order)))
+
+    def _train_episodes(self, Xt, yt, n_episodes, gen, opt, sched):
+        """MI-MANN (Hersche 2020, Sec. IV-C): per episode, rewrite the memory, update once.
+
+        The memory is rewritten with a random support set (``n_shots`` per class,
+        encoded by the current controller, tanh(10 x)); then the controller is updated
+        on one batch of ``batch_size`` samples that are not in the support set (binary
+        cross-entropy of the readout, Adam). The paper updates first and rewrites
+        after; in a loop of episodes the two orders are the same.
+        """
+        mod = self.module_
+        yi = yt.cpu().numpy()
+        n_classes = len(self.classes_)
+        for _ in range(n_episodes):
+            mod.train()
+            support = self._support_set(yi, gen)
+            rest = np.setdiff1d(np.arange(len(yi)), support, assume_unique=True)
+            batch = gen.choice(rest, size=min(self.batch_size, len(rest)), replace=False)
+            with torch.no_grad():
+                mod.keys = mod.encode(Xt[support]).detach()
+                mod.values = F.one_hot(yt[support], n_classes).float()
+            b = torch.as_tensor(batch, device=self.dev_)
+            out = mod(Xt[b])
+            target = F.one_hot(yt[b], n_classes).float()
+            loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            self.history_.append(float(loss.detach()))
 
     @torch.no_grad()
     def _scores(self, X):

@@ -62,6 +62,12 @@ def deployed_weights(model):
 
     Notes
     -----
+    A :class:`~eegbin.train.MIMANN` exports its controller (the EEGNet tensors), the
+    key and value memories (``memory.keys`` as ±1, ``memory.values`` one-hot) and,
+    with a learned projection, ``projection.weight``. A random projection is not
+    written: the metadata holds its ``seed`` and ``projection_scale``, from which
+    ``BinaryKeyValueMemory(projection="random", seed=seed)`` regenerates it.
+
     A MuBiNN2 :class:`~eegbin.train.LSTMNet` keeps its latent float weights in the
     tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
     float head), so the file still loads in :class:`eegbin.nn.LSTM`. What the trained
@@ -96,7 +102,10 @@ def deployed_weights(model):
     elif isinstance(model, MIMANN):
         sd = OrderedDict(model.controller.deployed_state_dict())
         sd["conv_temporal.weight"] = sd["conv_temporal.weight"] / np.float32(scale)
-        sd["projection.weight"] = model.projection_matrix().detach().cpu().numpy()
+        if model.projection_kind == "learned":
+            sd["projection.weight"] = model.projection_matrix().detach().cpu().numpy()
+        else:  # rematerialized: the seed and the scale, never the matrix
+            meta.update(seed=model.seed, projection_scale=model.projection_scale)
         sd["memory.keys"] = model.keys.cpu().numpy()
         sd["memory.values"] = model.values.cpu().numpy()
         meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,

@@ -21,10 +21,12 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrize
 
+from ..binary import random_bipolar_projection
 from .quantizers import MultiLevelBinarize, biper_weight, sign_ste
 
 __all__ = ["EEGNet", "MIMANN", "LSTMNet", "softabs"]
@@ -195,12 +197,26 @@ class MIMANN(nn.Module):
     n_dims : int, default=256
         Dimension d of the binary keys.
     projection : {"random", "learned"}, default="learned"
-        ``"random"``: fixed dense bipolar matrix scaled by Xavier's uniform bound;
-        ``"learned"``: a trainable bias-free linear layer.
+        ``"random"``: a fixed dense bipolar matrix scaled by Xavier's uniform bound,
+        :func:`eegbin.binary.random_bipolar_projection` of the 32-bit ``seed`` (the
+        counter-based generator a device and :class:`eegbin.BinaryKeyValueMemory`
+        regenerate it with: only the seed is stored). ``"learned"``: a trainable
+        bias-free linear layer.
+    seed : int in [0, 2**32 - 1] or None, default=None
+        Seed of the random projection; None draws it from ``random_state`` exactly as
+        :class:`eegbin.BinaryKeyValueMemory` does.
     random_state : int, default=0
-        Seed of the random projection.
+        Draws the seed when ``seed`` is None.
     **eegnet_params
         Passed to :class:`EEGNet`.
+
+    Attributes
+    ----------
+    seed : int or None
+        Seed of the random projection (None for a learned one).
+    projection_scale : float
+        Xavier's bound ``sqrt(6 / (n_features + n_dims))`` of the random projection
+        (1.0 for a learned one).
 
     Examples
     --------
@@ -212,19 +228,25 @@ class MIMANN(nn.Module):
     """
 
     def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
-                 random_state=0, **eegnet_params):
+                 seed=None, random_state=0, **eegnet_params):
         super().__init__()
         self.controller = EEGNet(n_chans, n_outputs, n_times, **eegnet_params)
         n_feat = self.controller.conv_separable_point.out_channels * self.controller.n_features_time
         self.n_feat, self.n_dims, self.projection_kind = n_feat, int(n_dims), projection
         self.n_outputs = int(n_outputs)
+        self.seed, self.projection_scale = None, 1.0
         if projection == "learned":
+            if seed is not None:
+                raise ValueError(f"seed is only used with projection='random', got seed={seed!r}")
             self.projection = nn.Linear(n_feat, n_dims, bias=False)
         elif projection == "random":
-            g = np.random.default_rng(random_state)
-            bound = np.sqrt(6.0 / (n_feat + n_dims))  # Xavier uniform maximum
-            R = bound * np.where(g.random((n_dims, n_feat)) < 0.5, -1.0, 1.0)
-            self.register_buffer("random_projection", torch.tensor(R, dtype=torch.float32))
+            if seed is None:
+                seed = check_random_state(random_state).randint(0, 2**32, dtype=np.uint64)
+            self.seed = int(seed)
+            R, self.projection_scale = random_bipolar_projection(self.seed, self.n_dims, n_feat)
+            self.register_buffer(
+                "random_projection",
+                torch.tensor(self.projection_scale * R.astype(np.float64), dtype=torch.float32))
         else:
             raise ValueError(f"projection must be 'random' or 'learned', got {projection!r}")
         self.register_buffer("keys", torch.zeros(0, n_dims))

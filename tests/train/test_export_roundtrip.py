@@ -336,8 +336,21 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
     net = NumpyEEGNet({k: v for k, v in w.items() if not k.startswith(("projection", "memory"))},
                       n_chans=4, n_times=128)
     idx = clf.support_index_
-    mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
-                               n_dims=64, sharpen="softabs").fit(net.features(X[idx]), y[idx])
+    if projection == "random":  # stored as its seed and scale only, regenerated here
+        assert "projection.weight" not in w and set(w) == set(clf.module_.controller.state_dict()) | {
+            "memory.keys", "memory.values"}
+        n_feat = clf.module_.n_feat
+        assert meta["projection_scale"] == pytest.approx(np.sqrt(6 / (n_feat + 64)), rel=1e-15)
+        mem = BinaryKeyValueMemory(projection="random", seed=meta["seed"], n_dims=64)
+        trained = clf.module_.random_projection.numpy()
+    else:
+        mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
+                                   n_dims=64)
+        trained = clf.module_.projection.weight.detach().numpy()
+    mem.fit(net.features(X[idx]), y[idx])
+    # the matrix inference regenerates is the one torch trained with (x its scale)
+    np.testing.assert_array_equal(
+        (mem.projection_scale_ * mem.projection_).astype(np.float32), trained)
     # the exported keys are the bipolar codes of the support set
     from eegbin.kernels import pack_bits
     np.testing.assert_array_equal(mem.keys_, pack_bits(w["memory.keys"], kind="bipolar"))

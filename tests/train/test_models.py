@@ -61,6 +61,43 @@ def test_mimann_encodes_bipolar_in_eval_and_reads_memory():
         MIMANN(3, 2, 64, projection="gaussian")
 
 
+def test_mimann_random_projection_is_the_memory_s_counter_based_matrix():
+    from eegbin import BinaryKeyValueMemory
+    from eegbin.binary import random_bipolar_projection
+
+    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_dims=32, projection="random", random_state=5)
+    R, scale = random_bipolar_projection(m.seed, 32, m.n_feat)
+    assert m.projection_scale == scale == pytest.approx(np.sqrt(6 / (m.n_feat + 32)))
+    np.testing.assert_array_equal(m.random_projection.numpy(), (scale * R).astype(np.float32))
+    # the same random_state draws the same seed as BinaryKeyValueMemory
+    X = np.random.default_rng(0).normal(size=(4, m.n_feat))
+    mem = BinaryKeyValueMemory(n_dims=32, random_state=5).fit(X, [0, 1, 0, 1])
+    assert mem.seed_ == m.seed
+    assert MIMANN(3, 2, 64, n_dims=32, projection="random", seed=7).seed == 7
+    assert MIMANN(3, 2, 64, n_dims=32).seed is None
+    with pytest.raises(ValueError, match="seed is only used with projection='random'"):
+        MIMANN(3, 2, 64, projection="learned", seed=1)
+
+
+def test_mimann_trains_in_episodes_with_the_final_learning_rate():
+    X, y = _two_class_epochs(n=24)
+    kw = dict(model="mimann", model_params={"projection": "random", "n_dims": 32},
+              batch_size=8, n_shots=4, lr=1e-2, random_state=0)
+    clf = TorchEEGClassifier(max_epochs=6, lr_final=(3, 1e-30), **kw).fit(X, y)
+    assert len(clf.history_) == 6  # one loss per episode (one batch each)
+    # the last 3 episodes at a vanishing rate leave the weights of episode 3
+    ref = TorchEEGClassifier(max_epochs=3, lr_final=(0, 1.0), **kw).fit(X, y)
+    for (name, a), (_, b) in zip(clf.module_.named_parameters(), ref.module_.named_parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=0, atol=1e-20,
+                                   err_msg=name)
+    moved = TorchEEGClassifier(max_epochs=6, lr_final=(3, 1e-2), **kw).fit(X, y)
+    assert not np.allclose(moved.module_.controller.conv_temporal.weight.detach().numpy(),
+                           ref.module_.controller.conv_temporal.weight.detach().numpy())
+    for bad in [(3,), (-1, 1e-4), (10, 0.0), (1.5, 1e-4), ("a", 1e-4)]:
+        with pytest.raises(ValueError, match="lr_final must be None or a pair"):
+            TorchEEGClassifier(max_epochs=1, lr_final=bad, **kw).fit(X, y)
+
+
 def test_lstm_quantized_forward_matches_float_at_many_levels():
     torch.manual_seed(0)
     f = LSTMNet(3, 2, hidden_size=8).eval()
