@@ -145,3 +145,48 @@ def test_bad_convention_is_rejected_everywhere(riemann_svm, rp_svm):
         rp_svm[2].footprint(convention="Hersche2020")
     with pytest.raises(ValueError, match="bits_per_mac must be a positive integer, got 0"):
         Footprint("x", bit_ops=3).bit_ops_as_macs(0)
+
+
+def _doc_table():
+    """Rows of the side-by-side Table II in docs/reproductions/hersche2020.rst."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "reproductions" / "hersche2020.rst").read_text()
+    table = text.split("Table II through ``eegbin.footprint``")[1].split(".. [#typo]")[0]
+    rows = {}
+    for block in re.split(r"\n   \* - ", table)[2:]:  # [0]: text, [1]: the header
+        cells = [c.strip() for c in block.split("\n     - ")]
+        name = re.sub(r"^(\\- )+", "", cells[0].replace("\\\\", "\\"))
+        rows[name] = cells[1:]
+    return rows
+
+
+def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, rp_svm):
+    from eegbin import BinaryKeyValueMemory
+
+    X, y = np.random.default_rng(1).normal(size=(32, 272)), np.arange(32) % 4  # 4-way / 8-shot
+    rp = BinaryKeyValueMemory(n_dims=256, seed=0).fit(X, y)
+    lp = BinaryKeyValueMemory(projection=np.ones((256, 272))).fit(X, y)
+    counted = {}
+    for convention in CONVENTIONS:
+        a, b = (eegbin.footprint(p, float_bits=16, convention=convention) for p in (riemann_svm, rp_svm))
+        fe = a.parts[0].parts
+        m_rp, m_lp = (eegbin.footprint(m, float_bits=16, convention=convention) for m in (rp, lp))
+        counted[convention] = {
+            "Riemannian+SVM": a, "Feature extraction": a.parts[0], "Bandpass filter": fe[0],
+            "Covariance": fe[1], "Whitening": fe[2], "Matrix logarithm": fe[3],
+            "Linear SVM": a.parts[1], "Riemannian+SVM binarized (d = 100 000)": b,
+            "Projection": b.parts[1], "Classification": b.parts[2],
+            "MI-MANN RP d = 256: projection": m_rp.parts[0],
+            "MI-MANN LP d = 256: projection": m_lp.parts[0],
+            "MI-MANN d = 256: classification": Footprint("c", parts=m_rp.parts[1:]),
+        }
+    rows = _doc_table()
+    assert set(rows) == set(counted["eegbin"])
+    for name, cells in rows.items():
+        h_kB, h_macs, e_kB, e_macs, e_words = cells[2:]
+        h, e = counted["hersche2020"][name], counted["eegbin"][name]
+        assert (float(h_kB), int(h_macs.replace(" ", ""))) == (round(h.kB, 3), h.total_macs), name
+        assert (float(e_kB), int(e_macs.replace(" ", "")), int(e_words.replace(" ", ""))) == (
+            round(e.kB, 3), e.total_macs, e.word_ops), name
