@@ -162,7 +162,8 @@ def _doc_table():
     return rows
 
 
-def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, rp_svm):
+def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, rp_svm,
+                                                                   paper_eegnet):
     from eegbin import BinaryKeyValueMemory
 
     X, y = np.random.default_rng(1).normal(size=(32, 272)), np.arange(32) % 4  # 4-way / 8-shot
@@ -172,15 +173,17 @@ def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, 
     for convention in CONVENTIONS:
         a, b = (eegbin.footprint(p, float_bits=16, convention=convention) for p in (riemann_svm, rp_svm))
         fe = a.parts[0].parts
-        m_rp, m_lp = (eegbin.footprint(m, float_bits=16, convention=convention) for m in (rp, lp))
+        m_rp, m_lp = (_mimann(paper_eegnet, m, convention) for m in (rp, lp))
         counted[convention] = {
             "Riemannian+SVM": a, "Feature extraction": a.parts[0], "Bandpass filter": fe[0],
             "Covariance": fe[1], "Whitening": fe[2], "Matrix logarithm": fe[3],
             "Linear SVM": a.parts[1], "Riemannian+SVM binarized (d = 100 000)": b,
             "Projection": b.parts[1], "Classification": b.parts[2],
-            "MI-MANN RP d = 256: projection": m_rp.parts[0],
-            "MI-MANN LP d = 256: projection": m_lp.parts[0],
-            "MI-MANN d = 256: classification": Footprint("c", parts=m_rp.parts[1:]),
+            "EEGNet": paper_eegnet.footprint(16, convention=convention),
+            "MI-MANN RP d = 256": m_rp, "Controller": m_rp.parts[0],
+            "Projection RP": m_rp.parts[1].parts[0],
+            "Classification (memory)": Footprint("c", parts=m_rp.parts[1].parts[1:]),
+            "MI-MANN LP d = 256": m_lp, "Projection LP": m_lp.parts[1].parts[0],
         }
     rows = _doc_table()
     assert set(rows) == set(counted["eegbin"])
@@ -190,3 +193,51 @@ def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, 
         assert (float(h_kB), int(h_macs.replace(" ", ""))) == (round(h.kB, 3), h.total_macs), name
         assert (float(e_kB), int(e_macs.replace(" ", "")), int(e_words.replace(" ", ""))) == (
             round(e.kB, 3), e.total_macs, e.word_ops), name
+
+
+@pytest.fixture(scope="module")
+def paper_eegnet():
+    """EEGNet as Hersche 2020 uses it: 22 x 1125 trials, pools 8 and 8, 272 features."""
+    from eegbin.nn import EEGNet
+
+    w = EEGNet.random_weights(22, 1125, 4, pool1_kernel_size=8, pool2_kernel_size=8, rng=0)
+    return EEGNet(w, n_chans=22, n_times=1125, pool1_kernel_size=8, pool2_kernel_size=8)
+
+
+def _mimann(controller, memory, convention):
+    """MI-MANN = EEGNet controller (its layers without the dense head) + the memory."""
+    layers = [p for p in controller.footprint(16, convention=convention).parts
+              if p.name not in ("FC", "softmax")]
+    return Footprint("MI-MANN", parts=(Footprint("Controller", parts=tuple(layers)),
+                                       eegbin.footprint(memory, float_bits=16,
+                                                        convention=convention)))
+
+
+def test_eegnet_and_mimann_rows_of_table_ii(paper_eegnet):
+    from eegbin import BinaryKeyValueMemory
+
+    paper = paper_eegnet.footprint(16, convention="hersche2020")
+    # Table II, "EEGNet": 13.14 M MACs, 5.26 kB; its four rows
+    assert _rows(paper) == [(1.09, 12_672_000), (0.83, 396_000), (1.15, 71_680), (2.18, 1_088)]
+    assert round(paper.kB, 2) == 5.26 and round(paper.total_macs / 1e6, 2) == 13.14
+    ours = paper_eegnet.footprint(16)  # padded lengths, batch norm, ELU, pooling, softmax
+    assert ours.kB == paper.kB and ours.total_macs == 13_411_716
+    X = np.random.default_rng(2).normal(size=(32, paper_eegnet.params.n_features))
+    y = np.arange(32) % 4  # 4-way / 8-shot
+    assert X.shape[1] == 272
+    rp = BinaryKeyValueMemory(n_dims=256, seed=5).fit(X, y)
+    lp = BinaryKeyValueMemory(projection=np.ones((256, 272))).fit(X, y)
+    # Table II, "MI-MANN RP (LP) d=256": controller 3.07 kB / 13 139 680, projection
+    # 0.004 (139.26) kB / 69 632, classification 1.02 kB / 288; 4.10 (143.36) kB, 13.21 M
+    table = _mimann(paper_eegnet, rp, "hersche2020")
+    controller, memory = table.parts
+    assert (round(controller.kB, 2), controller.total_macs) == (3.07, 13_139_680)
+    assert [(round(p.kB, 3), p.total_macs) for p in memory.parts] == [
+        (0.004, 69_632), (1.024, 256), (0.0, 32)]
+    assert round(table.kB, 2) == 4.10 and table.total_macs == 13_209_600
+    assert round(_mimann(paper_eegnet, lp, "hersche2020").kB, 2) == 143.36
+    ours = _mimann(paper_eegnet, rp, "eegbin")
+    assert round(ours.kB, 3) == 4.108 and ours.total_macs == 13_410_624 + 69_632 + 32
+    assert ours.word_ops == 128
+    with pytest.raises(ValueError, match="reordered=True counts eegbin's reordered"):
+        paper_eegnet.footprint(16, reordered=True, convention="hersche2020")

@@ -312,13 +312,13 @@ class EEGNet:
 
     # ------------------------------------------------------------------ footprint
     def footprint(self, float_bits=32, n_times=None, *, act_bits=None, output="softmax",
-                  reordered=False):
+                  reordered=False, convention="eegbin"):
         """Parameters and operations per inference, per layer like Hersche Table II.
 
         See :func:`eegbin.nn.eegnet_footprint` for the arguments.
         """
         return eegnet_footprint(self.params, float_bits, n_times, act_bits=act_bits,
-                                output=output, reordered=reordered)
+                                output=output, reordered=reordered, convention=convention)
 
     @staticmethod
     def random_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
