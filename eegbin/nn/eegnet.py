@@ -310,6 +310,13 @@ class EEGNet:
         """
         return self._new(compress.with_head(self.params, weight, bias))
 
+    def with_binary_features(self, separable, head):
+        """A new network reading ``Sign(z - T (x) 1)`` in the separable block and the head.
+
+        See :func:`eegbin.nn.with_binary_features`.
+        """
+        return self._new(compress.with_binary_features(self.params, separable, head))
+
     # ------------------------------------------------------------------ footprint
     def footprint(self, float_bits=32, n_times=None, *, act_bits=None, output="softmax",
                   reordered=False, convention="eegbin"):

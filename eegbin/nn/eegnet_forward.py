@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validation import check_epochs
 from ..footprint import Footprint, check_convention
-from ..quantize import from_fixed_point, pq_footprint, pq_transform, to_fixed_point
+from ..quantize import dithered_sign, from_fixed_point, pq_footprint, pq_transform, to_fixed_point
 from .eegnet_params import DenseHead, _scale_shift
 from .layers import avg_pool_time, elu, elu_table, temporal_filter
 
@@ -94,17 +94,26 @@ def _activation(params, z):
     return elu(z) if params.elu_table is None else elu_table(z, params.elu_table.x, params.elu_table.y)
 
 
+def _binarized(params, z, which):
+    """``Sign(z - T (x) 1)`` with the per-map thresholds of ``params.binary_features``."""
+    bf = params.binary_features
+    if bf is None:
+        return z
+    return dithered_sign(z, getattr(bf, which), axes=(1, 2))
+
+
 def _features(params, X, dt, algorithm, at_stage):
     """Flattened features; ``at_stage(z, name)`` sees (and may round) every stage."""
     z = at_stage(_linear_block(params, at_stage(X, "input"), dt, algorithm), "block1")
     z = at_stage(avg_pool_time(_activation(params, z), params.pool1), "pool1")
+    z = _binarized(params, z, "separable")
     z = temporal_filter(z, params.depth, *params.pad_depth)
     z = np.matmul(params.point.astype(dt), z) + params.point_bias[:, None].astype(dt)
     if params.separable_bn is not None:
         s2, b2 = params.separable_bn.scale, params.separable_bn.shift
         z = z * s2[:, None].astype(dt) + b2[:, None].astype(dt)
     z = at_stage(avg_pool_time(_activation(params, at_stage(z, "block2")), params.pool2), "features")
-    return z.reshape(z.shape[0], -1)
+    return _binarized(params, z, "head").reshape(z.shape[0], -1)
 
 
 def _check_options(dtype, algorithm):
@@ -123,7 +132,8 @@ def _check_options(dtype, algorithm):
 def eegnet_features(params, X, *, dtype="float32", algorithm="reordered"):
     """Flattened features before the head, shape (n_trials, F2 * T').
 
-    Order: feature ``f * T' + t`` (braindecode's channels-first order).
+    Order: feature ``f * T' + t`` (braindecode's channels-first order). With
+    ``params.binary_features`` they are the +-1 values the head reads.
 
     Parameters
     ----------
@@ -348,6 +358,13 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     else:
         fc = Footprint("FC (product quantized)", parts=pq_footprint(head, fb).parts,
                        note=f"m={head.n_subspaces}, {head.n_prototypes} leaves")
+    bf = params.binary_features
+    if bf is not None:  # the thresholds, one comparison per binarized value
+        separable = Footprint(separable.name, parts=(
+            Footprint("binarize inputs", bf.separable.size, fb, note=f"{F1D * p1} comparisons"),
+            *separable.parts))
+        fc = Footprint(fc.name, parts=(
+            Footprint("binarize inputs", bf.head.size, fb, note=f"{F2 * p2} comparisons"), fc))
     out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
                     macs=params.n_classes if output == "softmax" else 0)
     note = f"C={C}, T={n_times}" + (f", activations {act_bits}-bit" if act_bits else "")

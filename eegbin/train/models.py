@@ -316,6 +316,10 @@ class MIMANN(nn.Module):
     def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
                  seed=None, random_state=0, **eegnet_params):
         super().__init__()
+        if eegnet_params.get("activations", "real") != "real":
+            raise ValueError(
+                "MI-MANN's controller features are real (its projection binarizes them); "
+                f"activations={eegnet_params['activations']!r} is for EEGNet's binarized layers")
         self.controller = EEGNet(n_chans, n_outputs, n_times, **eegnet_params)
         n_feat = self.controller.conv_separable_point.out_channels * self.controller.n_features_time
         self.n_feat, self.n_dims, self.projection_kind = n_feat, int(n_dims), projection
