@@ -50,6 +50,10 @@ PAPER = {
     "EEGNet float": ("72.32", "Hersche 2020 Table I, BCI IV-2a 4-class"),
     "EEGNet STE-binarized": ("-", "STE/clip baseline of BiPer (images only)"),
     "EEGNet BiPer-binarized": ("93.75 (CIFAR-10, ResNet-18)", "BiPer Table 3, images; no EEG result"),
+    "EEGNet BiPer binary features": ("93.75 (CIFAR-10, ResNet-18)",
+                                     "BiPer Table 3, images; no EEG result"),
+    "EEGNet BiPer + DeSign3D-S features": ("91.09 (CIFAR-10, BNN, 3D-S, k = 2)",
+                                           "DeSign Table I, images; no EEG result"),
     "MI-MANN RP d=256": ("72.31", "Hersche 2020 Table I"),
     "MI-MANN LP d=256": ("76.21", "Hersche 2020 Table I"),
     "LSTM float": ("83.67", "MuBiNN, own EEG set (32 feat x 1300 steps)"),
@@ -74,6 +78,14 @@ def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=2000)
         ("EEGNet STE-binarized", "eegnet", dict(e, binarize="ste"), eeg_epochs, common),
         ("EEGNet BiPer-binarized", "eegnet", dict(e, binarize="biper", omega=2.0), eeg_epochs,
          common),
+        # BiPer as its paper trains (Section 5.1.3): binary features in both stages, each
+        # stage its rate and weight decay (SGD 0.1 / 0.01 there; Adam here, same 10x drop)
+        ("EEGNet BiPer binary features", "eegnet",
+         dict(e, binarize="biper", omega=2.0, activations="binary"), eeg_epochs,
+         dict(common, lr=(3e-3, 3e-4), weight_decay=(5e-4, 5e-5))),
+        ("EEGNet BiPer + DeSign3D-S features", "eegnet",
+         dict(e, binarize="biper", omega=2.0, activations="design"), eeg_epochs,
+         dict(common, lr=(3e-3, 3e-4), weight_decay=(5e-4, 5e-5))),
         ("MI-MANN RP d=256", "mimann", dict(e, projection="random", n_dims=256), mimann_episodes,
          mimann),
         ("MI-MANN LP d=256", "mimann", dict(e, projection="learned", n_dims=256), mimann_episodes,
@@ -87,29 +99,37 @@ def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=2000)
     return out
 
 
-def _binarized_eegnet_footprint(fp, n_scales=3):
+def _binarized_eegnet_footprint(fp, n_scales=3, binary_inputs=False):
     """EEGNet footprint with separable-block and FC weights at 1 bit (+ one scale per layer).
 
-    The deployed weights are ``gamma * (+-1)`` per layer (BiPer eq. 18 / mean|w| for STE);
-    activations stay real, so the MACs of those layers become sign-flipped additions
-    (counted as MACs, like additions in Hersche 2020 Table II).
+    The deployed weights are ``gamma * (+-1)`` per layer (BiPer eq. 18 / mean|w| for STE).
+    With real activations the products of those layers are sign-flipped additions
+    (counted as MACs, like additions in Hersche 2020 Table II); with binary features
+    (``binary_inputs``) they are XNOR+POPCOUNT bit operations.
     """
+    def binary(q, name):
+        if binary_inputs:
+            return Footprint(name, q.n_params, 1, bit_ops=q.macs)
+        return Footprint(name, q.n_params, 1, macs=q.macs)
+
     parts = []
     for p in fp.parts:
         if p.name == "Sep. convolution":
-            sub = tuple(Footprint("conv (binary weights)", q.n_params, 1, macs=q.macs)
-                        if q.name == "conv" else q for q in p.parts)
+            sub = tuple(binary(q, "conv (binary weights)") if q.name == "conv" else q
+                        for q in p.parts)
             parts.append(Footprint(p.name, parts=sub))
         elif p.name == "FC":
-            n_classes = p.n_params - p.macs
-            parts.append(Footprint("FC", parts=(
-                Footprint("weights (binary)", p.macs, 1, macs=p.macs),
-                Footprint("bias", n_classes, p.bits_per_param))))
+            dense = p.parts[-1] if p.parts else p  # after its "binarize inputs" row, if any
+            n_classes = dense.n_params - dense.macs
+            parts.append(Footprint("FC", parts=(*p.parts[:-1], binary(
+                Footprint("w", dense.macs, macs=dense.macs), "weights (binary)"),
+                Footprint("bias", n_classes, dense.bits_per_param))))
         else:
             parts.append(p)
     parts.append(Footprint("binarization scales", n_scales, 32))
     return Footprint("EEGNet (binarized separable + FC)", parts=tuple(parts),
-                     note="binary layers' MACs are sign-flipped additions")
+                     note="binary layers: XNOR+POPCOUNT" if binary_inputs
+                     else "binary layers' MACs are sign-flipped additions")
 
 
 def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp):
@@ -127,10 +147,13 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
     if model == "eegnet":
         net = NumpyEEGNet(w, n_chans=n_chans, n_times=n_times,
                           pool1_kernel_size=params["pool1"], pool2_kernel_size=params["pool2"])
+        bf = meta.get("binary_features")
+        if bf:  # BiPer's / DeSign's binary features: the exported per-map thresholds
+            net = net.with_binary_features(np.asarray(bf["separable"]), np.asarray(bf["head"]))
         pred = clf.classes_[net.forward(Xte).argmax(1)]
         fp = net.footprint()
         if params.get("binarize"):
-            fp = _binarized_eegnet_footprint(fp)
+            fp = _binarized_eegnet_footprint(fp, binary_inputs=bool(bf))
     elif model == "mimann":
         ctrl = {k: v for k, v in w.items() if not k.startswith(("projection", "memory"))}
         net = NumpyEEGNet(ctrl, n_chans=n_chans, n_times=n_times,

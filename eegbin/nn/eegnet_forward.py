@@ -359,12 +359,15 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
         fc = Footprint("FC (product quantized)", parts=pq_footprint(head, fb).parts,
                        note=f"m={head.n_subspaces}, {head.n_prototypes} leaves")
     bf = params.binary_features
-    if bf is not None:  # the thresholds, one comparison per binarized value
+    if bf is not None:  # the thresholds (none stored for plain Sign), one comparison per value
+        def stored(T):
+            return T.size if np.any(T) else 0
+
         separable = Footprint(separable.name, parts=(
-            Footprint("binarize inputs", bf.separable.size, fb, note=f"{F1D * p1} comparisons"),
+            Footprint("binarize inputs", stored(bf.separable), fb, note=f"{F1D * p1} comparisons"),
             *separable.parts))
         fc = Footprint(fc.name, parts=(
-            Footprint("binarize inputs", bf.head.size, fb, note=f"{F2 * p2} comparisons"), fc))
+            Footprint("binarize inputs", stored(bf.head), fb, note=f"{F2 * p2} comparisons"), fc))
     out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
                     macs=params.n_classes if output == "softmax" else 0)
     note = f"C={C}, T={n_times}" + (f", activations {act_bits}-bit" if act_bits else "")

@@ -55,8 +55,10 @@ def test_binary_features_match_a_layer_by_layer_oracle(net):
 
 
 def test_binary_features_footprint_and_bad_thresholds(net):
-    b = net.with_binary_features(np.zeros((16, 2)), np.zeros((16, 1)))
+    b = net.with_binary_features(np.full((16, 2), 0.3), np.full((16, 1), 0.7))
     assert b.footprint().total_params == net.footprint().total_params + 32 + 16
+    sign = net.with_binary_features(np.zeros((16, 2)), np.zeros((16, 1)))  # Sign stores nothing
+    assert sign.footprint().total_params == net.footprint().total_params
     with pytest.raises(ValueError, match="must hold 16 separable and 16 head kernels, got 8 and 16"):
         net.with_binary_features(np.zeros((8, 1)), np.zeros((16, 1)))
     with pytest.raises(ValueError, match="BinaryFeatures.head must be a finite 2-D array"):
