@@ -62,7 +62,7 @@ for name, (kind, params) in models.items():
     elif kind == "mimann":  # controller + memory; the projection comes back from its seed
         net = EEGNet({k: v for k, v in w.items() if not k.startswith("memory")},
                      n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
-        mem = BinaryKeyValueMemory(projection="random", seed=read_metadata(path)["seed"],
+        mem = BinaryKeyValueMemory(projection="random", random_state=read_metadata(path)["seed"],
                                    n_dims=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
         pred = mem.predict(net.features(X_te))

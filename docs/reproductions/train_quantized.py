@@ -159,7 +159,7 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
         net = NumpyEEGNet(ctrl, n_chans=n_chans, n_times=n_times,
                           pool1_kernel_size=params["pool1"], pool2_kernel_size=params["pool2"])
         if meta["projection"] == "random":  # regenerated from the exported seed
-            mem = BinaryKeyValueMemory(projection="random", seed=meta["seed"],
+            mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"],
                                        n_dims=meta["n_dims"])
         else:
             mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], np.float64),

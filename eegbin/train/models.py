@@ -21,11 +21,11 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrize
 
+from ..base import draw_seed
 from ..binary import random_bipolar_projection
 from .quantizers import DeSignActivation, MultiLevelBinarize, approx_sign, biper_weight, sign_ste
 
@@ -288,11 +288,10 @@ class MIMANN(nn.Module):
         counter-based generator a device and :class:`eegbin.BinaryKeyValueMemory`
         regenerate it with: only the seed is stored). ``"learned"``: a trainable
         bias-free linear layer.
-    seed : int in [0, 2**32 - 1] or None, default=None
-        Seed of the random projection; None draws it from ``random_state`` exactly as
-        :class:`eegbin.BinaryKeyValueMemory` does.
-    random_state : int, default=0
-        Draws the seed when ``seed`` is None.
+    random_state : int, RandomState instance or None, default=0
+        The seed of the random projection, as :class:`eegbin.BinaryKeyValueMemory`
+        reads it: an int in [0, 2**32 - 1] is the seed itself; None or a RandomState
+        draws one.
     **eegnet_params
         Passed to :class:`EEGNet`.
 
@@ -314,7 +313,7 @@ class MIMANN(nn.Module):
     """
 
     def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
-                 seed=None, random_state=0, **eegnet_params):
+                 random_state=0, **eegnet_params):
         super().__init__()
         if eegnet_params.get("activations", "real") != "real":
             raise ValueError(
@@ -326,13 +325,9 @@ class MIMANN(nn.Module):
         self.n_outputs = int(n_outputs)
         self.seed, self.projection_scale = None, 1.0
         if projection == "learned":
-            if seed is not None:
-                raise ValueError(f"seed is only used with projection='random', got seed={seed!r}")
             self.projection = nn.Linear(n_feat, n_dims, bias=False)
         elif projection == "random":
-            if seed is None:
-                seed = check_random_state(random_state).randint(0, 2**32, dtype=np.uint64)
-            self.seed = int(seed)
+            self.seed = draw_seed(random_state)
             R, self.projection_scale = random_bipolar_projection(self.seed, self.n_dims, n_feat)
             self.register_buffer(
                 "random_projection",

@@ -341,7 +341,7 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
             "memory.keys", "memory.values"}
         n_feat = clf.module_.n_feat
         assert meta["projection_scale"] == pytest.approx(np.sqrt(6 / (n_feat + 64)), rel=1e-15)
-        mem = BinaryKeyValueMemory(projection="random", seed=meta["seed"], n_dims=64)
+        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_dims=64)
         trained = clf.module_.random_projection.numpy()
     else:
         mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),

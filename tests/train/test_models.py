@@ -69,14 +69,16 @@ def test_mimann_random_projection_is_the_memory_s_counter_based_matrix():
     R, scale = random_bipolar_projection(m.seed, 32, m.n_feat)
     assert m.projection_scale == scale == pytest.approx(np.sqrt(6 / (m.n_feat + 32)))
     np.testing.assert_array_equal(m.random_projection.numpy(), (scale * R).astype(np.float32))
-    # the same random_state draws the same seed as BinaryKeyValueMemory
+    # the same random_state is the same seed as BinaryKeyValueMemory's
     X = np.random.default_rng(0).normal(size=(4, m.n_feat))
     mem = BinaryKeyValueMemory(n_dims=32, random_state=5).fit(X, [0, 1, 0, 1])
-    assert mem.seed_ == m.seed
-    assert MIMANN(3, 2, 64, n_dims=32, projection="random", seed=7).seed == 7
+    assert mem.seed_ == m.seed == 5
+    np.testing.assert_array_equal(mem.projection_, R)
+    drawn = MIMANN(3, 2, 64, n_dims=32, projection="random", random_state=np.random.RandomState(0))
+    assert 0 <= drawn.seed < 2**32
     assert MIMANN(3, 2, 64, n_dims=32).seed is None
-    with pytest.raises(ValueError, match="seed is only used with projection='random'"):
-        MIMANN(3, 2, 64, projection="learned", seed=1)
+    with pytest.raises(ValueError, match="random_state must be in"):
+        MIMANN(3, 2, 64, projection="random", random_state=2**32)
 
 
 def test_mimann_trains_in_episodes_with_the_final_learning_rate():
