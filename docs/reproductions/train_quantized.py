@@ -63,7 +63,7 @@ PAPER = {
 }
 
 
-def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=2000):
+def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=200):
     k = int(round(sfreq / 2))  # EEGNet temporal kernel: 0.5 s (64 at 128 Hz)
     e = dict(kernel_length=k, pool1=4, pool2=8)
     common = dict(batch_size=32, lr=3e-3, random_state=0)  # lr, batch: not tuned
@@ -243,7 +243,7 @@ def main(argv=None):
     ap.add_argument("--eegnet-epochs", type=int, default=40)
     ap.add_argument("--lstm-epochs", type=int, default=40)
     ap.add_argument("--mubinn-epochs", type=int, default=30)
-    ap.add_argument("--mimann-episodes", type=int, default=2000)
+    ap.add_argument("--mimann-episodes", type=int, default=200)
     ap.add_argument("--methods", nargs="+", default=None,
                     help="run only these methods; the other rows of an existing "
                          "training_quantized.csv in --out are kept")
