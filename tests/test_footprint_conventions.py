@@ -34,7 +34,7 @@ def riemann_svm(trials):
 
 @pytest.fixture(scope="module")
 def rp_svm(trials):
-    return get_pipeline("Riemann+RP+SVM binarized (d=100000)", sfreq=250.0).fit(*trials)
+    return get_pipeline("Riemann+RP+SVM-bin(d=100000)", sfreq=250.0).fit(*trials)
 
 
 def _rows(fp):
