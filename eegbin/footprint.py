@@ -25,10 +25,24 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["Footprint", "footprint", "WORD_BITS"]
+__all__ = [
+    "Footprint",
+    "footprint",
+    "WORD_BITS",
+    "CONVENTIONS",
+    "HERSCHE2020_BITS_PER_MAC",
+    "check_convention",
+    "apply_convention",
+]
 
 #: bits per machine word in the binary-operation convention (64 bit ops = 1 word op)
 WORD_BITS = 64
+
+#: counting conventions: eegbin's own (default) and Table II of Hersche et al. 2020
+CONVENTIONS = ("eegbin", "hersche2020")
+
+#: Hamming-distance elements per MAC in Hersche et al. 2020, Sec. V-D / Table II
+HERSCHE2020_BITS_PER_MAC = 32
 
 
 @dataclass(frozen=True)
@@ -169,6 +183,41 @@ class Footprint:
         """Return a copy with ``parts`` appended."""
         return replace(self, parts=self.parts + tuple(parts))
 
+    def bit_ops_as_macs(self, bits_per_mac: int) -> "Footprint":
+        """Copy in which every node's bit operations are counted as MACs.
+
+        Each node's ``bit_ops`` become ``ceil(bit_ops / bits_per_mac)`` MACs added
+        to its ``macs`` (and ``bit_ops`` becomes 0); the tree and the stored
+        parameters are unchanged. Hersche et al. 2020 count the Hamming distance of
+        32 elements (XOR+POPCOUNT) as one MAC: ``bits_per_mac=32``.
+
+        Parameters
+        ----------
+        bits_per_mac : int
+            Binary operations per MAC (> 0).
+
+        Returns
+        -------
+        Footprint
+
+        Examples
+        --------
+        >>> from eegbin import Footprint
+        >>> svm = Footprint("Classification", n_params=400_000, bits_per_param=1,
+        ...                 bit_ops=400_000)
+        >>> svm.word_ops, svm.bit_ops_as_macs(32).total_macs   # Table II: 12 500
+        (6250, 12500)
+        """
+        if (isinstance(bits_per_mac, bool) or not isinstance(bits_per_mac, (int, np.integer))
+                or bits_per_mac <= 0):
+            raise ValueError(f"bits_per_mac must be a positive integer, got {bits_per_mac!r}")
+        return replace(
+            self,
+            macs=self.macs + math.ceil(self.bit_ops / bits_per_mac),
+            bit_ops=0,
+            parts=tuple(p.bit_ops_as_macs(bits_per_mac) for p in self.parts),
+        )
+
     def rows(self, depth: int = 0):
         """Yield ``(depth, footprint)`` for this node and its parts, depth first."""
         yield depth, self
@@ -219,19 +268,88 @@ class Footprint:
 
 
 # ---------------------------------------------------------------------------
+# counting conventions
+# ---------------------------------------------------------------------------
+
+
+def check_convention(convention):
+    """Return ``convention`` if it is one of :data:`CONVENTIONS`, else raise ValueError.
+
+    Parameters
+    ----------
+    convention : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from eegbin.footprint import check_convention
+    >>> check_convention("hersche2020")
+    'hersche2020'
+    """
+    if not isinstance(convention, str) or convention not in CONVENTIONS:
+        raise ValueError(
+            f"convention must be one of {', '.join(map(repr, CONVENTIONS))}, got {convention!r}"
+        )
+    return convention
+
+
+def apply_convention(fp, convention):
+    """Apply the rules a convention sets for every step to a footprint.
+
+    ``"eegbin"``: unchanged (bit operations stay bit operations, reported as
+    64-bit word operations). ``"hersche2020"``: bit operations are counted as MACs
+    of :data:`HERSCHE2020_BITS_PER_MAC` (32) elements, as Table II of Hersche et al.
+    2020 counts Hamming distances. Step-specific differences (filter sections,
+    whitening, logarithm, memory) are the steps' own ``footprint(convention=...)``.
+    Applying it twice changes nothing.
+
+    Parameters
+    ----------
+    fp : Footprint
+    convention : {"eegbin", "hersche2020"}
+
+    Returns
+    -------
+    Footprint
+
+    Examples
+    --------
+    >>> from eegbin import Footprint
+    >>> from eegbin.footprint import apply_convention
+    >>> keys = Footprint("key memory", n_params=32 * 256, bits_per_param=1, bit_ops=32 * 256)
+    >>> apply_convention(keys, "hersche2020").total_macs, apply_convention(keys, "eegbin").word_ops
+    (256, 128)
+
+    References
+    ----------
+    Hersche et al. 2020, Sec. V-D ("we count the computation of the Hamming distance
+    of 32 vector elements as one MAC") and Table II.
+    """
+    if check_convention(convention) == "hersche2020":
+        return fp.bit_ops_as_macs(HERSCHE2020_BITS_PER_MAC)
+    return fp
+
+
+# ---------------------------------------------------------------------------
 # eegbin.footprint(estimator_or_pipeline)
 # ---------------------------------------------------------------------------
 
 
-def _call_footprint(est, float_bits):
+def _call_footprint(est, float_bits, convention):
     method = est.footprint
     try:
         params = inspect.signature(method).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins
         params = {}
+    kwargs = {}
     if "float_bits" in params:
-        return method(float_bits=float_bits)
-    return method()
+        kwargs["float_bits"] = float_bits
+    if "convention" in params:
+        kwargs["convention"] = convention
+    return method(**kwargs)
 
 
 def _linear_model_footprint(est, name, float_bits):
@@ -300,7 +418,8 @@ def _adapted_footprint(est, name, float_bits):
     )
 
 
-def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprint:
+def footprint(obj, *, float_bits: int = 32, convention: str = "eegbin",
+              name: str | None = None) -> Footprint:
     """Footprint of a fitted eegbin estimator, third-party estimator or pipeline.
 
     Parameters
@@ -315,6 +434,14 @@ def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprin
     float_bits : int, default=32
         Bit width assumed for real-valued stored parameters (16 reproduces the
         float16 convention of Hersche et al. 2020, Table I/II).
+    convention : {"eegbin", "hersche2020"}, default="eegbin"
+        Counting convention, passed to every step whose ``footprint`` takes a
+        ``convention``; then :func:`apply_convention` is applied to every step.
+        ``"hersche2020"`` reproduces Table II of Hersche et al. 2020 (one biquad
+        per band, whitening as ``n^2/2`` values and ``2 n^2`` MACs, the matrix
+        logarithm as its eigendecomposition only, 32 Hamming elements per MAC,
+        the value memory of MI-MANN not counted); see the user guide's
+        footprint page for both side by side.
     name : str, optional
         Name of the returned node (default: the class name, or "Pipeline").
 
@@ -338,30 +465,45 @@ def footprint(obj, *, float_bits: int = 32, name: str | None = None) -> Footprin
     >>> fp.total_macs
     50
 
+    Table II of Hersche et al. 2020, "Riemannian+SVM binarized" (d = 100 000):
+
+    >>> from eegbin import (BinarizedLinearSVC, FilterBankRiemann,
+    ...                     SparseBipolarRandomProjection)
+    >>> X, y = np.random.RandomState(0).randn(8, 22, 875), np.arange(8) % 4
+    >>> pipe = make_pipeline(FilterBankRiemann(250.0),
+    ...                      SparseBipolarRandomProjection(100_000, random_state=0),
+    ...                      BinarizedLinearSVC()).fit(X, y)
+    >>> fp = eegbin.footprint(pipe, float_bits=16, convention="hersche2020")
+    >>> [(round(p.kB, 3), p.total_macs) for p in fp.parts]
+    [(21.242, 17667654), (0.004, 108790000), (50.0, 12500)]
+
     References
     ----------
     Hersche et al. 2020, Table II.
     """
     if not isinstance(float_bits, (int, np.integer)) or isinstance(float_bits, bool) or float_bits <= 0:
         raise ValueError(f"float_bits must be a positive integer, got {float_bits!r}")
+    check_convention(convention)
     from sklearn.pipeline import Pipeline
 
     if isinstance(obj, Pipeline):
         parts = tuple(
-            footprint(step, float_bits=float_bits, name=step_name)
+            footprint(step, float_bits=float_bits, convention=convention, name=step_name)
             for step_name, step in obj.steps
             if step is not None and step != "passthrough"
         )
         return Footprint(name or "Pipeline", parts=parts)
     if hasattr(obj, "footprint") and callable(obj.footprint):
-        fp = _call_footprint(obj, float_bits)
+        fp = _call_footprint(obj, float_bits, convention)
         if not isinstance(fp, Footprint):
             raise TypeError(
                 f"{type(obj).__name__}.footprint() must return a Footprint, got {type(fp).__name__}"
             )
+        fp = apply_convention(fp, convention)
         return replace(fp, name=name) if name else fp
     if not hasattr(obj, "get_params"):
         raise TypeError(
             f"footprint() expects a fitted estimator or Pipeline, got {type(obj).__name__}"
         )
-    return _adapted_footprint(obj, name or type(obj).__name__, float_bits)
+    return apply_convention(_adapted_footprint(obj, name or type(obj).__name__, float_bits),
+                            convention)

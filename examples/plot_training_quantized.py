@@ -2,8 +2,9 @@
 Quantization-aware training, export, and torch-free inference
 =============================================================
 
-Train EEGNet (float and BiPer-binarized), MI-MANN (EEGNet controller, learned
-projection to 256 bipolar dimensions and a binary key-value memory) and an LSTM
+Train EEGNet (float and BiPer-binarized), MI-MANN (EEGNet controller, random
+projection to 256 bipolar dimensions stored as its seed, and a binary key-value
+memory) and an LSTM
 (float and MuBiNN2 at (A, W) = (2, 2)) with :class:`eegbin.train.TorchEEGClassifier`
 on one subject of the simulated dataset, cross-session (train on session ``0train``,
 test on ``1test``). Each model is exported with :func:`eegbin.train.export` and run
@@ -13,7 +14,7 @@ again **without PyTorch** (:class:`eegbin.nn.EEGNet`,
 
 To stay under a minute this trains for a handful of epochs on 64 Hz epochs (and a
 32-cell LSTM instead of MuBiNN's 100), so the accuracies are far below the papers' (Hersche 2020 Table I: EEGNet 72.32 %,
-MI-MANN LP d=256 76.21 % on BCI IV-2a; MuBiNN: 83.67 % float LSTM, 81.63 % MuBiNN2
+MI-MANN RP d=256 72.31 % on BCI IV-2a; MuBiNN: 83.67 % float LSTM, 81.63 % MuBiNN2
 (2, 2) on its own EEG data set). The full run over all nine subjects is
 ``docs/reproductions/train_quantized.py``; the second part of this example plots its
 committed results (``docs/reproductions/results/training/``) with the papers' published
@@ -29,10 +30,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from eegbin import BinaryKeyValueMemory, LSTMClassifier, footprint  # noqa: E402
+from eegbin import BinaryKeyValueMemory, Footprint, LSTMClassifier, footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.nn import EEGNet, load_weights  # noqa: E402
-from eegbin.train import TorchEEGClassifier, export  # noqa: E402
+from eegbin.train import TorchEEGClassifier, export, read_metadata  # noqa: E402
 
 X, y, meta = load_motor_imagery("simulated", subjects=[1], fmin=4.0, fmax=30.0, resample=64.0)
 train = (meta.session == "0train").to_numpy()
@@ -42,12 +43,12 @@ eegnet = dict(kernel_length=32, pool1=4, pool2=8)
 models = {
     "EEGNet float": ("eegnet", dict(eegnet)),
     "EEGNet BiPer": ("eegnet", dict(eegnet, binarize="biper", omega=2.0)),
-    "MI-MANN LP 256": ("mimann", dict(eegnet, projection="learned", n_dims=256)),
+    "MI-MANN RP 256": ("mimann", dict(eegnet, projection="random", n_dims=256)),
     "LSTM float": ("lstm", dict(downsample=4, hidden_size=32)),
     "MuBiNN2 (2,2)": ("lstm", dict(downsample=4, hidden_size=32, quantize="mubinn2",
                                    activation_levels=2, weight_levels=2)),
 }
-epochs = {"eegnet": 4, "mimann": 4, "lstm": 2}
+epochs = {"eegnet": 4, "mimann": 40, "lstm": 2}  # MI-MANN: episodes of one batch each
 tmp = Path(tempfile.mkdtemp())
 rows = []
 for name, (kind, params) in models.items():
@@ -58,13 +59,15 @@ for name, (kind, params) in models.items():
     if kind == "eegnet":
         net = EEGNet(w, n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
         pred, fp = clf.classes_[net.forward(X_te).argmax(1)], net.footprint()
-    elif kind == "mimann":
-        net = EEGNet({k: v for k, v in w.items() if not k.startswith(("projection", "memory"))},
+    elif kind == "mimann":  # controller + memory; the projection comes back from its seed
+        net = EEGNet({k: v for k, v in w.items() if not k.startswith("memory")},
                      n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
-        mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], np.float64),
+        mem = BinaryKeyValueMemory(projection="random", random_state=read_metadata(path)["seed"],
                                    n_dims=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
-        pred, fp = mem.predict(net.features(X_te)), footprint(mem)
+        pred = mem.predict(net.features(X_te))
+        controller = [p for p in net.footprint().parts if p.name not in ("FC", "softmax")]
+        fp = Footprint("MI-MANN", parts=(*controller, footprint(mem)))
     else:  # network, pooling, input scale, head and classes (MuBiNN2: codes, learned scales)
         free = LSTMClassifier.from_export(path)
         pred, fp = free.predict(X_te), free.footprint()

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from eegbin import BinaryKeyValueMemory, LSTMClassifier, footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.footprint import Footprint  # noqa: E402
+from eegbin.kernels import pack_bits  # noqa: E402
 from eegbin.nn import EEGNet as NumpyEEGNet  # noqa: E402
 from eegbin.nn import load_weights  # noqa: E402
 
@@ -49,6 +50,10 @@ PAPER = {
     "EEGNet float": ("72.32", "Hersche 2020 Table I, BCI IV-2a 4-class"),
     "EEGNet STE-binarized": ("-", "STE/clip baseline of BiPer (images only)"),
     "EEGNet BiPer-binarized": ("93.75 (CIFAR-10, ResNet-18)", "BiPer Table 3, images; no EEG result"),
+    "EEGNet BiPer binary features": ("93.75 (CIFAR-10, ResNet-18)",
+                                     "BiPer Table 3, images; no EEG result"),
+    "EEGNet BiPer + DeSign3D-S features": ("91.09 (CIFAR-10, BNN, 3D-S, k = 2)",
+                                           "DeSign Table I, images; no EEG result"),
     "MI-MANN RP d=256": ("72.31", "Hersche 2020 Table I"),
     "MI-MANN LP d=256": ("76.21", "Hersche 2020 Table I"),
     "LSTM float": ("83.67", "MuBiNN, own EEG set (32 feat x 1300 steps)"),
@@ -58,48 +63,73 @@ PAPER = {
 }
 
 
-def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq):
+def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=200):
     k = int(round(sfreq / 2))  # EEGNet temporal kernel: 0.5 s (64 at 128 Hz)
     e = dict(kernel_length=k, pool1=4, pool2=8)
     common = dict(batch_size=32, lr=3e-3, random_state=0)  # lr, batch: not tuned
+    # MI-MANN as Hersche 2020 Sec. IV-C: episodes of one 64-sample batch and a memory
+    # rewrite (4-way / 8-shot), Adam at 1e-3 and the last twentieth of the episodes at
+    # 1e-4. The paper trains 20 000 episodes, the last 1 000 at 1e-4; --mimann-episodes
+    # sets how many here (the CPU is shared), the 1e-4 phase keeps the paper's share.
+    mimann = dict(batch_size=64, lr=1e-3, lr_final=(max(1, mimann_episodes // 20), 1e-4),
+                  n_shots=8, random_state=0)
     out = [
-        ("EEGNet float", "eegnet", dict(e), eeg_epochs),
-        ("EEGNet STE-binarized", "eegnet", dict(e, binarize="ste"), eeg_epochs),
-        ("EEGNet BiPer-binarized", "eegnet", dict(e, binarize="biper", omega=2.0), eeg_epochs),
-        ("MI-MANN RP d=256", "mimann", dict(e, projection="random", n_dims=256), eeg_epochs),
-        ("MI-MANN LP d=256", "mimann", dict(e, projection="learned", n_dims=256), eeg_epochs),
-        ("LSTM float", "lstm", dict(downsample=2), lstm_epochs),
+        ("EEGNet float", "eegnet", dict(e), eeg_epochs, common),
+        ("EEGNet STE-binarized", "eegnet", dict(e, binarize="ste"), eeg_epochs, common),
+        ("EEGNet BiPer-binarized", "eegnet", dict(e, binarize="biper", omega=2.0), eeg_epochs,
+         common),
+        # BiPer as its paper trains (Section 5.1.3): binary features in both stages, each
+        # stage its rate and weight decay (SGD 0.1 / 0.01 there; Adam here, same 10x drop)
+        ("EEGNet BiPer binary features", "eegnet",
+         dict(e, binarize="biper", omega=2.0, activations="binary"), eeg_epochs,
+         dict(common, lr=(3e-3, 3e-4), weight_decay=(5e-4, 5e-5))),
+        ("EEGNet BiPer + DeSign3D-S features", "eegnet",
+         dict(e, binarize="biper", omega=2.0, activations="design"), eeg_epochs,
+         dict(common, lr=(3e-3, 3e-4), weight_decay=(5e-4, 5e-5))),
+        ("MI-MANN RP d=256", "mimann", dict(e, projection="random", n_dims=256), mimann_episodes,
+         mimann),
+        ("MI-MANN LP d=256", "mimann", dict(e, projection="learned", n_dims=256), mimann_episodes,
+         mimann),
+        ("LSTM float", "lstm", dict(downsample=2), lstm_epochs, common),
     ]
     for L in (1, 2, 3):
         out.append((f"MuBiNN2 ({L},{L})", "lstm",
                     dict(downsample=2, quantize="mubinn2", activation_levels=L, weight_levels=L),
-                    mubinn_epochs))
-    return [(n, m, p, ep, common) for n, m, p, ep in out]
+                    mubinn_epochs, common))
+    return out
 
 
-def _binarized_eegnet_footprint(fp, n_scales=3):
+def _binarized_eegnet_footprint(fp, n_scales=3, binary_inputs=False):
     """EEGNet footprint with separable-block and FC weights at 1 bit (+ one scale per layer).
 
-    The deployed weights are ``gamma * (+-1)`` per layer (BiPer eq. 18 / mean|w| for STE);
-    activations stay real, so the MACs of those layers become sign-flipped additions
-    (counted as MACs, like additions in Hersche 2020 Table II).
+    The deployed weights are ``gamma * (+-1)`` per layer (BiPer eq. 18 / mean|w| for STE).
+    With real activations the products of those layers are sign-flipped additions
+    (counted as MACs, like additions in Hersche 2020 Table II); with binary features
+    (``binary_inputs``) they are XNOR+POPCOUNT bit operations.
     """
+    def binary(q, name):
+        if binary_inputs:
+            return Footprint(name, q.n_params, 1, bit_ops=q.macs)
+        return Footprint(name, q.n_params, 1, macs=q.macs)
+
     parts = []
     for p in fp.parts:
         if p.name == "Sep. convolution":
-            sub = tuple(Footprint("conv (binary weights)", q.n_params, 1, macs=q.macs)
-                        if q.name == "conv" else q for q in p.parts)
+            sub = tuple(binary(q, "conv (binary weights)") if q.name == "conv" else q
+                        for q in p.parts)
             parts.append(Footprint(p.name, parts=sub))
         elif p.name == "FC":
-            n_classes = p.n_params - p.macs
-            parts.append(Footprint("FC", parts=(
-                Footprint("weights (binary)", p.macs, 1, macs=p.macs),
-                Footprint("bias", n_classes, p.bits_per_param))))
+            dense = p.parts[-1] if p.parts else p  # after its "binarize inputs" row, if any
+            n_classes = dense.n_params - dense.macs
+            parts.append(Footprint("FC", parts=(*p.parts[:-1], binary(
+                Footprint("w", dense.macs, macs=dense.macs), "weights (binary)"),
+                Footprint("bias", n_classes, dense.bits_per_param))))
         else:
             parts.append(p)
     parts.append(Footprint("binarization scales", n_scales, 32))
     return Footprint("EEGNet (binarized separable + FC)", parts=tuple(parts),
-                     note="binary layers' MACs are sign-flipped additions")
+                     note="binary layers: XNOR+POPCOUNT" if binary_inputs
+                     else "binary layers' MACs are sign-flipped additions")
 
 
 def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp):
@@ -117,29 +147,31 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
     if model == "eegnet":
         net = NumpyEEGNet(w, n_chans=n_chans, n_times=n_times,
                           pool1_kernel_size=params["pool1"], pool2_kernel_size=params["pool2"])
+        bf = meta.get("binary_features")
+        if bf:  # BiPer's / DeSign's binary features: the exported per-map thresholds
+            net = net.with_binary_features(np.asarray(bf["separable"]), np.asarray(bf["head"]))
         pred = clf.classes_[net.forward(Xte).argmax(1)]
         fp = net.footprint()
         if params.get("binarize"):
-            fp = _binarized_eegnet_footprint(fp)
+            fp = _binarized_eegnet_footprint(fp, binary_inputs=bool(bf))
     elif model == "mimann":
         ctrl = {k: v for k, v in w.items() if not k.startswith(("projection", "memory"))}
         net = NumpyEEGNet(ctrl, n_chans=n_chans, n_times=n_times,
                           pool1_kernel_size=params["pool1"], pool2_kernel_size=params["pool2"])
-        mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], np.float64),
-                                   n_dims=params["n_dims"], sharpen="softabs")
+        if meta["projection"] == "random":  # regenerated from the exported seed
+            mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"],
+                                       n_dims=meta["n_dims"])
+        else:
+            mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], np.float64),
+                                       n_dims=meta["n_dims"])
         idx = clf.support_index_
         mem.fit(net.features(Xtr[idx]), ytr[idx])
+        if not np.array_equal(mem.keys_, pack_bits(w["memory.keys"], kind="bipolar")):
+            raise AssertionError("the torch-free keys differ from the exported ones")
         pred = mem.predict(net.features(Xte))
         cfp = net.footprint()
-        mfp = footprint(mem)
-        if params["projection"] == "random":
-            # the torch RP is bound * (+-1) drawn by numpy's default_rng(random_state):
-            # it is regenerated from a 32-bit seed, plus its one scale (Hersche 2020 Table II)
-            mfp = Footprint(mfp.name, parts=tuple(
-                Footprint("random projection (seed + scale)", 2, 32, macs=q.macs)
-                if q.name == "learned projection" else q for q in mfp.parts))
         fp = Footprint("MI-MANN", parts=tuple(p for p in cfp.parts if p.name not in ("FC", "softmax"))
-                       + (mfp,))
+                       + (footprint(mem),))
         note = f"{len(idx)} support examples"
     else:
         # pooling (downsample), input scale, head and classes from the export; MuBiNN2 runs
@@ -211,13 +243,20 @@ def main(argv=None):
     ap.add_argument("--eegnet-epochs", type=int, default=40)
     ap.add_argument("--lstm-epochs", type=int, default=40)
     ap.add_argument("--mubinn-epochs", type=int, default=30)
+    ap.add_argument("--mimann-episodes", type=int, default=200)
+    ap.add_argument("--methods", nargs="+", default=None,
+                    help="run only these methods; the other rows of an existing "
+                         "training_quantized.csv in --out are kept")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads")
     args = ap.parse_args(argv)
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     start = time.time()
     rows, done = [], 0
+    kept = _kept_rows(args.out, args.methods)
+    order = [c[0] for c in configs(1, 1, 1, args.sfreq)]
     for subject in args.subjects:
         elapsed = time.time() - start
         if done and elapsed + elapsed / done > args.budget_min * 60:
@@ -230,7 +269,10 @@ def main(argv=None):
         args.shape = f"{X.shape[1]} x {X.shape[2]}"
         tr = (meta.session == "0train").to_numpy()
         for name, model, params, n_ep, common in configs(
-                args.eegnet_epochs, args.lstm_epochs, args.mubinn_epochs, args.sfreq):
+                args.eegnet_epochs, args.lstm_epochs, args.mubinn_epochs, args.sfreq,
+                args.mimann_episodes):
+            if args.methods and name not in args.methods:
+                continue
             with tempfile.TemporaryDirectory() as tmp:
                 r = evaluate_one(name, model, params, n_ep, common, X[tr], y[tr], X[~tr], y[~tr],
                                  args.sfreq, tmp)
@@ -239,9 +281,31 @@ def main(argv=None):
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}),
                   flush=True)
         done += 1
-        write_tables(rows, done, args, args.out)
+        write_tables(_merge(kept, rows, order), done, args, args.out)
     print(f"total {time.time() - start:.0f} s", flush=True)
-    return write_tables(rows, done, args, args.out)
+    return write_tables(_merge(kept, rows, order), done, args, args.out)
+
+
+def _kept_rows(path, methods):
+    """Rows of the methods not re-run (``--methods``), from the existing per-subject CSV."""
+    csv = Path(path) / "training_quantized.csv"
+    if not methods or not csv.exists():
+        return []
+    import pandas as pd
+
+    old = pd.read_csv(csv, keep_default_na=False)
+    return old[~old.method.isin(methods)].to_dict("records")
+
+
+def _merge(kept, rows, order):
+    """Kept and new rows, methods in the configs' ``order``, then by subject."""
+    import pandas as pd
+
+    if not kept:
+        return rows
+    df = pd.DataFrame(kept + rows)
+    df["_o"] = df.method.map(lambda m: order.index(m) if m in order else len(order))
+    return df.sort_values(["_o", "subject"], kind="stable").drop(columns="_o").to_dict("records")
 
 
 if __name__ == "__main__":

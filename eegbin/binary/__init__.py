@@ -3,7 +3,13 @@
 from .associative import AssociativeMemoryClassifier
 from .heaviside import HeavisideBinarizer
 from .lda import BinarizedLDA, ShrinkageLDA
-from .memory import BinaryKeyValueMemory, cosine_from_hamming, memory_readout, sharpen_attention
+from .memory import (
+    BinaryKeyValueMemory,
+    cosine_from_hamming,
+    memory_readout,
+    random_bipolar_projection,
+    sharpen_attention,
+)
 from .projection import SparseBipolarRandomProjection
 from .svm import BinarizedLinearClassifier, BinarizedLinearSVC
 
@@ -18,5 +24,6 @@ __all__ = [
     "SparseBipolarRandomProjection",
     "cosine_from_hamming",
     "memory_readout",
+    "random_bipolar_projection",
     "sharpen_attention",
 ]

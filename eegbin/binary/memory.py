@@ -9,8 +9,12 @@ are sharpened (softabs), and the attention vector reads out the value memory
 (eq. 15). New support examples, also of new classes, are written without
 retraining anything.
 
-Functions ``cosine_from_hamming``, ``sharpen_attention`` and ``memory_readout``
-hold the math; :class:`BinaryKeyValueMemory` is the scikit-learn shell.
+Functions ``random_bipolar_projection``, ``cosine_from_hamming``,
+``sharpen_attention`` and ``memory_readout`` hold the math;
+:class:`BinaryKeyValueMemory` is the scikit-learn shell. The random projection is
+regenerated from its 32-bit seed by eegbin's counter-based generator
+(:mod:`eegbin.kernels.rng`), the generator :mod:`eegbin.train` trains MI-MANN
+with, so a trained controller's projection is rematerialized, never stored.
 
 References
 ----------
@@ -33,12 +37,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..base import draw_seed
-from ..footprint import Footprint
-from ..kernels import bipolar_dot, pack_bits
+from ..footprint import Footprint, apply_convention, check_convention
+from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
 from ..kernels.checks import check_int, refuse_strings
 
 __all__ = [
     "BinaryKeyValueMemory",
+    "random_bipolar_projection",
     "cosine_from_hamming",
     "sharpen_attention",
     "memory_readout",
@@ -50,6 +55,52 @@ _SHARPEN = ("softabs", "softmax", "none")
 # ---------------------------------------------------------------------------
 # math (arrays in, arrays out)
 # ---------------------------------------------------------------------------
+
+
+def random_bipolar_projection(seed, n_dims, n_features):
+    """MI-MANN's dense bipolar random projection, regenerated from a 32-bit seed.
+
+    ``R[i, j] = +1`` or ``-1`` with probability 1/2 each, drawn by eegbin's
+    counter-based generator: ``R`` equals
+    ``sparse_ternary_block(seed, 0, n_dims, n_features, sparsity=0)`` (entry
+    ``(i, j)`` depends only on ``(seed, i, j)``), so a device regenerates it from
+    the seed alone. The scale is the maximum of Xavier's uniform initialization,
+    ``sqrt(6 / (n_features + n_dims))``, with which the paper scales the entries
+    (Sec. IV-B); training multiplies ``R`` by it, inference may drop it (a positive
+    scale never changes a sign, and the paper folds it into the batch norm).
+
+    Parameters
+    ----------
+    seed : int in [0, 2**32 - 1]
+    n_dims : int
+        Rows (the binary dimension d).
+    n_features : int
+        Columns (the controller's features, 272 for EEGNet on 22 x 1125 trials).
+
+    Returns
+    -------
+    R : ndarray of int8, shape (n_dims, n_features)
+        Entries +1 and -1.
+    scale : float
+        ``sqrt(6 / (n_features + n_dims))``.
+
+    Examples
+    --------
+    >>> from eegbin.binary import random_bipolar_projection
+    >>> R, scale = random_bipolar_projection(7, n_dims=256, n_features=272)
+    >>> R.shape, sorted(set(R.ravel().tolist())), round(scale, 5)
+    ((256, 272), [-1, 1], 0.1066)
+    >>> bool((random_bipolar_projection(7, 2, 272)[0] == R[:2]).all())  # rows are streams
+    True
+
+    References
+    ----------
+    Hersche et al. 2020, Sec. IV-B (dense bipolar random projection scaled by
+    Xavier's bound, regenerated on the fly); X. Glorot, Y. Bengio, AISTATS 2010.
+    """
+    n_dims, n_features = check_int(n_dims, "n_dims", 1), check_int(n_features, "n_features", 1)
+    R = sparse_ternary_block(seed, 0, n_dims, n_features, sparsity=0.0)
+    return R, _xavier_bound(n_features, n_dims)
 
 
 def cosine_from_hamming(queries, keys, n_dims):
@@ -258,13 +309,14 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     projection : {"random", "learned"} or ndarray of shape (n_dims, n_features), default="random"
-        ``"random"``: a dense bipolar (±1) matrix drawn from ``random_state``,
-        scaled by the maximum of Xavier's uniform initialization
+        ``"random"``: the dense bipolar (±1) matrix of
+        :func:`random_bipolar_projection`, regenerated from the 32-bit seed
+        ``seed_`` and scaled by the maximum of Xavier's uniform initialization
         ``sqrt(6 / (n_features + n_dims))`` as in the paper (Sec. IV-B). A
         positive scale never changes a sign, so the keys equal those of the
         unscaled matrix; the scale is kept (``projection_scale_``) because a
         controller trained with this projection folds it into its batch norm.
-        On a device the matrix is regenerated from a 32-bit seed.
+        It is the matrix :class:`eegbin.train.MIMANN` trains with for the same seed.
         ``"learned"``: the matrix in ``projection_weights`` (a trained
         fully connected layer without bias, torch layout ``(out, in)``).
         An ndarray is used as the learned matrix directly.
@@ -284,7 +336,8 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         Name of the matrix in a dict / weight file; None if it holds exactly one.
     random_state : int, RandomState instance or None, default=None
         The seed of the random projection: an int in [0, 2**32 - 1] is the
-        seed itself; None or a RandomState draws one at fit (``seed_``).
+        seed itself (e.g. the ``"seed"`` a trained MI-MANN's export stores); None
+        or a RandomState draws one at fit (``seed_``).
 
     Attributes
     ----------
@@ -373,9 +426,8 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "got projection='random'"
                 )
             seed = draw_seed(self.random_state)
-            bits = np.random.default_rng(seed).integers(0, 2, size=(self.n_dims, n_features))
-            R = (2 * bits - 1).astype(np.int8)
-            return R, _xavier_bound(n_features, self.n_dims), seed
+            R, scale = random_bipolar_projection(seed, self.n_dims, n_features)
+            return R, scale, seed
         if isinstance(self.projection, np.ndarray):
             if self.projection_weights is not None:
                 raise ValueError(
@@ -507,28 +559,43 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         return _normalize_readout(self._readout(X))
 
     # -- accounting -------------------------------------------------------------
-    def footprint(self, float_bits=32):
+    def footprint(self, float_bits=32, convention="eegbin"):
         """Stored bits and operations per inference (Hersche 2020, Table II).
 
         Keys: ``n_support x n_dims`` bits. Values: the one-hot value memory is
         stored as class indices, ``n_support x ceil(log2 n_classes)`` bits (at
-        least 1). Projection: a 32-bit seed if random, ``n_dims x n_features``
-        parameters of ``float_bits`` if learned. Operations: ``n_dims x
-        n_features`` projection MACs (additions/subtractions for the bipolar
-        matrix), ``n_support x n_dims`` XOR+POPCOUNT bit operations, and
-        ``n_support`` readout accumulations (the sharpening non-linearity is
-        not counted).
+        least 1). Projection: a 32-bit seed if random (the Xavier scale changes
+        no sign and is not stored), ``n_dims x n_features`` parameters of
+        ``float_bits`` if learned. Operations: ``n_dims x n_features`` projection
+        MACs (additions/subtractions for the bipolar matrix), ``n_support x
+        n_dims`` XOR+POPCOUNT bit operations, and ``n_support`` readout
+        accumulations (the sharpening non-linearity is not counted).
 
         Parameters
         ----------
         float_bits : int, default=32
             Width of the learned projection's stored values.
+        convention : {"eegbin", "hersche2020"}, default="eegbin"
+            ``"hersche2020"`` counts as Table II: the Hamming search as MACs of 32
+            elements and the value memory not stored (its "Classification" row is
+            the key memory alone: 1.02 kB and 288 MACs for 32 keys of 256 bits).
 
         Returns
         -------
         Footprint
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from eegbin import BinaryKeyValueMemory
+        >>> X, y = np.random.default_rng(0).normal(size=(32, 272)), np.arange(32) % 4
+        >>> mem = BinaryKeyValueMemory(n_dims=256, random_state=1).fit(X, y)  # 4-way / 8-shot
+        >>> [(p.name, round(p.kB, 3), p.total_macs)
+        ...  for p in mem.footprint(16, convention="hersche2020").parts]
+        [('random projection', 0.004, 69632), ('key memory', 1.024, 256), ('value memory', 0.0, 32)]
         """
         check_is_fitted(self)
+        check_convention(convention)
         n_support = self.keys_.shape[0]
         n_features = self.n_features_in_
         n_classes = len(self.classes_)
@@ -555,11 +622,16 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
             bit_ops=n_support * self.n_dims,
             note="Hamming search (XOR+POPCOUNT)",
         )
-        values = Footprint(
-            "value memory",
-            n_params=n_support,
-            bits_per_param=label_bits,
-            macs=n_support,
-            note="class indices (one-hot rebuilt), readout a Y",
-        )
-        return Footprint("BinaryKeyValueMemory", parts=(proj, keys, values))
+        if convention == "hersche2020":
+            values = Footprint("value memory", macs=n_support,
+                               note="not counted in Table II; readout a Y")
+        else:
+            values = Footprint(
+                "value memory",
+                n_params=n_support,
+                bits_per_param=label_bits,
+                macs=n_support,
+                note="class indices (one-hot rebuilt), readout a Y",
+            )
+        return apply_convention(Footprint("BinaryKeyValueMemory", parts=(proj, keys, values)),
+                                convention)

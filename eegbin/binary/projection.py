@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, draw_seed, packed_as
-from ..footprint import Footprint
+from ..footprint import Footprint, check_convention
 from ..kernels import check_projection_sparsity, n_words_for, sparse_bipolar_project
 from ..kernels.checks import WORD, check_allocation, refuse_strings
 from ..kernels.rng import MAX_BLOCK
@@ -169,13 +169,15 @@ class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, Base
         prefix = type(self).__name__.lower()
         return [f"{prefix}{j}" for j in range(self.n_components)]
 
-    def footprint(self, float_bits=32):
+    def footprint(self, float_bits=32, convention="eegbin"):
         """Stored state (the 32-bit seed) and additions per inference.
 
         Parameters
         ----------
         float_bits : int, default=32
             Unused (the projection stores no real-valued parameters).
+        convention : {"eegbin", "hersche2020"}, default="eegbin"
+            Both conventions count the projection alike (Table II: 0.004 kB).
 
         Returns
         -------
@@ -184,6 +186,7 @@ class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, Base
             (108 790 000 for d = 100 000, 10 879 features, s = 0.9).
         """
         check_is_fitted(self)
+        check_convention(convention)
         return Footprint(
             "SparseBipolarRandomProjection", n_params=1, bits_per_param=32,
             macs=projection_macs(self.n_components, self.n_features_in_, self.sparsity),

@@ -8,6 +8,7 @@ from .loading import (
     make_paradigm,
     no_download,
 )
+from .bnci import export_bnci2014_001
 
 __all__ = [
     "SimulatedMotorImagery",
@@ -16,6 +17,7 @@ __all__ = [
     "make_paradigm",
     "check_bnci2014_001",
     "no_download",
+    "export_bnci2014_001",
     "DATASETS",
 ]
 

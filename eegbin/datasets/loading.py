@@ -76,10 +76,11 @@ def _bnci_root():
     return Path(root).expanduser() if root else Path.home() / "mne_data"
 
 
-def _bnci_files(subject):
+def _bnci_files(subject, root=None):
+    """Training and evaluation files of ``subject`` under ``root`` (default: MOABB's)."""
     from mne.utils import _url_to_local_path
 
-    root = _bnci_root() / "MNE-bnci-data"
+    root = Path(root if root is not None else _bnci_root()) / "MNE-bnci-data"
     return [
         Path(_url_to_local_path(_BNCI_URL.format(subject=subject, session=s), str(root)))
         for s in ("T", "E")

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..kernels.checks import check_epochs
-from ..footprint import Footprint
+from ..footprint import Footprint, check_convention
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
 from ._riemann import METRICS, _tangent_riemann_slots, invsqrtm, mean_covariance, mean_riemann, tangent_space
 
@@ -358,8 +358,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         Hersche et al. 2020, Table II and Section V-D.
         """
         check_is_fitted(self)
-        if convention not in ("eegbin", "hersche2020"):
-            raise ValueError(f"convention must be 'eegbin' or 'hersche2020', got {convention!r}")
+        check_convention(convention)
         n = self.n_features_in_
         n_bands = len(self.bands_)
         n_windows = len(self.windows_)

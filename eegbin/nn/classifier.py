@@ -249,7 +249,7 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         scores = self.decision_function(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def footprint(self, float_bits=32):
+    def footprint(self, float_bits=32, convention="eegbin"):
         """Per-layer parameters and MACs like Hersche 2020 Table II (see EEGNet.footprint)."""
         check_is_fitted(self)
-        return self.net_.footprint(float_bits, output=self.output)
+        return self.net_.footprint(float_bits, output=self.output, convention=convention)

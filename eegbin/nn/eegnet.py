@@ -310,15 +310,22 @@ class EEGNet:
         """
         return self._new(compress.with_head(self.params, weight, bias))
 
+    def with_binary_features(self, separable, head):
+        """A new network reading ``Sign(z - T (x) 1)`` in the separable block and the head.
+
+        See :func:`eegbin.nn.with_binary_features`.
+        """
+        return self._new(compress.with_binary_features(self.params, separable, head))
+
     # ------------------------------------------------------------------ footprint
     def footprint(self, float_bits=32, n_times=None, *, act_bits=None, output="softmax",
-                  reordered=False):
+                  reordered=False, convention="eegbin"):
         """Parameters and operations per inference, per layer like Hersche Table II.
 
         See :func:`eegbin.nn.eegnet_footprint` for the arguments.
         """
         return eegnet_footprint(self.params, float_bits, n_times, act_bits=act_bits,
-                                output=output, reordered=reordered)
+                                output=output, reordered=reordered, convention=convention)
 
     @staticmethod
     def random_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,

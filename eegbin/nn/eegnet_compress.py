@@ -23,7 +23,7 @@ import numpy as np
 
 from ..quantize import auto_frac_bits, from_fixed_point, learn_product_quantizer, to_fixed_point
 from .eegnet_forward import activation_ranges
-from .eegnet_params import DenseHead, EluTable, FixedPoint, _scale_shift
+from .eegnet_params import BinaryFeatures, DenseHead, EluTable, FixedPoint, _scale_shift
 
 __all__ = [
     "fold_batchnorm",
@@ -33,6 +33,7 @@ __all__ = [
     "with_pq_head",
     "with_fixed_point",
     "with_head",
+    "with_binary_features",
 ]
 
 
@@ -310,3 +311,39 @@ def with_head(params, weight, bias):
     if bias.shape != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return replace(params, head=DenseHead(weight, bias))
+
+
+def with_binary_features(params, separable, head):
+    """Binarize the inputs of the separable block and of the head (binary features).
+
+    A network trained with binary features (:class:`eegbin.train.EEGNet`
+    ``activations="binary"``, BiPer's, or ``"design"``, DeSign's) reads ``Sign(z - T
+    (x) 1)`` there; the thresholds of its export are what this takes.
+
+    Parameters
+    ----------
+    params : EEGNetParams
+    separable : array_like of shape (F1 * D, d1)
+        Per-map threshold kernels of the separable block's inputs (zeros: Sign).
+    head : array_like of shape (F2, d2)
+        Per-map threshold kernels of the head's inputs.
+
+    Returns
+    -------
+    EEGNetParams
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.nn import EEGNet
+    >>> p = EEGNet(EEGNet.random_weights(4, 128, 2, rng=0)).params
+    >>> b = with_binary_features(p, np.zeros((16, 1)), np.zeros((16, 1)))
+    >>> b.binary_features.head.shape
+    (16, 1)
+
+    References
+    ----------
+    BiPer, Section 5.1.3 (binary features); DeSign, eq. (8) and Section IV-C.
+    """
+    _require_dense_head(params, "with_binary_features")
+    return replace(params, binary_features=BinaryFeatures(separable, head))

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_epochs
-from ..footprint import Footprint
-from ..quantize import from_fixed_point, pq_footprint, pq_transform, to_fixed_point
+from ..footprint import Footprint, check_convention
+from ..quantize import dithered_sign, from_fixed_point, pq_footprint, pq_transform, to_fixed_point
 from .eegnet_params import DenseHead, _scale_shift
 from .layers import avg_pool_time, elu, elu_table, temporal_filter
 
@@ -94,17 +94,26 @@ def _activation(params, z):
     return elu(z) if params.elu_table is None else elu_table(z, params.elu_table.x, params.elu_table.y)
 
 
+def _binarized(params, z, which):
+    """``Sign(z - T (x) 1)`` with the per-map thresholds of ``params.binary_features``."""
+    bf = params.binary_features
+    if bf is None:
+        return z
+    return dithered_sign(z, getattr(bf, which), axes=(1, 2))
+
+
 def _features(params, X, dt, algorithm, at_stage):
     """Flattened features; ``at_stage(z, name)`` sees (and may round) every stage."""
     z = at_stage(_linear_block(params, at_stage(X, "input"), dt, algorithm), "block1")
     z = at_stage(avg_pool_time(_activation(params, z), params.pool1), "pool1")
+    z = _binarized(params, z, "separable")
     z = temporal_filter(z, params.depth, *params.pad_depth)
     z = np.matmul(params.point.astype(dt), z) + params.point_bias[:, None].astype(dt)
     if params.separable_bn is not None:
         s2, b2 = params.separable_bn.scale, params.separable_bn.shift
         z = z * s2[:, None].astype(dt) + b2[:, None].astype(dt)
     z = at_stage(avg_pool_time(_activation(params, at_stage(z, "block2")), params.pool2), "features")
-    return z.reshape(z.shape[0], -1)
+    return _binarized(params, z, "head").reshape(z.shape[0], -1)
 
 
 def _check_options(dtype, algorithm):
@@ -123,7 +132,8 @@ def _check_options(dtype, algorithm):
 def eegnet_features(params, X, *, dtype="float32", algorithm="reordered"):
     """Flattened features before the head, shape (n_trials, F2 * T').
 
-    Order: feature ``f * T' + t`` (braindecode's channels-first order).
+    Order: feature ``f * T' + t`` (braindecode's channels-first order). With
+    ``params.binary_features`` they are the +-1 values the head reads.
 
     Parameters
     ----------
@@ -216,8 +226,37 @@ def activation_ranges(params, X, *, algorithm="reordered"):
     return ranges
 
 
+def _hersche2020_footprint(params, fb, n_times, note):
+    """Table II's count: the four weight layers, their MACs at the input length.
+
+    The paper counts the convolutions' multiply-accumulates on ``T`` samples (the
+    temporal and depthwise convolutions), ``T // pool1`` (the separable one) and the
+    dense layer on the features; batch norm, ELU, pooling and softmax cost nothing,
+    and the batch norms' four values per map are stored with the convolutions.
+    """
+    C, F1, F1D, F2 = len(params.channels), params.F1, params.F1 * params.D, params.F2
+    t2 = n_times // params.pool1
+    bn = lambda present, n: 4 * n if present is not None else 0  # noqa: E731
+    parts = (
+        Footprint("Temp. convolution", F1 * params.K1 + bn(params.temporal_bn, F1), fb,
+                  macs=F1 * C * n_times * params.K1),
+        Footprint("Depw. convolution", F1D * C + bn(params.spatial_bn, F1D), fb,
+                  macs=F1D * C * n_times),
+        Footprint("Sep. convolution", F1D * params.K3 + F2 * F1D + bn(params.separable_bn, F2), fb,
+                  macs=F1D * t2 * (params.K3 + F2)),
+    )
+    head = params.head
+    if isinstance(head, DenseHead):
+        fc = Footprint("FC", head.n_outputs * (head.n_features + 1), fb,
+                       macs=head.n_outputs * head.n_features)
+    else:
+        fc = Footprint("FC (product quantized)", parts=pq_footprint(head, fb).parts)
+    return Footprint("EEGNet", parts=parts + (fc,),
+                     note=note + "; counting conventions of Hersche et al. 2020, Table II")
+
+
 def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, output="softmax",
-                     reordered=False):
+                     reordered=False, convention="eegbin"):
     """Parameters and operations per inference, per layer like Hersche Table II.
 
     MACs of the convolutions and the dense layer are counted as in Table II
@@ -242,6 +281,14 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
         F1*D spatial filters on the input (F1*D*C*T MACs) followed by F1*D
         single-channel temporal filters with the batch norms folded in
         (F1*D*K1*T1 MACs plus a bias), instead of the network's layer order.
+    convention : {"eegbin", "hersche2020"}, default="eegbin"
+        ``"hersche2020"`` counts as Table II: the convolutions' and the dense
+        layer's MACs on ``T``, ``T // pool1`` samples (not the padded lengths
+        eegbin computes, ``T + 1`` for an even kernel), nothing for batch norm,
+        ELU, pooling and softmax (EEGNet on 22 x 1125 trials, pools 8 and 8:
+        5.26 kB and 13 140 768 MACs in float16, Table II's rows 1.09 / 0.83 /
+        1.15 / 2.18 kB and 12 672 000 / 396 000 / 71 680 / 1 088 MACs).
+        Parts: the four layers.
 
     Returns
     -------
@@ -258,9 +305,15 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     n_times = n_times or params.n_times
     if n_times is None:
         raise ValueError("n_times is unknown: pass n_times")
+    if check_convention(convention) == "hersche2020" and reordered:
+        raise ValueError("reordered=True counts eegbin's reordered forward pass; the "
+                         "hersche2020 convention counts the network's layers")
     if params.fixed_point is not None:  # weights (and biases) at weight_bits
         float_bits = params.fixed_point.weight_bits
         act_bits = act_bits or params.fixed_point.act_bits
+    if convention == "hersche2020":
+        return _hersche2020_footprint(params, float_bits, n_times,
+                                      f"C={len(params.channels)}, T={n_times}")
     t1, p1, t2, p2 = params.lengths(n_times)
     C, F1, F1D, F2 = len(params.channels), params.F1, params.F1 * params.D, params.F2
     K1, K3, fb = params.K1, params.K3, float_bits
@@ -305,6 +358,16 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     else:
         fc = Footprint("FC (product quantized)", parts=pq_footprint(head, fb).parts,
                        note=f"m={head.n_subspaces}, {head.n_prototypes} leaves")
+    bf = params.binary_features
+    if bf is not None:  # the thresholds (none stored for plain Sign), one comparison per value
+        def stored(T):
+            return T.size if np.any(T) else 0
+
+        separable = Footprint(separable.name, parts=(
+            Footprint("binarize inputs", stored(bf.separable), fb, note=f"{F1D * p1} comparisons"),
+            *separable.parts))
+        fc = Footprint(fc.name, parts=(
+            Footprint("binarize inputs", stored(bf.head), fb, note=f"{F2 * p2} comparisons"), fc))
     out = Footprint("softmax" if output == "softmax" else "max", 0, fb,
                     macs=params.n_classes if output == "softmax" else 0)
     note = f"C={C}, T={n_times}" + (f", activations {act_bits}-bit" if act_bits else "")

@@ -44,8 +44,8 @@ import numpy as np
 
 from ..quantize import ProductQuantizer
 
-__all__ = ["EEGNetParams", "Affine", "DenseHead", "EluTable", "FixedPoint", "ACTIVATION_STAGES",
-           "params_from_layers"]
+__all__ = ["EEGNetParams", "Affine", "DenseHead", "EluTable", "FixedPoint", "BinaryFeatures",
+           "ACTIVATION_STAGES", "params_from_layers"]
 
 
 def _frozen(a, dtype=np.float64):
@@ -135,6 +135,37 @@ class EluTable(_Record):
     x: np.ndarray
     y: np.ndarray
     _arrays = ("x", "y")
+
+
+@dataclass(frozen=True, eq=False)
+class BinaryFeatures(_Record):
+    """Thresholds binarizing the inputs of the separable block and of the head.
+
+    The pooled maps entering the separable convolution and the features entering
+    the head become ``Sign(z - T (x) 1)`` (``Sign(0) = +1``): row ``c`` of a
+    threshold array is the kernel of feature map ``c``, tiled along time (DeSign
+    eq. 8, the 3-D variants: one kernel per map). All-zero thresholds give plain
+    Sign, BiPer's binary features.
+
+    Parameters
+    ----------
+    separable : ndarray of shape (F1 * D, d1)
+        Thresholds of the maps entering the separable block.
+    head : ndarray of shape (F2, d2)
+        Thresholds of the maps whose flattened values enter the head.
+    """
+
+    separable: np.ndarray
+    head: np.ndarray
+    _arrays = ("separable", "head")
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("separable", "head"):
+            a = getattr(self, name)
+            if a.ndim != 2 or 0 in a.shape or not np.all(np.isfinite(a)):
+                raise ValueError(f"BinaryFeatures.{name} must be a finite 2-D array "
+                                 f"(n_maps, kernel length), got shape {a.shape}")
 
 
 class _ReadOnlyMap(Mapping):
@@ -232,6 +263,8 @@ class EEGNetParams(_Record):
         None: exact ELU.
     fixed_point : FixedPoint or None
         The grid of a fixed-point model (None: real arithmetic).
+    binary_features : BinaryFeatures or None
+        Binarize the inputs of the separable block and the head (None: real).
     n_times : int or None
         Samples per trial the network was checked against.
     layout : str
@@ -264,6 +297,7 @@ class EEGNetParams(_Record):
     point_bias: np.ndarray | None = None
     elu_table: EluTable | None = None
     fixed_point: FixedPoint | None = None
+    binary_features: BinaryFeatures | None = None
     n_times: int | None = None
     layout: str = "braindecode"
     _arrays = ("temporal", "spatial", "depth", "point", "spatial_bias", "point_bias")
@@ -301,6 +335,10 @@ class EEGNetParams(_Record):
             if bn is not None and (bn.scale.shape != (n,) or bn.shift.shape != (n,)):
                 raise ValueError(f"EEGNet parameter {name} must hold {n} scales and shifts, "
                                  f"got {bn.scale.shape} and {bn.shift.shape}")
+        bf = self.binary_features
+        if bf is not None and (bf.separable.shape[0] != F1D or bf.head.shape[0] != F2):
+            raise ValueError(f"binary_features must hold {F1D} separable and {F2} head kernels, "
+                             f"got {bf.separable.shape[0]} and {bf.head.shape[0]}")
         if self.head.n_features % F2:
             raise ValueError(f"the head reads {self.head.n_features} features, not a multiple of "
                              f"F2={F2}")

@@ -34,13 +34,35 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     max_epochs : int, default=100
         Training epochs. With ``binarize="biper"`` the first ``stage1_fraction`` of
         them train stage 1 (sin weights), the rest stage 2 (BiPer Section 5.1.3).
+        MI-MANN: training episodes, which Hersche 2020 (Sec. IV-C) calls epochs: each
+        rewrites the key-value memory with a random support set (``n_shots`` per
+        class) and updates the controller on one batch of ``batch_size`` other
+        samples (the paper trains 20 000 of them).
     batch_size : int, default=64
-    lr : float, default=1e-3
-        Adam learning rate (a cosine schedule decays it within each stage).
-    weight_decay : float, default=0.0
+    lr : float or tuple (float, float), default=1e-3
+        Adam learning rate (a cosine schedule decays it within each stage, unless
+        ``lr_final`` is given). A pair gives BiPer's two stages their own rates
+        (``binarize="biper"`` only). BiPer (Section 5.1) trains with SGD (momentum
+        0.9) at 0.1 then 0.01; eegbin trains with Adam, whose step does not scale
+        with the gradient and whose usual rate is about 100 times SGD's, so the
+        translation keeps the paper's tenfold drop: ``lr=(1e-3, 1e-4)``.
+    lr_final : tuple (int, float) or None, default=None
+        ``(n_last, lr_last)``: train at the constant rate ``lr``, then at ``lr_last``
+        for the last ``n_last`` epochs (episodes for MI-MANN). Hersche 2020 (Sec.
+        IV-C): ``lr=1e-3, lr_final=(1000, 1e-4)``. None: cosine schedule.
+    weight_decay : float or tuple (float, float), default=0.0
+        L2 penalty added to the gradient (Adam's ``weight_decay``); a pair for
+        BiPer's two stages, the paper's ``(5e-4, 5e-5)``.
     stage1_fraction : float, default=0.5
     n_shots : int, default=8
-        MI-MANN: support examples per class written to memory each epoch.
+        MI-MANN: support examples per class written to memory each episode (the
+        m-way / n-shot memory: 4 x 8 = 32 keys for 4 classes).
+    n_selected_channels : int or None, default=None
+        Feng's embedded channel selection (Section III-B) for ``model="eegnet"``:
+        after training, keep the channels with the largest l1 norm of the spatial
+        weights (eq. 1), then retrain the network on them (``channels_``), starting
+        from the trained weights of the kept channels (Feng retrains; whether from
+        scratch is not said, norm-based pruning fine-tunes) for ``max_epochs`` more.
     random_state : int, default=0
         Seed: same seed, same data -> same model (CPU).
     device : str, default="cpu"
@@ -52,7 +74,9 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     scale_ : float
     history_ : list of float
-        Training loss per epoch.
+        Training loss per epoch (per episode for MI-MANN), over all stages.
+    channels_ : ndarray of int
+        With ``n_selected_channels``: the input channels the network reads (sorted).
 
     Examples
     --------
@@ -75,25 +99,29 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         "model_params": [dict, None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither"), tuple],
+        "lr_final": [None, tuple],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left"), tuple],
         "stage1_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
         "n_shots": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_selected_channels": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
     }
 
     def __init__(self, model="eegnet", model_params=None, max_epochs=100, batch_size=64,
-                 lr=1e-3, weight_decay=0.0, stage1_fraction=0.5, n_shots=8, random_state=0,
-                 device="cpu"):
+                 lr=1e-3, lr_final=None, weight_decay=0.0, stage1_fraction=0.5, n_shots=8,
+                 n_selected_channels=None, random_state=0, device="cpu"):
         self.model = model
         self.model_params = model_params
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_final = lr_final
         self.weight_decay = weight_decay
         self.stage1_fraction = stage1_fraction
         self.n_shots = n_shots
+        self.n_selected_channels = n_selected_channels
         self.random_state = random_state
         self.device = device
 
@@ -112,8 +140,10 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("device='cuda' was requested but CUDA is not available")
         return self.device
 
-    def _build(self, n_chans, n_times, n_classes):
+    def _build(self, n_chans, n_times, n_classes, channels=None):
         params = dict(self.model_params or {})
+        if channels is not None:
+            params["channels"] = channels
         if self.model == "eegnet":
             return EEGNet(n_chans, n_classes, n_times, **params)
         if self.model == "mimann":
@@ -124,10 +154,53 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         return torch.as_tensor(np.asarray(X, dtype=np.float32) / self.scale_, device=self.dev_)
 
     # -- fit / predict ---------------------------------------------------------
+    def _check_lr_final(self):
+        if self.lr_final is None:
+            return None
+        ok = len(self.lr_final) == 2
+        if ok:
+            n_last, lr_last = self.lr_final
+            ok = (isinstance(n_last, numbers.Integral) and not isinstance(n_last, bool)
+                  and n_last >= 0 and isinstance(lr_last, numbers.Real)
+                  and np.isfinite(lr_last) and lr_last > 0)
+        if not ok:
+            raise ValueError(
+                "lr_final must be None or a pair (n_last epochs >= 0, lr_last > 0), e.g. "
+                f"(1000, 1e-4), got {self.lr_final!r}")
+        return int(n_last), float(lr_last)
+
+    def _per_stage(self, name, value, n_stages):
+        """``value`` for each training stage: a float for all, or a pair for BiPer's two."""
+        if not isinstance(value, tuple):
+            return [float(value)] * n_stages
+        ok = len(value) == 2 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+            and (v > 0 if name == "lr" else v >= 0) for v in value)
+        if not ok:
+            raise ValueError(f"{name} must be a number or a pair of numbers, got {value!r}")
+        if n_stages != 2:
+            raise ValueError(
+                f"{name}={value!r}: a pair is for the two stages of binarize='biper'; this "
+                "model trains in one stage")
+        return [float(v) for v in value]
+
     def fit(self, X, y):
         """Train the model on epochs ``X`` and labels ``y``."""
         self._validate_params()
+        self._check_lr_final()
+        binarize = (self.model_params or {}).get("binarize")
+        n_stages = 2 if binarize == "biper" else 1
+        lrs = self._per_stage("lr", self.lr, n_stages)
+        decays = self._per_stage("weight_decay", self.weight_decay, n_stages)
+        if self.n_selected_channels is not None and self.model != "eegnet":
+            raise ValueError(
+                f"n_selected_channels is Feng's channel selection for model='eegnet', got "
+                f"model={self.model!r}")
         X = check_epochs(X)
+        if self.n_selected_channels is not None and self.n_selected_channels > X.shape[1]:
+            raise ValueError(
+                f"n_selected_channels={self.n_selected_channels} exceeds the {X.shape[1]} "
+                "channels of X")
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
@@ -147,72 +220,131 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         self.module_ = self._build(X.shape[1], X.shape[2], len(self.classes_)).to(self.dev_)
         Xt = self._tensor(X)
         yt = torch.as_tensor(yi, device=self.dev_)
-        binarize = (self.model_params or {}).get("binarize")
-        stages = [2] if binarize != "biper" else [1, 2]
-        if binarize == "biper" and self.model == "eegnet":
-            n1 = int(round(self.max_epochs * self.stage1_fraction))
-            epochs_per_stage = [n1, self.max_epochs - n1]
-        else:
-            epochs_per_stage = [self.max_epochs]
         self.history_ = []
-        for stage, n_ep in zip(stages, epochs_per_stage):
-            if binarize == "biper":
-                self._set_stage(stage)
-            self._train_stage(Xt, yt, n_ep, gen)
+        self._train(Xt, yt, gen, binarize, lrs, decays)
+        if self.n_selected_channels is not None:
+            self.channels_ = self._select_channels(self.n_selected_channels)
+            self.module_ = self._restricted(self.channels_)
+            self._train(Xt, yt, gen, binarize, lrs, decays)
         if self.model == "mimann":
             self._write_support(Xt, yi, gen)
         self.module_.eval()
         return self
+
+    def _train(self, Xt, yt, gen, binarize, lrs, decays):
+        """All stages: BiPer's two (sin weights, then square wave), one otherwise."""
+        if binarize == "biper":
+            n1 = int(round(self.max_epochs * self.stage1_fraction))
+            stages = [(1, n1), (2, self.max_epochs - n1)]
+        else:
+            stages = [(None, self.max_epochs)]
+        for (stage, n_epochs), lr, wd in zip(stages, lrs, decays):
+            if stage is not None:
+                self._set_stage(stage)
+            self._train_stage(Xt, yt, n_epochs, gen, lr, wd)
+
+    @torch.no_grad()
+    def _select_channels(self, n_selected):
+        """Feng eq. (1): the channels with the largest l1 norm of the spatial weights."""
+        w = self.module_.conv_spatial.weight.detach().cpu().numpy()  # after max-norm
+        scores = np.abs(w[:, 0, :, 0]).sum(axis=0)
+        keep = np.sort(np.argsort(-scores, kind="stable")[:n_selected])
+        used = np.asarray(self.module_.channels if self.module_.channels is not None
+                          else np.arange(self.n_channels_))
+        return used[keep]
+
+    @torch.no_grad()
+    def _restricted(self, channels):
+        """A network reading ``channels`` only, initialized from the trained weights."""
+        old = self.module_
+        new = self._build(self.n_channels_, self.n_times_, len(self.classes_),
+                          channels=channels).to(self.dev_)
+        rows = [list(old.channels or range(self.n_channels_)).index(c) for c in channels]
+        state = old.state_dict()
+        key = "conv_spatial.parametrizations.weight.original"
+        state[key] = state[key][:, :, rows, :]
+        new.load_state_dict(state)
+        return new
 
     def _set_stage(self, stage):
         for m in self.module_.modules():
             if hasattr(m, "stage"):
                 m.stage = stage
 
-    def _write_support(self, Xt, yi, gen):
-        idx = np.concatenate([
+    def _support_set(self, yi, gen):
+        """``n_shots`` random training samples of each class (the m-way / n-shot support)."""
+        return np.concatenate([
             gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
         ])
+
+    def _write_support(self, Xt, yi, gen):
+        idx = self._support_set(yi, gen)
         self.module_.eval()
         self.module_.write_memory(Xt[idx], torch.as_tensor(yi[idx]))
         self.support_index_ = idx
 
-    def _train_stage(self, Xt, yt, n_epochs, gen):
+    def _schedule(self, opt, n_epochs, lr):
+        """Per-epoch learning rates: cosine, or constant then ``lr_final``."""
+        lr_final = self._check_lr_final()
+        if lr_final is None:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
+        n_last, lr_last = lr_final
+        switch = max(0, n_epochs - n_last)
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda epoch: 1.0 if epoch < switch else lr_last / lr)
+
+    def _train_stage(self, Xt, yt, n_epochs, gen, lr, weight_decay):
         if n_epochs == 0:
             return
         mod = self.module_
-        opt = torch.optim.Adam(mod.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
-        yi = yt.cpu().numpy()
+        opt = torch.optim.Adam(mod.parameters(), lr=lr, weight_decay=weight_decay)
+        sched = self._schedule(opt, n_epochs, lr)
+        if self.model == "mimann":
+            return self._train_episodes(Xt, yt, n_epochs, gen, opt, sched)
         n = Xt.shape[0]
         for _ in range(n_epochs):
             mod.train()
             order = gen.permutation(n)
-            if self.model == "mimann":
-                # Hersche 2020 Sec. IV-C: memory from samples not used for the controller update
-                support = np.concatenate([
-                    gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
-                ])
-                order = np.setdiff1d(order, support, assume_unique=True)
-                order = gen.permutation(order)
-                with torch.no_grad():
-                    mod.keys = mod.encode(Xt[support]).detach()
-                    mod.values = F.one_hot(yt[support], len(self.classes_)).float()
             total = 0.0
             for start in range(0, len(order), self.batch_size):
                 b = torch.as_tensor(order[start:start + self.batch_size], device=self.dev_)
-                out = mod(Xt[b])
-                if self.model == "mimann":
-                    target = F.one_hot(yt[b], len(self.classes_)).float()
-                    loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
-                else:
-                    loss = F.cross_entropy(out, yt[b])
+                loss = F.cross_entropy(mod(Xt[b]), yt[b])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(b)
             sched.step()
             self.history_.append(total / max(1, len(order)))
+
+    def _train_episodes(self, Xt, yt, n_episodes, gen, opt, sched):
+        """MI-MANN (Hersche 2020, Sec. IV-C): per episode, rewrite the memory, update once.
+
+        The memory is rewritten with a random support set (``n_shots`` per class,
+        encoded by the current controller, tanh(10 x)); then the controller is updated
+        on one batch of ``batch_size`` samples that are not in the support set (binary
+        cross-entropy of the readout, Adam). The paper updates first and rewrites
+        after; in a loop of episodes the two orders are the same.
+        """
+        mod = self.module_
+        yi = yt.cpu().numpy()
+        n_classes = len(self.classes_)
+        for _ in range(n_episodes):
+            mod.train()
+            support = self._support_set(yi, gen)
+            rest = np.setdiff1d(np.arange(len(yi)), support, assume_unique=True)
+            batch = gen.choice(rest, size=min(self.batch_size, len(rest)), replace=False)
+            with torch.no_grad():
+                mod.keys = mod.encode(Xt[support]).detach()
+                mod.values = F.one_hot(yt[support], n_classes).float()
+            b = torch.as_tensor(batch, device=self.dev_)
+            out = mod(Xt[b])
+            target = F.one_hot(yt[b], n_classes).float()
+            loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            self.history_.append(float(loss.detach()))
 
     @torch.no_grad()
     def _scores(self, X):

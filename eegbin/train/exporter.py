@@ -42,6 +42,17 @@ def _mubinn2_quantization(model, input_scale):
         {sig: _scales(getattr(model, q)) for sig, q in LSTM_SIGNALS.items()}, input_scale)
 
 
+def _binary_features(model):
+    """Per-map thresholds of an EEGNet's binary features (zeros: Sign), as JSON lists."""
+    out = {"activations": model.hparams["activations"]}
+    for key, act, n_maps in (("separable", model.act_1, model.conv_separable_depth.in_channels),
+                             ("head", model.act_2, model.conv_separable_point.out_channels)):
+        kernel = getattr(act, "kernel", None)
+        T = kernel.detach().cpu().numpy() if kernel is not None else np.zeros((n_maps, 1))
+        out[key] = T.astype(np.float32).tolist()  # float32 values: exact through JSON
+    return out
+
+
 def deployed_weights(model):
     """Weights and quantization metadata exactly as inference uses them.
 
@@ -62,12 +73,23 @@ def deployed_weights(model):
 
     Notes
     -----
+    A :class:`~eegbin.train.MIMANN` exports its controller (the EEGNet tensors), the
+    key and value memories (``memory.keys`` as ±1, ``memory.values`` one-hot) and,
+    with a learned projection, ``projection.weight``. A random projection is not
+    written: the metadata holds its ``seed`` and ``projection_scale``, from which
+    ``BinaryKeyValueMemory(projection="random", random_state=seed)`` regenerates it.
+
     A MuBiNN2 :class:`~eegbin.train.LSTMNet` keeps its latent float weights in the
     tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
     float head), so the file still loads in :class:`eegbin.nn.LSTM`. What the trained
     forward quantizes (the weights' ±1 sign planes and learned scales, the input and
     hidden state's learned scales, the input scale) is in ``metadata["quantization"]``,
     described in :mod:`eegbin.nn.export_format`.
+
+    An EEGNet trained with binary features (``activations="binary"`` or ``"design"``)
+    has ``metadata["binary_features"]``: ``activations`` and the per-map thresholds
+    ``separable`` (F1*D rows) and ``head`` (F2 rows), zeros for plain Sign, which
+    :meth:`eegbin.nn.EEGNet.with_binary_features` takes.
     """
     scale = 1.0
     meta = {}
@@ -81,6 +103,9 @@ def deployed_weights(model):
         sd = model.deployed_state_dict()
         sd["conv_temporal.weight"] = sd["conv_temporal.weight"] / np.float32(scale)
         meta.update(model="EEGNet", hparams=model.hparams)
+        if model.hparams["activations"] != "real":  # thresholds in the metadata, not tensors
+            meta["binary_features"] = _binary_features(model)
+            sd = OrderedDict((k, v) for k, v in sd.items() if not k.startswith("act_"))
         q = {}
         for name, mod in model.named_modules():
             if getattr(mod, "binarize", None):
@@ -96,7 +121,10 @@ def deployed_weights(model):
     elif isinstance(model, MIMANN):
         sd = OrderedDict(model.controller.deployed_state_dict())
         sd["conv_temporal.weight"] = sd["conv_temporal.weight"] / np.float32(scale)
-        sd["projection.weight"] = model.projection_matrix().detach().cpu().numpy()
+        if model.projection_kind == "learned":
+            sd["projection.weight"] = model.projection_matrix().detach().cpu().numpy()
+        else:  # rematerialized: the seed and the scale, never the matrix
+            meta.update(seed=model.seed, projection_scale=model.projection_scale)
         sd["memory.keys"] = model.keys.cpu().numpy()
         sd["memory.values"] = model.values.cpu().numpy()
         meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,

@@ -25,7 +25,9 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrize
 
-from .quantizers import MultiLevelBinarize, biper_weight, sign_ste
+from ..base import draw_seed
+from ..binary import random_bipolar_projection
+from .quantizers import DeSignActivation, MultiLevelBinarize, approx_sign, biper_weight, sign_ste
 
 __all__ = ["EEGNet", "MIMANN", "LSTMNet", "softabs"]
 
@@ -65,6 +67,64 @@ class _QuantConv2d(nn.Conv2d):
         return self._conv_forward(x, self.deployed_weight(), self.bias)
 
 
+class _ApproxSign(nn.Module):
+    """Sign of the activations with BiPer's ApproxSign gradient (eq. 6-7)."""
+
+    def forward(self, x):
+        return approx_sign(x)
+
+
+_ACTIVATIONS = ("real", "binary", "design")
+
+
+def design_thresholds(n_channels, kernel=(1, 3), k=9, variant="shift"):
+    """Per-channel DeSign thresholds for EEGNet's (channel, time) activation maps.
+
+    The 1-D threshold kernel ``kernel`` (levels of Omega for a ``k``-tap binary
+    convolution, DeSign eq. 5) is made one kernel per channel by the 3-D variant
+    ``variant`` (:func:`eegbin.quantize.threshold_kernel_3d`: ``"shift"`` or
+    ``"complement"``; ``"same"`` repeats it) and mapped to real thresholds for
+    standardized inputs (:func:`eegbin.quantize.scale_threshold_kernel`, half-wave
+    Gaussian k-means, Section IV-B). The defaults are the paper's design along
+    time: a 9-tap convolution has the levels of its 3 x 3 one, Omega = {0, 1, 3,
+    5, 7, 9}, and ``(1, 3)`` is its kernel ``T* = [1, 1, 3, 3]`` (Section IV-A),
+    thresholds 0.340 and 0.694 for the first feature map.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_channels, len(kernel))
+
+    Examples
+    --------
+    >>> from eegbin.train.models import design_thresholds
+    >>> design_thresholds(3).astype(float).round(3).tolist()   # DeSign3D-S: shifted levels
+    [[0.34, 0.694], [0.694, 1.081], [1.081, 1.534]]
+    """
+    from ..quantize import scale_threshold_kernel, threshold_kernel_3d
+
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 1:
+        raise ValueError(f"design kernel must be 1-D (one level per time phase), got shape {kernel.shape}")
+    if variant == "same":
+        levels = np.broadcast_to(kernel, (int(n_channels), kernel.size))
+    else:
+        levels = threshold_kernel_3d(kernel, n_channels, variant=variant, k=k, ndim=1)
+    return scale_threshold_kernel(levels, k=k, ndim=1).astype(np.float32)
+
+
+def _activation(kind, n_channels, design):
+    """The binarizer of the inputs of a binarized layer (identity for real features)."""
+    if kind == "real":
+        return nn.Identity()
+    if kind == "binary":
+        return _ApproxSign()
+    params = dict(design or {})
+    unknown = set(params) - {"kernel", "k", "variant"}
+    if unknown:
+        raise ValueError(f"design takes the keys kernel, k and variant, got {sorted(unknown)}")
+    return DeSignActivation(design_thresholds(n_channels, **params), axes=(1, 3))
+
+
 class EEGNet(nn.Module):
     """EEGNet with braindecode v1.x module names and optional binarized separable block.
 
@@ -86,8 +146,20 @@ class EEGNet(nn.Module):
         BiPer frequency omega_0.
     biper_stage : {1, 2}, default=2
         BiPer two-stage schedule (Section 5.1.3): 1 trains sin(omega w), 2 binarizes.
+    activations : {"real", "binary", "design"}, default="real"
+        Features entering the binarized layers (the separable block and the
+        classifier): ``"real"``; ``"binary"``: Sign with BiPer's ApproxSign gradient
+        (eq. 6-7), BiPer's binary features; ``"design"``: DeSign's dithered sign
+        ``Sign(x - T (x) 1)`` (eq. 8, clipped STE gradient) with one threshold kernel
+        per feature map, tiled along time (:func:`design_thresholds`).
+    design : dict, optional
+        DeSign thresholds: ``kernel`` (levels, default ``(1, 3)``), ``k`` (default 9)
+        and ``variant`` (``"shift"``, default, or ``"complement"``: DeSign3D-S/-C;
+        ``"same"``: one kernel for all feature maps).
     channels : array-like of int, optional
-        Keep only these input channels (Feng's embedded channel selection).
+        Input channels the network reads (Feng's embedded channel selection): it is
+        built for ``len(channels)`` channels and takes the ``n_chans``-channel epochs,
+        keeping ``x[:, channels]``.
 
     Examples
     --------
@@ -101,23 +173,36 @@ class EEGNet(nn.Module):
     """
 
     def __init__(self, n_chans, n_outputs, n_times, F1=8, D=2, F2=16, kernel_length=64,
-                 pool1=4, pool2=8, drop_prob=0.25, binarize=None, omega=1.0, biper_stage=2):
+                 pool1=4, pool2=8, drop_prob=0.25, binarize=None, omega=1.0, biper_stage=2,
+                 activations="real", design=None, channels=None):
         super().__init__()
         self.n_chans, self.n_outputs, self.n_times = int(n_chans), int(n_outputs), int(n_times)
+        if activations not in _ACTIVATIONS:
+            raise ValueError(f"activations must be one of {_ACTIVATIONS}, got {activations!r}")
+        if channels is not None:
+            channels = [int(c) for c in np.asarray(channels).ravel()]
+            if not channels or len(set(channels)) != len(channels) or not all(
+                    0 <= c < self.n_chans for c in channels):
+                raise ValueError(
+                    f"channels must be distinct indices in 0..{self.n_chans - 1}, got {channels}")
+        self.channels = channels
+        n_used = len(channels) if channels is not None else self.n_chans
         self.hparams = dict(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, F1=F1, D=D,
                             F2=F2, kernel_length=kernel_length, pool1=pool1, pool2=pool2,
                             drop_prob=drop_prob, binarize=binarize, omega=omega,
-                            biper_stage=biper_stage)
+                            biper_stage=biper_stage, activations=activations,
+                            design=dict(design) if design else None, channels=channels)
         q = dict(binarize=binarize, omega=omega, stage=biper_stage)
         self.conv_temporal = nn.Conv2d(1, F1, (1, kernel_length), bias=False,
                                        padding=(0, kernel_length // 2))
         self.bnorm_temporal = nn.BatchNorm2d(F1, momentum=0.01, eps=1e-3)
-        self.conv_spatial = nn.Conv2d(F1, F1 * D, (n_chans, 1), groups=F1, bias=False)
+        self.conv_spatial = nn.Conv2d(F1, F1 * D, (n_used, 1), groups=F1, bias=False)
         parametrize.register_parametrization(self.conv_spatial, "weight", _MaxNorm(1.0))
         self.bnorm_1 = nn.BatchNorm2d(F1 * D, momentum=0.01, eps=1e-3)
         self.elu_1 = nn.ELU()
         self.pool_1 = nn.AvgPool2d((1, pool1), stride=(1, pool1))
         self.drop_1 = nn.Dropout(drop_prob)
+        self.act_1 = _activation(activations, F1 * D, design)
         self.conv_separable_depth = _QuantConv2d(F1 * D, F1 * D, (1, 16), groups=F1 * D,
                                                  bias=False, padding=(0, 8), **q)
         self.conv_separable_point = _QuantConv2d(F1 * D, F2, (1, 1), bias=False, **q)
@@ -125,6 +210,7 @@ class EEGNet(nn.Module):
         self.elu_2 = nn.ELU()
         self.pool_2 = nn.AvgPool2d((1, pool2), stride=(1, pool2))
         self.drop_2 = nn.Dropout(drop_prob)
+        self.act_2 = _activation(activations, F2, design)
         with torch.no_grad():
             n_out = self.features(torch.zeros(1, n_chans, n_times)).shape[-1]
         self.n_features_time = n_out
@@ -140,17 +226,19 @@ class EEGNet(nn.Module):
                     nn.init.zeros_(m.bias)
 
     def features(self, x):
-        """(n, C, T) -> (n, F2, 1, T'): everything before the classifier."""
+        """(n, C, T) -> (n, F2, 1, T'): everything before the classifier (real features)."""
+        if self.channels is not None:
+            x = x[:, self.channels]
         x = x.unsqueeze(1)
         x = self.bnorm_temporal(self.conv_temporal(x))
         x = self.bnorm_1(self.conv_spatial(x))
         x = self.drop_1(self.pool_1(self.elu_1(x)))
-        x = self.conv_separable_point(self.conv_separable_depth(x))
+        x = self.conv_separable_point(self.conv_separable_depth(self.act_1(x)))
         x = self.drop_2(self.pool_2(self.elu_2(self.bnorm_2(x))))
         return x
 
     def forward(self, x):
-        out = self.final_layer(self.features(x))
+        out = self.final_layer(self.act_2(self.features(x)))
         return out[:, :, 0, 0]
 
     def deployed_state_dict(self):
@@ -195,12 +283,25 @@ class MIMANN(nn.Module):
     n_dims : int, default=256
         Dimension d of the binary keys.
     projection : {"random", "learned"}, default="learned"
-        ``"random"``: fixed dense bipolar matrix scaled by Xavier's uniform bound;
-        ``"learned"``: a trainable bias-free linear layer.
-    random_state : int, default=0
-        Seed of the random projection.
+        ``"random"``: a fixed dense bipolar matrix scaled by Xavier's uniform bound,
+        :func:`eegbin.binary.random_bipolar_projection` of the 32-bit ``seed`` (the
+        counter-based generator a device and :class:`eegbin.BinaryKeyValueMemory`
+        regenerate it with: only the seed is stored). ``"learned"``: a trainable
+        bias-free linear layer.
+    random_state : int, RandomState instance or None, default=0
+        The seed of the random projection, as :class:`eegbin.BinaryKeyValueMemory`
+        reads it: an int in [0, 2**32 - 1] is the seed itself; None or a RandomState
+        draws one.
     **eegnet_params
         Passed to :class:`EEGNet`.
+
+    Attributes
+    ----------
+    seed : int or None
+        Seed of the random projection (None for a learned one).
+    projection_scale : float
+        Xavier's bound ``sqrt(6 / (n_features + n_dims))`` of the random projection
+        (1.0 for a learned one).
 
     Examples
     --------
@@ -214,17 +315,23 @@ class MIMANN(nn.Module):
     def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
                  random_state=0, **eegnet_params):
         super().__init__()
+        if eegnet_params.get("activations", "real") != "real":
+            raise ValueError(
+                "MI-MANN's controller features are real (its projection binarizes them); "
+                f"activations={eegnet_params['activations']!r} is for EEGNet's binarized layers")
         self.controller = EEGNet(n_chans, n_outputs, n_times, **eegnet_params)
         n_feat = self.controller.conv_separable_point.out_channels * self.controller.n_features_time
         self.n_feat, self.n_dims, self.projection_kind = n_feat, int(n_dims), projection
         self.n_outputs = int(n_outputs)
+        self.seed, self.projection_scale = None, 1.0
         if projection == "learned":
             self.projection = nn.Linear(n_feat, n_dims, bias=False)
         elif projection == "random":
-            g = np.random.default_rng(random_state)
-            bound = np.sqrt(6.0 / (n_feat + n_dims))  # Xavier uniform maximum
-            R = bound * np.where(g.random((n_dims, n_feat)) < 0.5, -1.0, 1.0)
-            self.register_buffer("random_projection", torch.tensor(R, dtype=torch.float32))
+            self.seed = draw_seed(random_state)
+            R, self.projection_scale = random_bipolar_projection(self.seed, self.n_dims, n_feat)
+            self.register_buffer(
+                "random_projection",
+                torch.tensor(self.projection_scale * R.astype(np.float64), dtype=torch.float32))
         else:
             raise ValueError(f"projection must be 'random' or 'learned', got {projection!r}")
         self.register_buffer("keys", torch.zeros(0, n_dims))

@@ -13,8 +13,15 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import eegbin
 from eegbin import BinaryKeyValueMemory
-from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention
+from eegbin.binary import (
+    cosine_from_hamming,
+    memory_readout,
+    random_bipolar_projection,
+    sharpen_attention,
+)
 from eegbin.kernels import pack_bits
+
+from ..kernels.test_rng import _word_oracle
 
 N_FEATURES = 272  # EEGNet's flattened features for 22 x 1125 inputs
 
@@ -91,8 +98,30 @@ def test_random_projection_reproducible_from_seed():
     np.testing.assert_array_equal(a.projection_, b.projection_)
     assert not np.array_equal(a.projection_, c.projection_)
     assert 0 <= a.seed_ < 2**32
-    regen = 2 * np.random.default_rng(a.seed_).integers(0, 2, size=(64, 9)) - 1
+    # the counter-based generator's definition: lane j % 4 of word(seed, i, j // 4) < 2**15
+    regen = np.array([[1 if (_word_oracle(a.seed_, i, j // 4) >> (16 * (j % 4))) & 0xFFFF < 2**15
+                       else -1 for j in range(9)] for i in range(64)])
     np.testing.assert_array_equal(a.projection_, regen)
+    # a stored seed regenerates the matrix, the keys and the predictions
+    d = BinaryKeyValueMemory(n_dims=64, random_state=a.seed_).fit(X, y)
+    assert d.seed_ == a.seed_
+    np.testing.assert_array_equal(d.projection_, a.projection_)
+    np.testing.assert_array_equal(d.keys_, a.keys_)
+    R, scale = random_bipolar_projection(a.seed_, 64, 9)
+    np.testing.assert_array_equal(R, a.projection_)
+    assert scale == a.projection_scale_ == pytest.approx(np.sqrt(6 / (64 + 9)))
+
+
+def test_random_projection_is_balanced_and_seed_specific():
+    R, _ = random_bipolar_projection(0, 256, 272)
+    assert R.dtype == np.int8 and set(np.unique(R)) == {-1, 1}
+    assert abs(R.mean()) < 0.01  # 69 632 fair signs: std of the mean 0.0038
+    assert abs(np.corrcoef(R[:-1].ravel(), R[1:].ravel())[0, 1]) < 0.02  # rows independent
+    assert (R != random_bipolar_projection(1, 256, 272)[0]).mean() == pytest.approx(0.5, abs=0.01)
+    with pytest.raises(ValueError, match="n_dims must be >= 1, got 0"):
+        random_bipolar_projection(0, 0, 272)
+    with pytest.raises(ValueError, match="seed must be in"):
+        random_bipolar_projection(2**32, 4, 4)
 
 
 # ---------------------------------------------------------------------------
@@ -195,6 +224,29 @@ def test_footprint_random_and_learned():
     fp16 = BinaryKeyValueMemory(projection=W, n_dims=128).fit(X, y).footprint(float_bits=16)
     assert fp16.memory_bits == 128 * N_FEATURES * 16 + 32 * 128 + 32 * 2
     assert eegbin.footprint(make_pipeline(StandardScaler(), BinaryKeyValueMemory(random_state=0)).fit(X, y)).total_bit_ops == 32 * 256
+
+
+def test_footprint_hersche2020_convention_is_table_ii_classification_row():
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(32, N_FEATURES)), np.repeat(np.arange(4), 8)  # 4-way / 8-shot
+    for d, kB, macs in ((256, 1.02, 288), (128, 0.51, 160)):  # Table II, MI-MANN rows
+        mem = BinaryKeyValueMemory(n_dims=d, random_state=3).fit(X, y)
+        paper = mem.footprint(float_bits=16, convention="hersche2020")
+        parts = {p.name: p for p in paper.parts}
+        assert round(parts["random projection"].kB, 3) == 0.004
+        assert parts["random projection"].total_macs == d * N_FEATURES  # 69 632 / 34 816
+        classification = parts["key memory"].kB + parts["value memory"].kB
+        assert round(classification, 2) == kB
+        assert parts["key memory"].total_macs + parts["value memory"].total_macs == macs
+        assert paper.total_bit_ops == 0
+        ours = mem.footprint(float_bits=16)
+        assert ours.total_bit_ops == 32 * d and ours.memory_bits == paper.memory_bits + 32 * 2
+        assert eegbin.footprint(mem, float_bits=16, convention="hersche2020") == paper
+    learned = BinaryKeyValueMemory(projection=rng.normal(size=(256, N_FEATURES))).fit(X, y)
+    lp = learned.footprint(float_bits=16, convention="hersche2020").parts[0]
+    assert round(lp.kB, 2) == 139.26  # Table II prints 129.3 (a typo: its total 143.36 needs 139.3)
+    with pytest.raises(ValueError, match="convention must be one of"):
+        learned.footprint(convention="paper")
 
 
 # ---------------------------------------------------------------------------

@@ -336,8 +336,21 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
     net = NumpyEEGNet({k: v for k, v in w.items() if not k.startswith(("projection", "memory"))},
                       n_chans=4, n_times=128)
     idx = clf.support_index_
-    mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
-                               n_dims=64, sharpen="softabs").fit(net.features(X[idx]), y[idx])
+    if projection == "random":  # stored as its seed and scale only, regenerated here
+        assert "projection.weight" not in w and set(w) == set(clf.module_.controller.state_dict()) | {
+            "memory.keys", "memory.values"}
+        n_feat = clf.module_.n_feat
+        assert meta["projection_scale"] == pytest.approx(np.sqrt(6 / (n_feat + 64)), rel=1e-15)
+        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_dims=64)
+        trained = clf.module_.random_projection.numpy()
+    else:
+        mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
+                                   n_dims=64)
+        trained = clf.module_.projection.weight.detach().numpy()
+    mem.fit(net.features(X[idx]), y[idx])
+    # the matrix inference regenerates is the one torch trained with (x its scale)
+    np.testing.assert_array_equal(
+        (mem.projection_scale_ * mem.projection_).astype(np.float32), trained)
     # the exported keys are the bipolar codes of the support set
     from eegbin.kernels import pack_bits
     np.testing.assert_array_equal(mem.keys_, pack_bits(w["memory.keys"], kind="bipolar"))
@@ -354,3 +367,33 @@ def test_softabs_matches_sharpen_attention():
     for beta in (1.0, 10.0, 30.0):
         np.testing.assert_allclose(softabs(torch.tensor(a), beta).numpy(),
                                    sharpen_attention(a[None], "softabs", beta)[0], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("activations, design", [
+    ("binary", None),
+    ("design", None),  # DeSign3D-S, the paper's T* along time
+    ("design", {"variant": "complement"}),
+])
+def test_binary_feature_eegnet_runs_torch_free(tmp_path, epochs, activations, design):
+    X, y = epochs
+    params = {"binarize": "biper", "omega": 2.0, "activations": activations, "design": design}
+    clf = TorchEEGClassifier("eegnet", model_params=params, max_epochs=4, batch_size=12,
+                             lr=(1e-2, 1e-3), weight_decay=(5e-4, 5e-5), random_state=0).fit(X, y)
+    st, _ = export(clf, tmp_path / "eegnet.safetensors")
+    meta = read_metadata(st)
+    bf = meta["binary_features"]
+    assert bf["activations"] == activations
+    separable, head = np.asarray(bf["separable"]), np.asarray(bf["head"])
+    assert separable.shape[0] == head.shape[0] == 16
+    if activations == "binary":
+        assert not separable.any() and not head.any()
+    else:
+        np.testing.assert_array_equal(separable, clf.module_.act_1.kernel.numpy())
+        assert len(np.unique(separable[:, 0])) > 1  # one kernel per feature map
+    w = load_weights(st)
+    assert not any(k.startswith("act_") for k in w)
+    net = NumpyEEGNet(w, n_chans=4, n_times=128).with_binary_features(separable, head)
+    assert set(np.unique(net.features(X)).tolist()) == {-1.0, 1.0}
+    ref = clf.decision_function(X)
+    np.testing.assert_allclose(net.forward(X), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+    np.testing.assert_array_equal(clf.classes_[net.forward(X).argmax(1)], clf.predict(X))

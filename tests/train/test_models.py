@@ -61,6 +61,45 @@ def test_mimann_encodes_bipolar_in_eval_and_reads_memory():
         MIMANN(3, 2, 64, projection="gaussian")
 
 
+def test_mimann_random_projection_is_the_memory_s_counter_based_matrix():
+    from eegbin import BinaryKeyValueMemory
+    from eegbin.binary import random_bipolar_projection
+
+    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_dims=32, projection="random", random_state=5)
+    R, scale = random_bipolar_projection(m.seed, 32, m.n_feat)
+    assert m.projection_scale == scale == pytest.approx(np.sqrt(6 / (m.n_feat + 32)))
+    np.testing.assert_array_equal(m.random_projection.numpy(), (scale * R).astype(np.float32))
+    # the same random_state is the same seed as BinaryKeyValueMemory's
+    X = np.random.default_rng(0).normal(size=(4, m.n_feat))
+    mem = BinaryKeyValueMemory(n_dims=32, random_state=5).fit(X, [0, 1, 0, 1])
+    assert mem.seed_ == m.seed == 5
+    np.testing.assert_array_equal(mem.projection_, R)
+    drawn = MIMANN(3, 2, 64, n_dims=32, projection="random", random_state=np.random.RandomState(0))
+    assert 0 <= drawn.seed < 2**32
+    assert MIMANN(3, 2, 64, n_dims=32).seed is None
+    with pytest.raises(ValueError, match="random_state must be in"):
+        MIMANN(3, 2, 64, projection="random", random_state=2**32)
+
+
+def test_mimann_trains_in_episodes_with_the_final_learning_rate():
+    X, y = _two_class_epochs(n=24)
+    kw = dict(model="mimann", model_params={"projection": "random", "n_dims": 32},
+              batch_size=8, n_shots=4, lr=1e-2, random_state=0)
+    clf = TorchEEGClassifier(max_epochs=6, lr_final=(3, 1e-30), **kw).fit(X, y)
+    assert len(clf.history_) == 6  # one loss per episode (one batch each)
+    # the last 3 episodes at a vanishing rate leave the weights of episode 3
+    ref = TorchEEGClassifier(max_epochs=3, lr_final=(0, 1.0), **kw).fit(X, y)
+    for (name, a), (_, b) in zip(clf.module_.named_parameters(), ref.module_.named_parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=0, atol=1e-20,
+                                   err_msg=name)
+    moved = TorchEEGClassifier(max_epochs=6, lr_final=(3, 1e-2), **kw).fit(X, y)
+    assert not np.allclose(moved.module_.controller.conv_temporal.weight.detach().numpy(),
+                           ref.module_.controller.conv_temporal.weight.detach().numpy())
+    for bad in [(3,), (-1, 1e-4), (10, 0.0), (1.5, 1e-4), ("a", 1e-4)]:
+        with pytest.raises(ValueError, match="lr_final must be None or a pair"):
+            TorchEEGClassifier(max_epochs=1, lr_final=bad, **kw).fit(X, y)
+
+
 def test_lstm_quantized_forward_matches_float_at_many_levels():
     torch.manual_seed(0)
     f = LSTMNet(3, 2, hidden_size=8).eval()
@@ -115,3 +154,106 @@ def test_estimator_bad_input():
     clf.fit(X, y)
     with pytest.raises(ValueError, match="channels"):
         clf.predict(X[:, :2])
+
+
+def _record(net, x, names):
+    """Inputs (and outputs) of the named submodules during ``net(x)``."""
+    seen = {}
+    hooks = [getattr(net, name).register_forward_hook(
+        lambda mod, args, out, name=name: seen.__setitem__(
+            name, (args[0].detach().clone(), out.detach().clone())))
+        for name in names]
+    try:
+        net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+@pytest.mark.parametrize("activations", ["binary", "design"])
+def test_binarized_layers_receive_binary_features(activations):
+    from eegbin.quantize import dithered_sign
+    from eegbin.train.models import design_thresholds
+
+    torch.manual_seed(0)
+    net = EEGNet(4, 3, 128, binarize="biper", omega=2.0, activations=activations).double().eval()
+    x = torch.randn(6, 4, 128, dtype=torch.float64)
+    seen = _record(net, x, ["act_1", "act_2", "conv_separable_depth", "final_layer"])
+    # what the binarized layers receive is the activations' output, +-1 only
+    for act, layer in (("act_1", "conv_separable_depth"), ("act_2", "final_layer")):
+        z, out = seen[act]
+        assert torch.equal(seen[layer][0], out)
+        assert set(torch.unique(out).tolist()) == {-1.0, 1.0}
+        # Sign(z) / DeSign's Sign(z - T (x) 1), per-channel thresholds (numpy oracles)
+        if activations == "binary":
+            expected = np.where(z.numpy() >= 0, 1.0, -1.0)
+        else:
+            T = design_thresholds(z.shape[1]).astype(np.float64)
+            expected = dithered_sign(z.numpy(), T, axes=(1, 3))
+            assert not np.array_equal(expected, np.where(z.numpy() >= 0, 1.0, -1.0))
+        np.testing.assert_array_equal(out.numpy(), expected)
+    # and gradients reach the first layers through the surrogate
+    net.train()
+    net(x).sum().backward()
+    assert net.conv_temporal.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="activations must be one of"):
+        EEGNet(4, 3, 128, activations="ternary")
+    with pytest.raises(ValueError, match="design takes the keys kernel, k and variant"):
+        EEGNet(4, 3, 128, activations="design", design={"levels": (1, 3)})
+
+
+def test_biper_stages_take_their_own_learning_rates():
+    X, y = _two_class_epochs(n=24)
+    kw = dict(model="eegnet", batch_size=12, random_state=0)
+    params = {"binarize": "biper", "omega": 2.0, "activations": "binary"}
+    # stage 2 at a vanishing rate leaves the latent weights where stage 1 left them
+    two = TorchEEGClassifier(model_params=params, max_epochs=4, lr=(1e-2, 1e-30),
+                             weight_decay=(5e-4, 0.0), **kw).fit(X, y)
+    one = TorchEEGClassifier(model_params=params, max_epochs=2, stage1_fraction=1.0, lr=1e-2,
+                             weight_decay=5e-4, **kw).fit(X, y)
+    assert two.module_.conv_separable_point.stage == 2
+    for (name, a), (_, b) in zip(two.module_.named_parameters(), one.module_.named_parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=0, atol=1e-20,
+                                   err_msg=name)
+    with pytest.raises(ValueError, match="a pair is for the two stages of binarize='biper'"):
+        TorchEEGClassifier(max_epochs=1, lr=(1e-3, 1e-4), **kw).fit(X, y)
+    with pytest.raises(ValueError, match="weight_decay must be a number or a pair"):
+        TorchEEGClassifier(model_params=params, max_epochs=2, weight_decay=(1e-4, -1.0),
+                           **kw).fit(X, y)
+
+
+def test_feng_channel_selection_retrains_on_the_selected_channels(tmp_path):
+    from eegbin.nn import EEGNet as NumpyEEGNet
+    from eegbin.nn import load_weights
+    from eegbin.train import export
+
+    X, y = _two_class_epochs(n=24, n_chans=6)
+    kw = dict(model="eegnet", max_epochs=3, batch_size=12, lr=1e-2, random_state=1)
+    full = TorchEEGClassifier(**kw).fit(X, y)
+    sel = TorchEEGClassifier(n_selected_channels=3, **kw).fit(X, y)
+    # Feng eq. (1) on the network trained first (the same run as `full`), by eegbin.nn
+    st, _ = export(full, tmp_path / "full.safetensors")
+    oracle = NumpyEEGNet(load_weights(st), n_chans=6, n_times=128).select_channels(3)
+    np.testing.assert_array_equal(sel.channels_, oracle.channels)
+    assert len(sel.history_) == 2 * 3  # trained, then retrained
+    # the retrained network reads the selected channels only
+    other = np.setdiff1d(np.arange(6), sel.channels_)
+    X2 = X.copy()
+    X2[:, other] = 123.0
+    np.testing.assert_array_equal(sel.decision_function(X2), sel.decision_function(X))
+    # exported: the 3-channel network, run without torch on the selected channels
+    st, _ = export(sel, tmp_path / "sel.safetensors")
+    from eegbin.train import read_metadata
+
+    assert read_metadata(st)["hparams"]["channels"] == sel.channels_.tolist()
+    net = NumpyEEGNet(load_weights(st), n_chans=3, n_times=128)
+    ref = sel.decision_function(X)
+    np.testing.assert_allclose(net.forward(X[:, sel.channels_]), ref, rtol=1e-4,
+                               atol=1e-4 * np.abs(ref).max())
+    with pytest.raises(ValueError, match="n_selected_channels=7 exceeds the 6 channels"):
+        TorchEEGClassifier(n_selected_channels=7, **kw).fit(X, y)
+    with pytest.raises(ValueError, match="for model='eegnet', got model='lstm'"):
+        TorchEEGClassifier(model="lstm", n_selected_channels=2, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="channels must be distinct indices in 0..5"):
+        EEGNet(6, 2, 128, channels=[0, 0])
