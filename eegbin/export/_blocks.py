@@ -1,0 +1,471 @@
+"""C building blocks shared by the exporters (C99 source text).
+
+Each block is a piece of C that defines ``static`` functions with the fixed
+internal prefix ``eb_``; every generated ``.c`` file holds the blocks it uses
+(and only those: an unused static function would trip ``-Wunused-function``),
+so two exported models linked into one program never clash. A block may use
+``eb_real`` (``float`` or ``double``, typedef'd by the generated file), the
+literal macro ``EB_R(x)`` and the math wrappers ``eb_sqrt``, ``eb_log``,
+``eb_fabs`` and ``EB_EPS`` (the machine epsilon of ``eb_real``).
+
+Blocks
+------
+``popcount``, ``hamming``
+    SWAR population count on two 32-bit halves (fast on 32-bit MCUs without a
+    popcount instruction, no libgcc call) and the Hamming argmin over packed rows.
+``rng``
+    The counter-based generator of :mod:`eegbin.kernels.rng`, bit for bit.
+``projection``
+    ``H(R x)`` with the sparse bipolar ``R`` regenerated row by row from the seed,
+    summed in float32 in increasing feature order exactly as
+    :func:`eegbin.kernels.sparse_bipolar_project`.
+``majority``
+    Band binding and bundling of :func:`eegbin.binary.hd_band_encode`.
+``heaviside``, ``linear``, ``linear_packed``
+    Thresholding into packed words, float linear scores on real or packed inputs.
+``whitened_cov``, ``jacobi``, ``logm_upper``
+    The Riemannian features: cascaded biquads in the arithmetic order of
+    :func:`scipy.signal.sosfilt`, the whitened regularized covariance ``P C P``
+    of eq. (1) (accumulated from whitened samples), a cyclic Jacobi
+    eigensolver and ``upper(logm(.))``.
+"""
+
+from __future__ import annotations
+
+__all__ = []
+
+POPCOUNT = r"""
+/* Number of set bits of x (SWAR on two 32-bit halves: no popcount instruction needed). */
+static uint32_t eb_popcount32(uint32_t x)
+{
+    x = x - ((x >> 1) & 0x55555555u);
+    x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+    x = (x + (x >> 4)) & 0x0F0F0F0Fu;
+    return (x * 0x01010101u) >> 24;
+}
+
+static uint32_t eb_popcount64(uint64_t x)
+{
+    return eb_popcount32((uint32_t)x) + eb_popcount32((uint32_t)(x >> 32));
+}
+"""
+
+HAMMING = r"""
+/* Hamming distance of `code` to each of the n_rows packed rows (dist[r]); returns the
+ * index of the nearest row, the first one on ties. Padding bits are zero on both sides. */
+static int32_t eb_hamming_argmin(const uint64_t *code, const uint64_t *rows, int32_t n_rows,
+                                 int32_t n_words, uint32_t *dist)
+{
+    int32_t r, w, best = 0;
+    for (r = 0; r < n_rows; r++) {
+        const uint64_t *row = rows + (int32_t)(r * n_words);
+        uint32_t d = 0;
+        for (w = 0; w < n_words; w++) {
+            d += eb_popcount64(code[w] ^ row[w]);
+        }
+        dist[r] = d;
+        if (d < dist[best]) {
+            best = r;
+        }
+    }
+    return best;
+}
+
+/* Cosine similarity of bipolar vectors from Hamming distances, 1 - 2 d / n_bits (eq. 10),
+ * computed in double and rounded once to float. */
+static void eb_hamming_scores(const uint32_t *dist, int32_t n_rows, int32_t n_bits, float *scores)
+{
+    int32_t r;
+    for (r = 0; r < n_rows; r++) {
+        scores[r] = (float)(1.0 - 2.0 * (double)dist[r] / (double)n_bits);
+    }
+}
+"""
+
+RNG = r"""
+/* Counter-based random words of eegbin.kernels.rng (splitmix64 finalizer as a keyed hash):
+ * word(seed, row, ctr) = mix64(row_key(row) + (ctr + 1) G),
+ * row_key(row) = mix64(seed_key ^ mix64((row + 1) G)), seed_key = mix64(seed + G). */
+#define EB_GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+
+static uint64_t eb_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static uint64_t eb_seed_key(uint32_t seed)
+{
+    return eb_mix64((uint64_t)seed + EB_GOLDEN);
+}
+
+static uint64_t eb_row_key(uint64_t seed_key, uint64_t row)
+{
+    return eb_mix64(seed_key ^ eb_mix64((row + 1u) * EB_GOLDEN));
+}
+
+static uint64_t eb_word(uint64_t row_key, uint64_t ctr)
+{
+    return eb_mix64(row_key + (ctr + 1u) * EB_GOLDEN);
+}
+"""
+
+PROJECT_ROW = r"""
+/* Sign bit H(sum_j r_j x_j) of one row of the sparse bipolar matrix R (eq. 4-6): entry j is
+ * the 16-bit lane j % 4 of word(row_key, j / 4), u < t -> +1, t <= u < 2t -> -1, else 0.
+ * The sum runs in float32 in increasing j, as eegbin.kernels.sparse_bipolar_project. */
+static uint32_t eb_project_row(const float *x, int32_t n, uint64_t row_key, uint32_t t)
+{
+    float acc = 0.0f;
+    int32_t k, lane;
+    for (k = 0; 4 * k < n; k++) {
+        uint64_t w = eb_word(row_key, (uint64_t)k);
+        for (lane = 0; lane < 4 && 4 * k + lane < n; lane++) {
+            uint32_t u = (uint32_t)(w >> (16 * lane)) & 0xFFFFu;
+            if (u < t) {
+                acc += x[4 * k + lane];
+            } else if (u < 2u * t) {
+                acc -= x[4 * k + lane];
+            }
+        }
+    }
+    return acc >= 0.0f ? 1u : 0u;
+}
+"""
+
+PROJECTION = r"""
+/* Packed E = H(R x), d bits (padding bits zero), R regenerated from the 32-bit seed. */
+static void eb_project(const float *x, int32_t n, uint32_t seed, uint32_t t, int32_t d,
+                       uint64_t *out)
+{
+    uint64_t key = eb_seed_key(seed);
+    int32_t i;
+    for (i = 0; i < (d + 63) / 64; i++) {
+        out[i] = 0;
+    }
+    for (i = 0; i < d; i++) {
+        if (eb_project_row(x, n, eb_row_key(key, (uint64_t)i), t)) {
+            out[i / 64] |= (uint64_t)1 << (i % 64);
+        }
+    }
+}
+"""
+
+MAJORITY = r"""
+/* Hypervector majority_b( H(R_b x_b) XOR K_b ) of n_bands band-major blocks of m features
+ * (eegbin.binary.hd_band_encode): band keys K_b are rows 0..n_bands-1 of the generator
+ * for `seed`, the tie-break vector is row n_bands, the band seeds are the low 32 bits of
+ * row n_bands + 2, counters 0..n_bands-1. Work: seed_keys (n_bands), ones (64). */
+static void eb_band_encode(const float *x, int32_t n_bands, int32_t m, uint32_t seed, uint32_t t,
+                           int32_t d, uint64_t *seed_keys, int32_t *ones, uint64_t *out)
+{
+    uint64_t key = eb_seed_key(seed);
+    uint64_t seeds_row = eb_row_key(key, (uint64_t)n_bands + 2u);
+    uint64_t tie_row = eb_row_key(key, (uint64_t)n_bands);
+    int32_t b, w, r;
+    for (b = 0; b < n_bands; b++) {
+        seed_keys[b] = eb_seed_key((uint32_t)(eb_word(seeds_row, (uint64_t)b) & 0xFFFFFFFFu));
+    }
+    for (w = 0; w < (d + 63) / 64; w++) {
+        int32_t rows = d - 64 * w < 64 ? d - 64 * w : 64;
+        uint64_t tie = eb_word(tie_row, (uint64_t)w);
+        uint64_t word = 0;
+        for (r = 0; r < rows; r++) {
+            ones[r] = 0;
+        }
+        for (b = 0; b < n_bands; b++) {
+            uint64_t band_key = eb_word(eb_row_key(key, (uint64_t)b), (uint64_t)w);
+            for (r = 0; r < rows; r++) {
+                uint32_t bit = eb_project_row(x + (int32_t)(b * m), m,
+                                              eb_row_key(seed_keys[b], (uint64_t)(64 * w + r)), t);
+                ones[r] += (int32_t)(bit ^ (uint32_t)((band_key >> r) & 1u));
+            }
+        }
+        for (r = 0; r < rows; r++) {
+            if (2 * ones[r] > n_bands || (2 * ones[r] == n_bands && ((tie >> r) & 1u))) {
+                word |= (uint64_t)1 << r;
+            }
+        }
+        out[w] = word;
+    }
+}
+"""
+
+HEAVISIDE = r"""
+/* Packed H(x - thr) (H(0) = 1), n bits; thr == 0 (a null pointer) thresholds at zero. */
+static void eb_heaviside(const eb_real *x, const eb_real *thr, int32_t n, uint64_t *out)
+{
+    int32_t j;
+    for (j = 0; j < (n + 63) / 64; j++) {
+        out[j] = 0;
+    }
+    for (j = 0; j < n; j++) {
+        eb_real v = thr ? x[j] - thr[j] : x[j];
+        if (v >= EB_R(0.0)) {
+            out[j / 64] |= (uint64_t)1 << (j % 64);
+        }
+    }
+}
+"""
+
+LINEAR = r"""
+/* out[c] = b[c] + sum_j w[c n + j] x[j] for c < n_out (summed in increasing j). */
+static void eb_linear(const eb_real *x, const eb_real *w, const eb_real *b, int32_t n_out,
+                      int32_t n, eb_real *out)
+{
+    int32_t c, j;
+    for (c = 0; c < n_out; c++) {
+        const eb_real *row = w + (int32_t)(c * n);
+        eb_real acc = EB_R(0.0);
+        for (j = 0; j < n; j++) {
+            acc += row[j] * x[j];
+        }
+        out[c] = acc + b[c];
+    }
+}
+"""
+
+LINEAR_PACKED = r"""
+/* eb_linear on packed codes: bit j is x_j = +1 (set) or -1 (bipolar != 0) / 0 (binary). */
+static void eb_linear_packed(const uint64_t *x, int32_t bipolar, const eb_real *w, const eb_real *b,
+                             int32_t n_out, int32_t n, eb_real *out)
+{
+    int32_t c, j;
+    for (c = 0; c < n_out; c++) {
+        const eb_real *row = w + (int32_t)(c * n);
+        eb_real acc = EB_R(0.0);
+        for (j = 0; j < n; j++) {
+            if ((x[j / 64] >> (j % 64)) & 1u) {
+                acc += row[j];
+            } else if (bipolar) {
+                acc -= row[j];
+            }
+        }
+        out[c] = acc + b[c];
+    }
+}
+"""
+
+ARGMAX = r"""
+/* Index of the largest of n scores (the first one on ties); n == 1 is the two-class rule
+ * of a single decision value s: class 1 when s > 0. */
+static int32_t eb_argmax(const eb_real *s, int32_t n)
+{
+    int32_t c, best = 0;
+    if (n == 1) {
+        return s[0] > EB_R(0.0) ? 1 : 0;
+    }
+    for (c = 1; c < n; c++) {
+        if (s[c] > s[best]) {
+            best = c;
+        }
+    }
+    return best;
+}
+"""
+
+WHITENED_COV = r"""
+/* w (n x n) = P C P with C = (Y Y^T + reg I) / (len - 1) the regularized covariance (eq. 1)
+ * of the window [start, start + len) of `trial` (n channels x n_times, row-major), Y filtered
+ * causally from a zero state by n_sec cascaded biquads sos[s] = (b0, b1, b2, a1, a2) (direct
+ * form II transposed, in the arithmetic order of scipy.signal.sosfilt) and P the whitening
+ * (symmetric, its upper triangle row by row in p).
+ *
+ * Each filtered sample y is whitened first, z = P y, and w accumulates z z^T: then
+ * w = (Z Z^T + reg P P) / (len - 1). Equal to P C P in exact arithmetic, but w is
+ * well-conditioned where C is not (EEG band covariances reach condition numbers of 1e5-1e6),
+ * so float32 keeps about 5 digits of the tangent vector instead of 2-3.
+ * Work: state (2 n_sec n), y and z (n), pf (n x n). */
+static void eb_whitened_cov(const float *trial, int32_t n, int32_t n_times, int32_t start,
+                            int32_t len, const eb_real *sos, int32_t n_sec, eb_real reg,
+                            const eb_real *p, eb_real *state, eb_real *y, eb_real *z,
+                            eb_real *pf, eb_real *w)
+{
+    int32_t t, s, c, i, j, k, q = 0;
+    eb_real scale;
+    for (i = 0; i < n; i++) {
+        for (j = i; j < n; j++) {
+            pf[i * n + j] = p[q];
+            pf[j * n + i] = p[q];
+            q++;
+        }
+    }
+    for (i = 0; i < 2 * n_sec * n; i++) {
+        state[i] = EB_R(0.0);
+    }
+    for (i = 0; i < n * n; i++) {
+        w[i] = EB_R(0.0);
+    }
+    for (t = start; t < start + len; t++) {
+        for (c = 0; c < n; c++) {
+            y[c] = (eb_real)trial[(int32_t)(c * n_times) + t];
+        }
+        for (s = 0; s < n_sec; s++) {
+            const eb_real *b = sos + 5 * s;
+            eb_real *z0 = state + (int32_t)(2 * s * n);
+            eb_real *z1 = z0 + n;
+            for (c = 0; c < n; c++) {
+                eb_real x = y[c];
+                eb_real v = b[0] * x + z0[c];
+                z0[c] = b[1] * x - b[3] * v + z1[c];
+                z1[c] = b[2] * x - b[4] * v;
+                y[c] = v;
+            }
+        }
+        for (i = 0; i < n; i++) {
+            const eb_real *row = pf + (int32_t)(i * n);
+            eb_real acc = EB_R(0.0);
+            for (k = 0; k < n; k++) {
+                acc += row[k] * y[k];
+            }
+            z[i] = acc;
+        }
+        for (i = 0; i < n; i++) {
+            eb_real zi = z[i];
+            eb_real *row = w + (int32_t)(i * n);
+            for (j = i; j < n; j++) {
+                row[j] += zi * z[j];
+            }
+        }
+    }
+    scale = EB_R(1.0) / (eb_real)(len - 1);
+    for (i = 0; i < n; i++) {
+        for (j = i; j < n; j++) {
+            eb_real pp = EB_R(0.0);
+            for (k = 0; k < n; k++) {
+                pp += pf[i * n + k] * pf[k * n + j];
+            }
+            w[i * n + j] = (w[i * n + j] + reg * pp) * scale;
+            w[j * n + i] = w[i * n + j];
+        }
+    }
+}
+"""
+
+JACOBI = r"""
+/* Cyclic Jacobi eigensolver for a symmetric (n x n) matrix a: on return the diagonal of a
+ * holds the eigenvalues and the columns of v the eigenvectors, a_in = v diag(a) v^T.
+ * A rotation annihilates a[p][q] unless |a_pq| <= EB_EPS sqrt(|a_pp a_qq|) (then a_pq is set
+ * to zero): the relative criterion of Demmel and Veselic, which keeps small eigenvalues of
+ * positive definite matrices accurate (what the logarithm needs). Stops after a sweep
+ * without rotation, at most EB_JACOBI_SWEEPS sweeps. */
+#define EB_JACOBI_SWEEPS 30
+
+static void eb_jacobi(eb_real *a, int32_t n, eb_real *v)
+{
+    int32_t i, k, p, q, sweep;
+    for (i = 0; i < n * n; i++) {
+        v[i] = EB_R(0.0);
+    }
+    for (i = 0; i < n; i++) {
+        v[i * n + i] = EB_R(1.0);
+    }
+    for (sweep = 0; sweep < EB_JACOBI_SWEEPS; sweep++) {
+        int32_t rotated = 0;
+        for (p = 0; p < n - 1; p++) {
+            for (q = p + 1; q < n; q++) {
+                eb_real apq = a[p * n + q], app = a[p * n + p], aqq = a[q * n + q];
+                eb_real theta, t, c, s;
+                if (eb_fabs(apq) <= EB_EPS * eb_sqrt(eb_fabs(app * aqq))) {
+                    a[p * n + q] = EB_R(0.0);
+                    a[q * n + p] = EB_R(0.0);
+                    continue;
+                }
+                rotated = 1;
+                theta = (aqq - app) / (EB_R(2.0) * apq);
+                if (eb_fabs(theta) > EB_R(1e15)) {
+                    t = EB_R(0.5) / theta;
+                } else {
+                    t = EB_R(1.0) / (eb_fabs(theta) + eb_sqrt(theta * theta + EB_R(1.0)));
+                    if (theta < EB_R(0.0)) {
+                        t = -t;
+                    }
+                }
+                c = EB_R(1.0) / eb_sqrt(t * t + EB_R(1.0));
+                s = t * c;
+                for (k = 0; k < n; k++) {
+                    eb_real akp, akq;
+                    if (k == p || k == q) {
+                        continue;
+                    }
+                    akp = a[k * n + p];
+                    akq = a[k * n + q];
+                    a[k * n + p] = c * akp - s * akq;
+                    a[p * n + k] = a[k * n + p];
+                    a[k * n + q] = s * akp + c * akq;
+                    a[q * n + k] = a[k * n + q];
+                }
+                a[p * n + p] = app - t * apq;
+                a[q * n + q] = aqq + t * apq;
+                a[p * n + q] = EB_R(0.0);
+                a[q * n + p] = EB_R(0.0);
+                for (k = 0; k < n; k++) {
+                    eb_real vkp = v[k * n + p], vkq = v[k * n + q];
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+        if (!rotated) {
+            break;
+        }
+    }
+}
+"""
+
+LOGM_UPPER = r"""
+/* out = upper(v diag(log lam) v^T): the upper triangle row by row, off-diagonal entries
+ * times sqrt(2) (eq. 3). lam is the diagonal of the n x n matrix a (eb_jacobi's output);
+ * loglam (n) is work space. */
+static void eb_logm_upper(const eb_real *a, const eb_real *v, int32_t n, eb_real *loglam,
+                          eb_real *out)
+{
+    int32_t i, j, k, q = 0;
+    for (k = 0; k < n; k++) {
+        loglam[k] = eb_log(a[k * n + k]);
+    }
+    for (i = 0; i < n; i++) {
+        for (j = i; j < n; j++) {
+            eb_real acc = EB_R(0.0);
+            for (k = 0; k < n; k++) {
+                acc += v[i * n + k] * loglam[k] * v[j * n + k];
+            }
+            out[q++] = i == j ? acc : EB_R(1.4142135623730951) * acc;
+        }
+    }
+}
+"""
+
+#: name -> (C text, names of the blocks it needs, needs libm)
+BLOCKS = {
+    "popcount": (POPCOUNT, (), False),
+    "hamming": (HAMMING, ("popcount",), False),
+    "rng": (RNG, (), False),
+    "project_row": (PROJECT_ROW, ("rng",), False),
+    "projection": (PROJECTION, ("project_row",), False),
+    "majority": (MAJORITY, ("project_row",), False),
+    "heaviside": (HEAVISIDE, (), False),
+    "linear": (LINEAR, (), False),
+    "linear_packed": (LINEAR_PACKED, (), False),
+    "argmax": (ARGMAX, (), False),
+    "whitened_cov": (WHITENED_COV, (), False),
+    "jacobi": (JACOBI, (), True),
+    "logm_upper": (LOGM_UPPER, (), True),
+}
+
+
+def resolve(names):
+    """The blocks ``names`` need, dependencies first, each once."""
+    out = []
+
+    def visit(name):
+        if name in out:
+            return
+        for dep in BLOCKS[name][1]:
+            visit(dep)
+        out.append(name)
+
+    for name in names:
+        visit(name)
+    return out
