@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from . import _blocks
@@ -263,6 +264,11 @@ def _flatten(estimator, prefix=""):
     return [(f"{prefix.rstrip('.') or type(estimator).__name__}", estimator)]
 
 
+def _where(label, est):
+    cls = type(est).__name__
+    return cls if label == cls else f"{label}: {cls}"
+
+
 def _first_port(estimator, reads):
     n = getattr(estimator, "n_features_in_", None)
     if n is None:
@@ -280,8 +286,15 @@ def _build_steps(estimator, name, real):
     steps = []
     port = None
     blocks = []
+    for k, (label, est) in enumerate(pairs[:-1]):
+        if is_classifier(est):
+            nxt = pairs[k + 1]
+            raise ValueError(
+                f"step {k} ({label}: {type(est).__name__}) is a classifier but step {k + 1} "
+                f"({nxt[0]}: {type(nxt[1]).__name__}) follows it; the classifier must be the last step"
+            )
     for k, (label, est) in enumerate(pairs):
-        where = f"step {k} ({label}: {type(est).__name__})"
+        where = f"step {k} ({_where(label, est)})"
         if isinstance(est, type):
             raise TypeError(f"{where} is a class, not a fitted estimator")
         found = _lookup(est)
@@ -299,28 +312,17 @@ def _build_steps(estimator, name, real):
             port = _first_port(est, reads)
         elif reads == "epochs":
             raise ValueError(f"{where} reads EEG trials but comes after another step")
-        if port.kind == "scores":
-            raise ValueError(f"{where} comes after the classifier; the classifier must be the last step")
         ctx = StepContext(name, k, label, port, real)
         try:
             step = func(est, port, ctx)
         except (TypeError, ValueError) as exc:
-            msg = str(exc)
-            raise type(exc)(msg if msg.startswith(type(est).__name__) else f"{where}: {msg}") from None
-        cls = type(est).__name__
-        step.label = cls if label == cls else f"{label}: {cls}"
+            raise type(exc)(f"{where}: {exc}") from None
+        step.label = _where(label, est)
         steps.append(step)
         blocks.extend(ctx._blocks)
-        if step.port_out is None:
-            if k != len(pairs) - 1:
-                nxt = pairs[k + 1]
-                raise ValueError(
-                    f"{where} is a classifier but step {k + 1} ({nxt[0]}: {type(nxt[1]).__name__}) "
-                    f"follows it; the classifier must be the last step"
-                )
-            port = Port("scores", step.n_classes, "float")
-        else:
-            port = step.port_out
+        if step.port_out is None and k != len(pairs) - 1:  # a classifier sklearn does not know
+            raise ValueError(f"{where} is a classifier; the classifier must be the last step")
+        port = step.port_out
     if steps[-1].port_out is not None:
         raise ValueError(
             f"the last step ({pairs[-1][0]}: {type(pairs[-1][1]).__name__}) is a transformer; "
