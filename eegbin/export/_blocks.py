@@ -72,12 +72,14 @@ static int32_t eb_hamming_argmin(const uint64_t *code, const uint64_t *rows, int
 }
 
 /* Cosine similarity of bipolar vectors from Hamming distances, 1 - 2 d / n_bits (eq. 10),
- * computed in double and rounded once to float. */
+ * as (n_bits - 2 d) / n_bits in float: numerator and denominator are exact (n_bits < 2^24)
+ * and one division rounds correctly, so this is the float rounding of the exact value, which
+ * is also the float rounding of eegbin's float64 result (no software double on an MCU). */
 static void eb_hamming_scores(const uint32_t *dist, int32_t n_rows, int32_t n_bits, float *scores)
 {
     int32_t r;
     for (r = 0; r < n_rows; r++) {
-        scores[r] = (float)(1.0 - 2.0 * (double)dist[r] / (double)n_bits);
+        scores[r] = (float)(n_bits - 2 * (int32_t)dist[r]) / (float)n_bits;
     }
 }
 """
