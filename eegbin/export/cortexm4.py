@@ -144,6 +144,7 @@ int main(void);
 
 static float trial[N_IN];
 static float scores[@NAME_UC@_N_CLASSES];
+@STEP_BUFFERS@
 
 static int sh_open(const char *path, int mode, int len)
 {
@@ -211,7 +212,7 @@ static uint32_t stack_used(const uint32_t *top)
 int main(void)
 {
     int in, out;
-    uint32_t head[2];
+    uint32_t head[3], flags = 0;
     TIMER0[2] = 0xFFFFFFFFu;
     TIMER0[1] = 0xFFFFFFFFu;
     TIMER0[0] = 1u;
@@ -220,11 +221,15 @@ int main(void)
     if (in < 0 || out < 0) {
         return 1;
     }
+    if (sh_rw(0x06, in, &flags, (int)sizeof flags) != 0) {
+        return 1;
+    }
     head[0] = @NAME_UC@_N_CLASSES;
-    head[1] = calibrate();
+    head[1] = @NAME_UC@_N_STEPS;
+    head[2] = calibrate();
     sh_rw(0x05, out, head, (int)sizeof head);
     while (sh_rw(0x06, in, trial, (int)sizeof trial) == 0) {
-        uint32_t rec[3], t0, t1, *top;
+        uint32_t rec[3], steps[@NAME_UC@_N_STEPS], t0, t1, *top;
         int32_t pred;
         __asm__ volatile("mov %0, sp" : "=r"(top));
         paint(top);
@@ -234,8 +239,17 @@ int main(void)
         rec[0] = (uint32_t)pred;
         rec[1] = t0 - t1;
         rec[2] = stack_used(top);
-        @NAME@_scores(trial, scores);
+        if (flags & 1u) { /* each step timed on its own */
+@STEP_CALLS@
+        } else {
+            int32_t k;
+            for (k = 0; k < @NAME_UC@_N_STEPS; k++) {
+                steps[k] = 0;
+            }
+            @NAME@_scores(trial, scores);
+        }
         sh_rw(0x05, out, rec, (int)sizeof rec);
+        sh_rw(0x05, out, steps, (int)sizeof steps);
         sh_rw(0x05, out, scores, (int)sizeof scores);
     }
     sh_close(in);
@@ -255,7 +269,32 @@ void @NAME@_scores(const float *trial, float *scores)
 {
     scores[0] = trial[0];
 }
+@STUB_STEPS@
 """
+
+
+def _step_code(name, steps):
+    """Harness buffers and timed calls of each step, and the stub model's steps."""
+    NAME = name.upper()
+    buffers, calls, stubs = [], [], []
+    prev = "trial"
+    for s in steps:
+        k = s["index"]
+        call_out = "scores" if s["classifier"] else f"out{k}"
+        if not s["classifier"]:
+            buffers.append(f"static {s['out_ctype']} out{k}[{NAME}_STEP{k}_OUT_LEN];")
+        calls.append(f"            t0 = ticks();\n            (void){name}_step{k}({prev}, {call_out});\n"
+                     f"            t1 = ticks();\n            steps[{k}] = t0 - t1;")
+        ret, sig_out = ("int", "float *scores") if s["classifier"] else ("void", f"{s['out_ctype']} *out")
+        body = ("    return (int)in[0];" if s["classifier"] and s["in_ctype"] != "uint64_t" else
+                "    return (int)(in[0] & 1u);" if s["classifier"] else "    out[0] = in[0];")
+        if not s["classifier"] and s["in_ctype"] != s["out_ctype"]:
+            body = f"    out[0] = ({s['out_ctype']})in[0];"
+        if s["classifier"]:
+            body = "    scores[0] = 0.0f;\n" + body
+        stubs.append(f"{ret} {name}_step{k}(const {s['in_ctype']} *in, {sig_out})\n{{\n{body}\n}}")
+        prev = call_out
+    return "\n".join(buffers), "\n".join(calls), "\n".join(stubs)
 
 
 def _tool(name):
@@ -285,6 +324,11 @@ class CortexM4:
         every trial run so far.
     instructions_per_tick : float or None
         The timer conversion measured at start-up by the last run (40 expected).
+    scores_ : ndarray of shape (n_trials, n_classes)
+        The scores of the trials of the last run, computed on the Cortex-M4.
+    step_instructions_ : ndarray of shape (n_trials, n_steps)
+        Instructions of each step of the last run with ``steps=True`` (zeros
+        otherwise).
 
     Examples
     --------
@@ -336,7 +380,9 @@ class CortexM4:
         include = os.path.dirname(self._header)
         ld = self._write("mps2_an386.ld", _LINKER_SCRIPT)
         startup = self._write("startup.c", _STARTUP)
-        subs = {"@NAME@": self.name, "@NAME_UC@": self.name.upper(), "@LOOPS@": str(_CALIBRATION_LOOPS)}
+        buffers, calls, _ = _step_code(self.name, self._info["steps"])
+        subs = {"@STEP_BUFFERS@": buffers, "@STEP_CALLS@": calls, "@NAME@": self.name,
+                "@NAME_UC@": self.name.upper(), "@LOOPS@": str(_CALIBRATION_LOOPS)}
         text = _HARNESS
         for k, v in subs.items():
             text = text.replace(k, v)
@@ -375,7 +421,8 @@ class CortexM4:
         """
         self._need([f"{self.prefix}gcc"])
         self.elf = self._link(os.path.join(self._dir, f"{self.name}.elf"), list(self._sources), opt)
-        stub = self._write("stub.c", _STUB.replace("@NAME@", self.name))
+        stub_steps = _step_code(self.name, self._info["steps"])[2]
+        stub = self._write("stub.c", _STUB.replace("@STUB_STEPS@", stub_steps).replace("@NAME@", self.name))
         self._stub_elf = self._link(os.path.join(self._dir, "stub.elf"), [stub], opt)
         self._opt = opt
         self.stack_bytes = None
@@ -411,7 +458,7 @@ class CortexM4:
         out["ram"] = out["data"] + out["bss"] + out["stack"]
         return out
 
-    def run(self, X, timeout=None):
+    def run(self, X, timeout=None, steps=False):
         """Run the model on trials under ``qemu-system-arm -M mps2-an386 -semihosting``.
 
         Parameters
@@ -421,6 +468,9 @@ class CortexM4:
             features takes (n_trials, n_features).
         timeout : float, default=None
             Seconds before QEMU is stopped (None: no limit).
+        steps : bool, default=False
+            Also time each step on its own (in ``step_instructions_``, shape
+            (n_trials, n_steps)); the scores then come from the chained steps.
 
         Returns
         -------
@@ -443,6 +493,7 @@ class CortexM4:
             raise ValueError("X must be finite (NaN or Inf found)")
         X = np.ascontiguousarray(X, dtype="<f4")
         with open(os.path.join(self._dir, "input.bin"), "wb") as fh:
+            fh.write(struct.pack("<I", int(bool(steps))))
             fh.write(X.tobytes())
         out_path = os.path.join(self._dir, "output.bin")
         if os.path.exists(out_path):
@@ -455,7 +506,7 @@ class CortexM4:
             raise RuntimeError(f"QEMU run failed (exit {proc.returncode}): {proc.stdout.strip()} "
                                f"{proc.stderr.strip()}")
         raw = open(out_path, "rb").read()
-        n_classes, cal = struct.unpack_from("<II", raw, 0)
+        n_classes, n_steps, cal = struct.unpack_from("<III", raw, 0)
         self.instructions_per_tick = 2 * _CALIBRATION_LOOPS / cal if cal else float("nan")
         if not abs(self.instructions_per_tick / INSTRUCTIONS_PER_TICK - 1) < 0.01:
             raise RuntimeError(
@@ -463,11 +514,13 @@ class CortexM4:
                 f"{self.instructions_per_tick:.2f} instructions per timer tick, expected "
                 f"{INSTRUCTIONS_PER_TICK} (-icount shift=0 and a 25 MHz timer)"
             )
-        rec = np.dtype([("pred", "<i4"), ("ticks", "<u4"), ("stack", "<u4"), ("scores", "<f4", (n_classes,))])
-        body = np.frombuffer(raw, dtype=rec, offset=8)
+        rec = np.dtype([("pred", "<i4"), ("ticks", "<u4"), ("stack", "<u4"), ("steps", "<u4", (n_steps,)),
+                        ("scores", "<f4", (n_classes,))])
+        body = np.frombuffer(raw, dtype=rec, offset=12)
         if len(body) != len(X):
             raise RuntimeError(f"the harness returned {len(body)} results for {len(X)} trials")
         self.scores_ = body["scores"].copy()
+        self.step_instructions_ = body["steps"].astype(np.int64) * INSTRUCTIONS_PER_TICK
         stack = int(body["stack"].max()) if len(body) else 0
         self.stack_bytes = stack if self.stack_bytes is None else max(self.stack_bytes, stack)
         return body["pred"].astype(np.int64), body["ticks"].astype(np.int64) * INSTRUCTIONS_PER_TICK

@@ -60,8 +60,12 @@ def test_riemann_features_on_the_m4(tmp_path):
     y = np.arange(12) % 2
     pipe = make_pipeline(FilterBankRiemann(100.0, bands=[(8, 12), (12, 30)]), LinearSVC()).fit(X, y)
     m = _m4(pipe, tmp_path)
-    p, ins = m.run(X[:3])
+    p, ins = m.run(X[:3], steps=True)
     np.testing.assert_array_equal(pipe.classes_[p], pipe.predict(X[:3]))
+    # the features dominate; the steps timed alone add up to predict (+ call overhead)
+    per_step = m.step_instructions_
+    assert per_step.shape == (3, 2) and (per_step[:, 0] > 10 * per_step[:, 1]).all()
+    np.testing.assert_allclose(per_step.sum(axis=1), ins, rtol=0.01)
     d = pipe.decision_function(X[:3])
     np.testing.assert_allclose(m.scores_[:, 1], d, rtol=1e-4, atol=1e-4 * np.abs(d).max())
     assert (ins > 10_000).all()
