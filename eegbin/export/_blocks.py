@@ -107,6 +107,9 @@ static uint64_t eb_row_key(uint64_t seed_key, uint64_t row)
     return eb_mix64(seed_key ^ eb_mix64((row + 1u) * EB_GOLDEN));
 }
 
+"""
+
+RNG_WORD = r"""
 static uint64_t eb_word(uint64_t row_key, uint64_t ctr)
 {
     return eb_mix64(row_key + (ctr + 1u) * EB_GOLDEN);
@@ -116,20 +119,38 @@ static uint64_t eb_word(uint64_t row_key, uint64_t ctr)
 PROJECT_ROW = r"""
 /* Sign bit H(sum_j r_j x_j) of one row of the sparse bipolar matrix R (eq. 4-6): entry j is
  * the 16-bit lane j % 4 of word(row_key, j / 4), u < t -> +1, t <= u < 2t -> -1, else 0.
- * The sum runs in float32 in increasing j, as eegbin.kernels.sparse_bipolar_project. */
+ * The sum runs in float32 in increasing j, as eegbin.kernels.sparse_bipolar_project.
+ * The counter term (ctr + 1) G of eb_word is carried by addition (same wrapping value) and
+ * the lanes are read from 32-bit halves (cheap on 32-bit cores). */
+#define EB_LANE(u, j)                                   \
+    if ((u) < t2) {                                     \
+        acc = (u) < t ? acc + x[(j)] : acc - x[(j)];    \
+    }
+
 static uint32_t eb_project_row(const float *x, int32_t n, uint64_t row_key, uint32_t t)
 {
     float acc = 0.0f;
-    int32_t k, lane;
-    for (k = 0; 4 * k < n; k++) {
-        uint64_t w = eb_word(row_key, (uint64_t)k);
-        for (lane = 0; lane < 4 && 4 * k + lane < n; lane++) {
+    uint32_t t2 = 2u * t;
+    uint64_t z = row_key;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        uint64_t w;
+        uint32_t lo, hi;
+        z += EB_GOLDEN;
+        w = eb_mix64(z);
+        lo = (uint32_t)w;
+        hi = (uint32_t)(w >> 32);
+        EB_LANE(lo & 0xFFFFu, j)
+        EB_LANE(lo >> 16, j + 1)
+        EB_LANE(hi & 0xFFFFu, j + 2)
+        EB_LANE(hi >> 16, j + 3)
+    }
+    if (j < n) {
+        uint64_t w = eb_mix64(z + EB_GOLDEN);
+        int32_t lane;
+        for (lane = 0; j + lane < n; lane++) {
             uint32_t u = (uint32_t)(w >> (16 * lane)) & 0xFFFFu;
-            if (u < t) {
-                acc += x[4 * k + lane];
-            } else if (u < 2u * t) {
-                acc -= x[4 * k + lane];
-            }
+            EB_LANE(u, j + lane)
         }
     }
     return acc >= 0.0f ? 1u : 0u;
@@ -446,7 +467,8 @@ BLOCKS = {
     "rng": (RNG, (), False),
     "project_row": (PROJECT_ROW, ("rng",), False),
     "projection": (PROJECTION, ("project_row",), False),
-    "majority": (MAJORITY, ("project_row",), False),
+    "rng_word": (RNG_WORD, ("rng",), False),
+    "majority": (MAJORITY, ("project_row", "rng_word"), False),
     "heaviside": (HEAVISIDE, (), False),
     "linear": (LINEAR, (), False),
     "linear_packed": (LINEAR_PACKED, (), False),

@@ -61,7 +61,7 @@ void project(const float *x, int32_t n, uint32_t seed, uint32_t t, int32_t d, ui
 def lib(cc, tmp_path_factory):
     d = tmp_path_factory.mktemp("rng")
     src = d / "rng.c"
-    blocks = "\n".join(BLOCKS[b][0] for b in resolve(["projection"]))
+    blocks = "\n".join(BLOCKS[b][0] for b in resolve(["projection", "rng_word"]))
     src.write_text("#include <stdint.h>\n" + blocks + HARNESS)
     so = d / "librng.so"
     subprocess.run([cc, *STRICT_CFLAGS, "-O2", "-fPIC", "-shared", "-o", str(so), str(src)],
