@@ -23,11 +23,12 @@ Blocks
     Band binding and bundling of :func:`eegbin.binary.hd_band_encode`.
 ``heaviside``, ``linear``, ``linear_packed``
     Thresholding into packed words, float linear scores on real or packed inputs.
-``whitened_cov``, ``jacobi``, ``logm_upper``
-    The Riemannian features: cascaded biquads in the arithmetic order of
-    :func:`scipy.signal.sosfilt`, the whitened regularized covariance ``P C P``
-    of eq. (1) (accumulated from whitened samples), a cyclic Jacobi
-    eigensolver and ``upper(logm(.))``.
+``sqrt_cov``, ``times_sym``, ``jacobi_one_sided``, ``logm_upper``
+    The Riemannian features in square-root form: cascaded biquads in the
+    arithmetic order of :func:`scipy.signal.sosfilt` feeding a streaming QR
+    factorization ``R^T R = Y Y^T + reg I`` (eq. 1), ``G = R P`` with the
+    whitening ``P``, a one-sided Jacobi eigensolver of ``G^T G = (n_s - 1) P C P``
+    and ``upper(logm(.))`` (eq. 3).
 """
 
 from __future__ import annotations
@@ -288,37 +289,48 @@ static int32_t eb_argmax(const eb_real *s, int32_t n)
 }
 """
 
-WHITENED_COV = r"""
-/* w (n x n) = P C P with C = (Y Y^T + reg I) / (len - 1) the regularized covariance (eq. 1)
- * of the window [start, start + len) of `trial` (n channels x n_times, row-major), Y filtered
- * causally from a zero state by n_sec cascaded biquads sos[s] = (b0, b1, b2, a1, a2) (direct
- * form II transposed, in the arithmetic order of scipy.signal.sosfilt) and P the whitening
- * (symmetric, its upper triangle row by row in p).
+SQRT_COV = r"""
+/* Square-root form of the regularized covariance of eq. (1): r (n x n, upper triangular) with
+ * r^T r = Y Y^T + reg I, for the window [start, start + len) of `trial` (n channels x n_times,
+ * row-major) filtered causally from a zero state by n_sec cascaded biquads
+ * sos[s] = (b0, b1, b2, a1, a2) (direct form II transposed, the arithmetic order of
+ * scipy.signal.sosfilt). Each filtered sample is added to r by Givens rotations (a streaming
+ * QR factorization of Y^T), then the rows sqrt(reg) e_k.
  *
- * Each filtered sample y is whitened first, z = P y, and w accumulates z z^T: then
- * w = (Z Z^T + reg P P) / (len - 1). Equal to P C P in exact arithmetic, but w is
- * well-conditioned where C is not (EEG band covariances reach condition numbers of 1e5-1e6),
- * so float32 keeps about 5 digits of the tangent vector instead of 2-3.
- * Work: state (2 n_sec n), y and z (n), pf (n x n). */
-static void eb_whitened_cov(const float *trial, int32_t n, int32_t n_times, int32_t start,
-                            int32_t len, const eb_real *sos, int32_t n_sec, eb_real reg,
-                            const eb_real *p, eb_real *state, eb_real *y, eb_real *z,
-                            eb_real *pf, eb_real *w)
+ * Why a factor and not Y Y^T: band covariances of EEG reach condition numbers of 1e5-1e6;
+ * float32 sums of y y^T lose up to 3 of float32's 7 digits in the small eigenvalues (whose
+ * logarithms are the features), while r has the square root of that condition number.
+ * Work: state (2 n_sec n), y (n). */
+static void eb_qr_add_row(eb_real *r, int32_t n, eb_real *row)
 {
-    int32_t t, s, c, i, j, k, q = 0;
-    eb_real scale;
-    for (i = 0; i < n; i++) {
-        for (j = i; j < n; j++) {
-            pf[i * n + j] = p[q];
-            pf[j * n + i] = p[q];
-            q++;
+    int32_t k, j;
+    for (k = 0; k < n; k++) {
+        eb_real a = r[k * n + k], b = row[k], h, c, s;
+        if (b == EB_R(0.0)) {
+            continue;
+        }
+        h = eb_sqrt(a * a + b * b);
+        c = a / h;
+        s = b / h;
+        r[k * n + k] = h;
+        for (j = k + 1; j < n; j++) {
+            eb_real rkj = r[k * n + j], bj = row[j];
+            r[k * n + j] = c * rkj + s * bj;
+            row[j] = c * bj - s * rkj;
         }
     }
+}
+
+static void eb_filtered_sqrt_cov(const float *trial, int32_t n, int32_t n_times, int32_t start,
+                                 int32_t len, const eb_real *sos, int32_t n_sec, eb_real reg,
+                                 eb_real *state, eb_real *y, eb_real *r)
+{
+    int32_t t, s, c, i;
     for (i = 0; i < 2 * n_sec * n; i++) {
         state[i] = EB_R(0.0);
     }
     for (i = 0; i < n * n; i++) {
-        w[i] = EB_R(0.0);
+        r[i] = EB_R(0.0);
     }
     for (t = start; t < start + len; t++) {
         for (c = 0; c < n; c++) {
@@ -336,48 +348,57 @@ static void eb_whitened_cov(const float *trial, int32_t n, int32_t n_times, int3
                 y[c] = v;
             }
         }
-        for (i = 0; i < n; i++) {
-            const eb_real *row = pf + (int32_t)(i * n);
-            eb_real acc = EB_R(0.0);
-            for (k = 0; k < n; k++) {
-                acc += row[k] * y[k];
-            }
-            z[i] = acc;
-        }
-        for (i = 0; i < n; i++) {
-            eb_real zi = z[i];
-            eb_real *row = w + (int32_t)(i * n);
-            for (j = i; j < n; j++) {
-                row[j] += zi * z[j];
-            }
-        }
+        eb_qr_add_row(r, n, y);
     }
-    scale = EB_R(1.0) / (eb_real)(len - 1);
-    for (i = 0; i < n; i++) {
-        for (j = i; j < n; j++) {
-            eb_real pp = EB_R(0.0);
-            for (k = 0; k < n; k++) {
-                pp += pf[i * n + k] * pf[k * n + j];
+    if (reg > EB_R(0.0)) {
+        for (i = 0; i < n; i++) {
+            for (c = 0; c < n; c++) {
+                y[c] = EB_R(0.0);
             }
-            w[i * n + j] = (w[i * n + j] + reg * pp) * scale;
-            w[j * n + i] = w[i * n + j];
+            y[i] = eb_sqrt(reg);
+            eb_qr_add_row(r, n, y);
         }
     }
 }
 """
 
-JACOBI = r"""
-/* Cyclic Jacobi eigensolver for a symmetric (n x n) matrix a: on return the diagonal of a
- * holds the eigenvalues and the columns of v the eigenvectors, a_in = v diag(a) v^T.
- * A rotation annihilates a[p][q] unless |a_pq| <= EB_EPS sqrt(|a_pp a_qq|) (then a_pq is set
- * to zero): the relative criterion of Demmel and Veselic, which keeps small eigenvalues of
- * positive definite matrices accurate (what the logarithm needs). Stops after a sweep
- * without rotation, at most EB_JACOBI_SWEEPS sweeps. */
+TIMES_SYM = r"""
+/* g (n x n) = r p with r upper triangular and p symmetric, stored as its upper triangle row by
+ * row (the whitening P); pf (n x n) is work space. */
+static void eb_times_sym(const eb_real *r, const eb_real *p, int32_t n, eb_real *pf, eb_real *g)
+{
+    int32_t i, j, k, q = 0;
+    for (i = 0; i < n; i++) {
+        for (j = i; j < n; j++) {
+            pf[i * n + j] = p[q];
+            pf[j * n + i] = p[q];
+            q++;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            eb_real acc = EB_R(0.0);
+            for (k = i; k < n; k++) {
+                acc += r[i * n + k] * pf[k * n + j];
+            }
+            g[i * n + j] = acc;
+        }
+    }
+}
+"""
+
+JACOBI_ONE_SIDED = r"""
+/* One-sided (Hestenes) Jacobi: the columns of g (n x n) are rotated pairwise until orthogonal;
+ * v accumulates the rotations. Then g_in^T g_in = v diag(|g_i|^2) v^T: the eigendecomposition
+ * of W = g^T g without forming W, so the small eigenvalues keep the relative accuracy of g
+ * (whose condition number is the square root of W's). A pair (p, q) is rotated unless
+ * |g_p . g_q| <= EB_EPS |g_p| |g_q|; stops after a sweep without rotation, at most
+ * EB_JACOBI_SWEEPS sweeps. */
 #define EB_JACOBI_SWEEPS 30
 
-static void eb_jacobi(eb_real *a, int32_t n, eb_real *v)
+static void eb_jacobi_one_sided(eb_real *g, int32_t n, eb_real *v)
 {
-    int32_t i, k, p, q, sweep;
+    int32_t i, p, q, sweep;
     for (i = 0; i < n * n; i++) {
         v[i] = EB_R(0.0);
     }
@@ -388,15 +409,18 @@ static void eb_jacobi(eb_real *a, int32_t n, eb_real *v)
         int32_t rotated = 0;
         for (p = 0; p < n - 1; p++) {
             for (q = p + 1; q < n; q++) {
-                eb_real apq = a[p * n + q], app = a[p * n + p], aqq = a[q * n + q];
-                eb_real theta, t, c, s;
-                if (eb_fabs(apq) <= EB_EPS * eb_sqrt(eb_fabs(app * aqq))) {
-                    a[p * n + q] = EB_R(0.0);
-                    a[q * n + p] = EB_R(0.0);
+                eb_real a = EB_R(0.0), b = EB_R(0.0), c = EB_R(0.0), theta, t, cs, sn;
+                for (i = 0; i < n; i++) {
+                    eb_real gp = g[i * n + p], gq = g[i * n + q];
+                    a += gp * gp;
+                    b += gq * gq;
+                    c += gp * gq;
+                }
+                if (eb_fabs(c) <= EB_EPS * eb_sqrt(a) * eb_sqrt(b)) {
                     continue;
                 }
                 rotated = 1;
-                theta = (aqq - app) / (EB_R(2.0) * apq);
+                theta = (b - a) / (EB_R(2.0) * c);
                 if (eb_fabs(theta) > EB_R(1e15)) {
                     t = EB_R(0.5) / theta;
                 } else {
@@ -405,28 +429,15 @@ static void eb_jacobi(eb_real *a, int32_t n, eb_real *v)
                         t = -t;
                     }
                 }
-                c = EB_R(1.0) / eb_sqrt(t * t + EB_R(1.0));
-                s = t * c;
-                for (k = 0; k < n; k++) {
-                    eb_real akp, akq;
-                    if (k == p || k == q) {
-                        continue;
-                    }
-                    akp = a[k * n + p];
-                    akq = a[k * n + q];
-                    a[k * n + p] = c * akp - s * akq;
-                    a[p * n + k] = a[k * n + p];
-                    a[k * n + q] = s * akp + c * akq;
-                    a[q * n + k] = a[k * n + q];
-                }
-                a[p * n + p] = app - t * apq;
-                a[q * n + q] = aqq + t * apq;
-                a[p * n + q] = EB_R(0.0);
-                a[q * n + p] = EB_R(0.0);
-                for (k = 0; k < n; k++) {
-                    eb_real vkp = v[k * n + p], vkq = v[k * n + q];
-                    v[k * n + p] = c * vkp - s * vkq;
-                    v[k * n + q] = s * vkp + c * vkq;
+                cs = EB_R(1.0) / eb_sqrt(t * t + EB_R(1.0));
+                sn = t * cs;
+                for (i = 0; i < n; i++) {
+                    eb_real gp = g[i * n + p], gq = g[i * n + q];
+                    eb_real vp = v[i * n + p], vq = v[i * n + q];
+                    g[i * n + p] = cs * gp - sn * gq;
+                    g[i * n + q] = sn * gp + cs * gq;
+                    v[i * n + p] = cs * vp - sn * vq;
+                    v[i * n + q] = sn * vp + cs * vq;
                 }
             }
         }
@@ -438,15 +449,19 @@ static void eb_jacobi(eb_real *a, int32_t n, eb_real *v)
 """
 
 LOGM_UPPER = r"""
-/* out = upper(v diag(log lam) v^T): the upper triangle row by row, off-diagonal entries
- * times sqrt(2) (eq. 3). lam is the diagonal of the n x n matrix a (eb_jacobi's output);
- * loglam (n) is work space. */
-static void eb_logm_upper(const eb_real *a, const eb_real *v, int32_t n, eb_real *loglam,
-                          eb_real *out)
+/* out = upper(v diag(log(scale |g_k|^2)) v^T): the upper triangle row by row, off-diagonal
+ * entries times sqrt(2) (eq. 3); |g_k| is the norm of column k of g (eb_jacobi_one_sided's
+ * output: scale |g_k|^2 are the eigenvalues). loglam (n) is work space. */
+static void eb_logm_upper(const eb_real *g, const eb_real *v, int32_t n, eb_real scale,
+                          eb_real *loglam, eb_real *out)
 {
     int32_t i, j, k, q = 0;
     for (k = 0; k < n; k++) {
-        loglam[k] = eb_log(a[k * n + k]);
+        eb_real nrm = EB_R(0.0);
+        for (i = 0; i < n; i++) {
+            nrm += g[i * n + k] * g[i * n + k];
+        }
+        loglam[k] = eb_log(scale * nrm);
     }
     for (i = 0; i < n; i++) {
         for (j = i; j < n; j++) {
@@ -473,8 +488,9 @@ BLOCKS = {
     "linear": (LINEAR, (), False),
     "linear_packed": (LINEAR_PACKED, (), False),
     "argmax": (ARGMAX, (), False),
-    "whitened_cov": (WHITENED_COV, (), False),
-    "jacobi": (JACOBI, (), True),
+    "sqrt_cov": (SQRT_COV, (), True),
+    "times_sym": (TIMES_SYM, (), False),
+    "jacobi_one_sided": (JACOBI_ONE_SIDED, (), True),
     "logm_upper": (LOGM_UPPER, (), True),
 }
 

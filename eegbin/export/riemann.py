@@ -2,22 +2,26 @@
 
 Per band and temporal window, one pass over the trial runs the band's cascaded
 biquads on all channels (direct form II transposed, zero initial state, the
-arithmetic order of :func:`scipy.signal.sosfilt`), whitens each filtered sample
-``z = P y`` with the stored ``P = C_ref^{-1/2}`` (upper triangle, ``n(n+1)/2``
-values per band and window, as ``footprint()`` counts it) and accumulates the
-upper triangle of ``z z^T``: no filtered copy of the trial is kept (RAM: the
-filter states and two n x n matrices). Then ``P C P = (Z Z^T + reg P P) / (n_s -
-1)``, the whitened regularized covariance of eq. (1), a cyclic Jacobi
-eigendecomposition and the tangent vector ``upper(logm(P C P))`` with sqrt(2)
-off the diagonal (eq. 3), in eegbin's feature order (band, window, upper
-triangle row by row).
+arithmetic order of :func:`scipy.signal.sosfilt`) and adds each filtered sample
+to an upper-triangular factor ``R`` by Givens rotations, so that ``R^T R = Y Y^T
++ reg I`` (a streaming QR factorization of the regularized covariance of eq. 1;
+no filtered copy of the trial is kept). Then ``G = R P`` with the stored
+whitening ``P = C_ref^{-1/2}`` (upper triangle, ``n(n+1)/2`` values per band
+and window, as ``footprint()`` counts it), so ``G^T G = (n_s - 1) P C P``; a
+one-sided Jacobi eigensolver orthogonalizes the columns of ``G`` (the eigenvalues
+of ``P C P`` are their squared norms over ``n_s - 1``) and the tangent vector
+``upper(logm(P C P))`` with sqrt(2) off the diagonal (eq. 3) comes out in
+eegbin's feature order (band, window, upper triangle row by row).
 
-Why the samples are whitened instead of the covariance: EEG band covariances
-have condition numbers of 1e5-1e6, so forming ``C`` in float32 and whitening it
-afterwards (eegbin's float64 order) loses 3 of float32's 7 digits (measured: up to
-3e-3 relative error in the tangent vector on the simulated data), while ``P C P``
-accumulated from whitened samples is well-conditioned (measured: below 1e-4).
-It costs ``n^2`` more MACs per sample (the products ``P y``).
+Why a square-root form: EEG band covariances have condition numbers of 1e5-1e6,
+and the whitened trial covariances of outlying trials still 1e5. Summing ``y
+y^T`` in float32 then loses up to 3 of float32's 7 digits in the small
+eigenvalues, whose logarithms are features (measured on the simulated data: up
+to 7e-3 relative error in the tangent vector, and a flipped prediction); the
+factors ``R`` and ``G`` have the square root of that condition number (measured:
+a few 1e-5, the error of the float32 filter itself). It costs about ``3 n^2``
+flops and ``n`` square roots per sample instead of ``n^2`` for a sum of outer
+products.
 
 Stored weights: ``order`` biquads of 5 coefficients (``b0 b1 b2 a1 a2``; ``a0 =
 1``) per band and the whitening triangles, at the export's float width.
@@ -61,7 +65,7 @@ def _export_filterbank_riemann(fbr, port, ctx):
     n_windows = len(s["windows"])
     n_r = n * (n + 1) // 2
     iu = np.triu_indices(n)
-    ctx.use("whitened_cov", "jacobi", "logm_upper")
+    ctx.use("sqrt_cov", "times_sym", "jacobi_one_sided", "logm_upper")
     sos = ctx.weights("sos", s["sos"], note=f"{n_sec} biquads x 5 coefficients per band")
     white = ctx.weights("whitening", s["whitening"][:, :, iu[0], iu[1]],
                         note="C_ref^{-1/2}, upper triangle, per band and window")
@@ -69,9 +73,9 @@ def _export_filterbank_riemann(fbr, port, ctx):
     lens = ctx.table("lens", s["windows"][:, 1] - s["windows"][:, 0], "int32_t")
     state = ctx.buffer("state", "real", 2 * n_sec * n)
     y = ctx.buffer("y", "real", n)
-    z = ctx.buffer("z", "real", n)
+    r = ctx.buffer("r", "real", n * n)
     pf = ctx.buffer("pf", "real", n * n)
-    w = ctx.buffer("w", "real", n * n)
+    g = ctx.buffer("g", "real", n * n)
     v = ctx.buffer("v", "real", n * n)
     reg = f"EB_R({float(s['reg'])!r})"
     body = f"""\
@@ -79,10 +83,12 @@ def _export_filterbank_riemann(fbr, port, ctx):
     for (b = 0; b < {n_bands}; b++) {{
         for (k = 0; k < {n_windows}; k++) {{
             int32_t slot = b * {n_windows} + k;
-            eb_whitened_cov(in, {n}, {n_times}, {starts}[k], {lens}[k], {sos} + {n_sec * 5} * b,
-                            {n_sec}, {reg}, {white} + {n_r} * slot, {state}, {y}, {z}, {pf}, {w});
-            eb_jacobi({w}, {n}, {v});
-            eb_logm_upper({w}, {v}, {n}, {z}, out + {n_r} * slot);
+            eb_filtered_sqrt_cov(in, {n}, {n_times}, {starts}[k], {lens}[k], {sos} + {n_sec * 5} * b,
+                                 {n_sec}, {reg}, {state}, {y}, {r});
+            eb_times_sym({r}, {white} + {n_r} * slot, {n}, {pf}, {g});
+            eb_jacobi_one_sided({g}, {n}, {v});
+            eb_logm_upper({g}, {v}, {n}, EB_R(1.0) / (eb_real)({lens}[k] - 1), {y},
+                          out + {n_r} * slot);
         }}
     }}
 """
