@@ -7,8 +7,6 @@ same fitted pipeline's ``predict`` in Python (numba kernels, float64). Full size
 channels x 875 samples, 43 bands, d = 10 000; in the test run: 4 channels, 3 bands.
 """
 
-import time
-
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -17,15 +15,7 @@ from eegbin import BinarizedLinearSVC, FilterBankRiemann, SparseBipolarRandomPro
 from eegbin.export import CModel, find_c_compiler, to_c
 
 from .conftest import record_ratio
-
-
-def _best_of(fn, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from .test_bench_projection import _best_of
 
 
 @pytest.mark.skipif(find_c_compiler() is None, reason="no host C compiler")

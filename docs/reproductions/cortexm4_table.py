@@ -29,25 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.base import clone  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
-
 from eegbin import footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
-from eegbin.evaluation.pipelines import get_pipeline  # noqa: E402
 from eegbin.export import CModel, CortexM4, to_c  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "export"
-
-FAMILIES = [
-    "Riemann+SVM",
-    "Riemann+LDA",
-    "Riemann+SVM binarized",
-    "Riemann+LDA binarized",
-    "Riemann+RP+SVM binarized (d=10879)",
-    "Riemann+RP+AM",
-]
-LARGE = ["Riemann+RP+SVM binarized (d=50000)", "Riemann+RP+SVM binarized (d=100000)"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from export_agreement import FAMILIES, LARGE, OUT, fitted_pipelines  # noqa: E402  (the same models)
 
 #: Hersche et al. 2020, Table II (float16 weights): memory kB, MACs per inference
 PAPER = {
@@ -72,15 +59,8 @@ def main(argv=None):
     tr = (meta.session == "0train").to_numpy()
     Xte = X[(meta.session == "1test").to_numpy()][: args.trials]
     rows = []
-    fbr = F_tr = None
     with tempfile.TemporaryDirectory() as work:
-        for index, fam in enumerate(families):
-            template = get_pipeline(fam, sfreq=250.0)
-            if fbr is None:
-                fbr = clone(template.steps[0][1])
-                F_tr = fbr.fit_transform(X[tr])
-            head = Pipeline([(n, clone(s)) for n, s in template.steps[1:]]).fit(F_tr, y[tr])
-            pipe = Pipeline([(template.steps[0][0], fbr)] + head.steps)
+        for index, fam, pipe, _ in fitted_pipelines(X[tr], y[tr], families):
             name = f"m{index}"
             to_c(pipe, work, name)
             host = CModel(work, name)

@@ -71,6 +71,20 @@ def _codes_step(pipe):
     return None
 
 
+def fitted_pipelines(X_train, y_train, families):
+    """Yield ``(index, family, fitted pipeline, head, train features)`` for the registered
+    pipelines ``families``, their FilterBankRiemann fitted once and shared (the same model
+    each pipeline would fit: it is unsupervised and deterministic)."""
+    fbr = F_tr = None
+    for index, fam in enumerate(families):
+        template = get_pipeline(fam, sfreq=250.0)
+        if fbr is None:
+            fbr = clone(template.steps[0][1])
+            F_tr = fbr.fit_transform(X_train)
+        head = Pipeline([(n, clone(s)) for n, s in template.steps[1:]]).fit(F_tr, y_train)
+        yield index, fam, Pipeline([(template.steps[0][0], fbr)] + head.steps), head
+
+
 def _bits(words):
     return np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1).sum(axis=1)
 
@@ -81,16 +95,11 @@ def run_subject(subject, families, dtypes, workdir):
     tr = (meta.session == "0train").to_numpy()
     te = (meta.session == "1test").to_numpy()
     rows, sizes = [], []
-    fbr = None
+    F_te = None
     F_c = {}  # the C features of the test trials, per dtype (FilterBankRiemann is shared)
-    for index, fam in enumerate(families):
-        template = get_pipeline(fam, sfreq=250.0)
-        if fbr is None:
-            fbr = clone(template.steps[0][1])
-            F_tr = fbr.fit_transform(X[tr])
-            F_te = fbr.transform(X[te])
-        head = Pipeline([(n, clone(s)) for n, s in template.steps[1:]]).fit(F_tr, y[tr])
-        pipe = Pipeline([(template.steps[0][0], fbr)] + head.steps)
+    for index, fam, pipe, head in fitted_pipelines(X[tr], y[tr], families):
+        if F_te is None:
+            F_te = pipe.steps[0][1].transform(X[te])
         s_py = head.decision_function(F_te)
         p_py = np.searchsorted(pipe.classes_, head.predict(F_te))
         for dtype in dtypes:

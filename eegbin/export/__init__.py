@@ -15,10 +15,10 @@ Heaviside, binarized classifiers, RP+AM) and :mod:`~eegbin.export.linear`
 generator, the float linear head, the Jacobi eigensolver and matrix logarithm).
 """
 
+from . import hamming, linear, riemann  # the families: importing them registers their exporters
 from ._core import Port, StepContext, exporter_for, register_exporter, to_c
 from .cmodel import STRICT_CFLAGS, CModel, find_c_compiler
 from .cortexm4 import CortexM4
-from . import linear, hamming, riemann  # noqa: F401,E402  (register the exporters)
 
 __all__ = [
     "to_c",

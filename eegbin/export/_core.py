@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from . import _blocks
@@ -306,7 +307,7 @@ def _build_steps(estimator, name, real):
         func, reads = found
         try:
             check_is_fitted(est)
-        except Exception as exc:  # NotFittedError, or an estimator without fitted state
+        except NotFittedError as exc:
             raise ValueError(f"{where} is not fitted: fit the estimator before export ({exc})") from None
         if port is None:
             port = _first_port(est, reads)

@@ -27,7 +27,14 @@ import weakref
 
 import numpy as np
 
-from .cmodel import _FP_FLAGS, STRICT_CFLAGS, _run, model_files, parse_header, section_sizes
+from .cmodel import (
+    _FP_FLAGS,
+    STRICT_CFLAGS,
+    _run,
+    model_files,
+    parse_header,
+    section_sizes,
+)
 
 __all__ = ["CortexM4"]
 
@@ -505,7 +512,8 @@ class CortexM4:
         if proc.returncode != 0 or not os.path.exists(out_path):
             raise RuntimeError(f"QEMU run failed (exit {proc.returncode}): {proc.stdout.strip()} "
                                f"{proc.stderr.strip()}")
-        raw = open(out_path, "rb").read()
+        with open(out_path, "rb") as fh:
+            raw = fh.read()
         n_classes, n_steps, cal = struct.unpack_from("<III", raw, 0)
         self.instructions_per_tick = 2 * _CALIBRATION_LOOPS / cal if cal else float("nan")
         if not abs(self.instructions_per_tick / INSTRUCTIONS_PER_TICK - 1) < 0.01:

@@ -5,7 +5,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from eegbin import FilterBankRiemann, SparseBipolarRandomProjection, BinarizedLinearSVC
+from eegbin import BinarizedLinearSVC, FilterBankRiemann, SparseBipolarRandomProjection
 from eegbin.export import to_c
 
 

@@ -8,7 +8,12 @@ import pytest
 
 from eegbin.export import STRICT_CFLAGS
 from eegbin.export._blocks import BLOCKS, resolve
-from eegbin.kernels import random_words, sparse_bipolar_project, sparse_ternary_block, ternary_threshold
+from eegbin.kernels import (
+    random_words,
+    sparse_bipolar_project,
+    sparse_ternary_block,
+    ternary_threshold,
+)
 
 HARNESS = r"""
 void words(uint32_t seed, uint64_t row0, int32_t n_rows, int32_t n_words, uint64_t *out);
