@@ -13,16 +13,17 @@ Blocks
 ``popcount``, ``hamming``
     SWAR population count on two 32-bit halves (fast on 32-bit MCUs without a
     popcount instruction, no libgcc call) and the Hamming argmin over packed rows.
-``rng``
+``rng``, ``rng_word``
     The counter-based generator of :mod:`eegbin.kernels.rng`, bit for bit.
-``projection``
+``project_row``, ``projection``
     ``H(R x)`` with the sparse bipolar ``R`` regenerated row by row from the seed,
     summed in float32 in increasing feature order exactly as
     :func:`eegbin.kernels.sparse_bipolar_project`.
 ``majority``
     Band binding and bundling of :func:`eegbin.binary.hd_band_encode`.
-``heaviside``, ``linear``, ``linear_packed``
-    Thresholding into packed words, float linear scores on real or packed inputs.
+``heaviside``, ``linear``, ``linear_packed``, ``argmax``
+    Thresholding into packed words, float linear scores on real or packed inputs,
+    the first argmax (or the two-class sign rule).
 ``sqrt_cov``, ``times_sym``, ``jacobi_one_sided``, ``logm_upper``
     The Riemannian features in square-root form: cascaded biquads in the
     arithmetic order of :func:`scipy.signal.sosfilt` feeding a streaming QR
