@@ -6,18 +6,25 @@ with :func:`eegbin.export.to_c`, compiled with :class:`eegbin.export.CModel` and
 every trial of session ``1test``. Both sides read the same float32 trials (what a device
 gets); eegbin computes in float64, the C code in ``--dtype`` (float32 by default).
 
-Per family and subject it records: predictions equal (count; ``predict`` end to end), the
-largest score deviation (per trial ``max_c |s_C - s_py| / max_c |s_py|``; the C scores
-through the same C steps from the C features), the feature deviation of
-the Riemannian step (per trial ``max |f_C - f_py| / max |f_py|``; median, 99th
-percentile, max), for the binarized families how many C code bits differ from
-eegbin's on eegbin's features (the binary step alone; 0 = bit-identical) and how many code bits differ end
-to end (C features vs float64 features), and the object sizes next to ``footprint()``.
+Per family and subject it records:
+
+- predictions equal: ``predict`` of the C code, trial in, class out, on every test trial;
+- the binary part alone: the C steps after the features fed eegbin's own features,
+  codes and Hamming scores compared bit for bit with eegbin's (differences: 0 =
+  bit-identical); for the families that regenerate a projection per trial (seconds per
+  trial on a PC) on the first ``--check-trials`` trials of each subject, else on all;
+- end to end: the feature deviation of the Riemannian step (per trial ``max |f_C -
+  f_py| / max |f_py|``; median, 99th percentile, max), the score deviation (per trial
+  ``max_c |s_C - s_py| / max_c |s_py|``; for Hamming classifiers the largest change of
+  a Hamming distance, in bits) and the code bits that differ because the features do.
+  For the projection families, beyond the checked trials, these come from eegbin's
+  binary steps applied to the C features, which the check shows equal to the C steps;
+- the object sizes next to ``footprint()`` (first subject).
 
 Run::
 
     python docs/reproductions/export_agreement.py [--subjects 1 2 ...] [--dtype float32 float64] \\
-        [--large]   # also d = 50 000 and 100 000
+        [--large] [--check-trials 24]   # --large: also d = 50 000 and 100 000
 
 Writes ``results/export/agreement.csv`` (per subject and family), ``agreement.rst``
 (the table of ``docs/user_guide/deploy.rst``) and ``sizes.csv`` next to this file.
@@ -63,12 +70,34 @@ def _rel(c, p):
 
 
 def _codes_step(pipe):
-    """Index of the step whose output is the binary code, or None (float heads)."""
-    names = [type(s).__name__ for _, s in pipe.steps]
-    for k, n in enumerate(names):
-        if n in ("SparseBipolarRandomProjection", "HeavisideBinarizer"):
+    """Index of the step whose output is the binary code, or None."""
+    for k, (_, step) in enumerate(pipe.steps):
+        if type(step).__name__ in ("SparseBipolarRandomProjection", "HeavisideBinarizer"):
             return k
     return None
+
+
+#: steps that regenerate a random matrix for every trial (seconds per trial in C on a PC)
+EXPENSIVE = ("SparseBipolarRandomProjection", "AssociativeMemoryClassifier")
+
+
+def _python_codes(pipe, k, F):
+    step = pipe.steps[k][1]
+    out = step.get_params()["output"]
+    try:
+        return step.set_params(output="packed").transform(F)
+    finally:
+        step.set_params(output=out)
+
+
+def _c_head(m, F):
+    """The C steps after the features on F: (codes of the step after the features, predictions,
+    scores)."""
+    outs = [F]
+    for k in range(1, m.n_steps):
+        outs.append(m.step(k, outs[-1]))
+    pred, scores = outs[-1]
+    return (outs[1] if m.n_steps > 2 else None), pred, scores
 
 
 def fitted_pipelines(X_train, y_train, families):
@@ -94,53 +123,76 @@ def run_subject(subject, families, dtypes, workdir):
     X = X.astype(np.float32)  # the device's input; eegbin upcasts it to float64
     tr = (meta.session == "0train").to_numpy()
     te = (meta.session == "1test").to_numpy()
-    rows, sizes = [], []
+    rows, sizes, disagreements = [], [], []
     F_te = None
     F_c = {}  # the C features of the test trials, per dtype (FilterBankRiemann is shared)
+    n_te = int(te.sum())
     for index, fam, pipe, head in fitted_pipelines(X[tr], y[tr], families):
         if F_te is None:
             F_te = pipe.steps[0][1].transform(X[te])
         s_py = head.decision_function(F_te)
         p_py = np.searchsorted(pipe.classes_, head.predict(F_te))
+        k = _codes_step(pipe)
+        hamming = hasattr(pipe.steps[-1][1], "binary_weights_") or hasattr(pipe.steps[-1][1], "prototypes_")
+        expensive = any(type(st).__name__ in EXPENSIVE for _, st in pipe.steps)
+        n_chk = min(CHECK_TRIALS, n_te) if expensive else n_te
         for dtype in dtypes:
             name = f"s{subject}_f{index}_{dtype}"
             to_c(pipe, workdir, name, dtype=dtype)
             m = CModel(workdir, name)
+            dt = np.float32 if dtype == "float32" else np.float64
             t0 = time.perf_counter()
-            p_c = m.predict(X[te])  # end to end, trial -> class
-            seconds = (time.perf_counter() - t0) / te.sum()
+            p_c = m.predict(X[te])  # end to end, trial -> class, every test trial
+            seconds = (time.perf_counter() - t0) / n_te
             if dtype not in F_c:
                 F_c[dtype] = m.step(0, X[te])
-            # the scores through the same C steps, from the C features computed once
-            s_c = F_c[dtype]
-            for k in range(1, m.n_steps):
-                s_c = m.step(k, s_c)
-            pred_steps, s_c = s_c
-            assert (pred_steps == p_c).all()
-            dev = _rel(F_c[dtype], F_te)
-            row = dict(subject=subject, family=fam, dtype=dtype, trials=int(te.sum()),
+            Fc = F_c[dtype]
+            # the C steps after the features, on eegbin's features and on the C features
+            codes_cp, pred_cp, s_cp = _c_head(m, F_te[:n_chk].astype(dt))
+            codes_cc, pred_cc, s_cc = _c_head(m, Fc[:n_chk])
+            assert (pred_cc == p_c[:n_chk]).all()  # predict = the steps chained
+            if n_chk == n_te:
+                s_c = s_cc
+            else:  # the rest through eegbin on the C features: equal to the C steps (checked)
+                if hamming:
+                    np.testing.assert_array_equal(s_cc, head.decision_function(Fc[:n_chk]).astype(np.float32))
+                s_c = head.decision_function(Fc).astype(np.float32)
+            dev = _rel(Fc, F_te)
+            row = dict(subject=subject, family=fam, dtype=dtype, trials=n_te,
                        equal=int((p_c == p_py).sum()),
                        accuracy_py=float((pipe.classes_[p_py] == y[te]).mean()),
                        score_dev=float(_rel(s_c, s_py).max()),
                        feat_dev_median=float(np.median(dev)), feat_dev_p99=float(np.percentile(dev, 99)),
-                       feat_dev_max=float(dev.max()), ms_per_trial=1000 * seconds, codes_identical="",
-                       bits_differing="", trials_with_flips="", distance_dev_bits="")
-            k = _codes_step(pipe)
-            if k is not None:
-                step = pipe.steps[k][1]
-                out = step.get_params()["output"]
-                step.set_params(output="packed")
-                ref = step.transform(F_te)
-                step.set_params(output=out)
-                dt = np.float32 if dtype == "float32" else np.float64
-                codes_on_py = m.step(k, F_te.astype(dt))  # the binary step alone
-                flips = _bits(np.bitwise_xor(m.step(k, F_c[dtype]), ref))  # end to end
+                       feat_dev_max=float(dev.max()), ms_per_trial=1000 * seconds, checked_trials=n_chk,
+                       codes_identical="", bits_differing="", trials_with_flips="", distance_dev_bits="")
+            if hamming:
+                # the binary part alone, on eegbin's features: codes and Hamming scores exact
+                bad = int((s_cp != s_py[:n_chk].astype(np.float32)).sum())
+                if k is not None:
+                    ref = _python_codes(pipe, k, F_te)
+                    bad += int(_bits(np.bitwise_xor(codes_cp, ref[:n_chk])).sum())
+                    codes_e2e = _python_codes(pipe, k, Fc) if n_chk < n_te else codes_cc
+                    if n_chk < n_te:
+                        np.testing.assert_array_equal(codes_cc, codes_e2e[:n_chk])
+                    flips = _bits(np.bitwise_xor(codes_e2e, ref))
+                    row.update(bits_differing=int(flips.sum()), trials_with_flips=int((flips > 0).sum()))
                 # scores 1 - 2 d_h / n: the Hamming distances differ by |delta s| n / 2 bits
-                n_bits = int(getattr(pipe.steps[-1][1], "n_bits_", getattr(pipe.steps[-1][1], "n_components", 0)))
-                row.update(codes_identical=int(_bits(np.bitwise_xor(codes_on_py, ref)).sum()),
-                           bits_differing=int(flips.sum()), trials_with_flips=int((flips > 0).sum()),
+                last = pipe.steps[-1][1]
+                n_bits = int(getattr(last, "n_bits_", getattr(last, "n_components", 0)))
+                row.update(codes_identical=bad,
                            distance_dev_bits=int(np.rint(np.abs(s_c - s_py).max() * n_bits / 2)))
             rows.append(row)
+            for i in np.flatnonzero(p_c != p_py):
+                top = np.sort(s_py[i])[::-1]
+                if hamming:  # in bits: Hamming distances d = (1 - s) n / 2
+                    margin = f"{int(np.rint((top[0] - top[1]) * n_bits / 2))} bit(s)"
+                    code_bits = int(flips[i]) if k is not None else ""
+                else:
+                    margin = f"{(top[0] - top[1]) / np.abs(s_py[i]).max():.1e} (relative)"
+                    code_bits = ""
+                disagreements.append(dict(subject=subject, family=fam, dtype=dtype, trial=int(i),
+                                          python=str(pipe.classes_[p_py[i]]), c=str(pipe.classes_[p_c[i]]),
+                                          margin=margin, code_bits=code_bits))
             if subject == min(SUBJECTS):
                 size = m.size()
                 fp = footprint(pipe, float_bits=32 if dtype == "float32" else 64)
@@ -148,13 +200,14 @@ def run_subject(subject, families, dtypes, workdir):
                                   weights=size["weights"], text=size["text"], rodata=size["rodata"],
                                   data=size["data"], bss=size["bss"], work=size["header_work"]))
             print(f"subject {subject} {fam:38s} {dtype}: {row['equal']}/{row['trials']} equal, "
-                  f"score dev {row['score_dev']:.1e}, features {row['feat_dev_median']:.1e} / "
-                  f"{row['feat_dev_max']:.1e}, code bits differing {row['codes_identical']} "
-                  f"(end to end {row['bits_differing']}), {row['ms_per_trial']:.0f} ms/trial", flush=True)
-    return rows, sizes
+                  f"score dev {row['score_dev']:.1e} ({row['distance_dev_bits']} bits), features "
+                  f"{row['feat_dev_median']:.1e} / {row['feat_dev_max']:.1e}, binary part on eegbin's "
+                  f"features: {row['codes_identical']} differences in {n_chk} trials, code bits differing "
+                  f"end to end {row['bits_differing']}, {row['ms_per_trial']:.0f} ms/trial", flush=True)
+    return rows, sizes, disagreements
 
 
-def write_tables(rows, sizes):
+def write_tables(rows, sizes, disagreements):
     import pandas as pd
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -174,50 +227,72 @@ def write_tables(rows, sizes):
     lines += [".. list-table::", "   :header-rows: 1", ""]
     lines.append("   * - " + "\n     - ".join(head))
     for _, r in summary.iterrows():
-        sub = df[(df.family == r.family) & (df.dtype == r.dtype)]
-        if (sub.codes_identical == "").all():
-            codes, flips = "(float head)", "(float head)"
-            dev = f"{r.score_dev:.1e}"
+        sub = df[(df["family"] == r["family"]) & (df["dtype"] == r["dtype"])]
+        hamming = not (sub.codes_identical == "").all()
+        if not hamming:
+            dev, codes, flips = f"{r.score_dev:.1e}", "(float head)", "(float head)"
         else:
             dev = f"distances: max {int(sub.distance_dev_bits.astype(int).max())} bit(s)"
             n_diff = int(sub.codes_identical.astype(int).sum())
-            codes = "bit-identical" if n_diff == 0 else f"{n_diff} bits differ"
-            flips = (f"{int(sub.bits_differing.astype(int).sum())} bits in "
-                     f"{int(sub.trials_with_flips.astype(int).sum())} trials")
-        if sz is not None and (r.family, r.dtype) in sz.index:
-            s = sz.loc[(r.family, r.dtype)]
+            n_chk = int(sub.checked_trials.sum())
+            codes = (f"bit-identical ({n_chk} trials)" if n_diff == 0
+                     else f"{n_diff} differences ({n_chk} trials)")
+            if (sub.bits_differing == "").all():
+                flips = "(inside the classifier)"
+            else:
+                flips = (f"{int(sub.bits_differing.astype(int).sum())} bits in "
+                         f"{int(sub.trials_with_flips.astype(int).sum())} trials")
+        if sz is not None and (r["family"], r["dtype"]) in sz.index:
+            s = sz.loc[(r["family"], r["dtype"])]
             weights = f"{int(s.weights):,} / {s.footprint_bytes:,.0f}"
             obj = f"{int(s.text):,} / {int(s.rodata):,} / {int(s.bss):,}"
         else:
             weights = obj = "-"
-        cells = [r.family, r.dtype, str(r.subjects), f"{int(r.equal)} / {int(r.trials)}",
+        cells = [r["family"], r["dtype"], str(r.subjects), f"{int(r.equal)} / {int(r.trials)}",
                  dev, f"{r.feat_med:.1e} / {r.feat_p99:.1e} / {r.feat_max:.1e}",
                  codes, flips, weights, obj]
         lines.append("   * - " + "\n     - ".join(cells))
+    lines.append("")
+    if disagreements:
+        dis = pd.DataFrame(disagreements)
+        dis.to_csv(OUT / "disagreements.csv", index=False)
+        lines += ["Trials where C and Python disagree:", "", ".. list-table::", "   :header-rows: 1", ""]
+        lines.append("   * - " + "\n     - ".join(
+            ["subject", "family", "test trial", "Python / C class", "Python margin", "code bits differing"]))
+        for _, d in dis.iterrows():
+            lines.append("   * - " + "\n     - ".join(
+                [str(d.subject), d.family, str(d.trial), f"{d.python} / {d.c}", d.margin, str(d.code_bits)]))
+    else:
+        lines.append("No trial where C and Python disagree.")
     (OUT / "agreement.rst").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
 SUBJECTS = list(range(1, 10))
+CHECK_TRIALS = 24
 
 
 def main(argv=None):
-    global SUBJECTS
+    global SUBJECTS, CHECK_TRIALS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", nargs="+", type=int, default=SUBJECTS)
     parser.add_argument("--dtype", nargs="+", default=["float32"], choices=["float32", "float64"])
     parser.add_argument("--large", action="store_true", help="also d = 50 000 and 100 000")
+    parser.add_argument("--check-trials", type=int, default=CHECK_TRIALS,
+                        help="trials per subject on which the C steps of the projection families run "
+                             "alone (seconds per trial on a PC); predict runs on every test trial")
     args = parser.parse_args(argv)
-    SUBJECTS = args.subjects
+    SUBJECTS, CHECK_TRIALS = args.subjects, args.check_trials
     families = FAMILIES + (LARGE if args.large else [])
-    rows, sizes = [], []
+    rows, sizes, disagreements = [], [], []
     t0 = time.time()
     with tempfile.TemporaryDirectory() as work:
         for subject in args.subjects:
-            r, s = run_subject(subject, families, args.dtype, work)
+            r, s, d = run_subject(subject, families, args.dtype, work)
             rows += r
             sizes += s
-            write_tables(rows, sizes)  # after every subject: a partial table survives an interrupt
+            disagreements += d
+            write_tables(rows, sizes, disagreements)  # after every subject: a partial table survives an interrupt
     print(f"done in {(time.time() - t0) / 60:.1f} min")
     return 0
 
