@@ -53,6 +53,7 @@ class Port:
         return -(-self.size // 64) if self.kind == "packed" else self.size
 
     def describe(self):
+        """One line for comments and error messages."""
         if self.kind == "epochs":
             return f"one trial of {self.n_chans} x {self.n_times} float32"
         if self.kind == "real":
@@ -492,10 +493,16 @@ def _render(estimator, name, real, steps, blocks, classes):
     h.extend(_class_lines(classes, n_classes))
     h.append(" *")
     h.append(f" * Memory: weights {weight_bytes} bytes (static const), work buffers {work_bytes} bytes")
-    h.append(f" * (static, {NAME}_WORK_BYTES); no dynamic allocation.")
+    h.append(f" * (static, {NAME}_WORK_BYTES); no dynamic allocation. Weights:")
+    for s in steps:
+        for sym, ct, n, note in s.weights:
+            h.append(f" *   {sym}: {n} x {ct}" + (f" ({note})" if note else ""))
+        if s.seeds:
+            h.append(f" *   step {s.index}: {s.seeds} 32-bit seed(s), immediate operands of the code "
+                     f"(the random matrices are regenerated from them)")
     h.append(" * Reentrancy: NOT reentrant. The functions share the static work buffers: call them")
     h.append(" * from one thread (or task) at a time, or guard them with a mutex. No state is kept")
-    h.append(" * between calls (every call starts from zero filter states).")
+    h.append(" * between calls.")
     h.append(" */")
     h.append(f"#ifndef {NAME}_H")
     h.append(f"#define {NAME}_H")
