@@ -25,7 +25,7 @@ def test_one_trial_c_vs_python(benchmark, full_size, tmp_path):
     X = (rng.randn(40, n_ch, n_t) * 10).astype(np.float32)
     y = np.arange(40) % 4
     pipe = make_pipeline(FilterBankRiemann(250.0 if full_size else 100.0, bands=bands),
-                         SparseBipolarRandomProjection(n_components=d, seed=0),
+                         SparseBipolarRandomProjection(n_components=d, random_state=0, output="packed"),
                          BinarizedLinearSVC(n_bits=d)).fit(X, y)
     to_c(pipe, tmp_path, "bench")
     model = CModel(tmp_path, "bench")

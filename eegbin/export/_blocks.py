@@ -218,7 +218,8 @@ static void eb_band_encode(const float *x, int32_t n_bands, int32_t m, uint32_t 
 """
 
 HEAVISIDE = r"""
-/* Packed H(x - thr) (H(0) = 1), n bits; thr == 0 (a null pointer) thresholds at zero. */
+/* Packed H(x - thr): bit j set where x_j >= thr_j (H(0) = 1), n bits; thr == 0 (a null
+ * pointer) thresholds at zero. */
 static void eb_heaviside(const eb_real *x, const eb_real *thr, int32_t n, uint64_t *out)
 {
     int32_t j;
@@ -226,8 +227,7 @@ static void eb_heaviside(const eb_real *x, const eb_real *thr, int32_t n, uint64
         out[j] = 0;
     }
     for (j = 0; j < n; j++) {
-        eb_real v = thr ? x[j] - thr[j] : x[j];
-        if (v >= EB_R(0.0)) {
+        if (x[j] >= (thr ? thr[j] : EB_R(0.0))) {
             out[j / 64] |= (uint64_t)1 << (j % 64);
         }
     }

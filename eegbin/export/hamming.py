@@ -30,17 +30,14 @@ from ..binary import (
 )
 from ..kernels import ternary_threshold
 from ._core import Port, register_exporter
-from .linear import linear_classifier_body
+from .linear import _linear_state, linear_classifier_body
 
 __all__ = []
 
 
 def _seed(est):
-    """The 32-bit seed a fitted projection or memory used (``seed_`` once fitted, else ``seed``)."""
-    seed = getattr(est, "seed_", None)
-    if seed is None:
-        seed = est.seed
-    seed = int(seed)
+    """The 32-bit seed a fitted projection or memory drew (``seed_``)."""
+    seed = int(est.seed_)
     if not 0 <= seed < 2**32:
         raise ValueError(f"{type(est).__name__}: the seed {seed} is not a 32-bit unsigned integer")
     return seed
@@ -58,12 +55,12 @@ def _heaviside_state(hb):
 
 def _binarized_state(clf):
     state = dict(classes=np.asarray(clf.classes_), n_bits=int(clf.n_bits_),
-                 binarize_weights=bool(clf.binarize_weights), input=clf.input)
+                 binarize_weights=bool(clf.binarize_weights), input=clf.input_)
     if state["binarize_weights"]:
         state["rows"] = np.asarray(clf.binary_weights_, dtype=np.uint64)
     else:
-        state["coef"] = np.asarray(clf.estimator_.coef_, dtype=np.float64)
-        state["intercept"] = np.atleast_1d(np.asarray(clf.estimator_.intercept_, dtype=np.float64))
+        lin = _linear_state(clf.estimator_)
+        state["coef"], state["intercept"] = lin["coef"], lin["intercept"]
     return state
 
 
@@ -104,11 +101,17 @@ def _export_heaviside(hb, port, ctx):
     return ctx.transform(Port("packed", port.size, "uint64_t", values=s["output"]), body)
 
 
-def _hamming_head(ctx, code, rows, n_bits, n_classes, conv=""):
+def _hamming_head(ctx, code, rows, n_bits, n_classes, conv="", last_mask=None):
     """Body of a Hamming argmin classifier over the packed ``rows`` (class vectors)."""
     ctx.use("hamming")
     w = ctx.weights("rows", rows, "uint64_t", note=f"{rows.shape[0]} packed vectors of {n_bits} bits")
     dist = ctx.buffer("dist", "uint32_t", rows.shape[0])
+    if last_mask is not None:  # bits beyond n_bits do not count (eegbin masks them)
+        masked = ctx.buffer("code_masked", "uint64_t", rows.shape[1])
+        conv += (f"    {{\n        int32_t w;\n        for (w = 0; w < {rows.shape[1]}; w++) {{\n"
+                 f"            {masked}[w] = {code}[w];\n        }}\n"
+                 f"        {masked}[{rows.shape[1] - 1}] &= UINT64_C(0x{last_mask:016X});\n    }}\n")
+        code = masked
     return (f"{conv}    int32_t best = eb_hamming_argmin({code}, {w}, {rows.shape[0]}, {rows.shape[1]}, {dist});\n"
             f"    eb_hamming_scores({dist}, {n_classes}, {n_bits}, scores);\n"
             f"    return best;\n")
@@ -121,25 +124,38 @@ def _export_binarized_linear(clf, port, ctx):
     n_classes = len(s["classes"])
     if port.kind == "real":
         if s["input"] != "heaviside":
-            raise ValueError(f"{name}(input={s['input']!r}) reads binary codes, but the previous "
+            raise ValueError(f"{name} (input_={s['input']!r}) reads binary codes, but the previous "
                              f"step gives {port.describe()}")
         ctx.use("heaviside")
         x, conv = ctx.input_as("real")
         code = ctx.buffer("code", "uint64_t", -(-port.size // 64))
-        conv += f"    eb_heaviside({x}, 0, {port.size}, {code});\n"
+        conv += f"    eb_heaviside({x}, 0, {port.size}, {code});\n"  # H(x), eq. 5
         port = Port("packed", port.size, "uint64_t", values="binary")
     elif port.kind == "packed":
         code, conv = "in", ""
     else:
         raise ValueError(f"{name} reads binary codes, but gets {port.describe()}")
-    if port.size != s["n_bits"]:
-        raise ValueError(f"{name} was fitted on {s['n_bits']}-bit codes, but the previous step gives "
+    n_bits = s["n_bits"]
+    if n_bits > port.size or -(-n_bits // 64) != port.length:
+        raise ValueError(f"{name} was fitted on {n_bits}-bit codes, but the previous step gives "
                          f"{port.size} bits")
     if s["binarize_weights"]:
-        return ctx.classify(n_classes, _hamming_head(ctx, code, s["rows"], s["n_bits"], n_classes, conv))
+        body = _hamming_head(ctx, code, s["rows"], n_bits, n_classes, conv, last_mask=_mask(n_bits, port.size))
+        return ctx.classify(n_classes, body)
+    if n_bits != port.size:
+        raise ValueError(f"{name}(binarize_weights=False) was fitted on {n_bits}-bit codes, but the "
+                         f"previous step gives {port.size} bits")
     # the float model on the +-1 codes (bits of a binarizer are +-1 to it)
     body = linear_classifier_body(ctx, s["coef"], s["intercept"], n_classes, packed=code, bipolar=True)
     return ctx.classify(n_classes, conv + body)
+
+
+def _mask(n_bits, size):
+    """Mask of the last word when a classifier reads fewer bits than it gets (an inferred
+    width: eegbin clears the bits beyond it), else None."""
+    if n_bits == size or n_bits % 64 == 0:
+        return None
+    return (1 << (n_bits % 64)) - 1
 
 
 @register_exporter(AssociativeMemoryClassifier)

@@ -28,7 +28,7 @@ def _epochs(n=24, n_ch=4, n_t=200):
 def chain():
     X, y = _epochs()
     pipe = make_pipeline(FilterBankRiemann(100.0, bands=[(8, 12), (12, 30), (20, 40)]),
-                         SparseBipolarRandomProjection(n_components=1000, seed=3),
+                         SparseBipolarRandomProjection(n_components=1000, random_state=3, output="packed"),
                          BinarizedLinearSVC(n_bits=1000)).fit(X, y)
     return pipe, X
 
@@ -139,7 +139,7 @@ def test_unfitted_and_misplaced_steps(chain, tmp_path):
 
 def test_mismatched_code_width_is_named(chain, tmp_path):
     pipe, _ = chain
-    other = make_pipeline(SparseBipolarRandomProjection(n_components=500, seed=1)).fit(
+    other = make_pipeline(SparseBipolarRandomProjection(n_components=500, random_state=1, output="packed")).fit(
         np.zeros((2, pipe[0].n_features_out_)))
     bad = Pipeline([("fbr", pipe[0]), ("rp", other[0]), ("svm", pipe[-1])])
     with pytest.raises(ValueError, match=r"step 2 \(svm: BinarizedLinearSVC\).*1000-bit codes.*500 bits"):

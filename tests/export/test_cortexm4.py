@@ -32,9 +32,9 @@ def _m4(est, tmp_path, name="m"):
 
 def test_hamming_chain_runs_and_counts_instructions(tmp_path):
     X, y = _features()
-    small = make_pipeline(SparseBipolarRandomProjection(n_components=256, seed=3),
+    small = make_pipeline(SparseBipolarRandomProjection(n_components=256, random_state=3, output="packed"),
                           BinarizedLinearSVC(n_bits=256)).fit(X, y)
-    big = make_pipeline(SparseBipolarRandomProjection(n_components=512, seed=3),
+    big = make_pipeline(SparseBipolarRandomProjection(n_components=512, random_state=3, output="packed"),
                         BinarizedLinearSVC(n_bits=512)).fit(X, y)
     m_small, m_big = _m4(small, tmp_path / "s"), _m4(big, tmp_path / "b")
     assert m_small.build().endswith(".elf")
@@ -75,7 +75,7 @@ def test_riemann_features_on_the_m4(tmp_path):
 
 def test_associative_memory_on_the_m4(tmp_path):
     X, y = _features(f=60)
-    am = AssociativeMemoryClassifier(n_components=128, n_bands=3, seed=4).fit(X, y)
+    am = AssociativeMemoryClassifier(n_components=128, n_bands=3, random_state=4).fit(X, y)
     m = _m4(am, tmp_path)
     p, _ = m.run(X[:3])
     np.testing.assert_array_equal(am.classes_[p], am.predict(X[:3]))

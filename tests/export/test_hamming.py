@@ -33,13 +33,13 @@ def _hamming_scores(est, X):
 @pytest.mark.parametrize("d, seed, output", [(1000, 7, "packed"), (300, 2**32 - 1, "bipolar"), (64, 0, "binary")])
 def test_projection_and_binarized_svm(compiled, d, seed, output):
     X, y = _data()
-    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=d, seed=seed, output=output),
+    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=d, random_state=seed, output=output),
                          BinarizedLinearSVC(n_bits=d if output == "packed" else None)).fit(X, y)
     m = compiled(pipe)
     # projected codes: bit-identical on the same float32 features
     codes = m.step(0, X.astype(np.float32))
     np.testing.assert_array_equal(codes, SparseBipolarRandomProjection(
-        n_components=d, seed=seed).fit(X).transform(X))
+        n_components=d, random_state=seed, output="packed").fit(X).transform(X))
     # Hamming distances -> scores 1 - 2 d_h / d, exactly the float32 rounding of Python's
     pred, scores = m.step(1, codes)
     np.testing.assert_array_equal(scores, _hamming_scores(pipe, X))
@@ -49,7 +49,7 @@ def test_projection_and_binarized_svm(compiled, d, seed, output):
 
 def test_packed_weights_are_written_bit_for_bit(tmp_path):
     X, y = _data()
-    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=200, seed=3),
+    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=200, random_state=3, output="packed"),
                          BinarizedLinearSVC(n_bits=200)).fit(X, y)
     _, src = to_c(pipe, tmp_path, "w")
     text = open(src).read()
@@ -73,7 +73,7 @@ def test_heaviside_baselines(compiled, binarized, output):
     m = compiled(pipe)
     hv = pipe[0]
     np.testing.assert_array_equal(m.step(0, X.astype(np.float32)),
-                                  HeavisideBinarizer().fit(X).transform(X))
+                                  HeavisideBinarizer(output="packed").fit(X).transform(X))
     assert hv.output == output
     np.testing.assert_array_equal(m.scores(X), _hamming_scores(pipe, X))
     np.testing.assert_array_equal(pipe.classes_[m.predict(X)], pipe.predict(X))
@@ -91,7 +91,7 @@ def test_heaviside_bits_at_the_threshold_are_set(compiled):
 def test_two_classes_and_string_labels(compiled):
     X, y = _data(k=2)
     labels = np.array(["left_hand", "right_hand"])[y]
-    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=500, seed=1),
+    pipe = make_pipeline(SparseBipolarRandomProjection(n_components=500, random_state=1, output="packed"),
                          BinarizedLinearSVC(n_bits=500)).fit(X, labels)
     m = compiled(pipe)
     s = m.scores(X)
@@ -121,18 +121,36 @@ def test_float_model_on_bipolar_codes(compiled, dtype):
 @pytest.mark.parametrize("n_bands, d, seed", [(3, 500, 11), (6, 130, 5), (1, 64, 2**32 - 1)])
 def test_associative_memory(compiled, n_bands, d, seed):
     X, y = _data(f=20 * n_bands)
-    am = AssociativeMemoryClassifier(n_components=d, n_bands=n_bands, seed=seed).fit(X, y)
+    am = AssociativeMemoryClassifier(n_components=d, n_bands=n_bands, random_state=seed).fit(X, y)
     m = compiled(am)
     np.testing.assert_array_equal(m.scores(X), _hamming_scores(am, X))
     np.testing.assert_array_equal(am.classes_[m.predict(X)], am.predict(X))
 
 
-def test_associative_memory_reads_seed_underscore_when_fitted(compiled):
-    # the fitted seed_ (random_state API) wins over the seed parameter
+@pytest.mark.parametrize("random_state", [None, np.random.RandomState(3)])
+def test_the_seed_drawn_at_fit_is_the_one_regenerated_in_c(compiled, random_state):
     X, y = _data(f=40)
-    am = AssociativeMemoryClassifier(n_components=128, n_bands=2, seed=9).fit(X, y)
-    am.seed_ = 9
-    am.seed = 1234
-    m = compiled(am)
-    np.testing.assert_array_equal(am.classes_[m.predict(X)],
-                                  am.set_params(seed=9).predict(X))
+    am = AssociativeMemoryClassifier(n_components=128, n_bands=2, random_state=random_state).fit(X, y)
+    proj = make_pipeline(SparseBipolarRandomProjection(n_components=300, random_state=random_state),
+                         BinarizedLinearSVC()).fit(X, y)
+    for est in (am, proj):
+        m = compiled(est)
+        np.testing.assert_array_equal(m.scores(X), _hamming_scores(est, X))
+    assert f"eb_project(in, 40, {proj[0].seed_}u" in open(m._sources[0]).read()
+
+
+def test_inferred_code_width_masks_the_bits_beyond_it(compiled):
+    # packed codes whose last bits are zero in every training row: BinarizedLinearSVC infers a
+    # narrower width and eegbin clears those bits at predict; the C code must too
+    X, y = _data(f=40)
+    proj = SparseBipolarRandomProjection(n_components=100, random_state=0, output="packed").fit(X)
+    codes = proj.transform(X)
+    codes[:, -1] &= np.uint64((1 << 30) - 1)  # bits 94..99 never set in training
+    clf = BinarizedLinearSVC().fit(codes, y)
+    assert clf.n_bits_ < 100
+    pipe = make_pipeline(proj, clf)
+    m = compiled(pipe)
+    full = proj.transform(X)
+    assert (full[:, -1] >> np.uint64(30)).any()  # at test time those bits are set
+    np.testing.assert_array_equal(m.step(1, full)[1], clf.decision_function(full).astype(np.float32))
+    np.testing.assert_array_equal(pipe.classes_[m.predict(X)], pipe.predict(X))

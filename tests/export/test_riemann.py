@@ -65,7 +65,7 @@ def test_rank_deficient_trial_is_kept_positive_by_reg(compiled):
 def test_hersche_chain_end_to_end(compiled):
     X, y = _epochs(n_ch=4)
     pipe = make_pipeline(FilterBankRiemann(100.0, bands=[(8, 12), (12, 30)]),
-                         SparseBipolarRandomProjection(n_components=256, seed=5),
+                         SparseBipolarRandomProjection(n_components=256, random_state=5, output="packed"),
                          BinarizedLinearSVC(n_bits=256)).fit(X, y)
     F = pipe[0].transform(X)
     codes = pipe[1].transform(F)
