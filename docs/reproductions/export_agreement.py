@@ -272,6 +272,23 @@ SUBJECTS = list(range(1, 10))
 CHECK_TRIALS = 24
 
 
+def _earlier(args):
+    """Rows of the saved tables that this run does not redo."""
+    import pandas as pd
+
+    def load(name, redo):
+        path = OUT / name
+        if not path.exists():
+            return []
+        df = pd.read_csv(path, keep_default_na=False)
+        return [r for r in df.to_dict("records") if not redo(r)]
+
+    again = set(args.dtype)
+    return (load("agreement.csv", lambda r: r["dtype"] in again and r["subject"] in args.subjects),
+            load("sizes.csv", lambda r: r["dtype"] in again),
+            load("disagreements.csv", lambda r: r["dtype"] in again and r["subject"] in args.subjects))
+
+
 def main(argv=None):
     global SUBJECTS, CHECK_TRIALS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -281,10 +298,13 @@ def main(argv=None):
     parser.add_argument("--check-trials", type=int, default=CHECK_TRIALS,
                         help="trials per subject on which the C steps of the projection families run "
                              "alone (seconds per trial on a PC); predict runs on every test trial")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the rows of earlier runs for other subjects/dtypes (e.g. float64 on a few "
+                             "subjects next to float32 on all)")
     args = parser.parse_args(argv)
     SUBJECTS, CHECK_TRIALS = args.subjects, args.check_trials
     families = FAMILIES + (LARGE if args.large else [])
-    rows, sizes, disagreements = [], [], []
+    rows, sizes, disagreements = ([], [], []) if not args.append else _earlier(args)
     t0 = time.time()
     with tempfile.TemporaryDirectory() as work:
         for subject in args.subjects:
