@@ -85,7 +85,10 @@ def _linear_block(params, X, dt, algorithm):
     ws = (s1[:, None] * params.spatial).astype(dt)
     kern = s0[grp, None] * params.temporal[grp]
     bias = s1 * (b0[grp] * params.spatial.sum(axis=1) + params.spatial_bias) + b1
-    z = temporal_filter(np.matmul(ws, X), kern, *params.pad_temporal, method="fft")
+    # a fixed-point model sums exactly (grid values, float64): the FFT's rounding would decide
+    # the activations that fall half-way between two steps of the block1 grid
+    method = "fft" if params.fixed_point is None else "direct"
+    z = temporal_filter(np.matmul(ws, X), kern, *params.pad_temporal, method=method)
     z += bias[:, None].astype(dt)
     return z
 

@@ -146,3 +146,17 @@ def test_to_fixed_point_does_not_touch_the_network(setup):
     assert set(vars(net)) == attrs == {"params", "dtype", "algorithm"}
     np.testing.assert_array_equal(net.forward(X), before)
     assert fxp.dtype == np.float64 and net.params.fixed_point is None
+
+
+def test_fixed_point_sums_are_exact():
+    """Both algorithms give a fixed-point model the same features, bit for bit.
+
+    Integer trials put many first-block sums exactly half-way between two steps of the
+    block1 grid: only exact sums round them as an integer datapath does (half to even);
+    an FFT's rounding error would push each one up or down.
+    """
+    p = read_eegnet(EEGNet.random_weights(6, 200, 2, rng=0), n_times=200)
+    X = np.random.default_rng(1).integers(-3, 4, (20, 6, 200)).astype(float)
+    q = with_fixed_point(p, X)
+    np.testing.assert_array_equal(eegnet_features(q, X, dtype="float64", algorithm="reordered"),
+                                  eegnet_features(q, X, dtype="float64", algorithm="reference"))
