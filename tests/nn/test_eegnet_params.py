@@ -160,3 +160,20 @@ def test_fixed_point_sums_are_exact():
     q = with_fixed_point(p, X)
     np.testing.assert_array_equal(eegnet_features(q, X, dtype="float64", algorithm="reordered"),
                                   eegnet_features(q, X, dtype="float64", algorithm="reference"))
+
+
+def test_fixed_point_footprint_counts_each_tensor_at_its_width(setup):
+    """8-bit weights, biases on their 16-bit grids, the (real-valued) PQ head at float_bits."""
+    _, X, p = setup
+    q = with_fixed_point(p, X)
+    fp = eegnet_footprint(q, 32)
+    F1D, F2 = q.F1 * q.D, q.F2
+    n_weights = q.temporal.size + q.spatial.size + q.depth.size + q.point.size + q.head.weight.size
+    n_biases = F1D + F2 + q.n_classes  # all nonzero once the batch norms are folded in
+    assert fp.total_params == n_weights + n_biases
+    assert fp.n_bytes == n_weights + 2 * n_biases
+    pq = with_pq_head(q, eegnet_features(q, X, dtype="float64"))
+    head = [part for part in eegnet_footprint(pq, 32).parts if part.name.startswith("FC")][0]
+    m, K, n_out = pq.head.luts.shape
+    idx_bits = int(np.ceil(np.log2(pq.n_features)))
+    assert head.n_bytes == (32 * m * (K - 1) + idx_bits * m * 4 + 8 * m * K * n_out + 32 * (1 + n_out)) / 8
