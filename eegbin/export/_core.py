@@ -73,6 +73,7 @@ class _Step:
     seeds: int = 0  # 32-bit seeds compiled into the code (4 bytes each in footprint())
     n_classes: int = 0
     body: str = ""
+    part: str = ""  # which part of its estimator, when an estimator becomes several steps
 
 
 class StepContext:
@@ -84,7 +85,9 @@ class StepContext:
     the body of the step's function: ``void <name>_step<k>(const IN *in, OUT *out)``
     for a transformer (:meth:`transform`), ``int <name>_step<k>(const IN *in,
     float *scores)`` returning the class index for the classifier
-    (:meth:`classify`).
+    (:meth:`classify`). An estimator that is best exported as several steps
+    (e.g. a network's features, then its head) finishes one step, opens the next
+    with :meth:`next_step` and returns the list of its steps.
 
     Attributes
     ----------
@@ -99,6 +102,7 @@ class StepContext:
     """
 
     def __init__(self, name, index, label, port_in, real):
+        self._name, self._label = name, label
         self.prefix = f"{name}_s{index}"
         self.macro = f"{name.upper()}_S{index}"
         self.real = real
@@ -157,18 +161,31 @@ class StepContext:
         return buf, conv
 
     # -- results ---------------------------------------------------------------------
-    def transform(self, port_out, body):
-        """Finish a transformer step: its output port and function body."""
+    def transform(self, port_out, body, part=""):
+        """Finish a transformer step: its output port and function body (``part``:
+        which part of the estimator it is, when the estimator becomes several steps)."""
         self._step.port_out = port_out
         self._step.body = body
+        self._step.part = part
         return self._step
 
-    def classify(self, n_classes, body):
+    def classify(self, n_classes, body, part=""):
         """Finish the classifier step: its number of classes and function body
         (which fills ``scores[0..n_classes-1]`` and returns the class index)."""
         self._step.n_classes = int(n_classes)
         self._step.body = body
+        self._step.part = part
         return self._step
+
+    def next_step(self):
+        """The context of the next step of the same estimator, which reads this
+        (finished, transformer) step's output; the exporter then returns the list
+        of its steps."""
+        if self._step.port_out is None:
+            raise RuntimeError("next_step() follows transform(): finish this step first")
+        ctx = StepContext(self._name, self._step.index + 1, self._label, self._step.port_out, self.real)
+        ctx._blocks = self._blocks
+        return ctx
 
 
 # ---------------------------------------------------------------------------
@@ -193,7 +210,8 @@ def register_exporter(*types, reads="features"):
     reads : {"features", "epochs"}, default="features"
         What the step reads when it is the first one: a feature vector of
         ``n_features_in_`` values, or one trial of ``n_features_in_`` channels x
-        ``n_times_in_`` samples.
+        ``n_times_in_`` samples (or, for an estimator told its trial length, its
+        ``n_times`` parameter).
 
     Returns
     -------
@@ -276,7 +294,8 @@ def _first_port(estimator, reads):
     if n is None:
         raise ValueError(f"{type(estimator).__name__} has no n_features_in_: fit it before export")
     if reads == "epochs":
-        t = int(estimator.n_times_in_)
+        t = getattr(estimator, "n_times_in_", None)
+        t = int(getattr(estimator, "n_times", None) if t is None else t)
         return Port("epochs", int(n) * t, "float", n_chans=int(n), n_times=t)
     return Port("real", int(n), "float", n_chans=1, n_times=int(n))
 
@@ -296,7 +315,7 @@ def _build_steps(estimator, name, real):
                 f"({nxt[0]}: {type(nxt[1]).__name__}) follows it; the classifier must be the last step"
             )
     for k, (label, est) in enumerate(pairs):
-        where = f"step {k} ({_where(label, est)})"
+        where = f"step {len(steps)} ({_where(label, est)})"
         if isinstance(est, type):
             raise TypeError(f"{where} is a class, not a fitted estimator")
         found = _lookup(est)
@@ -314,17 +333,20 @@ def _build_steps(estimator, name, real):
             port = _first_port(est, reads)
         elif reads == "epochs":
             raise ValueError(f"{where} reads EEG trials but comes after another step")
-        ctx = StepContext(name, k, label, port, real)
+        ctx = StepContext(name, len(steps), label, port, real)
         try:
-            step = func(est, port, ctx)
+            result = func(est, port, ctx)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{where}: {exc}") from None
-        step.label = _where(label, est)
-        steps.append(step)
+        parts = result if isinstance(result, list) else [result]
+        for j, step in enumerate(parts):
+            step.label = _where(label, est) + (f" ({step.part})" if step.part else "")
+            steps.append(step)
+            if step.port_out is None and (k != len(pairs) - 1 or j != len(parts) - 1):
+                # a classifier sklearn does not know
+                raise ValueError(f"{where} is a classifier; the classifier must be the last step")
+            port = step.port_out
         blocks.extend(ctx._blocks)
-        if step.port_out is None and k != len(pairs) - 1:  # a classifier sklearn does not know
-            raise ValueError(f"{where} is a classifier; the classifier must be the last step")
-        port = step.port_out
     if steps[-1].port_out is not None:
         raise ValueError(
             f"the last step ({pairs[-1][0]}: {type(pairs[-1][1]).__name__}) is a transformer; "
@@ -383,7 +405,9 @@ def to_c(estimator, directory, name, *, dtype="float32"):
         :class:`~eegbin.HeavisideBinarizer`, the binarized linear classifiers,
         :class:`~eegbin.AssociativeMemoryClassifier`) and linear classifiers
         (scikit-learn's ``LinearSVC``, ``LogisticRegression``,
-        ``LinearDiscriminantAnalysis``, ..., :class:`~eegbin.ShrinkageLDA`).
+        ``LinearDiscriminantAnalysis``, ..., :class:`~eegbin.ShrinkageLDA`),
+        and :class:`~eegbin.EEGNetClassifier` (float or with Feng et al.'s
+        compressions; two steps: its features, then its head).
         The last step must be a classifier.
     directory : str or path-like
         Where to write the files (created if missing).
@@ -440,11 +464,11 @@ def to_c(estimator, directory, name, *, dtype="float32"):
 _REAL_PRELUDE = {
     "float": (
         "typedef float eb_real;\n#define EB_R(x) x##f\n#define EB_EPS 1.1920928955078125e-07f\n"
-        "#define eb_sqrt sqrtf\n#define eb_log logf\n#define eb_fabs fabsf\n"
+        "#define eb_sqrt sqrtf\n#define eb_log logf\n#define eb_fabs fabsf\n#define eb_expm1 expm1f\n"
     ),
     "double": (
         "typedef double eb_real;\n#define EB_R(x) x\n#define EB_EPS 2.220446049250313e-16\n"
-        "#define eb_sqrt sqrt\n#define eb_log log\n#define eb_fabs fabs\n"
+        "#define eb_sqrt sqrt\n#define eb_log log\n#define eb_fabs fabs\n#define eb_expm1 expm1\n"
     ),
 }
 
