@@ -6,7 +6,9 @@ internal prefix ``eb_``; every generated ``.c`` file holds the blocks it uses
 so two exported models linked into one program never clash. A block may use
 ``eb_real`` (``float`` or ``double``, typedef'd by the generated file), the
 literal macro ``EB_R(x)`` and the math wrappers ``eb_sqrt``, ``eb_log``,
-``eb_fabs`` and ``EB_EPS`` (the machine epsilon of ``eb_real``).
+``eb_fabs``, ``eb_expm1`` and ``EB_EPS`` (the machine epsilon of ``eb_real``).
+The blocks of the network exporters live in ``_nn_blocks.py`` and are merged
+into :data:`BLOCKS`.
 
 Blocks
 ------
@@ -510,3 +512,8 @@ def resolve(names):
     for name in names:
         visit(name)
     return out
+
+# the network exporters' blocks (EEGNet float and fixed point, bit fields), kept in their own file
+from ._nn_blocks import NN_BLOCKS  # noqa: E402
+
+BLOCKS.update(NN_BLOCKS)
