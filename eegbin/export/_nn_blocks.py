@@ -14,7 +14,9 @@ Blocks
 ``fixed16``
     The fixed-point rounding of :func:`eegbin.quantize.to_fixed_point` (round half
     to even, saturated to int16) on an exact integer, a float and a double, and the
-    ELU in double (what eegbin's fixed-point simulation computes between stages).
+    pooled ELU between stages, which eegbin's simulation computes in double: a float
+    fast path (``expm1f``) kept where its error bound decides the rounding, beside
+    the double reference that decides the rest (about 3 % of the windows).
 ``eegnet_block1_q``, ``eegnet_block2_q``
     The same two blocks on the fixed-point datapath: int16 feature maps, int8
     weights, exact integer accumulation (int32, int64 where the sums need it).
@@ -196,6 +198,61 @@ static double eb_elu_d(double v)
 {
     return v > 0.0 ? v : expm1(v);
 }
+
+/* The pooled ELU of eegbin's fixed-point simulation: the code of
+ * y = (sum_{j < pool} elu(c[j] 2^-f_in)) / pool 2^f_out, which eegbin sums and divides in double
+ * (to_real = 2^-f_in, to_code = 2^f_out). Fast path in float (a hardware FPU's type), for a pool
+ * that is a power of two (scale_f = 2^f_out / pool and to_real_f = 2^-f_in exact): the positive
+ * terms sum exactly (fewer than 2^23 steps), a = their sum times scale_f; the expm1f terms sum to
+ * n, b = n scale_f with |b - b_exact| <= 2^-24 (2 EB_EXPM1F_ULPS + pool - 1) |b| (expm1f's error,
+ * the float sum); the code is floor(a) + rint(t), t = (a - floor(a)) + b, unless a rounding
+ * boundary (a half-integer) lies within t's error bound (taken 9/8 times, with t's own rounding):
+ * then the double path, whose operations are eegbin's. */
+#define EB_EXPM1F_ULPS 4
+
+static float eb_fabsf(float v)
+{
+    return v < 0.0f ? -v : v;
+}
+
+static int16_t eb_pool_elu16(const int16_t *c, int32_t pool, float to_real_f, float scale_f,
+                             double to_real, double to_code)
+{
+    double sum;
+    int32_t j;
+    if ((pool & (pool - 1)) == 0) {
+        float pos = 0.0f, neg = 0.0f, a, b, t;
+        int32_t ai, r;
+        for (j = 0; j < pool; j++) {
+            float v = (float)c[j] * to_real_f;
+            if (v > 0.0f) {
+                pos += v;
+            } else {
+                neg += expm1f(v);
+            }
+        }
+        a = pos * scale_f;
+        if (neg == 0.0f) {
+            return eb_rint16f(a); /* exact */
+        }
+        if (a < 4194304.0f && neg > -4194304.0f) { /* floors by conversion to int32 */
+            ai = (int32_t)a; /* a >= 0 */
+            b = neg * scale_f;
+            t = (a - (float)ai) + b;
+            r = (int32_t)t;
+            r -= (float)r > t ? 1 : 0;
+            if (eb_fabsf(t - (float)r - 0.5f) > 1.125f * 5.9604644775390625e-08f *
+                    ((float)(2 * EB_EXPM1F_ULPS + pool) * eb_fabsf(b) + eb_fabsf(t))) {
+                return eb_saturate16((int64_t)ai + r + (t - (float)r > 0.5f ? 1 : 0));
+            }
+        }
+    }
+    sum = eb_elu_d((double)c[0] * to_real);
+    for (j = 1; j < pool; j++) {
+        sum += eb_elu_d((double)c[j] * to_real);
+    }
+    return eb_rint16(sum / (double)pool * to_code);
+}
 """
 
 EEGNET_BLOCK1_Q = r"""
@@ -203,14 +260,13 @@ EEGNET_BLOCK1_Q = r"""
  * q: the int16 input codes of the channels read (n_chans x n_times); z = sum_c w[c] q_c (int32,
  * exact) into zpad[pad_l + t] with zeros around; the block1 code of sample t is
  * requant16(sum_k kern[k] zpad[t + k] 2^acc_shift + bias, shift) (int64, exact, on eegbin's
- * grid); out[p] = rint16((sum_{j < pool} elu_d(code 2^-f_block1)) / pool 2^f_pool1), the
- * pooling in double as eegbin's simulation computes it (to_real = 2^-f_block1, to_code =
- * 2^f_pool1). */
+ * grid); out[p] is the pooled ELU of the codes of samples p pool .. p pool + pool - 1 on the
+ * pool1 grid (eb_pool_elu16). win (pool) is work space. */
 static void eb_eegnet_block1_q(const int16_t *q, int32_t n_times, const int8_t *w, int32_t n_chans,
                                const int8_t *kern, int32_t k1, int32_t acc_shift, int64_t bias,
                                int32_t shift, int32_t pad_l, int32_t pad_r, int32_t pool,
-                               int32_t n_out, double to_real, double to_code, int32_t *zpad,
-                               int16_t *out)
+                               int32_t n_out, float to_real_f, float scale_f, double to_real,
+                               double to_code, int32_t *zpad, int16_t *win, int16_t *out)
 {
     int32_t c, t, p, j, k;
     for (t = 0; t < pad_l + n_times + pad_r; t++) {
@@ -224,17 +280,15 @@ static void eb_eegnet_block1_q(const int16_t *q, int32_t n_times, const int8_t *
         }
     }
     for (p = 0; p < n_out; p++) {
-        double sum = 0.0;
         for (j = 0; j < pool; j++) {
             const int32_t *zt = zpad + (int32_t)(p * pool + j);
             int64_t acc = 0;
             for (k = 0; k < k1; k++) {
                 acc += (int64_t)kern[k] * zt[k];
             }
-            acc = acc * (INT64_C(1) << acc_shift) + bias;
-            sum += eb_elu_d((double)eb_requant16(acc, shift) * to_real);
+            win[j] = eb_requant16(acc * (INT64_C(1) << acc_shift) + bias, shift);
         }
-        out[p] = eb_rint16(sum / (double)pool * to_code);
+        out[p] = eb_pool_elu16(win, pool, to_real_f, scale_f, to_real, to_code);
     }
 }
 """
@@ -243,14 +297,15 @@ EEGNET_BLOCK2_Q = r"""
 /* EEGNet's separable block on the fixed-point datapath: p1 the n_maps x n_in pool1 codes; for each
  * sample t < pool n_out, d[o] = sum_k depth[o k3 + k] p1[o][t + k - pad_l] (int32, exact), the
  * block2 code of map f is requant16((sum_o point[f n_maps + o] d[o]) 2^acc_shift + pb[f] 2^bias_shift,
- * shift) (int64, exact; pb may be 0); sum[f] pools elu_d(code 2^-f_block2) in
- * double and out[f n_out + p] = rint16(sum[f] / pool 2^f_features) 2^-f_features, the
- * feature's real value (exact in float) in eegbin's order. d (n_maps), sum (n_f): work space. */
+ * shift) (int64, exact; pb may be 0), kept in win[f pool + t % pool]; at the end of each pooling
+ * window the pooled ELU (eb_pool_elu16) on the features' grid, handed on as its real value
+ * code feature_step (exact in float), in eegbin's order. d (n_maps), win (n_f pool): work space. */
 static void eb_eegnet_block2_q(const int16_t *p1, int32_t n_maps, int32_t n_in, const int8_t *depth,
                                int32_t k3, int32_t pad_l, const int8_t *point, const int16_t *pb,
-                               int32_t acc_shift, int32_t bias_shift, int32_t shift, int32_t n_f, int32_t pool,
-                               int32_t n_out, double to_real, double to_code, float feature_step,
-                               int32_t *d, double *sum, float *out)
+                               int32_t acc_shift, int32_t bias_shift, int32_t shift, int32_t n_f,
+                               int32_t pool, int32_t n_out, float to_real_f, float scale_f,
+                               double to_real, double to_code, float feature_step, int32_t *d,
+                               int16_t *win, float *out)
 {
     int32_t t, o, f, k;
     for (t = 0; t < pool * n_out; t++) {
@@ -270,7 +325,6 @@ static void eb_eegnet_block2_q(const int16_t *p1, int32_t n_maps, int32_t n_in, 
         for (f = 0; f < n_f; f++) {
             const int8_t *row = point + (int32_t)(f * n_maps);
             int64_t y = 0;
-            double e;
             for (o = 0; o < n_maps; o++) {
                 y += (int64_t)row[o] * d[o];
             }
@@ -278,12 +332,13 @@ static void eb_eegnet_block2_q(const int16_t *p1, int32_t n_maps, int32_t n_in, 
             if (pb) {
                 y += (int64_t)pb[f] * (INT64_C(1) << bias_shift);
             }
-            e = eb_elu_d((double)eb_requant16(y, shift) * to_real);
-            sum[f] = t % pool == 0 ? e : sum[f] + e;
+            win[f * pool + t % pool] = eb_requant16(y, shift);
         }
         if (t % pool == pool - 1) {
             for (f = 0; f < n_f; f++) {
-                out[f * n_out + p] = (float)eb_rint16(sum[f] / (double)pool * to_code) * feature_step;
+                int16_t code = eb_pool_elu16(win + (int32_t)(f * pool), pool, to_real_f, scale_f,
+                                             to_real, to_code);
+                out[f * n_out + p] = (float)code * feature_step;
             }
         }
     }

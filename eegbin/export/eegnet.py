@@ -18,10 +18,12 @@ Features, fixed point (``fixed_point=True``: 8-bit weights, 16-bit feature maps)
     The integer datapath that eegbin's simulation describes, bit for bit: the input
     rounded to its int16 grid, int8 weights, exact sums (int32; int64 where they
     outgrow it), each stage requantized with round half to even and saturation at the
-    grid eegbin calibrated (:func:`eegbin.quantize.to_fixed_point`); the ELU and the
-    average pooling run in double, as eegbin's float64 simulation runs them (exact
-    values in, so the same double operations give the same bits). The features handed
-    to the head are the int16 codes' real values (exact in float).
+    grid eegbin calibrated (:func:`eegbin.quantize.to_fixed_point`). Between the
+    stages eegbin's float64 simulation runs the ELU and the average pooling in double;
+    the C code rounds the same value: in float (``expm1f``) where an error bound shows
+    that float decides the rounding as double does, else with eegbin's double
+    operations on the same exact inputs. The features handed to the head are the
+    int16 codes' real values (exact in float).
 Head
     Dense: ``W f + b`` in ``eb_real`` (float), or on the fixed-point datapath
     ``sum_j W_q[c, j] q_j`` in int64 plus the aligned int16 bias: the exact logit,
@@ -226,7 +228,8 @@ def _fixed_features(s, ctx):
     zpad = ctx.buffer("zpad", "int32_t", pl + T + pr)
     p1 = ctx.buffer("p1", "int16_t", F1D * s["p1"])
     d = ctx.buffer("d", "int32_t", F1D)
-    sums = ctx.buffer("sum", "double", F2)
+    win1 = ctx.buffer("win1", "int16_t", p.pool1)
+    win2 = ctx.buffer("win2", "int16_t", F2 * p.pool2)
     ch = "c" if s["channels"] is None else f"{chans}[c]"
     body = f"""\
     int32_t c, t, o;
@@ -239,13 +242,19 @@ def _fixed_features(s, ctx):
     for (o = 0; o < {F1D}; o++) {{
         eb_eegnet_block1_q({q}, {T}, {spatial} + {C} * o, {C}, {temporal} + {K1} * (o / {D}), {K1},
                            {acc1}, {bias}, {shift1}, {pl}, {pr}, {p.pool1}, {s['p1']},
-                           {_f64(2.0 ** -a['block1'])}, {_f64(2.0 ** a['pool1'])}, {zpad}, {p1} + {s['p1']} * o);
+                           {_pool_scales(a['block1'], a['pool1'], p.pool1)}, {zpad}, {win1}, {p1} + {s['p1']} * o);
     }}
     eb_eegnet_block2_q({p1}, {F1D}, {s['p1']}, {depth}, {K3}, {ql}, {point}, {pb}, {acc2}, {bsh2}, {shift2},
-                       {F2}, {p.pool2}, {s['p2']}, {_f64(2.0 ** -a['block2'])}, {_f64(2.0 ** a['features'])},
-                       {_f32(2.0 ** -a['features'])}, {d}, {sums}, out);
+                       {F2}, {p.pool2}, {s['p2']}, {_pool_scales(a['block2'], a['features'], p.pool2)},
+                       {_f32(2.0 ** -a['features'])}, {d}, {win2}, out);
 """
     return Port("real", p.n_features, "float"), body
+
+
+def _pool_scales(f_in, f_out, pool):
+    """Arguments to_real_f, scale_f, to_real, to_code of eb_pool_elu16."""
+    return (f"{_f32(2.0 ** -f_in)}, {_f32(2.0 ** f_out / pool)}, {_f64(2.0 ** -f_in)}, "
+            f"{_f64(2.0 ** f_out)}")
 
 
 def _f32(v):
