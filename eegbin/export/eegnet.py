@@ -33,14 +33,17 @@ Head
     uint8 table row of its leaf summed in int32 (bit-identical to
     :func:`eegbin.quantize.pq_table_sums`), ``lut_scale * sums + bias`` in float.
     A tree goes right where eegbin's ``x >= threshold`` holds, tested as ``x > t'``
-    with ``t'`` the largest value of the feature's type below the threshold (float32,
-    or the int16 grid of a fixed-point model): exact for every feature value, and a
+    with ``t'`` the largest ``eb_real`` below the threshold: exact for every feature
+    value (a fixed-point model's features are grid values, exact in float), and a
     threshold of +inf (a node no training row split) is the largest finite value.
 
 Stored weights (``static const``, at the width the model uses): the kernels, biases
-(when not all zero, as ``footprint()`` counts them), batch norms, the ELU table, the
-head. Float: ``eb_real``. Fixed point: int8 weights, int16 biases (their act_bits
-grid), the product-quantized head's int16 thresholds and float32 scale and bias.
+(when not all zero, as ``footprint()`` counts them), batch norms (eval-mode scale and
+shift), the ELU table, the head. Float: ``eb_real``. Fixed point: int8 weights and
+int16 biases (their grids); a product-quantized head keeps its real-valued thresholds,
+scale and bias in ``eb_real``, as eegbin keeps them real. The weight bytes equal
+``footprint()`` at the same width, except that ``footprint()`` counts a batch norm as
+its 4 trained values per map (Hersche et al. 2020, Table II) and the C code stores 2.
 """
 
 from __future__ import annotations

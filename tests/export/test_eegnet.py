@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from eegbin import EEGNetClassifier
-from eegbin.export import to_c
+from eegbin.export import CortexM4, to_c
 from eegbin.nn import EEGNet
 from eegbin.quantize import pq_table_sums
 
@@ -189,3 +189,25 @@ def test_what_is_not_exported_is_named(task, tmp_path):
         to_c(clf, tmp_path, "m")
     with pytest.raises(ValueError, match=r"step 0 \(EEGNetClassifier\) is not fitted"):
         to_c(EEGNetClassifier(task[0], C, T, SFREQ), tmp_path, "m")
+
+
+@pytest.mark.skipif(bool(CortexM4.missing_tools()),
+                    reason="arm-none-eabi toolchain or qemu-system-arm not installed (Debian: "
+                           "gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm)")
+@pytest.mark.parametrize("variant", ["batch norms folded", "8-bit / 16-bit, 3 channels, PQ head, max"])
+def test_on_the_cortex_m4(task, tmp_path, variant):
+    """On the Cortex-M4F (newlib's expm1f, soft double): the host's predictions, scores and codes."""
+    clf = _fit(task, **{**FLOAT, **FIXED}[variant])
+    X = task[1][:3]
+    to_c(clf, tmp_path, "m")
+    m4 = CortexM4(tmp_path, "m")
+    pred, instructions = m4.run(X, steps=True)
+    np.testing.assert_array_equal(clf.classes_[pred], clf.predict(X))
+    if variant in FIXED:  # the PQ head's float affine map on exact table sums: the same floats
+        head = clf.net_.params.head
+        S = pq_table_sums(head, clf.transform(X))
+        expected = np.float32(head.lut_scale) * S.astype(np.float32) + head.bias.astype(np.float32)
+        np.testing.assert_array_equal(m4.scores_, expected)
+    else:
+        assert _rel(m4.scores_, clf.decision_function(X)).max() < 1e-4
+    assert (m4.step_instructions_ > 0).all() and (instructions > 0).all()
