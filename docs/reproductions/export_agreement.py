@@ -21,13 +21,29 @@ Per family and subject it records:
   binary steps applied to the C features, which the check shows equal to the C steps;
 - the object sizes next to ``footprint()`` (first subject).
 
+EEGNet (``--models eegnet``): per subject an EEGNet is trained on session ``0train`` with
+:class:`eegbin.train.TorchEEGClassifier` (the configuration of ``train_quantized.py``:
+22 x 224 trials at 64 Hz, 4-30 Hz, 40 epochs), exported with :func:`eegbin.train.export`
+and loaded by :class:`eegbin.EEGNetClassifier` in each variant of :data:`EEGNET_VARIANTS`
+(float32, Feng et al.'s compressions one at a time and together), which is exported and
+compared on every test trial: predictions, scores (against eegbin's float32 path, the
+estimator's, and its float64 path), features (relative deviation; for the fixed-point
+variants the int16 feature codes that differ: 0 = bit-identical), and for the product-
+quantized heads the table sums of the C head on eegbin's features (trials whose sums
+differ: 0 = bit-identical) and the tree leaves that differ end to end. For subject 1 the
+object sizes next to ``footprint()`` and, with ``--m4``, the Cortex-M4F build under QEMU
+(flash, RAM, instructions per trial and per step).
+
 Run::
 
     python docs/reproductions/export_agreement.py [--subjects 1 2 ...] [--dtype float32 float64] \\
-        [--large] [--check-trials 24]   # --large: also d = 50 000 and 100 000
+        [--large] [--check-trials 24] [--append]   # --large: also d = 50 000 and 100 000
+        [--models hersche eegnet] [--m4 N]
 
 Writes ``results/export/agreement.csv`` (per subject and family), ``agreement.rst``
-(the table of ``docs/user_guide/deploy.rst``) and ``sizes.csv`` next to this file.
+(the table of ``docs/user_guide/deploy.rst``) and ``sizes.csv`` next to this file; for
+EEGNet ``agreement_eegnet.csv``, ``agreement_eegnet.rst``, ``sizes_eegnet.csv`` and
+``sizes_eegnet.rst``.
 """
 
 from __future__ import annotations
@@ -49,7 +65,7 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from eegbin import footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.evaluation.pipelines import get_pipeline  # noqa: E402
-from eegbin.export import CModel, to_c  # noqa: E402
+from eegbin.export import CModel, CortexM4, to_c  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "export"
 
@@ -288,6 +304,194 @@ def _earlier(args):
             load("sizes.csv", lambda r: r["dtype"] in again),
             load("disagreements.csv", lambda r: r["dtype"] in again and r["subject"] in args.subjects))
 
+# ---------------------------------------------------------------------------
+# EEGNet (model family 2 of issue 20)
+# ---------------------------------------------------------------------------
+
+#: EEGNetClassifier options of each exported variant (Feng et al. one at a time, then together;
+#: after channel selection the head is re-fitted, Feng's retraining)
+EEGNET_VARIANTS = {
+    "EEGNet float32": {},
+    "EEGNet batch norms folded": dict(fold_batchnorm=True),
+    "EEGNet 16 of 22 channels": dict(fold_batchnorm=True, n_selected_channels=16, refit_head=True),
+    "EEGNet 8-bit / 16-bit": dict(fixed_point=True),
+    "EEGNet PQ head": dict(fold_batchnorm=True, head="pq"),
+    "EEGNet Feng: 16 ch., 8/16-bit, PQ, max": dict(n_selected_channels=16, refit_head=True,
+                                                   fixed_point=True, head="pq", output="max"),
+}
+EEGNET_SFREQ = 64.0
+
+
+def _train_eegnet(X, y, path):
+    """A float EEGNet trained as train_quantized.py trains it, exported for eegbin.nn."""
+    from eegbin.train import TorchEEGClassifier, export
+
+    clf = TorchEEGClassifier("eegnet", model_params=dict(kernel_length=32, pool1=4, pool2=8),
+                             max_epochs=40, batch_size=32, lr=3e-3, random_state=0).fit(X, y)
+    return export(clf, path)[0]
+
+
+def run_subject_eegnet(subject, dtypes, workdir, m4_trials=0):
+    from eegbin import EEGNetClassifier
+    from eegbin.nn import EEGNet
+    from eegbin.quantize import pq_encode, pq_table_sums
+
+    X, y, meta = load_motor_imagery("simulated", subjects=[subject], fmin=4.0, fmax=30.0,
+                                    resample=EEGNET_SFREQ)
+    X = X.astype(np.float32)
+    tr = (meta.session == "0train").to_numpy()
+    te = ~tr
+    t0 = time.perf_counter()
+    weights = _train_eegnet(X[tr], y[tr], Path(workdir) / f"eegnet_s{subject}.safetensors")
+    print(f"subject {subject}: EEGNet trained in {time.perf_counter() - t0:.0f} s", flush=True)
+    rows, sizes = [], []
+    for index, (variant, options) in enumerate(EEGNET_VARIANTS.items()):
+        fixed = options.get("fixed_point", False)
+        for dtype in (["float32"] if fixed else dtypes):  # the fixed-point datapath has no float type
+            clf = EEGNetClassifier(str(weights), n_chans=X.shape[1], n_times=X.shape[2],
+                                   sfreq=EEGNET_SFREQ, pool1_kernel_size=4, pool2_kernel_size=8,
+                                   dtype=dtype, **options).fit(X[tr], y[tr])
+            name = f"s{subject}_e{index}_{dtype}"
+            to_c(clf, workdir, name, dtype=dtype)
+            m = CModel(workdir, name)
+            t0 = time.perf_counter()
+            p_c = m.predict(X[te])
+            seconds = (time.perf_counter() - t0) / te.sum()
+            p_py = np.searchsorted(clf.classes_, clf.predict(X[te]))
+            F_py, s_py = clf.transform(X[te]), clf.decision_function(X[te])
+            net64 = EEGNet.from_params(clf.net_.params, dtype="float64")
+            s_64 = net64.forward(X[te])
+            F_c = m.step(0, X[te])
+            pred_steps, s_c = m.step(1, F_c)
+            assert (pred_steps == p_c).all()
+            dev = _rel(F_c, F_py)
+            flips = np.flatnonzero(p_c != p_py)
+            row = dict(subject=subject, family=variant, dtype=dtype, trials=int(te.sum()),
+                       equal=int((p_c == p_py).sum()),
+                       accuracy_py=float((clf.predict(X[te]) == y[te]).mean()),
+                       score_dev=float(_rel(s_c, s_py).max()), score_dev_f64=float(_rel(s_c, s_64).max()),
+                       feat_dev_median=float(np.median(dev)), feat_dev_max=float(dev.max()),
+                       feature_codes_differing="", sums_differing="", leaves_differing="",
+                       flip_margins=" ".join(f"{_margin(s_py[i]):.1e}" for i in flips),
+                       ms_per_trial=1000 * seconds)
+            if fixed:  # the int16 codes of the features: C and eegbin's simulation
+                f = clf.net_.params.fixed_point.act_frac_bits["features"]
+                row["feature_codes_differing"] = int((np.rint(np.ldexp(F_c.astype(np.float64), f))
+                                                      != np.rint(np.ldexp(F_py, f))).sum())
+            head = clf.net_.params.head
+            if options.get("head") == "pq":
+                F_ref = F_py.astype(np.float64)
+                _, s_on_py = m.step(1, F_py.astype(np.float32))  # the C head on eegbin's features
+                S = pq_table_sums(head, F_ref)
+                mirror = np.float32(head.lut_scale) * S.astype(np.float32) + head.bias.astype(np.float32)
+                row["sums_differing"] = int((s_on_py != mirror).any(axis=1).sum())
+                row["leaves_differing"] = int((pq_encode(head, F_c.astype(np.float64))
+                                               != pq_encode(head, F_ref)).sum())
+            rows.append(row)
+            if subject == min(SUBJECTS):
+                size = m.size()
+                fp = clf.footprint(32 if dtype == "float32" else 64)
+                entry = dict(family=variant, dtype=dtype, footprint_bytes=fp.n_bytes, weights=size["weights"],
+                             text=size["text"], rodata=size["rodata"], data=size["data"], bss=size["bss"],
+                             work=size["header_work"], footprint_macs=fp.total_macs,
+                             libm=_libm_calls(Path(workdir) / f"{name}.c"))
+                if m4_trials and dtype == "float32":
+                    m4 = CortexM4(workdir, name)
+                    m4.build(opt="-Os")
+                    pred_m4, instr = m4.run(X[te][:m4_trials], steps=True)
+                    assert (pred_m4 == p_c[:m4_trials]).all()
+                    sz = m4.size()
+                    entry.update(m4_flash=sz["flash"], m4_ram=sz["ram"], m4_stack=sz["stack"],
+                                 m4_instructions=int(np.median(instr)),
+                                 m4_features=int(np.median(m4.step_instructions_[:, 0])),
+                                 m4_head=int(np.median(m4.step_instructions_[:, 1])))
+                sizes.append(entry)
+            print(f"subject {subject} {variant:40s} {dtype}: {row['equal']}/{row['trials']} equal "
+                  f"(acc. {row['accuracy_py']:.3f}), score dev {row['score_dev']:.1e} "
+                  f"(f64 {row['score_dev_f64']:.1e}), features {row['feat_dev_median']:.1e} / "
+                  f"{row['feat_dev_max']:.1e}, codes differing {row['feature_codes_differing']}, "
+                  f"sums differing {row['sums_differing']}, leaves differing {row['leaves_differing']}, "
+                  f"{row['ms_per_trial']:.1f} ms/trial", flush=True)
+    return rows, sizes
+
+
+def _margin(s):
+    """Gap between the two largest scores, relative to the largest magnitude (ties: 0)."""
+    top = np.sort(s)[::-1]
+    return (top[0] - top[1]) / np.abs(s).max()
+
+
+def _libm_calls(source):
+    """The libm functions a generated source calls on the Cortex-M4F (undefined symbols of its
+    object, libgcc's __aeabi helpers left out), or on the host without the cross compiler."""
+    import shutil
+    import subprocess
+
+    from eegbin.export import find_c_compiler
+    from eegbin.export.cortexm4 import CPU_FLAGS
+
+    obj = source.with_suffix(".o")
+    if shutil.which("arm-none-eabi-gcc"):
+        cc, nm, flags = "arm-none-eabi-gcc", "arm-none-eabi-nm", [*CPU_FLAGS, "-Os"]
+    else:
+        cc, nm, flags = find_c_compiler(), "nm", ["-O2"]
+    subprocess.run([cc, "-std=c99", "-ffp-contract=off", *flags, "-c", "-o", str(obj), str(source)],
+                   check=True, capture_output=True)
+    out = subprocess.run([nm, "-u", str(obj)], check=True, capture_output=True, text=True).stdout
+    return " ".join(sorted(name for name in (line.split()[-1] for line in out.splitlines() if line.strip())
+                           if not name.startswith("__")))
+
+
+def write_tables_eegnet(rows, sizes):
+    import pandas as pd
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(OUT / "agreement_eegnet.csv", index=False)
+    pd.DataFrame(sizes).to_csv(OUT / "sizes_eegnet.csv", index=False)
+    head = ["variant", "C arithmetic", "subjects", "predictions = Python", "accuracy (Python)",
+            "max score deviation vs float32 / float64", "feature deviation (median / max)",
+            "fixed-point feature codes differing", "PQ: trials whose table sums differ on eegbin's features",
+            "PQ: tree leaves differing end to end"]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
+    def total(sub, col):
+        vals = sub[col]
+        return "-" if (vals == "").all() else str(int(vals.astype(int).sum()))
+
+    for (fam, dtype), sub in df.groupby(["family", "dtype"], sort=False):
+        cells = [fam, "fixed point" if "8/16" in fam or "8-bit" in fam else dtype, str(sub.subject.nunique()),
+                 f"{int(sub.equal.sum())} / {int(sub.trials.sum())}", f"{sub.accuracy_py.mean():.3f}",
+                 f"{sub.score_dev.max():.1e} / {sub.score_dev_f64.max():.1e}",
+                 f"{sub.feat_dev_median.median():.1e} / {sub.feat_dev_max.max():.1e}",
+                 total(sub, "feature_codes_differing"), total(sub, "sums_differing"),
+                 total(sub, "leaves_differing")]
+        lines.append("   * - " + "\n     - ".join(cells))
+    (OUT / "agreement_eegnet.rst").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if not sizes:
+        return
+    sz = pd.DataFrame(sizes)
+    m4 = "m4_flash" in sz
+    head = ["variant", "C arithmetic", "weights [B] / footprint() [B]", "text / rodata / bss [B]",
+            "libm / libc calls"]
+    if m4:
+        head += ["Cortex-M4F flash / RAM [B]", "instructions per trial (features + head)", "footprint() MACs"]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
+    for _, r in sz.iterrows():
+        cells = [r.family, "fixed point" if "8/16" in r.family or "8-bit" in r.family else r["dtype"],
+                 f"{int(r.weights):,} / {r.footprint_bytes:,.0f}", f"{int(r.text):,} / {int(r.rodata):,} / {int(r.bss):,}",
+                 r.libm or "-"]
+        if m4:
+            if pd.isna(r.get("m4_flash")):
+                cells += ["-", "-", f"{int(r.footprint_macs):,}"]
+            else:
+                cells += [f"{int(r.m4_flash):,} / {int(r.m4_ram):,}",
+                          f"{int(r.m4_instructions):,} ({int(r.m4_features):,} + {int(r.m4_head):,})",
+                          f"{int(r.footprint_macs):,}"]
+        lines.append("   * - " + "\n     - ".join(cells))
+    (OUT / "sizes_eegnet.rst").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
 
 def main(argv=None):
     global SUBJECTS, CHECK_TRIALS
@@ -301,18 +505,32 @@ def main(argv=None):
     parser.add_argument("--append", action="store_true",
                         help="keep the rows of earlier runs for other subjects/dtypes (e.g. float64 on a few "
                              "subjects next to float32 on all)")
+    parser.add_argument("--models", nargs="+", default=["hersche", "eegnet"], choices=["hersche", "eegnet"])
+    parser.add_argument("--m4", type=int, default=0, metavar="N",
+                        help="EEGNet: also build for the Cortex-M4F and run N test trials under QEMU")
     args = parser.parse_args(argv)
     SUBJECTS, CHECK_TRIALS = args.subjects, args.check_trials
     families = FAMILIES + (LARGE if args.large else [])
     rows, sizes, disagreements = ([], [], []) if not args.append else _earlier(args)
+    e_rows, e_sizes = [], []
     t0 = time.time()
+    if "eegnet" in args.models:
+        import torch
+
+        torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as work:
         for subject in args.subjects:
-            r, s, d = run_subject(subject, families, args.dtype, work)
-            rows += r
-            sizes += s
-            disagreements += d
-            write_tables(rows, sizes, disagreements)  # after every subject: a partial table survives an interrupt
+            if "hersche" in args.models:
+                r, s, d = run_subject(subject, families, args.dtype, work)
+                rows += r
+                sizes += s
+                disagreements += d
+                write_tables(rows, sizes, disagreements)  # after every subject: a partial table survives an interrupt
+            if "eegnet" in args.models:
+                r, s = run_subject_eegnet(subject, args.dtype, work, args.m4)
+                e_rows += r
+                e_sizes += s
+                write_tables_eegnet(e_rows, e_sizes)
     print(f"done in {(time.time() - t0) / 60:.1f} min")
     return 0
 
