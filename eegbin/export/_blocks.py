@@ -6,15 +6,16 @@ internal prefix ``eb_``; every generated ``.c`` file holds the blocks it uses
 so two exported models linked into one program never clash. A block may use
 ``eb_real`` (``float`` or ``double``, typedef'd by the generated file), the
 literal macro ``EB_R(x)`` and the math wrappers ``eb_sqrt``, ``eb_log``,
-``eb_fabs``, ``eb_expm1`` and ``EB_EPS`` (the machine epsilon of ``eb_real``).
+``eb_fabs``, ``eb_expm1``, ``eb_exp``, ``eb_tanh`` and ``EB_EPS`` (the machine epsilon of ``eb_real``).
 The blocks of the network exporters live in ``_nn_blocks.py`` and are merged
 into :data:`BLOCKS`.
 
 Blocks
 ------
-``popcount``, ``hamming``
+``popcount``, ``hamming``, ``hamming_scores``
     SWAR population count on two 32-bit halves (fast on 32-bit MCUs without a
-    popcount instruction, no libgcc call) and the Hamming argmin over packed rows.
+    popcount instruction, no libgcc call), the Hamming argmin over packed rows and
+    the cosine scores ``1 - 2 d_h / d`` of the distances.
 ``rng``, ``rng_word``
     The counter-based generator of :mod:`eegbin.kernels.rng`, bit for bit.
 ``project_row``, ``projection``
@@ -26,6 +27,9 @@ Blocks
 ``heaviside``, ``linear``, ``linear_packed``, ``argmax``
     Thresholding into packed words, float linear scores on real or packed inputs,
     the first argmax (or the two-class sign rule).
+``memory_readout``
+    The attention and value readout of :class:`eegbin.BinaryKeyValueMemory` from
+    Hamming distances (softabs, softmax or none).
 ``sqrt_cov``, ``times_sym``, ``jacobi_one_sided``, ``logm_upper``
     The Riemannian features in square-root form: cascaded biquads in the
     arithmetic order of :func:`scipy.signal.sosfilt` feeding a streaming QR
@@ -74,7 +78,9 @@ static int32_t eb_hamming_argmin(const uint64_t *code, const uint64_t *rows, int
     }
     return best;
 }
+"""
 
+HAMMING_SCORES = r"""
 /* Cosine similarity of bipolar vectors from Hamming distances, 1 - 2 d / n_bits (eq. 10),
  * as (n_bits - 2 d) / n_bits in float: numerator and denominator are exact (n_bits < 2^24)
  * and one division rounds correctly, so this is the float rounding of the exact value, which
@@ -479,9 +485,53 @@ static void eb_logm_upper(const eb_real *g, const eb_real *v, int32_t n, eb_real
 """
 
 #: name -> (C text, names of the blocks it needs, needs libm)
+MEMORY_READOUT = r"""
+/* Readout of a binary key-value memory (eegbin.binary: cosine_from_hamming, sharpen_attention,
+ * memory_readout): alpha_i = (d - 2 dist_i) / d (eq. 10, 14; exact numerator and denominator,
+ * one rounding), sharpened by `mode` (0 softabs: s(b (a - 1/2)) + s(b (-a - 1/2)) with
+ * s(z) = (1 + tanh(z / 2)) / 2; 1 softmax of b alpha over the keys; 2 none: alpha), then
+ * y[c] = sum of att_i over the keys i of class labels[i] (eq. 15), in increasing i. */
+static void eb_memory_readout(const uint32_t *dist, const uint8_t *labels, int32_t n_keys, int32_t d,
+                              int32_t mode, eb_real beta, int32_t n_classes, eb_real *att, eb_real *y)
+{
+    int32_t i, c;
+    eb_real top = EB_R(0.0), total = EB_R(0.0);
+    for (i = 0; i < n_keys; i++) {
+        eb_real alpha = (eb_real)(d - 2 * (int32_t)dist[i]) / (eb_real)d;
+        if (mode == 0) {
+            att[i] = EB_R(0.5) * (eb_tanh(EB_R(0.5) * beta * (alpha - EB_R(0.5)))
+                                  + eb_tanh(EB_R(0.5) * beta * (-alpha - EB_R(0.5)))) + EB_R(1.0);
+        } else if (mode == 1) {
+            att[i] = beta * alpha;
+            if (i == 0 || att[i] > top) {
+                top = att[i];
+            }
+        } else {
+            att[i] = alpha;
+        }
+    }
+    if (mode == 1) {
+        for (i = 0; i < n_keys; i++) {
+            att[i] = eb_exp(att[i] - top);
+            total += att[i];
+        }
+        for (i = 0; i < n_keys; i++) {
+            att[i] = att[i] / total;
+        }
+    }
+    for (c = 0; c < n_classes; c++) {
+        y[c] = EB_R(0.0);
+    }
+    for (i = 0; i < n_keys; i++) {
+        y[labels[i]] += att[i];
+    }
+}
+"""
+
 BLOCKS = {
     "popcount": (POPCOUNT, (), False),
     "hamming": (HAMMING, ("popcount",), False),
+    "hamming_scores": (HAMMING_SCORES, (), False),
     "rng": (RNG, (), False),
     "project_row": (PROJECT_ROW, ("rng",), False),
     "projection": (PROJECTION, ("project_row",), False),
@@ -491,6 +541,7 @@ BLOCKS = {
     "linear": (LINEAR, (), False),
     "linear_packed": (LINEAR_PACKED, (), False),
     "argmax": (ARGMAX, (), False),
+    "memory_readout": (MEMORY_READOUT, (), True),
     "sqrt_cov": (SQRT_COV, (), True),
     "times_sym": (TIMES_SYM, (), False),
     "jacobi_one_sided": (JACOBI_ONE_SIDED, (), True),

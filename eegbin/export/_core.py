@@ -465,10 +465,12 @@ _REAL_PRELUDE = {
     "float": (
         "typedef float eb_real;\n#define EB_R(x) x##f\n#define EB_EPS 1.1920928955078125e-07f\n"
         "#define eb_sqrt sqrtf\n#define eb_log logf\n#define eb_fabs fabsf\n#define eb_expm1 expm1f\n"
+        "#define eb_exp expf\n#define eb_tanh tanhf\n"
     ),
     "double": (
         "typedef double eb_real;\n#define EB_R(x) x\n#define EB_EPS 2.220446049250313e-16\n"
         "#define eb_sqrt sqrt\n#define eb_log log\n#define eb_fabs fabs\n#define eb_expm1 expm1\n"
+        "#define eb_exp exp\n#define eb_tanh tanh\n"
     ),
 }
 

@@ -103,7 +103,7 @@ def _export_heaviside(hb, port, ctx):
 
 def _hamming_head(ctx, code, rows, n_bits, n_classes, conv="", last_mask=None):
     """Body of a Hamming argmin classifier over the packed ``rows`` (class vectors)."""
-    ctx.use("hamming")
+    ctx.use("hamming", "hamming_scores")
     w = ctx.weights("rows", rows, "uint64_t", note=f"{rows.shape[0]} packed vectors of {n_bits} bits")
     dist = ctx.buffer("dist", "uint32_t", rows.shape[0])
     if last_mask is not None:  # bits beyond n_bits do not count (eegbin masks them)

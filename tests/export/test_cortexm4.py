@@ -8,10 +8,11 @@ from sklearn.svm import LinearSVC
 from eegbin import (
     AssociativeMemoryClassifier,
     BinarizedLinearSVC,
+    BinaryKeyValueMemory,
     FilterBankRiemann,
     SparseBipolarRandomProjection,
 )
-from eegbin.export import CortexM4, to_c
+from eegbin.export import CModel, CortexM4, to_c
 
 MISSING = CortexM4.missing_tools()
 pytestmark = pytest.mark.skipif(
@@ -88,3 +89,15 @@ def test_bad_input_is_named(tmp_path):
     m = _m4(clf, tmp_path)
     with pytest.raises(ValueError, match=r"X must have shape \(n_trials, 1, 40\)"):
         m.run(X[:, :10])
+
+
+def test_memory_head_on_the_m4(tmp_path):
+    """The MI-MANN memory head (libm's tanhf on the target): the host's classes and readout."""
+    X, y = _features()
+    mem = BinaryKeyValueMemory(n_dims=256, random_state=4).fit(X, y)
+    m4 = _m4(mem, tmp_path)
+    p, ins = m4.run(X[:3])
+    np.testing.assert_array_equal(mem.classes_[p], mem.predict(X[:3]))
+    host = CModel(tmp_path, "m").scores(X[:3])
+    np.testing.assert_allclose(m4.scores_, host, rtol=1e-5)
+    assert (ins > 256 * 40).all()  # at least one operation per projection entry
