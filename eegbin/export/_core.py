@@ -87,7 +87,10 @@ class StepContext:
     float *scores)`` returning the class index for the classifier
     (:meth:`classify`). An estimator that is best exported as several steps
     (e.g. a network's features, then its head) finishes one step, opens the next
-    with :meth:`next_step` and returns the list of its steps.
+    with :meth:`next_step` and returns the list of its steps. A classifier with a
+    ``transform`` (e.g. a network whose features feed a memory head) may stand before
+    the last step of a pipeline: its exporter is then called with ``final`` False and
+    returns the steps that compute its ``transform``.
 
     Attributes
     ----------
@@ -99,15 +102,19 @@ class StepContext:
         C type of the real-valued arithmetic (``eb_real`` in the code).
     float_bits : int
         Bits of a stored real parameter (32 or 64).
+    final : bool
+        Whether the estimator is the last step (the classifier); False for a
+        classifier exported as the transformer its ``transform`` is.
     """
 
-    def __init__(self, name, index, label, port_in, real):
+    def __init__(self, name, index, label, port_in, real, final=True):
         self._name, self._label = name, label
         self.prefix = f"{name}_s{index}"
         self.macro = f"{name.upper()}_S{index}"
         self.real = real
         self.float_bits = 8 * SIZEOF[real]
         self.port_in = port_in
+        self.final = final
         self._blocks = []
         self._step = _Step(index, label, port_in, None)
 
@@ -308,7 +315,7 @@ def _build_steps(estimator, name, real):
     port = None
     blocks = []
     for k, (label, est) in enumerate(pairs[:-1]):
-        if is_classifier(est):
+        if is_classifier(est) and not hasattr(est, "transform"):
             nxt = pairs[k + 1]
             raise ValueError(
                 f"step {k} ({label}: {type(est).__name__}) is a classifier but step {k + 1} "
@@ -333,7 +340,7 @@ def _build_steps(estimator, name, real):
             port = _first_port(est, reads)
         elif reads == "epochs":
             raise ValueError(f"{where} reads EEG trials but comes after another step")
-        ctx = StepContext(name, len(steps), label, port, real)
+        ctx = StepContext(name, len(steps), label, port, real, final=k == len(pairs) - 1)
         try:
             result = func(est, port, ctx)
         except (TypeError, ValueError) as exc:

@@ -393,6 +393,8 @@ def _export_eegnet(clf, port, ctx):
     fp = s["fixed"]
     port_out, body = (_fixed_features if fp is not None else _float_features)(s, ctx)
     features = ctx.transform(port_out, body, part="features")
+    if not ctx.final:  # a step before the last one: what clf.transform returns
+        return features
     hctx = ctx.next_step()
     head = s["head"]
     n_classes = len(clf.classes_)

@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -132,6 +133,14 @@ def test_unfitted_and_misplaced_steps(chain, tmp_path):
     svm = pipe[-1]
     with pytest.raises(ValueError, match="is a classifier but step 1 .* follows it"):
         to_c(Pipeline([("a", svm), ("b", svm)]), tmp_path, "m")
+    # a classifier with a transform is allowed before the last step only if its exporter
+    # exports that transform (EEGNetClassifier's features); a linear model's does not
+    rng = np.random.RandomState(0)
+    F, yF = rng.randn(30, 4), np.arange(30) % 3
+    lda = LinearDiscriminantAnalysis().fit(F, yF)
+    with pytest.raises(ValueError, match=r"step 0 \(a: LinearDiscriminantAnalysis\) is a classifier; "
+                                         "the classifier must be the last step"):
+        to_c(Pipeline([("a", lda), ("b", LinearSVC().fit(lda.transform(F), yF))]), tmp_path, "m")
     with pytest.raises(ValueError, match=r"step 1 \(fbr: FilterBankRiemann\) reads EEG trials but comes "
                                          r"after another step"):
         to_c(Pipeline([("rp", pipe[1]), ("fbr", pipe[0]), ("svm", svm)]), tmp_path, "m")

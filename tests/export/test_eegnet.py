@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.pipeline import make_pipeline
 
-from eegbin import EEGNetClassifier
+from eegbin import BinaryKeyValueMemory, EEGNetClassifier
 from eegbin.export import CortexM4, to_c
 from eegbin.nn import EEGNet
 from eegbin.quantize import pq_table_sums
@@ -211,3 +212,25 @@ def test_on_the_cortex_m4(task, tmp_path, variant):
     else:
         assert _rel(m4.scores_, clf.decision_function(X)).max() < 1e-4
     assert (m4.step_instructions_ > 0).all() and (instructions > 0).all()
+
+
+@pytest.mark.parametrize("options", [{}, dict(fixed_point=True)], ids=["float", "8-bit / 16-bit"])
+def test_mimann_eegnet_features_then_memory(task, compiled, options):
+    """MI-MANN: the EEGNet controller's features (its transform) read by a binary key-value
+    memory, one exported model; the C features are eegbin's, so are the keys and classes."""
+    w, X, y = task
+    pipe = make_pipeline(EEGNetClassifier(w, C, T, SFREQ, **options),
+                         BinaryKeyValueMemory(n_dims=256, random_state=0)).fit(X[:60], y[:60])
+    m = compiled(pipe, "mimann")
+    assert m.n_steps == 2  # the features, then the memory: no EEGNet head
+    F_c = m.step(0, X)
+    F_py = pipe[0].transform(X)
+    assert _rel(F_c, F_py).max() < (1e-12 if options else 1e-5)
+    keys_py = pipe[-1]._encode(F_py.astype(np.float64))  # eegbin's keys of its own features
+    keys_c = pipe[-1]._encode(F_c.astype(np.float64))
+    differing = int(np.unpackbits(np.ascontiguousarray(keys_c ^ keys_py).view(np.uint8)).sum())
+    assert differing == 0  # float rounding of the features could flip a bit of a sum near 0; none here
+    pred, scores = m.step(1, F_c)
+    np.testing.assert_array_equal(pred, m.predict(X))
+    np.testing.assert_array_equal(pipe.classes_[m.predict(X)], pipe.predict(X))
+    assert len(np.unique(pred)) == 3  # not degenerate
