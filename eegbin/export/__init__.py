@@ -17,7 +17,7 @@ float and with Feng et al.'s compressions) and :mod:`~eegbin.export.memory`
 generator, the float linear head, the Jacobi eigensolver and matrix logarithm).
 """
 
-from . import eegnet, hamming, linear, memory, riemann  # the families: importing them registers their exporters
+from . import eegnet, hamming, linear, memory, riemann  # noqa: F401  (registers the exporters)
 from ._core import Port, StepContext, exporter_for, register_exporter, to_c
 from .cmodel import STRICT_CFLAGS, CModel, find_c_compiler
 from .cortexm4 import CortexM4
