@@ -11,13 +11,14 @@ estimator type (:func:`register_exporter`): :mod:`~eegbin.export.riemann`
 (FilterBankRiemann), :mod:`~eegbin.export.hamming` (random projection,
 Heaviside, binarized classifiers, RP+AM), :mod:`~eegbin.export.linear`
 (float linear heads), :mod:`~eegbin.export.eegnet` (EEGNetClassifier,
-float and with Feng et al.'s compressions) and :mod:`~eegbin.export.memory`
-(BinaryKeyValueMemory, the MI-MANN memory head). They share the C building blocks of
+float and with Feng et al.'s compressions), :mod:`~eegbin.export.memory`
+(BinaryKeyValueMemory, the MI-MANN memory head) and :mod:`~eegbin.export.lstm`
+(LSTMClassifier with a float LSTM). They share the C building blocks of
 ``eegbin/export/_blocks.py`` and ``_nn_blocks.py`` (packed Hamming distance, the counter-based
 generator, the float linear head, the Jacobi eigensolver and matrix logarithm).
 """
 
-from . import eegnet, hamming, linear, memory, riemann  # noqa: F401  (registers the exporters)
+from . import eegnet, hamming, linear, lstm, memory, riemann  # noqa: F401  (registers the exporters)
 from ._core import Port, StepContext, exporter_for, register_exporter, to_c
 from .cmodel import STRICT_CFLAGS, CModel, find_c_compiler
 from .cortexm4 import CortexM4

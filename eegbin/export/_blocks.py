@@ -30,6 +30,8 @@ Blocks
 ``memory_readout``
     The attention and value readout of :class:`eegbin.BinaryKeyValueMemory` from
     Hamming distances (softabs, softmax or none).
+``lstm_step``
+    One time step of one float LSTM layer (gates i, f, g, o).
 ``sqrt_cov``, ``times_sym``, ``jacobi_one_sided``, ``logm_upper``
     The Riemannian features in square-root form: cascaded biquads in the
     arithmetic order of :func:`scipy.signal.sosfilt` feeding a streaming QR
@@ -528,6 +530,36 @@ static void eb_memory_readout(const uint32_t *dist, const uint8_t *labels, int32
 }
 """
 
+LSTM_STEP = r"""
+/* One time step of one LSTM layer (MuBiNN eq. 1-6, eegbin.nn.lstm_recurrence):
+ * z = W_ih x + W_hh h + b (4H values, gates i, f, g, o; each sum in increasing index),
+ * i, f, o = sigmoid, g = tanh, c = f c + i g, h = o tanh(c); h and c updated in place
+ * (the new h is written after every gate has read the old one). Work: z (4H). */
+static void eb_lstm_step(const eb_real *x, int32_t d, const eb_real *w_ih, const eb_real *w_hh,
+                         const eb_real *b, int32_t n_h, eb_real *z, eb_real *h, eb_real *c)
+{
+    int32_t r, j;
+    for (r = 0; r < 4 * n_h; r++) {
+        eb_real acc = EB_R(0.0), rec = EB_R(0.0);
+        for (j = 0; j < d; j++) {
+            acc += w_ih[r * d + j] * x[j];
+        }
+        for (j = 0; j < n_h; j++) {
+            rec += w_hh[r * n_h + j] * h[j];
+        }
+        z[r] = acc + b[r] + rec;
+    }
+    for (j = 0; j < n_h; j++) {
+        eb_real i = EB_R(1.0) / (EB_R(1.0) + eb_exp(-z[j]));
+        eb_real f = EB_R(1.0) / (EB_R(1.0) + eb_exp(-z[n_h + j]));
+        eb_real g = eb_tanh(z[2 * n_h + j]);
+        eb_real o = EB_R(1.0) / (EB_R(1.0) + eb_exp(-z[3 * n_h + j]));
+        c[j] = f * c[j] + i * g;
+        h[j] = o * eb_tanh(c[j]);
+    }
+}
+"""
+
 BLOCKS = {
     "popcount": (POPCOUNT, (), False),
     "hamming": (HAMMING, ("popcount",), False),
@@ -542,6 +574,7 @@ BLOCKS = {
     "linear_packed": (LINEAR_PACKED, (), False),
     "argmax": (ARGMAX, (), False),
     "memory_readout": (MEMORY_READOUT, (), True),
+    "lstm_step": (LSTM_STEP, (), True),
     "sqrt_cov": (SQRT_COV, (), True),
     "times_sym": (TIMES_SYM, (), False),
     "jacobi_one_sided": (JACOBI_ONE_SIDED, (), True),

@@ -10,9 +10,11 @@ from eegbin import (
     BinarizedLinearSVC,
     BinaryKeyValueMemory,
     FilterBankRiemann,
+    LSTMClassifier,
     SparseBipolarRandomProjection,
 )
 from eegbin.export import CModel, CortexM4, to_c
+from eegbin.nn import LSTM
 
 MISSING = CortexM4.missing_tools()
 pytestmark = pytest.mark.skipif(
@@ -101,3 +103,21 @@ def test_memory_head_on_the_m4(tmp_path):
     host = CModel(tmp_path, "m").scores(X[:3])
     np.testing.assert_allclose(m4.scores_, host, rtol=1e-5)
     assert (ins > 256 * 40).all()  # at least one operation per projection entry
+
+
+def test_float_lstm_on_the_m4(tmp_path):
+    """A float LSTM (expf, tanhf on the target): the host's classes and logits."""
+    rng = np.random.default_rng(0)
+    H = 4
+    w = {"lstm.weight_ih_l0": rng.normal(size=(4 * H, 3)), "lstm.weight_hh_l0": rng.normal(size=(4 * H, H)),
+         "lstm.bias_ih_l0": np.zeros(4 * H), "lstm.bias_hh_l0": np.zeros(4 * H),
+         "fc.weight": rng.normal(size=(3, H)), "fc.bias": np.zeros(3)}
+    X = rng.standard_normal((12, 3, 40)).astype(np.float32)
+    clf = LSTMClassifier(LSTM(w), decimate=2, pooling="mean", refit_head=False).fit(X, np.arange(12) % 3)
+    m4 = _m4(clf, tmp_path)
+    p, ins = m4.run(X[:3], steps=True)
+    host = CModel(tmp_path, "m")
+    np.testing.assert_array_equal(p, host.predict(X[:3]))
+    np.testing.assert_array_equal(clf.classes_[p], clf.predict(X[:3]))
+    np.testing.assert_allclose(m4.scores_, host.scores(X[:3]), rtol=1e-5, atol=1e-6)
+    assert (m4.step_instructions_[:, 0] > 20 * 16 * 7).all()  # 20 steps x 16 gates x (3 + 4) MACs at least

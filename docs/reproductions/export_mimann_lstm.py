@@ -1,4 +1,4 @@
-"""Evidence for issues 20/21, MI-MANN: the EEGNet controller + binary key-value memory in C.
+"""Evidence for issues 20/21, MI-MANN (EEGNet controller + binary key-value memory) and the float LSTM in C.
 
 Simulated subject 1 at the EEGNet configuration of ``export_agreement.py --models eegnet``
 (22 x 224 trials, 64 Hz, 4-30 Hz). The controller is an EEGNet with random weights
@@ -15,11 +15,18 @@ Cortex-M4F under QEMU (``-Os``, the first ``--trials`` test trials): flash, RAM 
 painted stack), instructions per inference and per step (features, memory), next to the
 host object's weight bytes and ``footprint()``.
 
+The float LSTM: MuBiNN's classifier as ``train_quantized.py`` configures it (one layer of
+100 cells, time average-pooled by 2, so 112 steps of 22 features), with random weights
+drawn as ``torch.nn.LSTM`` initializes them (uniform in +-1/sqrt(100), seed 0) and the
+head re-fitted on session ``0train``; the same checks (features and logits against
+eegbin's float64) and the same Cortex-M4F figures.
+
 Run::
 
-    python docs/reproductions/export_mimann.py [--trials 2]
+    python docs/reproductions/export_mimann_lstm.py [--trials 2]
 
-Writes ``results/export/mimann.csv`` and ``mimann.rst`` next to this file.
+Writes ``results/export/mimann.csv``, ``mimann.rst``, ``lstm.csv`` and ``lstm.rst`` next to
+this file.
 """
 
 from __future__ import annotations
@@ -36,12 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from eegbin import BinaryKeyValueMemory, EEGNetClassifier  # noqa: E402
+from eegbin import BinaryKeyValueMemory, EEGNetClassifier, LSTMClassifier  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.export import CModel, CortexM4, to_c  # noqa: E402
 from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention  # noqa: E402
 from eegbin.kernels import pack_bits  # noqa: E402
-from eegbin.nn import EEGNet  # noqa: E402
+from eegbin.nn import LSTM, EEGNet  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "export"
 SFREQ, N_DIMS = 64.0, 256
@@ -121,7 +128,56 @@ def main(argv=None):
         lines.append("   * - " + "\n     - ".join(cells))
     (OUT / "mimann.rst").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    lstm(X, y, tr, te, args.trials)
     return 0
+
+
+def _rel(c, p):
+    return float((np.abs(c - p).max(axis=1) / np.abs(p).max(axis=1)).max())
+
+
+def lstm(X, y, tr, te, trials, H=100):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    bound = 1.0 / np.sqrt(H)
+    n_chans, n_classes = X.shape[1], len(np.unique(y))
+    w = {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
+         "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
+         "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H), "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
+    clf = LSTMClassifier(LSTM(w), decimate=2, pooling="mean").fit(X[tr], y[tr])
+    with tempfile.TemporaryDirectory() as work:
+        to_c(clf, work, "lstm")
+        host = CModel(work, "lstm")
+        F_c = host.step(0, X[te])
+        pred, s_c = host.step(1, F_c)
+        m4 = CortexM4(work, "lstm")
+        m4.build(opt="-Os")
+        p4, ins = m4.run(X[te][:trials], steps=True)
+        size = m4.size()
+        fp = clf.footprint(32)
+        row = dict(model="LSTM float (1 x 100 cells)", trials=int(te.sum()),
+                   equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()),
+                   feature_dev=_rel(F_c, clf.transform(X[te])), score_dev=_rel(s_c, clf.decision_function(X[te])),
+                   m4_equal=f"{int((p4 == pred[:trials]).sum())}/{trials}", flash=size["flash"], ram=size["ram"],
+                   stack=size["stack"], instructions=int(np.median(ins)),
+                   features=int(np.median(m4.step_instructions_[:, 0])),
+                   head=int(np.median(m4.step_instructions_[:, 1])), weights=host.size()["weights"],
+                   footprint=fp.n_bytes, macs=fp.total_macs)
+    print(row, flush=True)
+    pd.DataFrame([row]).to_csv(OUT / "lstm.csv", index=False)
+    head = ["model", "predictions = Python", "max deviation vs float64: features / logits",
+            "Cortex-M4F flash / RAM [B] (stack)", "instructions (features + head)",
+            "weights [B] / footprint() [B]", "footprint() MACs"]
+    cells = [row["model"], f"{row['equal']} / {row['trials']} (QEMU: {row['m4_equal']})",
+             f"{row['feature_dev']:.1e} / {row['score_dev']:.1e}",
+             f"{row['flash']:,} / {row['ram']:,} ({row['stack']})",
+             f"{row['instructions']:,} ({row['features']:,} + {row['head']:,})",
+             f"{row['weights']:,} / {row['footprint']:,.0f}", f"{row['macs']:,}"]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head),
+             "   * - " + "\n     - ".join(cells)]
+    (OUT / "lstm.rst").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
