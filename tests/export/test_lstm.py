@@ -6,7 +6,7 @@ import pytest
 
 from eegbin import LSTMClassifier
 from eegbin.export import to_c
-from eegbin.nn import LSTM
+from eegbin.nn import LSTM, MultiLevelBinarizedLSTM
 
 C, T = 3, 60
 
@@ -64,10 +64,9 @@ def test_weight_bytes_next_to_footprint(task, compiled):
 
 
 def test_binarized_networks_are_refused_by_name(task, tmp_path):
-    from eegbin.nn import MultiLevelBinarizedLSTM
-
     w, X, y = task
-    clf = LSTMClassifier(MultiLevelBinarizedLSTM(w, 2, 2, mode="mubinn2")).fit(X[:40], y[:40])
+    clf = LSTMClassifier(MultiLevelBinarizedLSTM(w, activation_levels=1, weight_levels=1, mode="b_lstm")).fit(
+        X[:40], y[:40])
     with pytest.raises(ValueError, match="LSTMClassifier with a MultiLevelBinarizedLSTM network cannot be "
                                          "exported to C"):
         to_c(clf, tmp_path, "mubinn")
