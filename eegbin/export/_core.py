@@ -302,7 +302,11 @@ def _first_port(estimator, reads):
         raise ValueError(f"{type(estimator).__name__} has no n_features_in_: fit it before export")
     if reads == "epochs":
         t = getattr(estimator, "n_times_in_", None)
-        t = int(getattr(estimator, "n_times", None) if t is None else t)
+        t = getattr(estimator, "n_times", None) if t is None else t
+        if t is None:
+            raise ValueError(f"{type(estimator).__name__}: the trial length is unknown (n_times_in_ is None): "
+                             f"fit it on epochs before export")
+        t = int(t)
         return Port("epochs", int(n) * t, "float", n_chans=int(n), n_times=t)
     return Port("real", int(n), "float", n_chans=1, n_times=int(n))
 

@@ -70,3 +70,11 @@ def test_binarized_networks_are_refused_by_name(task, tmp_path):
     with pytest.raises(ValueError, match="LSTMClassifier with a MultiLevelBinarizedLSTM network cannot be "
                                          "exported to C"):
         to_c(clf, tmp_path, "mubinn")
+
+
+def test_unknown_trial_length_is_named(task, tmp_path):
+    w, X, y = task
+    clf = LSTMClassifier(LSTM(w), refit_head=False).fit(X[:40], y[:40])
+    clf.n_times_in_ = None  # as a classifier read from an export that does not record n_times
+    with pytest.raises(ValueError, match=r"LSTMClassifier: the trial length is unknown \(n_times_in_ is None\)"):
+        to_c(clf, tmp_path, "m")
