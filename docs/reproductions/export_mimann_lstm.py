@@ -1,6 +1,6 @@
 """Evidence for issues 20/21, MI-MANN (EEGNet controller + binary key-value memory) and the float LSTM in C.
 
-Simulated subject 1 at the EEGNet configuration of ``export_agreement.py --models eegnet``
+The 9 simulated subjects at the EEGNet configuration of ``export_agreement.py --models eegnet``
 (22 x 224 trials, 64 Hz, 4-30 Hz). The controller is an EEGNet with random weights
 (``EEGNet.random_weights``, seed 0; no training, so this takes seconds): the sizes and
 instruction counts do not depend on the weight values, and C = Python is checked on
@@ -11,7 +11,7 @@ fixed-point controller.
 For every test trial of session ``1test``: predictions of the C model (host compiler)
 against eegbin's, key bits that differ (eegbin's keys of the C features vs of its own
 features) and the readout deviation (per trial ``max |y_C - y_py| / max |y_py|``); on the
-Cortex-M4F under QEMU (``-Os``, the first ``--trials`` test trials): flash, RAM (with the
+Cortex-M4F under QEMU (``-Os``, subject 1, the first ``--trials`` test trials): flash, RAM (with the
 painted stack), instructions per inference and per step (features, memory), next to the
 host object's weight bytes and ``footprint()``.
 
@@ -23,15 +23,15 @@ eegbin's float64) and the same Cortex-M4F figures.
 
 Run::
 
-    python docs/reproductions/export_mimann_lstm.py [--trials 2]
+    python docs/reproductions/export_mimann_lstm.py [--subjects 1 2 ...] [--trials 2]
 
-Writes ``results/export/mimann.csv``, ``mimann.rst``, ``lstm.csv`` and ``lstm.rst`` next to
-this file.
+Writes ``results/export/mimann_lstm.csv`` and ``mimann_lstm.rst`` next to this file.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -65,119 +65,126 @@ def _readout(mem, F):
     return memory_readout(sharpen_attention(alpha, mem.sharpen, mem.beta), mem.labels_, len(mem.classes_))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=2, help="test trials run under QEMU")
-    args = parser.parse_args(argv)
-    X, y, meta = load_motor_imagery("simulated", subjects=[1], fmin=4.0, fmax=30.0, resample=SFREQ)
+def _rel(c, p):
+    return float((np.abs(c - p).max(axis=1) / np.abs(p).max(axis=1)).max())
+
+
+_BYTES = {"float": 4, "double": 8, "uint64_t": 8, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4}
+
+
+def _step_weight_bytes(source, name, step):
+    """Bytes of the weight arrays of one step, from the generated source."""
+    decl = re.findall(rf"static const (\w+) {name}_s{step}_w_\w+\[(\d+)\]", source.read_text())
+    return sum(_BYTES[ctype] * int(n) for ctype, n in decl)
+
+
+def _m4(work, name, X, pred, trials):
+    """Cortex-M4F figures of an exported model on the first ``trials`` trials."""
+    m4 = CortexM4(work, name)
+    m4.build(opt="-Os")
+    p4, ins = m4.run(X[:trials], steps=True)
+    size = m4.size()
+    return dict(m4_equal=f"{int((p4 == pred[:trials]).sum())}/{trials}", flash=size["flash"], ram=size["ram"],
+                stack=size["stack"], instructions=int(np.median(ins)),
+                step0=int(np.median(m4.step_instructions_[:, 0])), step1=int(np.median(m4.step_instructions_[:, 1])))
+
+
+def run_subject(subject, work, trials):
+    """MI-MANN (float and fixed-point controller) and float LSTM rows of one subject."""
+    X, y, meta = load_motor_imagery("simulated", subjects=[subject], fmin=4.0, fmax=30.0, resample=SFREQ)
     X = X.astype(np.float32)
     tr = (meta.session == "0train").to_numpy()
     te = ~tr
     n_chans, n_times = X.shape[1:]
     w = EEGNet.random_weights(n_chans, n_times, len(np.unique(y)), kernel_length=32, rng=0)
     rows = []
-    with tempfile.TemporaryDirectory() as work:
-        for variant, options in (("float32", {}), ("8-bit / 16-bit", dict(fixed_point=True))):
-            pipe = make_pipeline(EEGNetClassifier(w, n_chans, n_times, SFREQ, pool1_kernel_size=4,
-                                                  pool2_kernel_size=8, **options),
-                                 BinaryKeyValueMemory(n_dims=N_DIMS, random_state=7)).fit(X[tr], y[tr])
-            name = "mimann_fixed" if options else "mimann_float"
-            to_c(pipe, work, name)
-            host = CModel(work, name)
-            mem = pipe[-1]
-            F_c = host.step(0, X[te])
-            F_py = pipe[0].transform(X[te]).astype(np.float64)
-            keys_c, keys_py = _keys(mem, F_c.astype(np.float64)), _keys(mem, F_py)
-            pred, y_c = host.step(1, F_c)
-            y_py = _readout(mem, F_py)
-            m4 = CortexM4(work, name)
-            m4.build(opt="-Os")
-            p4, ins = m4.run(X[te][: args.trials], steps=True)
-            size = m4.size()
-            fp = mem.footprint(32)
-            row = dict(controller=variant, trials=int(te.sum()),
-                       equal=int((pipe.classes_[host.predict(X[te])] == pipe.predict(X[te])).sum()),
-                       key_bits_differing=int(np.unpackbits(np.ascontiguousarray(keys_c ^ keys_py)
-                                                            .view(np.uint8)).sum()),
-                       readout_dev=float((np.abs(y_c - y_py).max(axis=1) / np.abs(y_py).max(axis=1)).max()),
-                       projection=("stored (packed bits)" if "w_projection" in (Path(work) / f"{name}.c").read_text()
-                                   else "regenerated from the seed"),
-                       m4_equal=f"{int((p4 == pred[: args.trials]).sum())}/{args.trials}",
-                       flash=size["flash"], ram=size["ram"], stack=size["stack"],
-                       instructions=int(np.median(ins)),
-                       features=int(np.median(m4.step_instructions_[:, 0])),
-                       memory=int(np.median(m4.step_instructions_[:, 1])),
-                       weights=host.size()["weights"], memory_footprint=fp.n_bytes,
-                       n_keys=int(mem.keys_.shape[0]))
-            rows.append(row)
-            print(row, flush=True)
+    for variant, options in (("MI-MANN, float32 controller", {}),
+                             ("MI-MANN, 8-bit / 16-bit controller", {"fixed_point": True})):
+        pipe = make_pipeline(EEGNetClassifier(w, n_chans, n_times, SFREQ, pool1_kernel_size=4,
+                                              pool2_kernel_size=8, **options),
+                             BinaryKeyValueMemory(n_dims=N_DIMS, random_state=7)).fit(X[tr], y[tr])
+        name = f"s{subject}_mimann_{'fixed' if options else 'float'}"
+        to_c(pipe, work, name)
+        host = CModel(work, name)
+        mem = pipe[-1]
+        F_c = host.step(0, X[te])
+        F_py = pipe[0].transform(X[te]).astype(np.float64)
+        keys_c, keys_py = _keys(mem, F_c.astype(np.float64)), _keys(mem, F_py)
+        pred, y_c = host.step(1, F_c)
+        row = dict(subject=subject, model=variant, trials=int(te.sum()),
+                   equal=int((pipe.classes_[host.predict(X[te])] == pipe.predict(X[te])).sum()),
+                   bits_differing=int(np.unpackbits(np.ascontiguousarray(keys_c ^ keys_py).view(np.uint8)).sum()),
+                   feature_dev=_rel(F_c, F_py), score_dev=_rel(y_c, _readout(mem, F_py)),
+                   projection=("stored (packed bits)" if "w_projection" in (Path(work) / f"{name}.c").read_text()
+                               else "regenerated from the seed"),
+                   weights=_step_weight_bytes(Path(work) / f"{name}.c", name, 1),
+                   footprint=mem.footprint(32).n_bytes,
+                   macs=mem.footprint(32).total_macs)
+        if subject == 1:
+            row.update(_m4(work, name, X[te], pred, trials))
+        rows.append(row)
+        print(row, flush=True)
+    H = 100  # MuBiNN's classifier as train_quantized.py configures it
+    rng = np.random.default_rng(0)
+    bound = 1.0 / np.sqrt(H)
+    lw = {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
+          "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
+          "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H), "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
+    clf = LSTMClassifier(LSTM(lw), decimate=2, pooling="mean").fit(X[tr], y[tr])
+    name = f"s{subject}_lstm"
+    to_c(clf, work, name)
+    host = CModel(work, name)
+    F_c = host.step(0, X[te])
+    pred, s_c = host.step(1, F_c)
+    fp = clf.footprint(32)
+    row = dict(subject=subject, model="LSTM float (1 x 100 cells)", trials=int(te.sum()),
+               equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()), bits_differing="",
+               feature_dev=_rel(F_c, clf.transform(X[te])), score_dev=_rel(s_c, clf.decision_function(X[te])),
+               projection="", weights=host.size()["weights"], footprint=fp.n_bytes, macs=fp.total_macs)
+    if subject == 1:
+        row.update(_m4(work, name, X[te], pred, trials))
+    rows.append(row)
+    print(row, flush=True)
+    return rows
+
+
+def write_table(rows):
     import pandas as pd
 
     OUT.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(OUT / "mimann.csv", index=False)
-    head = ["controller", "predictions = Python", "key bits differing", "max readout deviation",
-            "projection R", "Cortex-M4F flash / RAM [B] (stack)", "instructions (features + memory)",
-            "weights [B] (host object)", "memory head footprint() [B]"]
+    df = pd.DataFrame(rows)
+    df.to_csv(OUT / "mimann_lstm.csv", index=False)
+    head = ["model", "subjects", "predictions = Python", "key bits differing (MI-MANN)",
+            "max deviation vs float64: features / scores", "Cortex-M4F flash / RAM [B] (stack)",
+            "instructions (features + memory or head)", "weights [B] / footprint() [B] (memory head or LSTM)",
+            "footprint() MACs"]
     lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
-    for r in rows:
-        cells = [r["controller"], f"{r['equal']} / {r['trials']} (QEMU: {r['m4_equal']})",
-                 str(r["key_bits_differing"]), f"{r['readout_dev']:.1e}", r["projection"],
-                 f"{r['flash']:,} / {r['ram']:,} ({r['stack']})",
-                 f"{r['instructions']:,} ({r['features']:,} + {r['memory']:,})", f"{r['weights']:,}",
-                 f"{r['memory_footprint']:,.1f}"]
+    for model, sub in df.groupby("model", sort=False):
+        first = sub[sub.subject == sub.subject.min()].iloc[0]
+        bits = "-" if (sub.bits_differing == "").all() else str(int(sub.bits_differing.astype(int).sum()))
+        m4 = "flash" in sub and not pd.isna(first.get("flash"))
+        cells = [model, str(sub.subject.nunique()), f"{int(sub.equal.sum())} / {int(sub.trials.sum())}"
+                 + (f" (QEMU: {first.m4_equal})" if m4 else ""), bits,
+                 f"{sub.feature_dev.max():.1e} / {sub.score_dev.max():.1e}",
+                 f"{int(first.flash):,} / {int(first.ram):,} ({int(first.stack)})" if m4 else "-",
+                 f"{int(first.instructions):,} ({int(first.step0):,} + {int(first.step1):,})" if m4 else "-",
+                 f"{int(first.weights):,} / {first.footprint:,.1f}", f"{int(first.macs):,}"]
         lines.append("   * - " + "\n     - ".join(cells))
-    (OUT / "mimann.rst").write_text("\n".join(lines) + "\n")
+    (OUT / "mimann_lstm.rst").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    lstm(X, y, tr, te, args.trials)
-    return 0
 
 
-def _rel(c, p):
-    return float((np.abs(c - p).max(axis=1) / np.abs(p).max(axis=1)).max())
-
-
-def lstm(X, y, tr, te, trials, H=100):
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    bound = 1.0 / np.sqrt(H)
-    n_chans, n_classes = X.shape[1], len(np.unique(y))
-    w = {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
-         "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
-         "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H), "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
-    clf = LSTMClassifier(LSTM(w), decimate=2, pooling="mean").fit(X[tr], y[tr])
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", nargs="+", type=int, default=list(range(1, 10)))
+    parser.add_argument("--trials", type=int, default=2, help="test trials of subject 1 run under QEMU")
+    args = parser.parse_args(argv)
+    rows = []
     with tempfile.TemporaryDirectory() as work:
-        to_c(clf, work, "lstm")
-        host = CModel(work, "lstm")
-        F_c = host.step(0, X[te])
-        pred, s_c = host.step(1, F_c)
-        m4 = CortexM4(work, "lstm")
-        m4.build(opt="-Os")
-        p4, ins = m4.run(X[te][:trials], steps=True)
-        size = m4.size()
-        fp = clf.footprint(32)
-        row = dict(model="LSTM float (1 x 100 cells)", trials=int(te.sum()),
-                   equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()),
-                   feature_dev=_rel(F_c, clf.transform(X[te])), score_dev=_rel(s_c, clf.decision_function(X[te])),
-                   m4_equal=f"{int((p4 == pred[:trials]).sum())}/{trials}", flash=size["flash"], ram=size["ram"],
-                   stack=size["stack"], instructions=int(np.median(ins)),
-                   features=int(np.median(m4.step_instructions_[:, 0])),
-                   head=int(np.median(m4.step_instructions_[:, 1])), weights=host.size()["weights"],
-                   footprint=fp.n_bytes, macs=fp.total_macs)
-    print(row, flush=True)
-    pd.DataFrame([row]).to_csv(OUT / "lstm.csv", index=False)
-    head = ["model", "predictions = Python", "max deviation vs float64: features / logits",
-            "Cortex-M4F flash / RAM [B] (stack)", "instructions (features + head)",
-            "weights [B] / footprint() [B]", "footprint() MACs"]
-    cells = [row["model"], f"{row['equal']} / {row['trials']} (QEMU: {row['m4_equal']})",
-             f"{row['feature_dev']:.1e} / {row['score_dev']:.1e}",
-             f"{row['flash']:,} / {row['ram']:,} ({row['stack']})",
-             f"{row['instructions']:,} ({row['features']:,} + {row['head']:,})",
-             f"{row['weights']:,} / {row['footprint']:,.0f}", f"{row['macs']:,}"]
-    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head),
-             "   * - " + "\n     - ".join(cells)]
-    (OUT / "lstm.rst").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        for subject in args.subjects:
+            rows += run_subject(subject, work, args.trials)
+            write_table(rows)  # after every subject: a partial table survives an interrupt
+    return 0
 
 
 if __name__ == "__main__":
