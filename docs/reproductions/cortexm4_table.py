@@ -39,7 +39,7 @@ from export_agreement import FAMILIES, LARGE, OUT, fitted_pipelines  # noqa: E40
 #: Hersche et al. 2020, Table II (float16 weights): memory kB, MACs per inference
 PAPER = {
     "Riemann+SVM": "108.28 kB, 17.71 M MAC",
-    "Riemann+RP+SVM binarized (d=100000)": "71.24 kB, 126.47 M MAC",
+    "Riemann+RP+SVM-bin(d=100000)": "71.24 kB, 126.47 M MAC",
 }
 
 

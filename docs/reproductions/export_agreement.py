@@ -72,12 +72,12 @@ OUT = Path(__file__).resolve().parent / "results" / "export"
 FAMILIES = [
     "Riemann+SVM",
     "Riemann+LDA",
-    "Riemann+SVM binarized",
-    "Riemann+LDA binarized",
-    "Riemann+RP+SVM binarized (d=10879)",
+    "Riemann+SVM-bin",
+    "Riemann+LDA-bin",
+    "Riemann+RP+SVM-bin(d=10879)",
     "Riemann+RP+AM",
 ]
-LARGE = ["Riemann+RP+SVM binarized (d=50000)", "Riemann+RP+SVM binarized (d=100000)"]
+LARGE = ["Riemann+RP+SVM-bin(d=50000)", "Riemann+RP+SVM-bin(d=100000)"]
 
 
 def _rel(c, p):
