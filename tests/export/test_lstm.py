@@ -65,8 +65,8 @@ def test_weight_bytes_next_to_footprint(task, compiled):
 
 def test_binarized_networks_are_refused_by_name(task, tmp_path):
     w, X, y = task
-    clf = LSTMClassifier(MultiLevelBinarizedLSTM(w, activation_levels=1, weight_levels=1, mode="b_lstm")).fit(
-        X[:40], y[:40])
+    net = MultiLevelBinarizedLSTM(w, activation_levels=1, weight_levels=1, mode="b_lstm", engine="numpy")
+    clf = LSTMClassifier(net).fit(X[:40], y[:40])
     with pytest.raises(ValueError, match="LSTMClassifier with a MultiLevelBinarizedLSTM network cannot be "
                                          "exported to C"):
         to_c(clf, tmp_path, "mubinn")
