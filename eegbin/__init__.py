@@ -83,4 +83,8 @@ def __getattr__(name):  # datasets import MOABB (seconds): load them on first us
         from . import datasets
 
         return getattr(datasets, name)
+    if name == "export":  # the C export sits above every subpackage: load it on first use
+        import importlib
+
+        return importlib.import_module(".export", __name__)
     raise AttributeError(f"module 'eegbin' has no attribute {name!r}")

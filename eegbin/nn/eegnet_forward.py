@@ -85,7 +85,10 @@ def _linear_block(params, X, dt, algorithm):
     ws = (s1[:, None] * params.spatial).astype(dt)
     kern = s0[grp, None] * params.temporal[grp]
     bias = s1 * (b0[grp] * params.spatial.sum(axis=1) + params.spatial_bias) + b1
-    z = temporal_filter(np.matmul(ws, X), kern, *params.pad_temporal, method="fft")
+    # a fixed-point model sums exactly (grid values, float64): the FFT's rounding would decide
+    # the activations that fall half-way between two steps of the block1 grid
+    method = "fft" if params.fixed_point is None else "direct"
+    z = temporal_filter(np.matmul(ws, X), kern, *params.pad_temporal, method=method)
     z += bias[:, None].astype(dt)
     return z
 
@@ -269,8 +272,10 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     ----------
     params : EEGNetParams
     float_bits : int, default=32
-        Bits per stored real parameter (16 for Table II); a fixed-point model
-        counts its weight bits.
+        Bits per stored real parameter (16 for Table II). A fixed-point model
+        counts its weights at ``weight_bits`` and its biases at ``act_bits`` (the
+        grids they are stored on); its product-quantized head, which is real-valued,
+        at ``float_bits``.
     n_times : int, optional
         Samples per trial (default: ``params.n_times``).
     act_bits : int, optional
@@ -308,8 +313,10 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     if check_convention(convention) == "hersche2020" and reordered:
         raise ValueError("reordered=True counts eegbin's reordered forward pass; the "
                          "hersche2020 convention counts the network's layers")
-    if params.fixed_point is not None:  # weights (and biases) at weight_bits
+    real_bits = bias_bits = float_bits
+    if params.fixed_point is not None:  # weights at weight_bits, biases on their act_bits grids
         float_bits = params.fixed_point.weight_bits
+        bias_bits = params.fixed_point.act_bits
         act_bits = act_bits or params.fixed_point.act_bits
     if convention == "hersche2020":
         return _hersche2020_footprint(params, float_bits, n_times,
@@ -317,6 +324,11 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     t1, p1, t2, p2 = params.lengths(n_times)
     C, F1, F1D, F2 = len(params.channels), params.F1, params.F1 * params.D, params.F2
     K1, K3, fb = params.K1, params.K3, float_bits
+
+    def weights(name, n_w, n_b, macs):  # n_w weights and n_b biases (a part of their own if narrower)
+        if bias_bits == fb:
+            return Footprint(name, n_w + n_b, fb, macs=macs)
+        return Footprint(name, n_w, fb, macs=macs, parts=(Footprint("bias", n_b, bias_bits),) if n_b else ())
 
     def bn(present, n, values):
         return Footprint("batch norm", 4 * n, fb, macs=values) if present is not None else None
@@ -330,33 +342,31 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     if reordered:
         temporal = Footprint("Spatial mixing + temporal filters", parts=(
             Footprint("spatial mixing", F1D * C, fb, macs=F1D * C * n_times),
-            Footprint("temporal filters (batch norm folded)", F1D * (K1 + 1), fb,
-                      macs=F1D * (K1 + 1) * t1),
+            weights("temporal filters (batch norm folded)", F1D * K1, F1D, macs=F1D * (K1 + 1) * t1),
         ))
         spatial_conv = spatial_bn = None  # the spatial filters run in the first block
     else:
         temporal = block("Temp. convolution", Footprint("conv", F1 * K1, fb, macs=F1 * C * t1 * K1),
                          bn(params.temporal_bn, F1, F1 * C * t1))
-        spatial_conv = Footprint("conv", F1D * C + F1D * s_bias, fb,
-                                 macs=F1D * C * t1 + F1D * t1 * s_bias)
+        spatial_conv = weights("conv", F1D * C, F1D * s_bias, macs=F1D * C * t1 + F1D * t1 * s_bias)
         spatial_bn = bn(params.spatial_bn, F1D, F1D * t1)
     depthwise = block("Depw. convolution", spatial_conv, spatial_bn,
                       Footprint(act, tbl, fb, macs=F1D * t1),
                       Footprint("avg pool", 0, fb, macs=F1D * p1 * params.pool1))
     separable = block(
         "Sep. convolution",
-        Footprint("conv", F1D * K3 + F2 * F1D + F2 * p_bias, fb,
-                  macs=F1D * t2 * K3 + F2 * F1D * t2 + F2 * t2 * p_bias),
+        weights("conv", F1D * K3 + F2 * F1D, F2 * p_bias,
+                macs=F1D * t2 * K3 + F2 * F1D * t2 + F2 * t2 * p_bias),
         bn(params.separable_bn, F2, F2 * t2),
         Footprint(act, 0, fb, macs=F2 * t2),
         Footprint("avg pool", 0, fb, macs=F2 * p2 * params.pool2),
     )
     head = params.head
     if isinstance(head, DenseHead):
-        fc = Footprint("FC", head.n_outputs * (head.n_features + 1), fb,
-                       macs=head.n_outputs * head.n_features)
+        fc = weights("FC", head.n_outputs * head.n_features, head.n_outputs,
+                     macs=head.n_outputs * head.n_features)
     else:
-        fc = Footprint("FC (product quantized)", parts=pq_footprint(head, fb).parts,
+        fc = Footprint("FC (product quantized)", parts=pq_footprint(head, real_bits).parts,
                        note=f"m={head.n_subspaces}, {head.n_prototypes} leaves")
     bf = params.binary_features
     if bf is not None:  # the thresholds (none stored for plain Sign), one comparison per value

@@ -146,3 +146,34 @@ def test_to_fixed_point_does_not_touch_the_network(setup):
     assert set(vars(net)) == attrs == {"params", "dtype", "algorithm"}
     np.testing.assert_array_equal(net.forward(X), before)
     assert fxp.dtype == np.float64 and net.params.fixed_point is None
+
+
+def test_fixed_point_sums_are_exact():
+    """Both algorithms give a fixed-point model the same features, bit for bit.
+
+    Integer trials put many first-block sums exactly half-way between two steps of the
+    block1 grid: only exact sums round them as an integer datapath does (half to even);
+    an FFT's rounding error would push each one up or down.
+    """
+    p = read_eegnet(EEGNet.random_weights(6, 200, 2, rng=0), n_times=200)
+    X = np.random.default_rng(1).integers(-3, 4, (20, 6, 200)).astype(float)
+    q = with_fixed_point(p, X)
+    np.testing.assert_array_equal(eegnet_features(q, X, dtype="float64", algorithm="reordered"),
+                                  eegnet_features(q, X, dtype="float64", algorithm="reference"))
+
+
+def test_fixed_point_footprint_counts_each_tensor_at_its_width(setup):
+    """8-bit weights, biases on their 16-bit grids, the (real-valued) PQ head at float_bits."""
+    _, X, p = setup
+    q = with_fixed_point(p, X)
+    fp = eegnet_footprint(q, 32)
+    F1D, F2 = q.F1 * q.D, q.F2
+    n_weights = q.temporal.size + q.spatial.size + q.depth.size + q.point.size + q.head.weight.size
+    n_biases = F1D + F2 + q.n_classes  # all nonzero once the batch norms are folded in
+    assert fp.total_params == n_weights + n_biases
+    assert fp.n_bytes == n_weights + 2 * n_biases
+    pq = with_pq_head(q, eegnet_features(q, X, dtype="float64"))
+    head = [part for part in eegnet_footprint(pq, 32).parts if part.name.startswith("FC")][0]
+    m, K, n_out = pq.head.luts.shape
+    idx_bits = int(np.ceil(np.log2(pq.n_features)))
+    assert head.n_bytes == (32 * m * (K - 1) + idx_bits * m * 4 + 8 * m * K * n_out + 32 * (1 + n_out)) / 8
