@@ -177,12 +177,7 @@ def _assert_outputs_equal(a, b):
 
 #: contract items an estimator does not meet yet, and why. Not reasons to keep: the
 #: strict xfail fails as soon as the estimator meets them, so the entry goes with the fix.
-NOT_YET = {
-    ("TorchEEGClassifier", "pickle"): "the trained torch module (max-norm parametrizations) refuses "
-                                      "pickle: TorchEEGClassifier must pickle a state_dict (eegbin/train)",
-    ("TorchEEGClassifier", "errors"): "predict before fit raises AttributeError, not NotFittedError "
-                                      "(eegbin/train/estimator.py reads classes_ first)",
-}
+NOT_YET: dict = {}
 
 
 def _cases(item):

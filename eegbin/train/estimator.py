@@ -266,6 +266,37 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
         new.load_state_dict(state)
         return new
 
+    # -- pickling ----------------------------------------------------------------
+    # A trained module holds torch parametrizations (max-norm), whose classes are
+    # made at run time and cannot be pickled: the state is the module's
+    # state_dict, the stage of BiPer's layers, and what _build needs to remake it.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        module = state.pop("module_", None)
+        if module is not None:
+            state["_module_state"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+            state["_module_stages"] = {name: m.stage for name, m in module.named_modules()
+                                       if hasattr(m, "stage")}
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_module_state", None)
+        stages = state.pop("_module_stages", {})
+        self.__dict__.update(state)
+        if weights is None:
+            return
+        module = self._build(self.n_channels_, self.n_times_, len(self.classes_),
+                             channels=getattr(self, "channels_", None))
+        own = module.state_dict()
+        for key, value in weights.items():  # buffers sized at fit (MI-MANN's memory)
+            if key in own and own[key].shape != value.shape:
+                owner, _, leaf = key.rpartition(".")
+                setattr(module.get_submodule(owner), leaf, value.clone())
+        module.load_state_dict(weights)
+        for name, stage in stages.items():
+            module.get_submodule(name).stage = stage
+        self.module_ = module.to(self.dev_).eval()
+
     def _set_stage(self, stage):
         for m in self.module_.modules():
             if hasattr(m, "stage"):
@@ -349,7 +380,10 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
     @torch.no_grad()
     def _scores(self, X):
         check_is_fitted(self, "module_")
-        X = check_epochs(X, n_channels=self.n_channels_)
+        # EEGNet's dense head (and MI-MANN's keys) are sized by the trial length
+        n_times = None if self.model == "lstm" else self.n_times_
+        X = check_epochs(X, n_channels=self.n_channels_, n_times=n_times,
+                         estimator=type(self).__name__)
         self.module_.eval()
         return self.module_(self._tensor(X)).cpu().numpy()
 
@@ -359,7 +393,8 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Class of each epoch (softmax -> max is argmax of the scores)."""
-        return self.classes_[np.argmax(self._scores(X), axis=1)]
+        scores = self._scores(X)  # first: NotFittedError before classes_ is read
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X):
         """Softmax of the logits, or the normalized memory readout for MI-MANN."""
