@@ -227,27 +227,29 @@ class DeSignActivation(nn.Module):
 class _MultiLevelBinarize(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, scales, offset):
-        # Algorithm 1 with the float operations of eegbin.quantize.multilevel_binarize
+        # Algorithm 1 with the float operations of eegbin.quantize.multilevel_binarize:
+        # alpha_i b_i is +-alpha_i (exact), one subtraction per level
         r = x if offset is None else x - offset
+        a = scales.to(x.dtype)
         out = torch.zeros_like(x)
         planes = []
-        for i in range(scales.shape[0]):
-            b = _sign(r)
-            step = scales[i] * b
+        for i in range(a.shape[0]):
+            positive = r >= 0  # Sign(0) = +1
+            step = torch.where(positive, a[i], -a[i])
             out = out + step
             r = r - step
-            planes.append(b.to(torch.int8))
-        ctx.save_for_backward(torch.stack(planes))
+            planes.append(positive)
+        ctx.save_for_backward(*planes)
         ctx.scale_shape, ctx.scale_dtype = scales.shape, scales.dtype
         return out if offset is None else offset + out
 
     @staticmethod
     def backward(ctx, grad):
-        (planes,) = ctx.saved_tensors
         # straight-through for x; d out / d alpha_i = b_i (the planes held constant)
         lead = grad.dim() - (len(ctx.scale_shape) - 1)
         dims = tuple(range(lead))
-        g = torch.stack([(grad * p).sum(dim=dims) if dims else grad * p for p in planes])
+        g = [torch.where(p, grad, -grad) for p in ctx.saved_tensors]
+        g = torch.stack([v.sum(dim=dims) if dims else v for v in g])
         return grad, g.to(ctx.scale_dtype).reshape(ctx.scale_shape), None
 
 
@@ -375,19 +377,17 @@ class MultiLevelBinarize(nn.Module):
 
 class _PiecewiseLinear(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, z, xp, fp, slopes):
-        n = xp.numel() - 1
-        j = (torch.bucketize(z.contiguous(), xp, right=True) - 1).clamp(0, n - 1)
-        slope = slopes[j]
-        inside = slope * (z - xp[j]) + fp[j]
-        below, above = z < xp[0], z >= xp[n]
-        ctx.save_for_backward(torch.where(below | above, torch.zeros_like(slope), slope))
-        return torch.where(below, fp[0], torch.where(above, fp[n], inside))
+    def forward(ctx, z, xp, rows):
+        # rows[k] = (slope, x0, f0) of bucket k: 0 below xp[0], k the segment xp[k-1] <= z < xp[k],
+        # n + 1 at or above xp[n]; the end rows have slope 0, so they give fp[0] and fp[n] exactly
+        slope, x0, f0 = rows[torch.bucketize(z.detach().contiguous(), xp, right=True)].unbind(-1)
+        ctx.save_for_backward(slope)
+        return slope * (z - x0) + f0
 
     @staticmethod
     def backward(ctx, grad):
         (slope,) = ctx.saved_tensors
-        return grad * slope, None, None, None
+        return grad * slope, None, None
 
 
 class PiecewiseLinear(nn.Module):
@@ -421,10 +421,14 @@ class PiecewiseLinear(nn.Module):
         from ..nn import pwl_table
 
         xp, fp = pwl_table(function, n_segments, bound)
+        slopes = (fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1])  # np.interp's slopes
+        rows = np.zeros((len(xp) + 1, 3))
+        rows[0, 2], rows[-1, 2] = fp[0], fp[-1]
+        rows[1:-1] = np.column_stack([slopes, xp[:-1], fp[:-1]])
         self.function = function
         self.register_buffer("xp", torch.tensor(xp, dtype=torch.float64))
         self.register_buffer("fp", torch.tensor(fp, dtype=torch.float64))
-        self.register_buffer("slopes", torch.tensor((fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1]), dtype=torch.float64))
+        self.register_buffer("rows", torch.tensor(rows, dtype=torch.float64))
 
     def forward(self, z):
-        return _PiecewiseLinear.apply(z, self.xp, self.fp, self.slopes)
+        return _PiecewiseLinear.apply(z, self.xp, self.rows)
