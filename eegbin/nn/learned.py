@@ -43,7 +43,7 @@ import numpy as np
 from ..footprint import Footprint
 from .export_format import LSTM_BIAS, LSTM_WEIGHTS, read_export_metadata, read_lstm_quantization
 from .io import load_weights
-from .lstm import LSTM, LSTMLayerWeights, LSTMWeights
+from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
 from .lstm_cell import CellQuantization, SignalQuantizer
 from .mubinn import mubinn2_cell, mubinn2_layer_footprint
 
@@ -233,6 +233,35 @@ class LearnedMultiLevelLSTM(LSTM):
             raise ValueError(f"{os.fspath(path)!r} holds a float LSTM: load it with eegbin.nn.LSTM "
                              "or LSTMClassifier.from_export")
         return net
+
+    def cell_codes(self, x):
+        """The sign planes of every binarized signal of the cell on sequences ``x``, step by step.
+
+        What the network binarizes, as it binarizes it (Algorithm 1 with the learned
+        scales, around the signal's offset): to compare with the trained model's
+        (:meth:`eegbin.train.LSTMNet.cell_codes`).
+
+        Parameters
+        ----------
+        x : ndarray, (batch, time, features) or (time, batch, features)
+            The network's input sequences (e.g. ``LSTMClassifier._sequences`` of epochs).
+
+        Returns
+        -------
+        dict of str to ndarray of int8
+            Per binarized signal (``"x"``, ``"h"``; format 3 also ``"i"``, ``"f"``,
+            ``"g"``, ``"o"``, ``"c"``): ±1 planes of shape (n_steps, L, batch, width);
+            ``"x"`` is binarized once for all steps: (1, L, batch * time, D).
+        """
+        x = _check_sequences(x, self.input_size, self.batch_first)
+        cell, seen = self._cell(0), {}
+        self._layer(0, x, None, None, observe=lambda name, v: seen.setdefault(name, []).append(np.array(v)))
+        out = {}
+        for name, values in seen.items():
+            q = getattr(cell, name, None) if name in self.activation_scales else None
+            if q is not None:
+                out[name] = np.stack([q.sign_planes(v.reshape(-1, v.shape[-1])) for v in values])
+        return out
 
     # -- the hooks of the recurrence ------------------------------------------
     def _weights(self):

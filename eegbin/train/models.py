@@ -500,6 +500,33 @@ class LSTMNet(nn.Module):
             self._init_activation_scales(s)
         return self._recurrence(s, quantized=True, exact=not self.training, observe=observe)
 
+    @torch.no_grad()
+    def cell_codes(self, x):
+        """The sign planes of every binarized signal of the cell (MuBiNN2, eval mode), step by step.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, C, T)
+            Epochs (divided by the input scale, as the model sees them in training).
+
+        Returns
+        -------
+        dict of str to ndarray of int8
+            As :meth:`eegbin.nn.LearnedMultiLevelLSTM.cell_codes`: per signal (``"x"``,
+            ``"h"``, ``"i"``, ``"f"``, ``"g"``, ``"o"``, ``"c"``) ±1 planes of shape
+            (n_steps, L, n, width); ``"x"``: (1, L, n * T', C).
+        """
+        if not self.quantize:
+            raise ValueError("cell_codes needs a quantized LSTMNet (quantize='mubinn2')")
+        was = self.training
+        self.eval()
+        seen = {}
+        self.features(x, observe=lambda name, v: seen.setdefault(name, []).append(v))
+        self.train(was)
+        return {signal: np.stack([self._quantizer(signal).codes(v.reshape(-1, v.shape[-1])).numpy().astype(np.int8)
+                                  for v in seen[signal]])
+                for signal in self.signal_quantizers}
+
     def forward(self, x):
         h = self.features(x)
         if not self.quantize:
@@ -528,15 +555,16 @@ class LSTMNet(nn.Module):
         if codes is None:
             return qa(v) @ weights[key].T
         qw = getattr(self, self.weight_quantizers[key])
-        planes = qa.codes(v).reshape(qa.n_levels, -1, v.shape[-1])
-        w_planes = codes[key]
-        out = v.new_zeros(planes.shape[1], w_planes.shape[1])
-        for j in range(qw.n_levels):
+        La, Lw, (_, M, D) = qa.n_levels, qw.n_levels, codes[key].shape
+        planes = qa.codes(v).reshape(-1, D)
+        counts = (planes @ codes[key].reshape(-1, D).T).reshape(La, -1, Lw, M)  # n - 2 popcount, exact
+        out = v.new_zeros(counts.shape[1], M)
+        for j in range(Lw):
             tmp = torch.zeros_like(out)
-            for i in range(qa.n_levels):
-                tmp = tmp + qa.scales[i].double() * (planes[i] @ w_planes[j].T)
+            for i in range(La):
+                tmp = tmp + qa.scales[i].double() * counts[i, :, j]
             out = out + qw.scales[j].double() * tmp
-        return out.reshape(v.shape[:-1] + (w_planes.shape[1],))
+        return out.reshape(v.shape[:-1] + (M,))
 
     def _recurrence(self, s, quantized, exact, observe=None):
         """The cell of eq. (1)-(6) over (n, T, C) float64 sequences, as eegbin.nn.lstm_cell computes it.
@@ -569,15 +597,15 @@ class LSTMNet(nn.Module):
                 z = gx[:, t] + self._product(h, "h", "lstm.weight_hh_l0", weights, codes)
             else:
                 z = gx[:, t] + h @ latent["lstm.weight_hh_l0"].T
-            sig = self.sigmoid_table(z)
-            act = torch.cat([sig[:, :2 * H], self.tanh_table(z[:, 2 * H:3 * H]), sig[:, 3 * H:]], dim=1)
-            for k, signal in enumerate("ifgo"):
-                observe(signal, act[:, k * H:(k + 1) * H])
+            z_if, z_g, z_o = z.split([2 * H, H, H], dim=1)
+            act = torch.cat([self.sigmoid_table(z_if), self.tanh_table(z_g), self.sigmoid_table(z_o)], dim=1)
+            for signal, v in zip("ifgo", act.chunk(4, dim=1)):
+                observe(signal, v)
             observe("c", c)
             if quantized:
                 act = multilevel_binarize_ste(act, gate_scales, gate_offsets)
                 c = self._quantizer("c")(c)
-            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+            i, f, g, o = act.chunk(4, dim=1)
             c = f * c + i * g
             tanh_c = self.tanh_table(c)
             observe("tanh_c", tanh_c)

@@ -226,6 +226,13 @@ def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W):
                                           _torch_planes(quantizer, v2).astype(np.int8))
     for vt, vf in zip(seen_t["tanh_c"], seen_f["tanh_c"]):
         np.testing.assert_array_equal(vf, vt)
+    # the same through the public accessors
+    codes_t, codes_f = m.cell_codes(clf._tensor(X)), net.cell_codes(free._sequences(X))
+    assert sorted(codes_t) == sorted(codes_f) == ["c", "f", "g", "h", "i", "o", "x"]
+    for signal in codes_t:
+        assert codes_t[signal].shape == codes_f[signal].shape
+        assert codes_t[signal].shape[:2] == ((1, A) if signal == "x" else (31, A))
+        np.testing.assert_array_equal(codes_f[signal], codes_t[signal])
 
     # batch-invariant (every trial is computed on its own)
     logits = free.decision_function(X)
