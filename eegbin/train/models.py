@@ -27,6 +27,7 @@ from torch.nn.utils import parametrize
 
 from ..base import draw_seed
 from ..binary import random_bipolar_projection
+from ..kernels import multilevel_matmul, pack_bits
 from .quantizers import (DeSignActivation, MultiLevelBinarize, PiecewiseLinear, approx_sign, biper_weight,
                          multilevel_binarize_ste, sign_ste)
 
@@ -382,9 +383,9 @@ class LSTMNet(nn.Module):
     ``tanh(c_t)``, eq. (6) and the head in float. The quantized cell runs in float64.
     In eval mode it evaluates exactly the operations of
     :func:`eegbin.nn.lstm_cell.lstm_recurrence` with the cell of
-    :func:`eegbin.nn.mubinn.mubinn2_cell`: the gate products as eq. (9), exact popcount
-    counts (matrix products of ±1 planes) scaled and summed as
-    :func:`eegbin.kernels.multilevel_matmul` sums them, so the exported network run
+    :func:`eegbin.nn.mubinn.mubinn2_cell`: the gate products as eq. (9) by
+    :func:`eegbin.kernels.multilevel_matmul` on the packed sign planes (its fused
+    multiply-adds fix the rounding; torch has none on float64), so the exported network run
     without torch (:class:`eegbin.nn.LearnedMultiLevelLSTM`) gets every sign plane
     of this one, bit for bit. In training mode the products are those of the
     reconstructed operands (the same numbers to float64 rounding, one matrix
@@ -549,22 +550,16 @@ class LSTMNet(nn.Module):
                 q.init_scales(torch.cat(seen[signal]))
 
     def _product(self, v, signal, key, weights, codes):
-        """``q(v) @ q(W).T``: eq. (9) as multilevel_matmul sums it (``codes`` of the weights given),
-        or the product of the reconstructions (``weights``: the binarized weights)."""
+        """``q(v) @ q(W).T``: eq. (9) by multilevel_matmul (``codes``: the weights' packed planes and
+        scales), or the product of the reconstructions (``weights``: the binarized weights)."""
         qa = self._quantizer(signal)
         if codes is None:
             return qa(v) @ weights[key].T
-        qw = getattr(self, self.weight_quantizers[key])
-        La, Lw, (_, M, D) = qa.n_levels, qw.n_levels, codes[key].shape
-        planes = qa.codes(v).reshape(-1, D)
-        counts = (planes @ codes[key].reshape(-1, D).T).reshape(La, -1, Lw, M)  # n - 2 popcount, exact
-        out = v.new_zeros(counts.shape[1], M)
-        for j in range(Lw):
-            tmp = torch.zeros_like(out)
-            for i in range(La):
-                tmp = tmp + qa.scales[i].double() * counts[i, :, j]
-            out = out + qw.scales[j].double() * tmp
-        return out.reshape(v.shape[:-1] + (M,))
+        w_planes, w_scales = codes[key]
+        D = v.shape[-1]
+        x_planes = _packed(qa.codes(v).reshape(qa.n_levels, -1, D))
+        out = multilevel_matmul(x_planes, qa.scales.detach().double().numpy(), w_planes, w_scales, D)
+        return torch.from_numpy(out).reshape(v.shape[:-1] + (out.shape[1],))
 
     def _recurrence(self, s, quantized, exact, observe=None):
         """The cell of eq. (1)-(6) over (n, T, C) float64 sequences, as eegbin.nn.lstm_cell computes it.
@@ -577,8 +572,8 @@ class LSTMNet(nn.Module):
         if quantized:  # binarized once per sequence: W_x, W_h and the bias
             weights = {key: getattr(self, q)(latent[key]) for key, q in self.weight_quantizers.items()}
         if exact:
-            codes = {key: getattr(self, q).codes(latent[key]) for key, q in self.weight_quantizers.items()
-                     if key != "lstm.bias_l0"}
+            codes = {key: (_packed(getattr(self, q).codes(latent[key])), getattr(self, q).scales.detach().double()
+                           .numpy()) for key, q in self.weight_quantizers.items() if key != "lstm.bias_l0"}
         if observe is None:
             observe = _ignore
         n, H = s.shape[0], self.hidden_size
@@ -611,6 +606,11 @@ class LSTMNet(nn.Module):
             observe("tanh_c", tanh_c)
             h = o * tanh_c
         return h
+
+
+def _packed(planes):
+    """±1 planes (L, n, D) as the packed uint64 planes (L, n, words) of eegbin.kernels."""
+    return np.stack([pack_bits(p, "bipolar") for p in planes.detach().numpy().astype(np.int8)])
 
 
 def _ignore(name, values):
