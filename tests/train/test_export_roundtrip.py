@@ -179,7 +179,7 @@ def _signals_free(free, X):
 
 
 @pytest.mark.parametrize("A, W", [(1, 1), (2, 3), (3, 2)])
-def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W):
+def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W, monkeypatch):
     """Torch-free = torch: every binarized signal has the same values, hence the same sign
     planes, at every step; the weight codes are torch's; logits agree to float64 rounding."""
     from eegbin import LSTMClassifier
@@ -195,11 +195,18 @@ def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W):
     assert isinstance(free.net_, LearnedMultiLevelLSTM) and free.net_.format == 3
     assert free.network is free.net_ and (free.decimate, free.pooling) == (4, "mean")
     assert (free.net_.activation_levels, free.net_.weight_levels) == (A, W)
-    ref = clf.decision_function(X)
-    for engine in ("numba", "numpy"):
+    import eegbin.nn.lstm_cell as core
+
+    ref, features, fused, kernel = clf.decision_function(X), {}, [], core.mubinn2_lstm_layer
+    monkeypatch.setattr(core, "mubinn2_lstm_layer", lambda *a, **k: fused.append(k.get("gx") is None) or kernel(*a, **k))
+    for engine in ("numba", "numpy"):  # the fused XNOR-popcount kernel and the numpy reference
         free.net_.engine = engine
+        features[engine] = free.transform(X)
+        assert fused == [True] * (engine == "numba")  # x and h products in the kernel
         np.testing.assert_allclose(free.decision_function(X), ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
         np.testing.assert_array_equal(free.predict(X), clf.predict(X))
+        fused.clear()
+    np.testing.assert_array_equal(features["numba"], features["numpy"])
     np.testing.assert_array_equal(free.classes_, clf.classes_)
 
     m, net = clf.module_, free.net_
