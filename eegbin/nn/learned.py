@@ -20,9 +20,8 @@ cell of :func:`eegbin.nn.mubinn.mubinn2_cell`, as the post-training MuBiNN2):
   :func:`eegbin.quantize.mlb_matmul` (XNOR-popcount on packed words), then the
   binarized bias, the tables and the element-wise products.
 
-The trained model evaluates the same operations in the same order (products as
-exact popcount counts, scaled and summed as :func:`eegbin.kernels.multilevel_matmul`
-sums them), so every binarized signal gets the same sign planes as in torch, bit
+The trained model evaluates the same operations in the same order (the products
+by :func:`eegbin.kernels.multilevel_matmul` on its packed codes), so every binarized signal gets the same sign planes as in torch, bit
 for bit, and the logits agree to float64 rounding (the head's summation order).
 
 Exports of formats 1 and 2 (the earlier trained MuBiNN2, which binarizes ``x_t``,
@@ -137,7 +136,7 @@ class LearnedMultiLevelLSTM(LSTM):
     by ``input_scale``), cast to float32 as in training, so their sign planes
     equal torch's bit for bit. In format 3 so does every other binarized
     signal: the trained model evaluates the cell in float64 with this module's
-    operations, in the same order, and the products as exact popcount counts;
+    operations, in the same order, and the products by multilevel_matmul;
     only the dense head sums in another order (logits agree to float64
     rounding). In formats 1-2 the products are exact sums of scaled popcounts
     in float64, whereas torch summed float32 products in an order that depends

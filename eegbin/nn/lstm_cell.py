@@ -28,9 +28,9 @@ are exact dyadic numbers whose exact ties (``H(0) = 1``) every engine decides al
 
 The arithmetic is fixed, so another engine can reproduce it bit for bit (the
 trained MuBiNN2 of :mod:`eegbin.train` does, in float64): ``gx = P_x + b`` for all
-steps, then per step ``z = gx_t + P_h``; a binarized product ``P`` is eq. (9) as
-:func:`eegbin.kernels.multilevel_matmul` sums it (per weight level ``j``:
-``t_j = sum_i alpha_i (n - 2 popcount)`` in level order, ``P = sum_j beta_j t_j``);
+steps, then per step ``z = gx_t + P_h``; a binarized product ``P`` is eq. (9) by
+:func:`eegbin.kernels.multilevel_matmul`, in the order of fused multiply-adds it
+documents (an engine without them calls it on the packed codes);
 ``c = (f * q_c(c)) + (i * g)`` and ``h = o * q_tanh_c(tanh(c))``; a table is
 ``np.interp``.
 
