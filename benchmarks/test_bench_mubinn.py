@@ -2,8 +2,9 @@
 
 Full size (``--benchmark-enable``, issue 19): MuBiNN Section V network, 32 features,
 100 units, 200 time steps, batch 1 and 64, (A, W) = (1, 1), (2, 2), (3, 3), scales
-computed at run time (Algorithm 1's mean |r| per vector) and static (given, as the
-paper's inference). Reduced sizes in the test run.
+computed at run time (Algorithm 1's mean |r| per vector, every signal binarized) and
+static (given, as the paper's inference: the signals MuBiNN2 binarizes, with scales
+calibrated on the sequences). Reduced sizes in the test run.
 
 Timed in the same run, in alternating rounds (torch, eegbin, torch, ...): the fused
 kernel :func:`eegbin.kernels.mubinn2_lstm_layer`, torch.nn.LSTM, and the public
@@ -46,9 +47,12 @@ def _operands(sd, W):
 
 
 def _static_scales(sd, x, A, W):
-    """Given (static) scales of every binarized signal, calibrated on x (the paper's inference)."""
+    """Levels and given (static) scales of the signals MuBiNN2 binarizes, calibrated on x (the paper's inference).
+
+    MuBiNN2 leaves tanh(c_t) in float (eq. 6 runs on the MAC unit): 0 levels, no scales.
+    """
     scales = MultiLevelBinarizedLSTM(sd, A, W).calibrate(x).activation_scales_[0]
-    return [scales[name] for name in SIGNALS]
+    return [A if name in scales else 0 for name in SIGNALS], [scales.get(name) for name in SIGNALS]
 
 
 def _rounds(fns, rounds, repeat):
@@ -93,11 +97,11 @@ def test_bench_mubinn2_layer_vs_torch(benchmark, full_size, batch, levels, scale
     (_, T, D), H = x.shape, lstm.hidden_size
     ops = _operands(sd, W)
     sig, tanh = _tables()
-    static = _static_scales(sd, x, A, W) if scales == "static" else None
+    levels, static = _static_scales(sd, x, A, W) if scales == "static" else (A, None)
     zeros = np.zeros((batch, H))
 
     def ours():
-        return mubinn2_lstm_layer(x, zeros, zeros, ops, A, sig, tanh, static_scales=static)
+        return mubinn2_lstm_layer(x, zeros, zeros, ops, levels, sig, tanh, static_scales=static)
 
     with _one_thread(torch):
         ours()  # compile
@@ -121,7 +125,7 @@ def test_bench_mubinn2_public_path(benchmark, full_size, batch):
     torch = pytest.importorskip("torch")
     lstm, sd, x, xt = _torch_layer(torch, full_size, batch)
     (_, T, D), H = x.shape, lstm.hidden_size
-    net = MultiLevelBinarizedLSTM(sd, 3, 3)
+    net = MultiLevelBinarizedLSTM(sd, 3, 3).calibrate(x)  # mubinn2 runs with static scales
     with _one_thread(torch):
         net.features(x)  # compile
         times = _rounds({"torch": lambda: lstm(xt), "eegbin": lambda: net.features(x)},

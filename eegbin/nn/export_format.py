@@ -9,31 +9,54 @@ A MuBiNN2 LSTM (``LSTMNet(quantize="mubinn2")``) keeps its latent float weights 
 the tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
 float head), so the file still loads in :class:`eegbin.nn.LSTM`; what its trained
 forward quantizes is in ``metadata["quantization"]``, exactly as trained.
+:func:`read_lstm_quantization` reads every version below into one
+:class:`LSTMQuantization`.
 
-Format 2 (written today, :func:`lstm_quantization_metadata`)
-    ``"format"``: 2, ``"method"``: ``"mubinn2"``, ``"sign"``: ``"Sign(0) = +1"``.
+Format 3 (written today, :func:`lstm_quantization_metadata`): MuBiNN2 as the paper defines it
+    ``"format"``: 3, ``"method"``: ``"mubinn2"``, ``"sign"``: ``"Sign(0) = +1"``,
+    ``"precision"``: ``"float64"`` (Algorithm 1's residuals and the cell arithmetic).
 
     ``"weights"``
-        per quantized tensor (``"lstm.weight_ih_l0"``, ``"lstm.weight_hh_l0"``):
+        per binarized tensor: ``"lstm.weight_ih_l0"`` (4H, D), ``"lstm.weight_hh_l0"``
+        (4H, H) and ``"lstm.bias_l0"`` (4H,), the bias the cell adds (the sum of
+        the tensors ``lstm.bias_ih_l0`` and ``lstm.bias_hh_l0``, listed under ``"of"``):
         ``quantizer`` (its name in the trained model), ``levels`` L,
         ``granularity`` ``"tensor"`` (one scale per level), the learned
-        ``scales`` (L float32 values), ``shape`` (rows, cols) and ``packed``: the
-        ±1 sign planes of Algorithm 1 as bits (+1 <-> 1), packed per row into
-        uint64 words LSB first (DESIGN.md), array (L, rows, ceil(cols / 64)) in
-        little-endian bytes, base64. Padding bits are zero.
+        ``scales`` (L numbers), ``shape`` and ``packed``: the ±1 sign planes of
+        Algorithm 1 as bits (+1 <-> 1), packed per row into uint64 words LSB first
+        (DESIGN.md), array (L, rows, ceil(cols / 64)) in little-endian bytes,
+        base64 (the bias is one row). Padding bits are zero.
     ``"activations"``
-        ``"input"`` (the pooled sequences divided by ``input_scale``) and
-        ``"hidden"`` (h_{t-1}): ``quantizer``, ``levels``, ``granularity``,
-        learned ``scales``; binarized at run time by Algorithm 1 with these
-        scales, residuals in float32 as in training.
+        per binarized signal of the cell (:data:`MUBINN2_ACTIVATIONS`): ``"input"``
+        (x_t: the pooled sequences divided by ``input_scale``), ``"hidden"``
+        (h_{t-1}), ``"input_gate"``, ``"forget_gate"``, ``"cell_gate"``,
+        ``"output_gate"`` (i, f, g, o after their activation functions) and
+        ``"cell_state"`` (c_{t-1}): ``quantizer``, ``signal``, ``levels``,
+        ``granularity``, learned ``scales`` and ``offset`` (the signal is
+        binarized around it: 0.5 for the sigmoid gates); binarized at run time by
+        Algorithm 1 with these scales, residuals in float64.
+    ``"activation_functions"``
+        ``{"kind": "piecewise_linear", "segments": n, "sigmoid_bound": 8.0,
+        "tanh_bound": 4.0}``: sigmoid and tanh are the tables of
+        :func:`eegbin.nn.pwl_table` (uniform knots on ``[-bound, bound]``,
+        constant outside), in training and inference.
     ``"input_scale"``
-        Raw epochs are divided by it (float32) before pooling and the input
-        quantizer; it is *not* folded into the sign planes.
+        Raw epochs are divided by it (float32) before pooling.
     ``"unquantized"``
-        What stays float: the biases, the head, the gate nonlinearities and the
-        cell state.
+        What stays float: ``tanh(c_t)`` and eq. (6) (a MAC unit in the paper),
+        the last hidden state the head reads, and the dense head.
 
-Format 1 (legacy keys, still written beside format 2 and still read)
+    Format 3 writes no format-1 keys: a reader of format 1 only would take the
+    file for a network that binarizes x_t and h_{t-1} only.
+
+Format 2 (still read): the earlier MuBiNN2, which binarizes x_t, h_{t-1}, W_x, W_h only
+    ``"weights"`` for ``"lstm.weight_ih_l0"`` and ``"lstm.weight_hh_l0"`` as above,
+    with float32 ``scales``; ``"activations"`` ``"input"`` and ``"hidden"``
+    (``quantizer``, ``levels``, ``granularity``, ``scales``), binarized with
+    residuals in float32; ``"input_scale"``; the biases, exact sigmoid and tanh,
+    the gates and the cell state in float.
+
+Format 1 (legacy keys, written beside format 2 and still read)
     ``"q_input"``, ``"q_hidden"``, ``"q_w_ih"``, ``"q_w_hh"``: the four lists of
     learned scales; ``"input_scale_folded"``: the input scale, which format 1 also
     folded into the input weights. There are no sign planes: the reader
@@ -44,7 +67,7 @@ Format 1 (legacy keys, still written beside format 2 and still read)
 
 References
 ----------
-.. [1] MuBiNN, Algorithm 1, eq. (9), Section IV-C (MuBiNN2, learned scales).
+.. [1] MuBiNN, Algorithm 1, eq. (9), Section IV-C (MuBiNN2, learned scales), Fig. 3.
 """
 
 from __future__ import annotations
@@ -55,6 +78,7 @@ import json
 import numbers
 import os
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,18 +86,52 @@ from ..kernels import n_words_for, pack_bits
 from ..quantize import MultiLevelCode, multilevel_binarize
 from ..quantize.mlb import check_n_levels
 from .io import _safetensors_metadata
+from .lstm_cell import pwl_table
 
-__all__ = ["read_export_metadata", "lstm_quantization_metadata", "read_lstm_quantization",
-           "FORMAT", "READABLE_FORMATS", "LSTM_WEIGHTS", "LSTM_SIGNALS"]
+__all__ = ["read_export_metadata", "lstm_quantization_metadata", "read_lstm_quantization", "LSTMQuantization",
+           "FORMAT", "READABLE_FORMATS", "LSTM_WEIGHTS", "LSTM_BIAS", "LSTM_SIGNALS", "MUBINN2_ACTIVATIONS"]
 
 #: Version of the ``"quantization"`` metadata written by :func:`lstm_quantization_metadata`.
-FORMAT = 2
+FORMAT = 3
 #: Versions :func:`read_lstm_quantization` reads.
-READABLE_FORMATS = (1, 2)
-#: Quantized weight tensors of a MuBiNN2 LSTMNet and the legacy (format 1) key of their scales.
+READABLE_FORMATS = (1, 2, 3)
+#: Binarized weight tensors of a MuBiNN2 LSTMNet and the legacy (format 1) key of their scales.
 LSTM_WEIGHTS = {"lstm.weight_ih_l0": "q_w_ih", "lstm.weight_hh_l0": "q_w_hh"}
-#: Binarized activations and the legacy (format 1) key of their scales.
+#: Format 3: the binarized bias (the sum of the two bias tensors), its quantizer and tensors.
+LSTM_BIAS = ("lstm.bias_l0", "q_bias", ("lstm.bias_ih_l0", "lstm.bias_hh_l0"))
+#: Formats 1-2: binarized activations and the legacy (format 1) key of their scales.
 LSTM_SIGNALS = {"input": "q_input", "hidden": "q_hidden"}
+#: Format 3: binarized activations -> (signal of the cell, quantizer of LSTMNet).
+MUBINN2_ACTIVATIONS = {
+    "input": ("x", "q_input"),
+    "hidden": ("h", "q_hidden"),
+    "input_gate": ("i", "q_input_gate"),
+    "forget_gate": ("f", "q_forget_gate"),
+    "cell_gate": ("g", "q_cell_gate"),
+    "output_gate": ("o", "q_output_gate"),
+    "cell_state": ("c", "q_cell_state"),
+}
+
+
+class LSTMQuantization(NamedTuple):
+    """What the trained forward of an exported MuBiNN2 quantizes (:func:`read_lstm_quantization`)."""
+
+    format: int
+    """Version of the metadata (1, 2 or 3)."""
+    weights: dict
+    """Binarized tensor (``"lstm.weight_ih_l0"``, ``"lstm.weight_hh_l0"``, format 3 also
+    ``"lstm.bias_l0"``) -> MultiLevelCode (the exported planes, learned scales per tensor)."""
+    scales: dict
+    """Binarized cell signal (``"x"``, ``"h"``; format 3 also ``"i"``, ``"f"``, ``"g"``,
+    ``"o"``, ``"c"``) -> learned scales (L,)."""
+    offsets: dict
+    """Cell signal -> the offset it is binarized around."""
+    input_scale: float
+    """Raw epochs are divided by it before pooling."""
+    tables: tuple | None
+    """(sigmoid, tanh) piecewise-linear tables, or None: exact functions (formats 1-2)."""
+    dtype: type
+    """Precision of Algorithm 1's residuals: numpy.float32 (formats 1-2) or numpy.float64."""
 
 
 def read_export_metadata(path):
@@ -123,18 +181,39 @@ def read_export_metadata(path):
 # ---------------------------------------------------------------------------
 
 
-def lstm_quantization_metadata(weight_planes, weight_scales, activation_scales, input_scale):
-    """The ``"quantization"`` metadata (format 2, with the format 1 keys) of a MuBiNN2 LSTM.
+def _plane_entry(planes, scales, quantizer, shape, where):
+    """A format-3 weight entry: ±1 planes (L, rows, cols) packed per row, and their scales."""
+    b = np.asarray(planes)
+    if b.ndim != 3 or not np.all(np.abs(b) == 1):
+        raise ValueError(f"{where} must be ±1 sign planes (L, rows, cols), got shape {b.shape}")
+    L, rows, cols = b.shape
+    scales = [float(v) for v in scales]
+    if len(scales) != L:
+        raise ValueError(f"{where}: {len(scales)} scales for {L} planes")
+    packed = pack_bits(b.reshape(L * rows, cols), kind="bipolar").astype("<u8")
+    return {"quantizer": quantizer, "levels": L, "granularity": "tensor", "scales": scales,
+            "shape": list(shape), "packed": base64.b64encode(packed.tobytes()).decode("ascii")}
+
+
+def lstm_quantization_metadata(weight_planes, weight_scales, activation_scales, activation_offsets,
+                               input_scale, pwl_segments=32, pwl_bounds=(8.0, 4.0)):
+    """The ``"quantization"`` metadata (format 3) of a MuBiNN2 LSTM.
 
     Parameters
     ----------
     weight_planes : dict
-        For each name of :data:`LSTM_WEIGHTS`, the ±1 sign planes (L, rows, cols)
-        Algorithm 1 gives the weights in training.
-    weight_scales, activation_scales : dict
-        The learned scales (L float32 values as Python floats, which JSON keeps
-        exactly) of each weight and of each signal of :data:`LSTM_SIGNALS`.
+        For ``"lstm.weight_ih_l0"``, ``"lstm.weight_hh_l0"`` (:data:`LSTM_WEIGHTS`) the ±1
+        sign planes (L, rows, cols) Algorithm 1 gives them in training, and for
+        ``"lstm.bias_l0"`` (:data:`LSTM_BIAS`) those of the bias, (L, 4H).
+    weight_scales : dict
+        The learned scales (L values; float32 values as Python floats, which JSON
+        keeps exactly) of each of these tensors.
+    activation_scales, activation_offsets : dict
+        The learned scales and the offset of each signal of :data:`MUBINN2_ACTIVATIONS`.
     input_scale : float
+    pwl_segments : int, default=32
+    pwl_bounds : (float, float), default=(8.0, 4.0)
+        Segments and bounds of the sigmoid and tanh tables (:func:`eegbin.nn.pwl_table`).
 
     Returns
     -------
@@ -144,40 +223,41 @@ def lstm_quantization_metadata(weight_planes, weight_scales, activation_scales, 
     Examples
     --------
     >>> import numpy as np
-    >>> from eegbin.nn.export_format import lstm_quantization_metadata, read_lstm_quantization
-    >>> planes = {"lstm.weight_ih_l0": np.ones((1, 8, 3)), "lstm.weight_hh_l0": -np.ones((1, 8, 2))}
+    >>> from eegbin.nn.export_format import (MUBINN2_ACTIVATIONS, lstm_quantization_metadata,
+    ...                                      read_lstm_quantization)
+    >>> planes = {"lstm.weight_ih_l0": np.ones((1, 8, 3)), "lstm.weight_hh_l0": -np.ones((1, 8, 2)),
+    ...           "lstm.bias_l0": np.ones((1, 8))}
     >>> q = lstm_quantization_metadata(planes, {k: [0.5] for k in planes},
-    ...                                {"input": [1.0], "hidden": [0.25]}, input_scale=2.0)
-    >>> q["format"], q["weights"]["lstm.weight_hh_l0"]["levels"], q["q_w_hh"]
-    (2, 1, [0.5])
-    >>> codes, _, scale, fmt = read_lstm_quantization(q, {k: v.shape[1:] for k, v in planes.items()})
-    >>> int(codes["lstm.weight_ih_l0"].planes[0, 0, 0]), scale, fmt
-    (7, 2.0, 2)
+    ...                                {s: [0.25] for s in MUBINN2_ACTIVATIONS},
+    ...                                {s: 0.0 for s in MUBINN2_ACTIVATIONS}, input_scale=2.0)
+    >>> q["format"], q["weights"]["lstm.bias_l0"]["shape"], "q_w_hh" in q
+    (3, [8], False)
+    >>> r = read_lstm_quantization(q, {"lstm.weight_ih_l0": (8, 3), "lstm.weight_hh_l0": (8, 2)})
+    >>> int(r.weights["lstm.weight_ih_l0"].planes[0, 0, 0]), sorted(r.scales), r.input_scale, r.format
+    (7, ['c', 'f', 'g', 'h', 'i', 'o', 'x'], 2.0, 3)
     """
-    q = {legacy: [float(s) for s in weight_scales[key]] for key, legacy in LSTM_WEIGHTS.items()}
-    q.update({legacy: [float(s) for s in activation_scales[sig]] for sig, legacy in LSTM_SIGNALS.items()})
-    q["input_scale_folded"] = float(input_scale)  # format 1 keys, kept for older readers
+    bias_key, bias_quantizer, bias_of = LSTM_BIAS
     weights = {}
-    for key, legacy in LSTM_WEIGHTS.items():
+    for key, quantizer in LSTM_WEIGHTS.items():
         b = np.asarray(weight_planes[key])
-        if b.ndim != 3 or not np.all(np.abs(b) == 1):
-            raise ValueError(f"weight_planes[{key!r}] must be ±1 sign planes (L, rows, cols), got shape {b.shape}")
-        L, rows, cols = b.shape
-        if len(q[legacy]) != L:
-            raise ValueError(f"weight_scales[{key!r}] has {len(q[legacy])} scales for {L} planes")
-        packed = pack_bits(b.reshape(L * rows, cols), kind="bipolar").astype("<u8")
-        weights[key] = {
-            "quantizer": legacy, "levels": L, "granularity": "tensor", "scales": q[legacy],
-            "shape": [rows, cols], "packed": base64.b64encode(packed.tobytes()).decode("ascii"),
-        }
-    activations = {sig: {"quantizer": legacy, "levels": len(q[legacy]), "granularity": "tensor",
-                         "scales": q[legacy]}
-                   for sig, legacy in LSTM_SIGNALS.items()}
-    q.update(format=FORMAT, method="mubinn2", sign="Sign(0) = +1", input_scale=float(input_scale),
-             activations=activations, weights=weights,
-             unquantized=["lstm.bias_ih_l0", "lstm.bias_hh_l0", "head.weight", "head.bias",
-                          "gates", "cell state"])
-    return q
+        weights[key] = _plane_entry(b, weight_scales[key], quantizer, b.shape[1:], f"weight_planes[{key!r}]")
+    b = np.asarray(weight_planes[bias_key])
+    if b.ndim != 2:
+        raise ValueError(f"weight_planes[{bias_key!r}] must be ±1 sign planes (L, 4H), got shape {b.shape}")
+    weights[bias_key] = dict(_plane_entry(b[:, None, :], weight_scales[bias_key], bias_quantizer, b.shape[1:],
+                                          f"weight_planes[{bias_key!r}]"), of=list(bias_of))
+    activations = {}
+    for name, (signal, quantizer) in MUBINN2_ACTIVATIONS.items():
+        scales = [float(v) for v in activation_scales[name]]
+        activations[name] = {"quantizer": quantizer, "signal": signal, "levels": len(scales),
+                             "granularity": "tensor", "scales": scales, "offset": float(activation_offsets[name])}
+    return {
+        "format": FORMAT, "method": "mubinn2", "sign": "Sign(0) = +1", "precision": "float64",
+        "input_scale": float(input_scale), "weights": weights, "activations": activations,
+        "activation_functions": {"kind": "piecewise_linear", "segments": int(pwl_segments),
+                                 "sigmoid_bound": float(pwl_bounds[0]), "tanh_bound": float(pwl_bounds[1])},
+        "unquantized": ["tanh(c_t)", "h_t = o_t tanh(c_t) (eq. 6)", "head.weight", "head.bias"],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -191,7 +271,7 @@ def _format(q):
     fmt = q.get("format", 1)
     if fmt not in READABLE_FORMATS or isinstance(fmt, bool):
         raise ValueError(f"quantization['format'] is {fmt!r}; this eegbin reads formats "
-                         f"{' and '.join(map(str, READABLE_FORMATS))}")
+                         f"{', '.join(map(str, READABLE_FORMATS[:-1]))} and {READABLE_FORMATS[-1]}")
     return fmt
 
 
@@ -214,8 +294,14 @@ def _entry_levels(group, key, where):
     return entry, levels
 
 
-def _check_scales(value, levels, where):
-    """Learned scales as float32 (the values training used)."""
+def _check_number(value, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"quantization{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_scales(value, levels, where, dtype=np.float32):
+    """Learned scales as ``dtype`` (float32: the values a float32 training used)."""
     if not isinstance(value, list) or not all(
         isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value
     ):
@@ -225,7 +311,7 @@ def _check_scales(value, levels, where):
     s = np.asarray(value, dtype=np.float64)
     if s.size == 0 or not np.all(np.isfinite(s)):
         raise ValueError(f"quantization{where} must hold finite numbers, got {value!r}")
-    return s.astype(np.float32)
+    return s.astype(dtype)
 
 
 def _check_input_scale(value, key):
@@ -258,6 +344,19 @@ def _decode_planes(entry, levels, shape, where):
     return planes
 
 
+def _read_code(weights, key, shape, dtype):
+    """The MultiLevelCode of ``weights[key]`` (exported planes, per-tensor scales), checked against ``shape``."""
+    where = f"['weights'][{key!r}]"
+    entry, levels = _entry_levels(weights, key, "['weights']")
+    stored = _get(entry, "shape", where)
+    if not isinstance(stored, list) or stored != list(shape):
+        raise ValueError(f"quantization{where}['shape'] is {stored!r}, but tensor {key!r} has shape {list(shape)}")
+    scales = _check_scales(_get(entry, "scales", where), levels, where + "['scales']", dtype)
+    rows_cols = (1, shape[0]) if len(shape) == 1 else tuple(shape)
+    return MultiLevelCode(planes=_decode_planes(entry, levels, rows_cols, where), scales=scales.astype(np.float64),
+                          n_bits=int(rows_cols[1]), shape=tuple(int(v) for v in shape), axis=None)
+
+
 def _read_format_1(q, latent):
     for key in (*LSTM_WEIGHTS.values(), *LSTM_SIGNALS.values(), "input_scale_folded"):
         _get(q, key, "")
@@ -282,51 +381,8 @@ def _read_format_1(q, latent):
     return codes, act, fold
 
 
-def read_lstm_quantization(q, shapes, latent=None):
-    """The weight codes, activation scales and input scale of a MuBiNN2 export.
-
-    Parameters
-    ----------
-    q : dict
-        ``metadata["quantization"]``, format 1 or 2.
-    shapes : dict
-        The shape (rows, cols) of each tensor of :data:`LSTM_WEIGHTS`.
-    latent : dict, optional
-        The latent float tensors (format 1 only: its sign planes are recomputed).
-
-    Returns
-    -------
-    codes : dict of str to MultiLevelCode
-        Per weight tensor: the packed sign planes and learned scales.
-    activation_scales : dict of str to ndarray of float32
-        ``"input"`` and ``"hidden"``.
-    input_scale : float
-    format : int
-
-    Raises
-    ------
-    TypeError, ValueError
-        Not a dict; a missing, malformed or inconsistent entry (the message names it).
-    """
-    fmt = _format(q)
-    if fmt == 1:
-        return (*_read_format_1(q, latent), fmt)
-    method = _get(q, "method", "")
-    if method != "mubinn2":
-        raise ValueError(f"quantization['method'] must be 'mubinn2', got {method!r}")
-    weights, codes = _get(q, "weights", ""), {}
-    for key in LSTM_WEIGHTS:
-        where = f"['weights'][{key!r}]"
-        entry, levels = _entry_levels(weights, key, "['weights']")
-        shape = _get(entry, "shape", where)
-        if not isinstance(shape, list) or shape != list(shapes[key]):
-            raise ValueError(
-                f"quantization{where}['shape'] is {shape!r}, but tensor {key!r} has shape {list(shapes[key])}"
-            )
-        scales = _check_scales(_get(entry, "scales", where), levels, where + "['scales']")
-        codes[key] = MultiLevelCode(planes=_decode_planes(entry, levels, shapes[key], where),
-                                    scales=scales.astype(np.float64), n_bits=int(shapes[key][1]),
-                                    shape=tuple(int(v) for v in shapes[key]), axis=None)
+def _read_format_2(q, shapes):
+    codes = {key: _read_code(_get(q, "weights", ""), key, shapes[key], np.float32) for key in LSTM_WEIGHTS}
     activations, act = _get(q, "activations", ""), {}
     for sig in LSTM_SIGNALS:
         where = f"['activations'][{sig!r}]"
@@ -347,4 +403,65 @@ def read_lstm_quantization(q, shapes, latent=None):
                 f"quantization[{legacy[name]!r}] = {old!r} disagrees with the scales of {name!r} "
                 f"({[float(v) for v in scales]}): the metadata was altered"
             )
-    return codes, act, _check_input_scale(_get(q, "input_scale", ""), "input_scale"), fmt
+    return codes, act, _check_input_scale(_get(q, "input_scale", ""), "input_scale")
+
+
+def _read_format_3(q, shapes):
+    precision = _get(q, "precision", "")
+    if precision != "float64":
+        raise ValueError(f"quantization['precision'] must be 'float64', got {precision!r}")
+    weights = _get(q, "weights", "")
+    codes = {key: _read_code(weights, key, shapes[key], np.float64) for key in LSTM_WEIGHTS}
+    bias_key = LSTM_BIAS[0]
+    codes[bias_key] = _read_code(weights, bias_key, (shapes["lstm.weight_hh_l0"][0],), np.float64)
+    activations, scales, offsets = _get(q, "activations", ""), {}, {}
+    for name, (signal, _) in MUBINN2_ACTIVATIONS.items():
+        where = f"['activations'][{name!r}]"
+        entry, levels = _entry_levels(activations, name, "['activations']")
+        scales[signal] = _check_scales(_get(entry, "scales", where), levels, where + "['scales']", np.float64)
+        offsets[signal] = _check_number(_get(entry, "offset", where), where + "['offset']")
+    functions = _get(q, "activation_functions", "")
+    where = "['activation_functions']"
+    kind = _get(functions, "kind", where)
+    if kind != "piecewise_linear":
+        raise ValueError(f"quantization{where}['kind'] must be 'piecewise_linear', got {kind!r}")
+    segments = check_n_levels(_get(functions, "segments", where), f"quantization{where}['segments']", in_file=True)
+    bounds = [_check_number(_get(functions, f"{fn}_bound", where), f"{where}[{fn + '_bound'!r}]")
+              for fn in ("sigmoid", "tanh")]
+    if min(bounds) <= 0:
+        raise ValueError(f"quantization{where}: the table bounds must be positive, got {bounds}")
+    tables = tuple(pwl_table(fn, segments, bound) for fn, bound in zip(("sigmoid", "tanh"), bounds))
+    input_scale = _check_input_scale(_get(q, "input_scale", ""), "input_scale")
+    return LSTMQuantization(3, codes, scales, offsets, input_scale, tables, np.float64)
+
+
+def read_lstm_quantization(q, shapes, latent=None):
+    """What the trained forward of a MuBiNN2 export quantizes, from its metadata (formats 1-3).
+
+    Parameters
+    ----------
+    q : dict
+        ``metadata["quantization"]``.
+    shapes : dict
+        The shape (rows, cols) of each tensor of :data:`LSTM_WEIGHTS`.
+    latent : dict, optional
+        The latent float tensors (format 1 only: its sign planes are recomputed).
+
+    Returns
+    -------
+    LSTMQuantization
+
+    Raises
+    ------
+    TypeError, ValueError
+        Not a dict; a missing, malformed or inconsistent entry (the message names it).
+    """
+    fmt = _format(q)
+    method = q.get("method", "mubinn2") if fmt == 1 else _get(q, "method", "")
+    if method != "mubinn2":
+        raise ValueError(f"quantization['method'] must be 'mubinn2', got {method!r}")
+    if fmt == 3:
+        return _read_format_3(q, shapes)
+    codes, act, input_scale = _read_format_1(q, latent) if fmt == 1 else _read_format_2(q, shapes)
+    return LSTMQuantization(fmt, codes, {"x": act["input"], "h": act["hidden"]}, {"x": 0.0, "h": 0.0},
+                            input_scale, None, np.float32)

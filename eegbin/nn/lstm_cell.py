@@ -26,11 +26,25 @@ passes on ``sum_i alpha_i b_i`` (accumulated in level order), never ``x - r``: t
 states then depend only on the signs and scales, and with power-of-two scales they
 are exact dyadic numbers whose exact ties (``H(0) = 1``) every engine decides alike.
 
-A fused numba kernel (:func:`eegbin.kernels.mubinn2_lstm_layer`) runs the
-recurrence of the quantizations it supports (binarized ``h`` and ``W_h``, uniform
-tables, float64 residuals) through XNOR-popcount, including the input products
-when ``W_x`` and ``x`` are binarized; ``engine="numba"`` uses it, and it is tested
-equal to this reference bit for bit.
+The arithmetic is fixed, so another engine can reproduce it bit for bit (the
+trained MuBiNN2 of :mod:`eegbin.train` does, in float64): ``gx = P_x + b`` for all
+steps, then per step ``z = gx_t + P_h``; a binarized product ``P`` is eq. (9) by
+:func:`eegbin.kernels.multilevel_matmul`, in the order of fused multiply-adds it
+documents (an engine without them calls it on the packed codes);
+``c = (f * q_c(c)) + (i * g)`` and ``h = o * q_tanh_c(tanh(c))``; a table is
+``np.interp``.
+
+Interface for fast paths
+------------------------
+:class:`CellQuantization` and :class:`SignalQuantizer` are the stable description a
+fast path receives (the fields below; their meaning does not change): a kernel
+that supports a configuration computes :func:`lstm_recurrence` for it, and is
+tested equal to it. :func:`lstm_layer` picks such a kernel with ``engine="numba"``;
+today the fused numba kernel :func:`eegbin.kernels.mubinn2_lstm_layer` runs the
+configurations with a binarized ``W_h`` and ``h`` (no offset), uniform
+piecewise-linear tables and float64 residuals through XNOR-popcount, including the
+input products when ``W_x`` and ``x`` are binarized, with the same arithmetic as
+this reference (tested bit for bit).
 
 References
 ----------
@@ -45,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ..kernels import lstm_layer_operands, mubinn2_lstm_layer
+from ..kernels import lstm_layer_operands, mubinn2_lstm_layer, unpack_bits
 from ..kernels.xnor_lstm import SIGNALS as _FUSED_SIGNALS
 from ..kernels.xnor_lstm import is_uniform_grid
 from ..quantize import MultiLevelCode, mlb_matmul, multilevel_binarize, reconstruct
@@ -148,6 +162,31 @@ class SignalQuantizer:
             return mlb_approximation(v, self.n_levels, **self._args())
         return self.offset + mlb_approximation(v - self.offset, self.n_levels, **self._args())
 
+    def sign_planes(self, v):
+        """The signs ``b_1..b_L`` Algorithm 1 gives the rows of ``v - offset``.
+
+        Parameters
+        ----------
+        v : ndarray of shape (n, d)
+
+        Returns
+        -------
+        ndarray of int8, shape (n_levels, n, d)
+            ±1 (``Sign(0) = +1``): the code :meth:`approximate` sums with the scales.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from eegbin.nn.lstm_cell import SignalQuantizer
+        >>> q = SignalQuantizer(2, scales=np.array([0.25, 0.125]), offset=0.5)
+        >>> q.sign_planes(np.array([[0.9, 0.5, 0.2]])).tolist()
+        [[[1, 1, -1]], [[1, -1, -1]]]
+        """
+        v = np.atleast_2d(v)
+        code = multilevel_binarize(v - self.offset if self.offset else v, self.n_levels, **self._args())
+        bits = unpack_bits(code.planes.reshape(-1, code.planes.shape[2]), code.n_bits, kind="bipolar")
+        return bits.reshape((self.n_levels,) + v.shape).astype(np.int8)
+
 
 @dataclass(frozen=True, eq=False)
 class CellQuantization:
@@ -222,8 +261,10 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
         Initial states (zeros by default).
     cell : CellQuantization, default=FLOAT_CELL
     observe : callable, optional
-        ``observe(name, values)`` receives every quantized signal as Algorithm 1
-        sees it (minus its offset), e.g. to calibrate static scales.
+        ``observe(name, values)`` receives every signal of the cell (``"x"``,
+        ``"h"``, ``"i"``, ``"f"``, ``"g"``, ``"o"``, ``"c"``, ``"tanh_c"``) where its
+        quantizer acts, before it acts and whether or not the cell quantizes it
+        (offsets not subtracted), e.g. to calibrate static scales.
     engine : {"numpy", "numba"}, default="numpy"
         "numba" runs the recurrence by the fused kernel when it supports ``cell``
         (and nothing is observed).
@@ -240,36 +281,35 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
     if engine == "numba" and observe is None and _fusable(w_hh, cell):
         out, c = _fused_layer(x, w_ih, w_hh, bias, h, c, cell)
         return out, out[:, -1].copy(), c
-    if observe is not None and cell.x is not None:
-        observe("x", x - cell.x.offset)
+    if observe is not None:
+        observe("x", x)
     gx = gate_products(x, w_ih, cell.x) + _values(bias)
     return lstm_recurrence(gx, w_hh, h, c, cell, observe)
 
 
 def lstm_recurrence(gx, w_hh, h, c, cell=FLOAT_CELL, observe=None):
-    """The recurrence of eq. (1)-(6) given the input products ``gx`` (B, T, 4H) of every step.
+    """The recurrence of eq. (1)-(6) given the input products plus bias ``gx`` (B, T, 4H) of every step.
 
     ``h``, ``c`` (B, H) are the initial states; returns ``out`` (B, T, H), ``h_n``, ``c_n``.
+    ``observe`` as for :func:`lstm_layer`.
     """
     B, T, H4 = gx.shape
     H = H4 // 4
     out = np.empty((B, T, H))
 
     def q(name, v):
-        quantizer = getattr(cell, name)
-        if quantizer is None:
-            return v
         if observe is not None:
-            observe(name, v - quantizer.offset)
-        return quantizer.approximate(v)
+            observe(name, v)
+        quantizer = getattr(cell, name)
+        return v if quantizer is None else quantizer.approximate(v)
 
     if not isinstance(w_hh, MultiLevelCode):  # h @ W.T with W.T C-contiguous: BLAS's fast gemv/gemm path
         w_hh = np.ascontiguousarray(w_hh.T).T
     sigmoid = expit if cell.sigmoid is None else (lambda z: pwl_apply(z, cell.sigmoid))
     tanh = np.tanh if cell.tanh is None else (lambda z: pwl_apply(z, cell.tanh))
     for t in range(T):
-        if observe is not None and cell.h is not None:
-            observe("h", h - cell.h.offset)
+        if observe is not None:
+            observe("h", h)
         z = gx[:, t] + gate_products(h, w_hh, cell.h)
         i = q("i", sigmoid(z[:, :H]))
         f = q("f", sigmoid(z[:, H : 2 * H]))

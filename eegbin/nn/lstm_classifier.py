@@ -68,7 +68,8 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     - ``LSTM(weights, layout=..., key_map=..., gate_order=...)``: float
       (a dict of arrays or a weight file given as ``network`` means ``LSTM(network)``);
     - ``MultiLevelBinarizedLSTM(weights, A, W, mode="b_lstm" | "mubinn1" | "mubinn2")``:
-      binarized after training (``calibrate=True`` fixes its static activation scales in ``fit``);
+      binarized after training (``fit`` fixes the static activation scales of mubinn2, and of
+      mubinn1 with ``calibrate=True``, on the training epochs);
     - ``LearnedMultiLevelLSTM.from_export(path)``: a MuBiNN2 LSTM as trained by
       :mod:`eegbin.train`, with its learned sign planes and scales. :meth:`from_export`
       builds the whole classifier from such a file.
@@ -88,10 +89,13 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
     scale : float, default=1.0
         Multiplies the signal before the network (MOABB delivers volts; ``1e6``
         gives µV).
-    calibrate : bool, default=False
+    calibrate : "auto" or bool, default="auto"
         In ``fit``, fix static activation scales from the training epochs
-        (:meth:`MultiLevelBinarizedLSTM.calibrate`, modes "mubinn1"/"mubinn2") on a
-        copy of the network, instead of computing them per vector at inference.
+        (:meth:`MultiLevelBinarizedLSTM.calibrate`) on a copy of the network.
+        ``"auto"``: when the network cannot run without them (a mubinn2
+        :class:`MultiLevelBinarizedLSTM` not calibrated yet); ``True``: always
+        (modes "mubinn1"/"mubinn2"; mubinn1 otherwise computes its scales per
+        vector at inference); ``False``: never.
     refit_head : bool, default=True
         Re-fit the dense head in ``fit`` (else use the network's head).
     C : float, default=1.0
@@ -137,12 +141,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
         "decimate": [Interval(numbers.Integral, 1, None, closed="left")],
         "pooling": [StrOptions({"pick", "mean"})],
         "scale": [Interval(numbers.Real, 0, None, closed="neither")],
-        "calibrate": ["boolean"],
+        "calibrate": [StrOptions({"auto"}), "boolean"],
         "refit_head": ["boolean"],
         "C": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, network, decimate=1, pooling="pick", scale=1.0, calibrate=False, refit_head=True, C=1.0):
+    def __init__(self, network, decimate=1, pooling="pick", scale=1.0, calibrate="auto", refit_head=True, C=1.0):
         self.network = network
         self.decimate = decimate
         self.pooling = pooling
@@ -179,11 +183,16 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             X = X / dtype(self.net_.input_scale)
         return np.ascontiguousarray(_pool(X, self.decimate, self.pooling).transpose(0, 2, 1))
 
+    def _calibrates(self, net):
+        if self.calibrate == "auto":
+            return bool(getattr(net, "needs_calibration", False))
+        return bool(self.calibrate)
+
     def _build_net(self):
         net = self.network
         if not isinstance(net, LSTM):
             return LSTM(net)
-        return copy.deepcopy(net) if self.calibrate else net
+        return copy.deepcopy(net) if self._calibrates(net) else net
 
     def _use_file_head(self):
         if self.net_.params.head is None:
@@ -285,7 +294,7 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"X has {X.shape[1]} channels, but the LSTM weights expect {self.net_.input_size} input features"
             )
-        if self.calibrate:
+        if self._calibrates(self.net_):
             if not callable(getattr(self.net_, "calibrate", None)):
                 raise ValueError(
                     "calibrate=True needs a network with activation scales to calibrate "

@@ -12,33 +12,46 @@ loaders), with ``A`` activation levels and ``W`` weight levels:
     The input products ``W_x x_t`` multi-level binarized (Algorithm 1) with
     power-of-two scales (multiplications become shifts): ``W_x`` with ``W``
     levels and one scale set per gate unit (row), ``x_t`` with ``A`` levels and
-    one scale set per vector; the rest in float.
+    one scale set per vector (or static, after :meth:`~MultiLevelBinarizedLSTM.calibrate`);
+    the rest in float.
 ``"mubinn2"`` (Section IV-C, Fig. 3)
-    Everything binarized: ``W_x``, ``W_h`` (``W`` levels, least-squares scales
-    per row: the post-training stand-in for the scales the paper learns),
-    the bias (``W`` levels), ``x_t`` and ``h_{t-1}`` (``A`` levels, greedy scales
-    per vector); both gate products by XNOR-popcount
-    (:func:`eegbin.kernels.multilevel_matmul`); sigmoid and tanh by
-    piecewise-linear look-up tables; the activation outputs ``i, f, g, o``, the
-    cell state ``c_{t-1}`` and ``tanh(c_t)`` multi-level binarized (``A``
-    levels) before the element-wise products of eq. (5)-(6), which are then
-    XNOR products of bit planes (simulated here by multiplying the
-    reconstructions, which is the same number). Sigmoid outputs lie in (0, 1):
-    they are binarized around their midpoint, ``0.5 + MLB(sigma - 0.5)``, so one
-    level still carries the sign of the gate's deviation.
+    What MuBiNN2 binarizes (:data:`MUBINN2_SIGNALS`, :func:`mubinn2_cell`), with
+    **static** scales, one set per tensor or signal (Algorithm 1 takes them as
+    inputs):
+
+    - with ``W`` levels, the three kinds of weights of Section IV-C: ``W_x``,
+      ``W_h`` and the bias ``b`` (Fig. 3's ``M_w`` and ``M_B``);
+    - with ``A`` levels, the input ``x_t`` and ``h_{t-1}`` (the operands of the
+      XNOR products of eq. 1-4), the activation outputs ``i, f, g, o`` ("the
+      outputs of the activation function units are binarized", the operands of
+      eq. 5) and the cell state ``c_{t-1}`` (Fig. 3's ``M_g``, the other operand
+      of eq. 5).
+
+    Both gate products of eq. (1)-(4) run by XNOR-popcount
+    (:func:`eegbin.kernels.multilevel_matmul`), the binarized bias is added,
+    sigmoid and tanh are piecewise-linear tables (Section IV-C: "piecewise
+    linear approximation ... exploiting look-up tables"), and eq. (5) multiplies
+    binarized operands (computed here on their reconstructions, the same
+    number). Not binarized, as in the paper: ``tanh(c_t)`` and eq. (6),
+    ``h_t = o_t tanh(c_t)``, which Fig. 3 computes with a MAC unit (only eq.
+    1-5 are binarized); ``h_t`` is binarized where it is used, as ``h_{t-1}``
+    at the next step. The dense head stays in float. Sigmoid outputs lie in
+    (0, 1): they are binarized around their midpoint, ``0.5 + MLB(sigma - 0.5)``,
+    so one level still carries the sign of the gate's deviation.
+
+    Weight scales are computed from the weights (``weight_scaling``, per
+    tensor); activation scales are fixed by :meth:`~MultiLevelBinarizedLSTM.calibrate`
+    on calibration sequences (Algorithm 1's greedy rule over all the values a
+    signal takes), the post-training stand-in for the scales the paper learns.
+    A mubinn2 network runs only once calibrated.
 
 All three run the one recurrence of :mod:`eegbin.nn.lstm_cell`; this module only
 says what each mode quantizes (:meth:`MultiLevelBinarizedLSTM._cell`) and
-binarizes the weights once (:func:`binarize_lstm_weights`).
-
-Weight scales are computed offline from the float weights. Activation scales
-are by default computed per vector at run time (mean |residual|);
-:meth:`MultiLevelBinarizedLSTM.calibrate` instead fixes them from calibration
-data, one set per binarized signal, as the paper's static scales (Algorithm 1
-takes them as inputs). A network trained with learned scales by
-:mod:`eegbin.train` is not re-binarized here: :class:`eegbin.nn.LearnedMultiLevelLSTM`
-(:meth:`eegbin.nn.LSTMClassifier.from_export`) runs it with its exported sign
-planes and learned scales.
+binarizes the weights once (:func:`binarize_lstm_weights`). A MuBiNN2 trained with
+learned scales by :mod:`eegbin.train` binarizes the same signals
+(:func:`mubinn2_cell`) and is not re-binarized here:
+:class:`eegbin.nn.LearnedMultiLevelLSTM` (:meth:`eegbin.nn.LSTMClassifier.from_export`)
+runs it with its exported sign planes and learned scales.
 
 References
 ----------
@@ -54,12 +67,83 @@ from ..footprint import Footprint
 from ..quantize import multilevel_binarize
 from ..quantize.mlb import check_n_levels
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
-from .lstm_cell import CellQuantization, SignalQuantizer, pwl_apply, pwl_table
+from .lstm_cell import CellQuantization, SignalQuantizer, lstm_layer, pwl_apply, pwl_table
 
-__all__ = ["MultiLevelBinarizedLSTM", "binarize_lstm_weights", "pwl_table", "pwl_apply"]
+__all__ = ["MultiLevelBinarizedLSTM", "binarize_lstm_weights", "mubinn2_cell", "mubinn2_layer_footprint",
+           "MUBINN2_SIGNALS", "pwl_table", "pwl_apply"]
 
 _MODES = ("b_lstm", "mubinn1", "mubinn2")
-_GATE_OFFSETS = {"i": 0.5, "f": 0.5, "g": 0.0, "o": 0.5, "c": 0.0, "tanh_c": 0.0}  # sigmoid outputs around 0.5
+
+#: The cell signals MuBiNN2 binarizes with ``A`` levels (Section IV-C, Fig. 3) and the
+#: offset each is binarized around (sigmoid outputs around 0.5). ``tanh(c_t)`` is not
+#: among them: eq. (6) runs on a MAC unit.
+MUBINN2_SIGNALS = {"x": 0.0, "h": 0.0, "i": 0.5, "f": 0.5, "g": 0.0, "o": 0.5, "c": 0.0}
+
+
+def mubinn2_cell(scales, tables, offsets=None, dtype=np.float64):
+    """The :class:`~eegbin.nn.lstm_cell.CellQuantization` of a MuBiNN2 layer.
+
+    Every signal of :data:`MUBINN2_SIGNALS` binarized by Algorithm 1 with its
+    static scales (as many levels as scales), sigmoid and tanh by tables.
+
+    Parameters
+    ----------
+    scales : dict of str to array-like
+        The scales (L,) of each signal of :data:`MUBINN2_SIGNALS`.
+    tables : (sigmoid, tanh)
+        Piecewise-linear tables (:func:`~eegbin.nn.pwl_table`).
+    offsets : dict, optional
+        Offset of each signal (default :data:`MUBINN2_SIGNALS`).
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Precision of Algorithm 1's residuals.
+
+    Returns
+    -------
+    CellQuantization
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eegbin.nn import pwl_table
+    >>> from eegbin.nn.mubinn import MUBINN2_SIGNALS, mubinn2_cell
+    >>> cell = mubinn2_cell({s: [0.5, 0.25] for s in MUBINN2_SIGNALS},
+    ...                     (pwl_table("sigmoid"), pwl_table("tanh")))
+    >>> cell.f.n_levels, cell.f.offset, cell.tanh_c is None
+    (2, 0.5, True)
+    """
+    offsets = MUBINN2_SIGNALS if offsets is None else offsets
+    quantizers = {name: SignalQuantizer(len(scales[name]), scales=np.asarray(scales[name], dtype=np.float64),
+                                        offset=float(offsets[name]), dtype=dtype)
+                  for name in MUBINN2_SIGNALS}
+    return CellQuantization(sigmoid=tables[0], tanh=tables[1], **quantizers)
+
+
+def mubinn2_layer_footprint(name, A, W, D, H, n_pwl_segments, float_bits=32, n_times=1, n_weight_scales=None):
+    """Footprint of one MuBiNN2 layer (:data:`MUBINN2_SIGNALS` binarized) for ``n_times`` steps.
+
+    Stored: the ``W`` sign planes of ``W_x`` (4H x D), ``W_h`` (4H x H) and the
+    bias (4H) at one bit, their scales (``n_weight_scales``, default one set per
+    tensor: ``3 W``), the ``7 A`` static activation scales and the two
+    piecewise-linear tables, at ``float_bits``. Per step: the two gate products
+    cost ``A W 4H (D + H)`` XNOR+POPCOUNT bit operations and ``2 A W 4H`` scaled
+    accumulations (eq. 9); eq. (5)'s two products of binarized operands ``2 A^2 H``
+    bit operations and ``2 A^2 H`` accumulations; encoding the ``D + 6H`` binarized
+    values costs ``2 A`` each (subtraction and sign per level); then the bias
+    (4H), the cell sum (H), eq. (6) (H MACs) and the 5H table look-ups.
+    """
+    H4 = 4 * H
+    n_weight_scales = 3 * W if n_weight_scales is None else n_weight_scales
+    parts = (
+        Footprint("W_x planes", n_params=W * H4 * D, bits_per_param=1),
+        Footprint("W_h planes", n_params=W * H4 * H, bits_per_param=1),
+        Footprint("bias planes", n_params=W * H4, bits_per_param=1),
+        Footprint("weight scales", n_params=n_weight_scales, bits_per_param=float_bits),
+        Footprint("activation scales", n_params=len(MUBINN2_SIGNALS) * A, bits_per_param=float_bits),
+        Footprint("PWL tables", n_params=4 * (n_pwl_segments + 1), bits_per_param=float_bits),
+    )
+    bit_ops = A * W * H4 * (D + H) + 2 * A * A * H
+    macs = 2 * A * W * H4 + 2 * A * A * H + 2 * A * (D + 6 * H) + H4 + H + H + 5 * H
+    return Footprint(name, macs=n_times * macs, bit_ops=n_times * bit_ops, parts=parts)
 
 
 def binarize_lstm_weights(params, mode, weight_levels, scaling):
@@ -70,8 +154,8 @@ def binarize_lstm_weights(params, mode, weight_levels, scaling):
     params : LSTMWeights
         Float weights.
     mode : {"b_lstm", "mubinn1", "mubinn2"}
-        ``W_x`` (per-row scales; b_lstm: one level, scale 1) in every mode; ``W_h``
-        (per row) and the bias (per tensor) in mubinn2.
+        ``W_x`` in every mode (per-row scales; b_lstm: one level, scale 1;
+        mubinn2: per tensor); ``W_h`` and the bias in mubinn2 (per tensor).
     weight_levels : int
     scaling : {"greedy", "power_of_two", "least_squares"}
 
@@ -83,11 +167,10 @@ def binarize_lstm_weights(params, mode, weight_levels, scaling):
     for w_ih, w_hh, b in params.layers:
         if mode == "b_lstm":  # sign(W_x), no scale (eq. 7)
             w_ih = multilevel_binarize(w_ih, 1, axis=1, scales=np.ones((1, w_ih.shape[0])))
-        else:
+        elif mode == "mubinn1":
             w_ih = multilevel_binarize(w_ih, weight_levels, scaling, axis=1)
-        if mode == "mubinn2":
-            w_hh = multilevel_binarize(w_hh, weight_levels, scaling, axis=1)
-            b = multilevel_binarize(b, weight_levels, scaling)
+        else:  # one scale set per tensor: "a distinguished scaling factor for each of the weights, biases"
+            w_ih, w_hh, b = (multilevel_binarize(m, weight_levels, scaling) for m in (w_ih, w_hh, b))
         layers.append(LSTMLayerWeights(w_ih, w_hh, b))
     return LSTMWeights(layers=tuple(layers), head=params.head)
 
@@ -103,13 +186,17 @@ class MultiLevelBinarizedLSTM(LSTM):
         ``A``: levels of the binarized inputs, hidden/cell states and
         activation outputs (1 for ``"b_lstm"``).
     weight_levels : int, default=3
-        ``W``: levels of the binarized weights (1 for ``"b_lstm"``).
+        ``W``: levels of the binarized weights and biases (1 for ``"b_lstm"``).
     mode : {"b_lstm", "mubinn1", "mubinn2"}, default="mubinn2"
         What is binarized (see :mod:`eegbin.nn.mubinn`).
     weight_scaling : {"greedy", "power_of_two", "least_squares"}, optional
-        Default "power_of_two" for mubinn1, "least_squares" for mubinn2.
+        Rule of the weight scales: default "power_of_two" (per row) for mubinn1,
+        "least_squares" (per tensor) for mubinn2.
     activation_scaling : {"greedy", "power_of_two"}, optional
-        Default "power_of_two" for mubinn1, "greedy" for mubinn2.
+        Rule of the activation scales: default "power_of_two" for mubinn1,
+        "greedy" for mubinn2. mubinn1 applies it per vector at run time until
+        :meth:`calibrate`; mubinn2 applies it only in :meth:`calibrate`, to all the
+        values a signal takes on the calibration data (static scales).
     n_pwl_segments : int, default=32
         Segments of the sigmoid/tanh tables (mubinn2).
     engine : {"numba", "numpy"}, default="numba"
@@ -130,8 +217,10 @@ class MultiLevelBinarizedLSTM(LSTM):
         planes and scales), the others float.
     activation_scales_ : list of dict
         After :meth:`calibrate`: per layer, the static scales (A,) of each
-        binarized signal ("x"; for mubinn2 also "h", "i", "f", "g", "o", "c",
-        "tanh_c").
+        binarized signal ("x"; for mubinn2 every signal of
+        :data:`~eegbin.nn.mubinn.MUBINN2_SIGNALS`).
+    needs_calibration : bool
+        True for a mubinn2 network not calibrated yet (it cannot run).
 
     Examples
     --------
@@ -141,12 +230,13 @@ class MultiLevelBinarizedLSTM(LSTM):
     >>> w = {"weight_ih_l0": rng.normal(size=(16, 3)), "weight_hh_l0": rng.normal(size=(16, 4)),
     ...      "bias_ih_l0": np.zeros(16), "bias_hh_l0": np.zeros(16)}
     >>> x = rng.normal(size=(2, 5, 3))
-    >>> net = MultiLevelBinarizedLSTM(w, activation_levels=5, weight_levels=5)
-    >>> bool(np.abs(net.features(x) - LSTM(w).features(x)).max() < 0.1)
+    >>> net = MultiLevelBinarizedLSTM(w, activation_levels=5, weight_levels=5).calibrate(x)
+    >>> bool(np.abs(net.features(x) - LSTM(w).features(x)).max() < 0.15)
     True
-    >>> fp = net.footprint()
-    >>> fp.total_bit_ops                       # 5 * 5 * 16 * (3 + 4) + 3 * 5 * 5 * 4
-    3100
+    >>> sorted(net.activation_scales_[0])
+    ['c', 'f', 'g', 'h', 'i', 'o', 'x']
+    >>> net.footprint().total_bit_ops          # 5 * 5 * 16 * (3 + 4) + 2 * 5 * 5 * 4
+    3000
 
     References
     ----------
@@ -189,8 +279,7 @@ class MultiLevelBinarizedLSTM(LSTM):
             )
         if self.activation_scaling not in ("greedy", "power_of_two"):
             raise ValueError(
-                f"activation_scaling must be 'greedy' or 'power_of_two' (computed at run time), "
-                f"got {activation_scaling!r}"
+                f"activation_scaling must be 'greedy' or 'power_of_two', got {activation_scaling!r}"
             )
         if engine not in ("numba", "numpy"):
             raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
@@ -199,36 +288,41 @@ class MultiLevelBinarizedLSTM(LSTM):
         self._tables = (pwl_table("sigmoid", n_pwl_segments), pwl_table("tanh", n_pwl_segments))
         self.binarized_weights = binarize_lstm_weights(self.params, mode, self.weight_levels, self.weight_scaling)
 
+    @property
+    def needs_calibration(self):
+        return self.mode == "mubinn2" and getattr(self, "activation_scales_", None) is None
+
     # -- the hooks of the recurrence ------------------------------------------
     def _weights(self):
         return self.binarized_weights
 
     def _cell(self, k):
-        static = getattr(self, "activation_scales_", None)
-
-        def q(name, offset=0.0):
-            scales = None if static is None else static[k][name]
-            return SignalQuantizer(self.activation_levels, self.activation_scaling, scales, offset)
-
         if self.mode == "b_lstm":  # sign(x), no scale (eq. 7)
             return CellQuantization(x=SignalQuantizer(1, scales=np.ones(1)))
+        static = getattr(self, "activation_scales_", None)
         if self.mode == "mubinn1":
-            return CellQuantization(x=q("x"))
-        sigmoid, tanh = self._tables
-        return CellQuantization(x=q("x"), h=q("h"), sigmoid=sigmoid, tanh=tanh,
-                                **{name: q(name, offset) for name, offset in _GATE_OFFSETS.items()})
+            scales = None if static is None else static[k]["x"]
+            return CellQuantization(x=SignalQuantizer(self.activation_levels, self.activation_scaling, scales))
+        if static is None:
+            raise ValueError(
+                "mode='mubinn2' binarizes with static activation scales: call calibrate(x) with "
+                "calibration sequences first (LSTMClassifier calibrates in fit)"
+            )
+        return mubinn2_cell(static[k], self._tables)
 
     # -- static activation scales ---------------------------------------------
     def calibrate(self, x):
         """Fix the activation scales from calibration sequences (static scales).
 
-        Runs the network with per-vector scales on ``x``, collects every signal
-        that is binarized (per layer: the layer input ``x``, and for mubinn2
-        ``h``, ``i``, ``f``, ``g``, ``o``, ``c``, ``tanh(c)``) and computes one
-        set of ``A`` scales per signal over all samples and steps
-        (``activation_scaling`` rule). Afterwards Algorithm 1 runs with these
-        given scales, as the paper's scales obtained offline; no mean is
-        computed at inference time.
+        Layer by layer, runs the float layer (mubinn2: with the sigmoid/tanh
+        tables) on the output of the binarized layers below it, collects every
+        signal the mode binarizes (mubinn1: the layer input ``x``; mubinn2: the
+        signals of :data:`MUBINN2_SIGNALS`, minus their offsets) over all samples
+        and steps, and gives each one set of ``A`` scales by the
+        ``activation_scaling`` rule of Algorithm 1 over all its values (greedy:
+        ``alpha_i = mean |r|``). Afterwards Algorithm 1 runs with these given
+        scales, as the paper's scales obtained offline; nothing is computed per
+        vector at inference time.
 
         Parameters
         ----------
@@ -241,54 +335,50 @@ class MultiLevelBinarizedLSTM(LSTM):
         if self.mode == "b_lstm":
             raise ValueError("mode='b_lstm' has no activation scales to calibrate")
         x = _check_sequences(x, self.input_size, self.batch_first)
+        names = {"x": 0.0} if self.mode == "mubinn1" else MUBINN2_SIGNALS
+        float_cell = CellQuantization() if self.mode == "mubinn1" else CellQuantization(
+            sigmoid=self._tables[0], tanh=self._tables[1])
         self.activation_scales_ = None
         static = []
         for k in range(self.n_layers):
             seen = {}
-            x, _, _ = self._layer(k, x, None, None, observe=lambda name, v: seen.setdefault(name, []).append(v.ravel()))
+            lstm_layer(x, self.params.layers[k], cell=float_cell,
+                       observe=lambda name, v: seen.setdefault(name, []).append(v.ravel()))
             static.append({
-                name: multilevel_binarize(np.concatenate(rows).reshape(1, -1), self.activation_levels,
-                                          self.activation_scaling).scales
-                for name, rows in seen.items()
+                name: multilevel_binarize(np.concatenate(seen[name]).reshape(1, -1) - offset,
+                                          self.activation_levels, self.activation_scaling).scales
+                for name, offset in names.items()
             })
-        self.activation_scales_ = static
+            self.activation_scales_ = static  # layers <= k are calibrated: run layer k binarized
+            x, _, _ = self._layer(k, x, None, None)
         return self
 
     def footprint(self, float_bits=32, n_times=1):
         """Stored bits (planes at 1 bit, scales at ``float_bits``) and ops for ``n_times`` steps.
 
         Per step and layer (A activation, W weight levels, D inputs, H units):
-        the binarized products cost ``A W 4H D`` (input) and ``A W 4H H``
-        (recurrent, mubinn2) XNOR+POPCOUNT bit operations and ``A W 4H`` scaled
-        accumulations each; mubinn2's three element-wise products cost
-        ``A^2 H`` bit ops and ``A^2 H`` accumulations each; encoding a vector of
-        n values costs ``2 A n`` (|r| sum and subtraction per level).
+        mubinn2 as :func:`mubinn2_layer_footprint`; mubinn1 and b_lstm: the
+        binarized input product costs ``A W 4H D`` XNOR+POPCOUNT bit operations and
+        ``A W 4H`` scaled accumulations, encoding x ``2 A D``, the rest of the
+        cell is float.
         """
         A, W = self.activation_levels, self.weight_levels
         parts = []
         for k, (w_ih, w_hh, b) in enumerate(self.binarized_weights.layers):
             (H4, D), H = w_ih.shape, w_ih.shape[0] // 4
+            name = f"{self.mode} layer {k} (A={A}, W={W})"
+            if self.mode == "mubinn2":
+                n_scales = w_ih.scales.size + w_hh.scales.size + b.scales.size
+                parts.append(mubinn2_layer_footprint(name, A, W, D, H, self.n_pwl_segments, float_bits, n_times,
+                                                     n_weight_scales=n_scales))
+                continue
             scales_ih = 0 if self.mode == "b_lstm" else w_ih.scales.size
-            sub = [
+            sub = (
                 Footprint("W_x planes", n_params=W * H4 * D, bits_per_param=1),
                 Footprint("W_x scales", n_params=scales_ih, bits_per_param=float_bits),
-            ]
-            if self.mode == "mubinn2":
-                sub += [
-                    Footprint("W_h planes", n_params=W * H4 * H, bits_per_param=1),
-                    Footprint("W_h scales", n_params=w_hh.scales.size, bits_per_param=float_bits),
-                    Footprint("bias planes", n_params=W * H4, bits_per_param=1),
-                    Footprint("bias scales", n_params=W, bits_per_param=float_bits),
-                    Footprint("PWL tables", n_params=4 * (self.n_pwl_segments + 1), bits_per_param=float_bits),
-                ]
-                bit_ops = A * W * H4 * (D + H) + 3 * A * A * H
-                macs = 2 * A * W * H4 + H4 + 5 * H + 3 * A * A * H + 2 * A * (D + H + 6 * H)
-            else:
-                sub += [Footprint("W_h, bias (float)", n_params=w_hh.size + b.size, bits_per_param=float_bits)]
-                bit_ops = A * W * H4 * D
-                macs = (0 if self.mode == "b_lstm" else A * W * H4 + 2 * A * D) + H4 * H + H4 + 3 * H + 5 * H
-            parts.append(
-                Footprint(f"{self.mode} layer {k} (A={A}, W={W})", macs=n_times * macs,
-                          bit_ops=n_times * bit_ops, parts=tuple(sub))
+                Footprint("W_h, bias (float)", n_params=w_hh.size + b.size, bits_per_param=float_bits),
             )
+            bit_ops = A * W * H4 * D
+            macs = (0 if self.mode == "b_lstm" else A * W * H4 + 2 * A * D) + H4 * H + H4 + 3 * H + 5 * H
+            parts.append(Footprint(name, macs=n_times * macs, bit_ops=n_times * bit_ops, parts=sub))
         return self._network_footprint(f"MultiLevelBinarizedLSTM ({self.mode})", parts, float_bits, n_times)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..nn.export_format import LSTM_SIGNALS, LSTM_WEIGHTS, lstm_quantization_metadata, read_export_metadata
+from ..nn.export_format import MUBINN2_ACTIVATIONS, lstm_quantization_metadata, read_export_metadata
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["export", "deployed_weights", "read_metadata"]
@@ -28,18 +28,23 @@ def _scales(quantizer):
 
 def _mubinn2_quantization(model, input_scale):
     """The ``"quantization"`` metadata of a MuBiNN2 :class:`LSTMNet` (what its trained forward uses)."""
-    quantizers = {**LSTM_WEIGHTS, **LSTM_SIGNALS}  # the names of the quantizers in LSTMNet
+    quantizers = {**model.weight_quantizers, **{name: name for name in model.signal_quantizers.values()}}
     for name in quantizers.values():
         if not bool(getattr(model, name).initialized):
             raise ValueError(
                 f"the quantizer {name!r} has no scales yet (they are initialized on the first "
                 "batch): train or run the model before exporting it"
             )
-    planes = {key: getattr(model, q).codes(getattr(model.lstm, key.split(".")[1]).detach()).cpu().numpy()
-              for key, q in LSTM_WEIGHTS.items()}  # (L, 4H, D) of +-1, as trained
+    latent = model.latent_tensors()
+    planes, weight_scales = {}, {}
+    for key, name in model.weight_quantizers.items():  # the +-1 planes of the trained forward
+        planes[key] = getattr(model, name).codes(latent[key].detach()).cpu().numpy()
+        weight_scales[key] = _scales(getattr(model, name))
+    activations = {sig: getattr(model, name) for sig, (_, name) in MUBINN2_ACTIVATIONS.items()}
     return lstm_quantization_metadata(
-        planes, {key: _scales(getattr(model, q)) for key, q in LSTM_WEIGHTS.items()},
-        {sig: _scales(getattr(model, q)) for sig, q in LSTM_SIGNALS.items()}, input_scale)
+        planes, weight_scales, {sig: _scales(q) for sig, q in activations.items()},
+        {sig: q.offset for sig, q in activations.items()}, input_scale,
+        pwl_segments=model.hparams["pwl_segments"])
 
 
 def _binary_features(model):
@@ -82,9 +87,10 @@ def deployed_weights(model):
     A MuBiNN2 :class:`~eegbin.train.LSTMNet` keeps its latent float weights in the
     tensors (``lstm.*`` with the input scale folded into ``weight_ih_l0``, and the
     float head), so the file still loads in :class:`eegbin.nn.LSTM`. What the trained
-    forward quantizes (the weights' ±1 sign planes and learned scales, the input and
-    hidden state's learned scales, the input scale) is in ``metadata["quantization"]``,
-    described in :mod:`eegbin.nn.export_format`.
+    forward quantizes (the ±1 sign planes and learned scales of ``W_x``, ``W_h`` and
+    the bias, the learned scales and offsets of the seven binarized signals of the
+    cell, the piecewise-linear tables, the input scale) is in
+    ``metadata["quantization"]``, format 3 of :mod:`eegbin.nn.export_format`.
 
     An EEGNet trained with binary features (``activations="binary"`` or ``"design"``)
     has ``metadata["binary_features"]``: ``activations`` and the per-map thresholds

@@ -27,7 +27,9 @@ from torch.nn.utils import parametrize
 
 from ..base import draw_seed
 from ..binary import random_bipolar_projection
-from .quantizers import DeSignActivation, MultiLevelBinarize, approx_sign, biper_weight, sign_ste
+from ..kernels import multilevel_matmul, pack_bits
+from .quantizers import (DeSignActivation, MultiLevelBinarize, PiecewiseLinear, approx_sign, biper_weight,
+                         multilevel_binarize_ste, sign_ste)
 
 __all__ = ["EEGNet", "MIMANN", "LSTMNet", "softabs"]
 
@@ -371,8 +373,39 @@ class LSTMNet(nn.Module):
 
     Input (n, C, T) EEG epochs are average-pooled in time by ``downsample`` and read
     as sequences of C-dimensional vectors; the head reads the last hidden state.
-    ``quantize="mubinn2"`` multi-level binarizes inputs, hidden state and weights in
-    training with learnable scales (MuBiNN2, ``activation_levels``/``weight_levels``).
+
+    ``quantize="mubinn2"`` is MuBiNN2 as Section IV-C defines it, trained with
+    learned static scales (one set per tensor or signal, :class:`MultiLevelBinarize`,
+    initialized greedily on the first batch): the weights ``W_x``, ``W_h`` and the
+    bias with ``weight_levels``; ``x_t``, ``h_{t-1}``, the gate outputs ``i, f, g, o``
+    and ``c_{t-1}`` with ``activation_levels`` (:data:`eegbin.nn.mubinn.MUBINN2_SIGNALS`);
+    sigmoid and tanh by piecewise-linear tables of ``pwl_segments`` segments;
+    ``tanh(c_t)``, eq. (6) and the head in float. The quantized cell runs in float64.
+    In eval mode it evaluates exactly the operations of
+    :func:`eegbin.nn.lstm_cell.lstm_recurrence` with the cell of
+    :func:`eegbin.nn.mubinn.mubinn2_cell`: the gate products as eq. (9) by
+    :func:`eegbin.kernels.multilevel_matmul` on the packed sign planes (its fused
+    multiply-adds fix the rounding; torch has none on float64), so the exported network run
+    without torch (:class:`eegbin.nn.LearnedMultiLevelLSTM`) gets every sign plane
+    of this one, bit for bit. In training mode the products are those of the
+    reconstructed operands (the same numbers to float64 rounding, one matrix
+    product instead of ``A W``).
+
+    Parameters
+    ----------
+    n_chans, n_outputs : int
+    hidden_size : int, default=100
+    downsample : int, default=1
+    quantize : {None, "mubinn2"}, default=None
+    activation_levels, weight_levels : int, default=2
+        ``A`` and ``W`` of MuBiNN2.
+    pwl_segments : int, default=32
+        Segments of the sigmoid and tanh tables (MuBiNN2).
+    init_from : str or PathLike, optional
+        An export (:func:`eegbin.train.export`) of a trained LSTMNet with the same
+        sizes whose LSTM and head weights start this one (e.g. a float LSTM fine-tuned
+        into MuBiNN2); its input scale is unfolded from ``weight_ih_l0``, so train on
+        data scaled as that model's was.
 
     Examples
     --------
@@ -380,26 +413,61 @@ class LSTMNet(nn.Module):
     >>> from eegbin.train import LSTMNet
     >>> LSTMNet(n_chans=3, n_outputs=2, hidden_size=8).eval()(torch.zeros(4, 3, 40)).shape
     torch.Size([4, 2])
+    >>> net = LSTMNet(3, 2, hidden_size=8, quantize="mubinn2", activation_levels=2, weight_levels=3)
+    >>> net(torch.randn(4, 3, 40)).shape, net.q_forget_gate.offset, net.q_bias.n_levels
+    (torch.Size([4, 2]), 0.5, 3)
     """
 
     def __init__(self, n_chans, n_outputs, hidden_size=100, downsample=1, quantize=None,
-                 activation_levels=2, weight_levels=2):
+                 activation_levels=2, weight_levels=2, pwl_segments=32, init_from=None):
         super().__init__()
         self.lstm = nn.LSTM(n_chans, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, n_outputs)
+        if init_from is not None:
+            self._load_export(init_from)
         self.downsample = int(downsample)
         self.hidden_size = hidden_size
         self.quantize = quantize
         self.hparams = dict(n_chans=n_chans, n_outputs=n_outputs, hidden_size=hidden_size,
                             downsample=downsample, quantize=quantize,
-                            activation_levels=activation_levels, weight_levels=weight_levels)
+                            activation_levels=activation_levels, weight_levels=weight_levels,
+                            pwl_segments=pwl_segments,
+                            init_from=None if init_from is None else str(init_from))
         if quantize not in (None, "mubinn2"):
             raise ValueError(f"quantize must be None or 'mubinn2', got {quantize!r}")
         if quantize:
-            self.q_input = MultiLevelBinarize(activation_levels)
-            self.q_hidden = MultiLevelBinarize(activation_levels)
-            self.q_w_ih = MultiLevelBinarize(weight_levels)
-            self.q_w_hh = MultiLevelBinarize(weight_levels)
+            from ..nn.export_format import LSTM_BIAS, LSTM_WEIGHTS, MUBINN2_ACTIVATIONS
+            from ..nn.mubinn import MUBINN2_SIGNALS
+
+            #: cell signal -> name of its quantizer; binarized tensor -> name of its quantizer
+            self.signal_quantizers = {signal: name for signal, name in MUBINN2_ACTIVATIONS.values()}
+            self.weight_quantizers = {**LSTM_WEIGHTS, LSTM_BIAS[0]: LSTM_BIAS[1]}
+            for signal, name in self.signal_quantizers.items():
+                setattr(self, name, MultiLevelBinarize(activation_levels, offset=MUBINN2_SIGNALS[signal]))
+            for name in self.weight_quantizers.values():
+                setattr(self, name, MultiLevelBinarize(weight_levels))
+            self.sigmoid_table = PiecewiseLinear("sigmoid", pwl_segments)
+            self.tanh_table = PiecewiseLinear("tanh", pwl_segments)
+
+    @torch.no_grad()
+    def _load_export(self, path):
+        from ..nn import load_weights, read_export_metadata
+
+        meta = read_export_metadata(path)
+        if meta.get("model") != "LSTMNet":
+            raise ValueError(f"init_from: {str(path)!r} holds a {meta.get('model')!r} export, not an LSTMNet")
+        w = load_weights(path)
+        state = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in w.items()
+                 if k.startswith(("lstm.", "head."))}
+        state["lstm.weight_ih_l0"] = state["lstm.weight_ih_l0"] * float(meta.get("input_scale", 1.0))
+        own = {k: v for k, v in self.state_dict().items() if k.startswith(("lstm.", "head."))}
+        bad = {k: (tuple(state[k].shape) if k in state else None, tuple(v.shape))
+               for k, v in own.items() if k not in state or state[k].shape != v.shape}
+        if bad:
+            raise ValueError(f"init_from: the tensors of {str(path)!r} do not fit this LSTMNet "
+                             f"(name: (found, expected) shape): {bad}")
+        for k, v in own.items():
+            v.copy_(state[k])
 
     def sequences(self, x):
         """(n, C, T) epochs -> (n, T', C) sequences (time average-pooled by ``downsample``)."""
@@ -407,20 +475,143 @@ class LSTMNet(nn.Module):
             x = F.avg_pool1d(x, self.downsample, self.downsample)
         return x.transpose(1, 2)
 
-    def forward(self, x):
+    def latent_tensors(self):
+        """The tensors MuBiNN2 binarizes, float64: ``W_x``, ``W_h`` and the bias the cell adds.
+
+        Keys as in :mod:`eegbin.nn.export_format`; the bias is the sum of ``nn.LSTM``'s two.
+        """
+        return {"lstm.weight_ih_l0": self.lstm.weight_ih_l0.double(),
+                "lstm.weight_hh_l0": self.lstm.weight_hh_l0.double(),
+                "lstm.bias_l0": (self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0).double()}
+
+    def features(self, x, observe=None):
+        """The last hidden state (n, H) of the LSTM on epochs ``x`` (n, C, T).
+
+        ``observe(name, values)`` (MuBiNN2 only) receives every signal of the cell where
+        its quantizer acts, before it acts, as :func:`eegbin.nn.lstm_cell.lstm_layer`
+        reports them (``"x"``, ``"h"``, ``"i"``, ``"f"``, ``"g"``, ``"o"``, ``"c"``,
+        ``"tanh_c"``).
+        """
         s = self.sequences(x)
         if not self.quantize:
             out, _ = self.lstm(s)
-            return self.head(out[:, -1])
-        W_ih, W_hh = self.q_w_ih(self.lstm.weight_ih_l0), self.q_w_hh(self.lstm.weight_hh_l0)
-        b = self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0
+            return out[:, -1]
+        s = s.double()
+        if not all(bool(getattr(self, name).initialized) for name in self.signal_quantizers.values()):
+            self._init_activation_scales(s)
+        return self._recurrence(s, quantized=True, exact=not self.training, observe=observe)
+
+    @torch.no_grad()
+    def cell_codes(self, x):
+        """The sign planes of every binarized signal of the cell (MuBiNN2, eval mode), step by step.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, C, T)
+            Epochs (divided by the input scale, as the model sees them in training).
+
+        Returns
+        -------
+        dict of str to ndarray of int8
+            As :meth:`eegbin.nn.LearnedMultiLevelLSTM.cell_codes`: per signal (``"x"``,
+            ``"h"``, ``"i"``, ``"f"``, ``"g"``, ``"o"``, ``"c"``) ±1 planes of shape
+            (n_steps, L, n, width); ``"x"``: (1, L, n * T', C).
+        """
+        if not self.quantize:
+            raise ValueError("cell_codes needs a quantized LSTMNet (quantize='mubinn2')")
+        was = self.training
+        self.eval()
+        seen = {}
+        self.features(x, observe=lambda name, v: seen.setdefault(name, []).append(v))
+        self.train(was)
+        return {signal: np.stack([self._quantizer(signal).codes(v.reshape(-1, v.shape[-1])).numpy().astype(np.int8)
+                                  for v in seen[signal]])
+                for signal in self.signal_quantizers}
+
+    def forward(self, x):
+        h = self.features(x)
+        if not self.quantize:
+            return self.head(h)
+        return F.linear(h, self.head.weight.double(), self.head.bias.double())
+
+    # -- MuBiNN2 ----------------------------------------------------------------
+    def _quantizer(self, signal):
+        return getattr(self, self.signal_quantizers[signal])
+
+    @torch.no_grad()
+    def _init_activation_scales(self, s):
+        """Greedy static scales of each binarized signal over all its values in the float cell."""
+        seen = {}
+        self._recurrence(s, quantized=False, exact=False,
+                         observe=lambda name, v: seen.setdefault(name, []).append(v.reshape(-1)))
+        for signal, name in self.signal_quantizers.items():
+            q = getattr(self, name)
+            if not bool(q.initialized):
+                q.init_scales(torch.cat(seen[signal]))
+
+    def _product(self, v, signal, key, weights, codes):
+        """``q(v) @ q(W).T``: eq. (9) by multilevel_matmul (``codes``: the weights' packed planes and
+        scales), or the product of the reconstructions (``weights``: the binarized weights)."""
+        qa = self._quantizer(signal)
+        if codes is None:
+            return qa(v) @ weights[key].T
+        w_planes, w_scales = codes[key]
+        D = v.shape[-1]
+        x_planes = _packed(qa.codes(v).reshape(qa.n_levels, -1, D))
+        out = multilevel_matmul(x_planes, qa.scales.detach().double().numpy(), w_planes, w_scales, D)
+        return torch.from_numpy(out).reshape(v.shape[:-1] + (out.shape[1],))
+
+    def _recurrence(self, s, quantized, exact, observe=None):
+        """The cell of eq. (1)-(6) over (n, T, C) float64 sequences, as eegbin.nn.lstm_cell computes it.
+
+        The four gate outputs are binarized in one call with per-column scales and
+        offsets: the same element-wise operations as four calls.
+        """
+        latent = self.latent_tensors()
+        weights, codes = latent, None
+        if quantized:  # binarized once per sequence: W_x, W_h and the bias
+            weights = {key: getattr(self, q)(latent[key]) for key, q in self.weight_quantizers.items()}
+        if exact:
+            codes = {key: (_packed(getattr(self, q).codes(latent[key])), getattr(self, q).scales.detach().double()
+                           .numpy()) for key, q in self.weight_quantizers.items() if key != "lstm.bias_l0"}
+        if observe is None:
+            observe = _ignore
         n, H = s.shape[0], self.hidden_size
-        h = s.new_zeros(n, H)
-        c = s.new_zeros(n, H)
-        xs = self.q_input(s)
+        gate_q = [self._quantizer(g) for g in "ifgo"]
+        gate_scales = torch.cat([q.scales[:, None].expand(-1, H) for q in gate_q], dim=1)  # (A, 4H)
+        gate_offsets = torch.cat([s.new_full((H,), q.offset) for q in gate_q])
+        observe("x", s)
+        if quantized:
+            gx = self._product(s, "x", "lstm.weight_ih_l0", weights, codes) + weights["lstm.bias_l0"]
+        else:
+            gx = s @ latent["lstm.weight_ih_l0"].T + latent["lstm.bias_l0"]
+        h, c = s.new_zeros(n, H), s.new_zeros(n, H)
         for t in range(s.shape[1]):
-            gates = xs[:, t] @ W_ih.T + self.q_hidden(h) @ W_hh.T + b
-            i, f, g, o = gates.chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-        return self.head(h)
+            observe("h", h)
+            if quantized:
+                z = gx[:, t] + self._product(h, "h", "lstm.weight_hh_l0", weights, codes)
+            else:
+                z = gx[:, t] + h @ latent["lstm.weight_hh_l0"].T
+            z_if, z_g, z_o = z.split([2 * H, H, H], dim=1)
+            act = torch.cat([self.sigmoid_table(z_if), self.tanh_table(z_g), self.sigmoid_table(z_o)], dim=1)
+            for signal, v in zip("ifgo", act.chunk(4, dim=1)):
+                observe(signal, v)
+            observe("c", c)
+            if quantized:
+                act = multilevel_binarize_ste(act, gate_scales, gate_offsets)
+                c = self._quantizer("c")(c)
+            i, f, g, o = act.chunk(4, dim=1)
+            c = f * c + i * g
+            tanh_c = self.tanh_table(c)
+            observe("tanh_c", tanh_c)
+            h = o * tanh_c
+        return h
+
+
+def _packed(planes):
+    """±1 planes (L, n, D) as the packed uint64 planes (L, n, words) of eegbin.kernels."""
+    return np.stack([pack_bits(p, "bipolar") for p in planes.detach().numpy().astype(np.int8)])
+
+
+def _ignore(name, values):
+    pass

@@ -29,6 +29,8 @@ __all__ = [
     "biper_weight",
     "DeSignActivation",
     "MultiLevelBinarize",
+    "multilevel_binarize_ste",
+    "PiecewiseLinear",
     "tile_kernel",
 ]
 
@@ -222,18 +224,81 @@ class DeSignActivation(nn.Module):
         return sign_ste(x - t, self.clip)
 
 
+class _MultiLevelBinarize(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scales, offset):
+        # Algorithm 1 with the float operations of eegbin.quantize.multilevel_binarize:
+        # alpha_i b_i is +-alpha_i (exact), one subtraction per level
+        r = x if offset is None else x - offset
+        a = scales.to(x.dtype)
+        out = torch.zeros_like(x)
+        planes = []
+        for i in range(a.shape[0]):
+            positive = r >= 0  # Sign(0) = +1
+            step = torch.where(positive, a[i], -a[i])
+            out = out + step
+            r = r - step
+            planes.append(positive)
+        ctx.save_for_backward(*planes)
+        ctx.scale_shape, ctx.scale_dtype = scales.shape, scales.dtype
+        return out if offset is None else offset + out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # straight-through for x; d out / d alpha_i = b_i (the planes held constant)
+        lead = grad.dim() - (len(ctx.scale_shape) - 1)
+        dims = tuple(range(lead))
+        g = [torch.where(p, grad, -grad) for p in ctx.saved_tensors]
+        g = torch.stack([v.sum(dim=dims) if dims else v for v in g])
+        return grad, g.to(ctx.scale_dtype).reshape(ctx.scale_shape), None
+
+
+def multilevel_binarize_ste(x, scales, offset=None):
+    """Algorithm 1 with given scales, ``offset + sum_i alpha_i Sign(r_i)``, differentiable (MuBiNN2).
+
+    Forward: the float operations of :func:`eegbin.quantize.multilevel_binarize` with
+    given scales (``r <- x - offset``; per level ``b_i = Sign(r)``, ``Sign(0) = +1``,
+    ``out <- out + alpha_i b_i``, ``r <- r - alpha_i b_i``), so the values are numpy's bit
+    for bit in the dtype of ``x``. Backward: straight-through for ``x``
+    (``d out / d x = 1``) and ``d out / d alpha_i = b_i``.
+
+    Parameters
+    ----------
+    x : Tensor
+    scales : Tensor of shape (L,) or (L, x.shape[-1])
+        One set per tensor, or per column (last axis) of ``x``.
+    offset : float or Tensor broadcastable to ``x``, optional
+
+    Examples
+    --------
+    >>> import torch
+    >>> from eegbin.train.quantizers import multilevel_binarize_ste
+    >>> x = torch.tensor([0.9, -0.2], requires_grad=True)
+    >>> a = torch.tensor([1.0, 0.5], requires_grad=True)
+    >>> y = multilevel_binarize_ste(x, a); y.sum().backward()
+    >>> y.tolist(), x.grad.tolist(), a.grad.tolist()
+    ([0.5, -0.5], [1.0, 1.0], [0.0, 0.0])
+    """
+    return _MultiLevelBinarize.apply(x, scales, offset)
+
+
 class MultiLevelBinarize(nn.Module):
     """Multi-level binarization with learnable scales (MuBiNN2, Algorithm 1).
 
-    ``r <- x; for i in levels: b_i = Sign(r); out += alpha_i b_i; r <- r - alpha_i b_i``,
-    with ``alpha`` trainable and the sign's gradient passed straight through.
-    Scales are initialized greedily (``alpha_i = mean|r|``) on the first batch seen
-    unless given.
+    ``r <- x - offset; for i in levels: b_i = Sign(r); out += alpha_i b_i; r <- r - alpha_i b_i``,
+    returns ``offset + out`` (:func:`multilevel_binarize_ste`: ``alpha`` trainable, the
+    sign's gradient passed straight through). The same float operations as
+    :func:`eegbin.quantize.multilevel_binarize` with given scales (numpy and torch agree
+    bit for bit in the dtype of ``x``; the float32 scales are promoted exactly to a
+    float64 ``x``). Scales are initialized greedily (``alpha_i = mean|r|``) on the first
+    tensor seen unless given or set by :meth:`init_scales`.
 
     Parameters
     ----------
     n_levels : int, default=2
     init_scales : sequence of float, optional
+    offset : float, default=0.0
+        The signal is binarized around it (0.5 for sigmoid outputs in MuBiNN2).
 
     Examples
     --------
@@ -242,13 +307,16 @@ class MultiLevelBinarize(nn.Module):
     >>> q = MultiLevelBinarize(2, init_scales=[1.0, 0.5])
     >>> q(torch.tensor([0.9, -0.2])).tolist()
     [0.5, -0.5]
+    >>> MultiLevelBinarize(1, init_scales=[0.25], offset=0.5)(torch.tensor([0.9, 0.2])).tolist()
+    [0.75, 0.25]
     """
 
-    def __init__(self, n_levels=2, init_scales=None):
+    def __init__(self, n_levels=2, init_scales=None, offset=0.0):
         super().__init__()
         if int(n_levels) < 1:
             raise ValueError(f"n_levels must be >= 1, got {n_levels}")
         self.n_levels = int(n_levels)
+        self.offset = float(offset)
         if init_scales is None:
             self.scales = nn.Parameter(torch.zeros(self.n_levels))
             self.register_buffer("initialized", torch.tensor(False))
@@ -259,9 +327,16 @@ class MultiLevelBinarize(nn.Module):
             self.scales = nn.Parameter(s.clone())
             self.register_buffer("initialized", torch.tensor(True))
 
+    def extra_repr(self):
+        return f"n_levels={self.n_levels}, offset={self.offset}"
+
+    def _centered(self, x):
+        return x if self.offset == 0.0 else x - self.offset
+
     @torch.no_grad()
-    def _init_greedy(self, x):
-        r = x.detach()
+    def init_scales(self, x):
+        """Greedy scales of Algorithm 1 over all values of ``x``: ``alpha_i = mean |r|``."""
+        r = self._centered(x.detach())
         for i in range(self.n_levels):
             a = r.abs().mean()
             self.scales[i] = a
@@ -270,10 +345,10 @@ class MultiLevelBinarize(nn.Module):
 
     @torch.no_grad()
     def codes(self, x):
-        """The ±1 sign planes ``b_1..b_L`` of ``x``, shape ``(L,) + x.shape``.
+        """The ±1 sign planes ``b_1..b_L`` of ``x - offset``, shape ``(L,) + x.shape``.
 
         The planes :meth:`forward` multiplies by the scales, computed by the same
-        float operations (so ``forward(x) == sum_i scales[i] * codes(x)[i]``,
+        float operations (so ``forward(x) == offset + sum_i scales[i] * codes(x)[i]``,
         accumulated in level order): these are the codes
         :func:`eegbin.train.export` writes for deployment.
 
@@ -286,7 +361,7 @@ class MultiLevelBinarize(nn.Module):
         """
         if not bool(self.initialized):
             raise ValueError("the scales are not initialized yet: run the quantizer on data first")
-        r = x.detach()
+        r = self._centered(x.detach())
         planes = []
         for i in range(self.n_levels):
             b = _sign(r)
@@ -296,12 +371,64 @@ class MultiLevelBinarize(nn.Module):
 
     def forward(self, x):
         if not bool(self.initialized):
-            self._init_greedy(x)
-        r = x
-        out = torch.zeros_like(x)
-        for i in range(self.n_levels):
-            b = sign_ste(r, clip=float("inf"))
-            step = self.scales[i] * b
-            out = out + step
-            r = r - step
-        return out
+            self.init_scales(x)
+        return multilevel_binarize_ste(x, self.scales, None if self.offset == 0.0 else self.offset)
+
+
+class _PiecewiseLinear(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, xp, rows):
+        # rows[k] = (slope, x0, f0) of bucket k: 0 below xp[0], k the segment xp[k-1] <= z < xp[k],
+        # n + 1 at or above xp[n]; the end rows have slope 0, so they give fp[0] and fp[n] exactly
+        slope, x0, f0 = rows[torch.bucketize(z.detach().contiguous(), xp, right=True)].unbind(-1)
+        ctx.save_for_backward(slope)
+        return slope * (z - x0) + f0
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved_tensors
+        return grad * slope, None, None
+
+
+class PiecewiseLinear(nn.Module):
+    """A sigmoid or tanh look-up table (MuBiNN Section IV-C), as :func:`eegbin.nn.pwl_apply` computes it.
+
+    ``slope_j (z - xp_j) + fp_j`` on the segment ``xp_j <= z < xp_{j+1}``, the end
+    values outside: the operations of ``numpy.interp`` in float64, so the values are
+    the torch-free tables' bit for bit; the gradient is the segment's slope (zero
+    outside the table).
+
+    Parameters
+    ----------
+    function : {"sigmoid", "tanh"}
+    n_segments : int, default=32
+    bound : float, optional
+        As :func:`eegbin.nn.pwl_table` (default 8 for the sigmoid, 4 for tanh).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from eegbin.nn import pwl_apply, pwl_table
+    >>> from eegbin.train.quantizers import PiecewiseLinear
+    >>> z = np.array([-9.0, -0.3, 0.0, 0.5, 3.99, 4.0, 7.0])
+    >>> out = PiecewiseLinear("tanh", 8)(torch.tensor(z)).numpy()
+    >>> bool(np.array_equal(out, pwl_apply(z, pwl_table("tanh", 8))))
+    True
+    """
+
+    def __init__(self, function, n_segments=32, bound=None):
+        super().__init__()
+        from ..nn import pwl_table
+
+        xp, fp = pwl_table(function, n_segments, bound)
+        slopes = (fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1])  # np.interp's slopes
+        rows = np.zeros((len(xp) + 1, 3))
+        rows[0, 2], rows[-1, 2] = fp[0], fp[-1]
+        rows[1:-1] = np.column_stack([slopes, xp[:-1], fp[:-1]])
+        self.function = function
+        self.register_buffer("xp", torch.tensor(xp, dtype=torch.float64))
+        self.register_buffer("fp", torch.tensor(fp, dtype=torch.float64))
+        self.register_buffer("rows", torch.tensor(rows, dtype=torch.float64))
+
+    def forward(self, z):
+        return _PiecewiseLinear.apply(z, self.xp, self.rows)

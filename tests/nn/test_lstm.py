@@ -3,6 +3,7 @@
 Oracle: torch.nn.LSTM + nn.Linear built in the tests.
 """
 
+import copy
 import pickle
 
 import numpy as np
@@ -259,45 +260,139 @@ def test_binarized_lstm_converges_to_float(small_net):
     ref = LSTM(sd).features(x)
     errs = {}
     for A, W in [(1, 1), (2, 2), (4, 4), (8, 8)]:
-        errs[A, W] = np.abs(MultiLevelBinarizedLSTM(sd, A, W, n_pwl_segments=256).features(x) - ref).max()
+        net = MultiLevelBinarizedLSTM(sd, A, W, n_pwl_segments=256).calibrate(x)
+        errs[A, W] = np.abs(net.features(x) - ref).max()
     assert errs[8, 8] < errs[4, 4] < errs[2, 2] < errs[1, 1]
     assert errs[8, 8] < 0.05
     e1 = np.abs(MultiLevelBinarizedLSTM(sd, 8, 8, mode="mubinn1").features(x) - ref).max()
     assert e1 < 0.05
 
 
-@pytest.mark.parametrize("A, W, scaling", [(1, 1, "greedy"), (3, 2, "greedy"), (5, 4, "power_of_two")])
-def test_fused_kernel_matches_numpy_reference(small_net, A, W, scaling):
+def test_mubinn2_binarizes_the_signals_of_the_paper(small_net):
+    """Section IV-C / Fig. 3: W_x, W_h, b with W levels; x, h_{t-1}, i, f, g, o, c_{t-1} with A
+    levels and static scales; tanh(c_t) and eq. (6) in float (a MAC unit)."""
+    from eegbin.nn.mubinn import MUBINN2_SIGNALS
+    from eegbin.quantize import MultiLevelCode
+
     _, sd, x, _ = small_net
-    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling, engine="numpy")
-    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling)
+    net = MultiLevelBinarizedLSTM(sd, 3, 2).calibrate(x)
+    for w_ih, w_hh, b in net.binarized_weights.layers:
+        assert all(isinstance(m, MultiLevelCode) and m.n_levels == 2 and m.axis is None for m in (w_ih, w_hh, b))
+    cell = net._cell(1)
+    assert set(MUBINN2_SIGNALS) == {"x", "h", "i", "f", "g", "o", "c"} and cell.tanh_c is None
+    for name, offset in MUBINN2_SIGNALS.items():
+        q = getattr(cell, name)
+        assert (q.n_levels, q.offset, q.dtype) == (3, offset, np.float64)
+        np.testing.assert_array_equal(q.scales, net.activation_scales_[1][name])  # static, not per vector
+    assert cell.sigmoid is not None and cell.tanh is not None
+
+
+def _plain_greedy_scales(v, L):
+    """Algorithm 1's greedy scales over all values of v (plain numpy oracle)."""
+    r, out = np.ravel(v).astype(np.float64), []
+    for _ in range(L):
+        a = np.abs(r).mean()
+        out.append(a)
+        r = r - a * np.where(r >= 0, 1.0, -1.0)
+    return np.array(out)
+
+
+def _plain_pwl_layer(x, w_ih, w_hh, b, sigmoid, tanh):
+    """Float LSTM layer with table activations (plain numpy): every signal per step."""
+    B, T, _ = x.shape
+    H = w_hh.shape[1]
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    seen = {k: [] for k in "hifgoc"}
+    for t in range(T):
+        z = x[:, t] @ w_ih.T + h @ w_hh.T + b
+        i, f = np.interp(z[:, :H], *sigmoid), np.interp(z[:, H:2 * H], *sigmoid)
+        g, o = np.interp(z[:, 2 * H:3 * H], *tanh), np.interp(z[:, 3 * H:], *sigmoid)
+        for k, v in zip("hifgoc", (h, i, f, g, o, c)):
+            seen[k].append(v)
+        c = f * c + i * g
+        h = o * np.interp(c, *tanh)
+    return seen
+
+
+def test_calibrated_static_scales(small_net):
+    from eegbin.nn.mubinn import MUBINN2_SIGNALS
+
+    _, sd, x, _ = small_net
+    A = 3
+    net = MultiLevelBinarizedLSTM(sd, A, 2, n_pwl_segments=16).calibrate(x)
+    assert [sorted(d) for d in net.activation_scales_] == [sorted(MUBINN2_SIGNALS)] * 2
+    # layer 0: Algorithm 1's greedy rule over every value of each signal of the float cell (tables)
+    seen = _plain_pwl_layer(x.astype(np.float64), *net.params.layers[0], *net._tables)
+    seen["x"] = [x]
+    for name, offset in MUBINN2_SIGNALS.items():
+        expected = _plain_greedy_scales(np.concatenate([np.ravel(v) for v in seen[name]]) - offset, A)
+        np.testing.assert_allclose(net.activation_scales_[0][name], expected, rtol=1e-10)
+    # layer 1 is calibrated on the output of the binarized layer 0
+    out0, _, _ = net._layer(0, x.astype(np.float64), None, None)
+    np.testing.assert_allclose(net.activation_scales_[1]["x"], _plain_greedy_scales(out0, A), rtol=1e-10)
+    # the fused kernel and the reference run the calibrated network identically
+    ref = MultiLevelBinarizedLSTM(sd, A, 2, n_pwl_segments=16, engine="numpy")
+    ref.activation_scales_ = net.activation_scales_
+    np.testing.assert_array_equal(net.features(x), ref.features(x))
+    m1 = MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1").calibrate(x)
+    assert [sorted(d) for d in m1.activation_scales_] == [["x"], ["x"]]
+    s = np.concatenate([d["x"] for d in m1.activation_scales_])
+    assert np.all(np.frexp(s[s > 0])[0] == 0.5)  # power-of-two static scales (shifts)
+    with pytest.raises(ValueError, match="b_lstm"):
+        MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm").calibrate(x)
+
+
+def test_mubinn2_needs_calibration(small_net):
+    _, sd, x, _ = small_net
+    net = MultiLevelBinarizedLSTM(sd, 2, 2)
+    assert net.needs_calibration and not MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1").needs_calibration
+    with pytest.raises(ValueError, match=r"static activation scales: call calibrate\(x\)"):
+        net.features(x)
+    assert not net.calibrate(x).needs_calibration
+
+
+@pytest.mark.parametrize("A, W", [(1, 1), (3, 2), (5, 4)])
+def test_fused_kernel_equals_numpy_reference(small_net, A, W):
+    _, sd, x, _ = small_net
+    fast = MultiLevelBinarizedLSTM(sd, A, W).calibrate(x)
+    ref = MultiLevelBinarizedLSTM(sd, A, W, engine="numpy")
+    ref.activation_scales_ = fast.activation_scales_
     rng = np.random.default_rng(A)
     h0, c0 = rng.normal(size=(2, 2, 4, 8))
     for args in ((x,), (x, h0, c0)):
         (o1, (h1, c1)), (o2, (h2, c2)) = ref.forward(*args), fast.forward(*args)
-        np.testing.assert_allclose(o2, o1, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(c2, c1, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(h2, h1, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(o2, o1)
+        np.testing.assert_array_equal(c2, c1)
+        np.testing.assert_array_equal(h2, h1)
 
 
 @pytest.mark.parametrize("seed, A, W", [(26, 5, 4), (27, 3, 3), (65, 3, 3), (87, 5, 4)])
 def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
-    """Power-of-two scales make the cell and hidden states exact dyadic numbers, so their
-    residuals in Algorithm 1 reach exact zeros (ties, H(0) = 1) at every level. Both engines
-    pass on sum_i alpha_i b_i, which depends only on the signs and scales, so they decide
-    these ties alike (the reference used to pass on x - r, which carries the rounding of the
-    gate products; these networks then differed by up to 0.06)."""
+    """Power-of-two scales computed per vector at run time make the cell and hidden states exact
+    dyadic numbers, so their residuals in Algorithm 1 reach exact zeros (ties, H(0) = 1) at every
+    level. Both engines pass on sum_i alpha_i b_i, which depends only on the signs and scales, so
+    they decide these ties alike (the reference used to pass on x - r, which carries the rounding
+    of the gate products; these networks then differed by up to 0.06)."""
+    from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
+    from eegbin.nn.mubinn import binarize_lstm_weights
+    from eegbin.nn import resolve_lstm_weights
+
     from ..quantize.test_mlb import _exact_algorithm_1
 
     torch.manual_seed(seed)
-    sd = _state_dict(_Net(5, 8, 3, n_layers=2))
-    x = torch.randn(4, 13, 5).numpy()
-    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two", engine="numpy")
-    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling="power_of_two")
-    np.testing.assert_allclose(fast.forward(x)[0], ref.forward(x)[0], rtol=0, atol=1e-12)
+    params = binarize_lstm_weights(resolve_lstm_weights(_state_dict(_Net(5, 8, 3))), "mubinn2", W, "least_squares")
+    x = torch.randn(4, 13, 5).numpy().astype(np.float64)
+    offsets = {"i": 0.5, "f": 0.5, "o": 0.5}
+    cell = CellQuantization(sigmoid=pwl_table("sigmoid"), tanh=pwl_table("tanh"),
+                            **{n: SignalQuantizer(A, "power_of_two", offset=offsets.get(n, 0.0))
+                               for n in ("x", "h", "i", "f", "g", "o", "c", "tanh_c")})
+    ref = lstm_layer(x, params.layers[0], cell=cell, engine="numpy")
+    fast = lstm_layer(x, params.layers[0], cell=cell, engine="numba")
+    for a, b in zip(fast, ref):
+        np.testing.assert_array_equal(a, b)
     # the ties are there: per level, some state row has an exactly zero residual
     seen = {}
-    ref._layer(0, x.astype(np.float64), None, None, observe=lambda name, v: seen.setdefault(name, []).extend(v))
+    lstm_layer(x, params.layers[0], cell=cell, observe=lambda name, v: seen.setdefault(name, []).extend(v))
     tie_levels = {i for name in ("c", "h") for row in seen[name]
                   for i, tie in enumerate(_exact_algorithm_1(row, A, power_of_two=True)[3]) if tie}
     assert tie_levels == set(range(A))
@@ -307,15 +402,16 @@ def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
     {"h": (2, "greedy")},
     {"h": (3, "power_of_two"), "f": (2, "greedy"), "c": (4, "power_of_two")},
     {"h": (2, [0.6, 0.2]), "i": (1, [0.25]), "g": (3, "greedy"), "o": (2, [0.25, 0.125]), "tanh_c": (2, "greedy")},
+    {s: (3, [0.4, 0.2, 0.1]) for s in ("h", "i", "f", "g", "o", "c")},
 ])
 def test_fused_recurrence_equals_reference_for_any_quantized_signals(signals):
     """The kernel takes per-signal levels, run-time or static scales and offsets: whatever
-    the cell quantizes (the hooks of MuBiNN2 variants), it is the reference recurrence."""
+    the cell quantizes (the hooks of MuBiNN2 variants), it is the reference recurrence, bit for bit."""
     from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
     from eegbin.quantize import multilevel_binarize
 
     rng = np.random.default_rng(len(signals))
-    D, H, B, T = 3, 6, 5, 9
+    D, H, B, T = 3, 70, 5, 9
     offsets = {"i": 0.5, "f": 0.5, "o": 0.5}
     quantizers = {
         name: SignalQuantizer(L, rule, None, offsets.get(name, 0.0)) if isinstance(rule, str)
@@ -323,13 +419,13 @@ def test_fused_recurrence_equals_reference_for_any_quantized_signals(signals):
         for name, (L, rule) in signals.items()
     }
     cell = CellQuantization(**quantizers, sigmoid=pwl_table("sigmoid", 16), tanh=pwl_table("tanh", 16))
-    layer = (rng.normal(size=(4 * H, D)), multilevel_binarize(rng.normal(size=(4 * H, H)), 2, "least_squares", axis=1),
-             rng.normal(size=4 * H))
+    layer = (rng.normal(size=(4 * H, D)), multilevel_binarize(0.3 * rng.normal(size=(4 * H, H)), 2, "least_squares",
+                                                              axis=1), rng.normal(size=4 * H))
     x, h0, c0 = rng.normal(size=(B, T, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
     ref = lstm_layer(x, layer, h0, c0, cell, engine="numpy")
     fast = lstm_layer(x, layer, h0, c0, cell, engine="numba")
     for a, b in zip(fast, ref):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])
@@ -350,20 +446,35 @@ def test_kernel_algorithm_1_equals_the_reference(scaling):
             mlb_approximation_rows(x, 0.5, L, False, given, True), 0.5 + mlb_approximation(x - 0.5, L, scales=given))
 
 
-def test_calibrated_static_scales(small_net):
+def test_observe_sees_every_signal_quantized_or_not(small_net):
+    from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
+
     _, sd, x, _ = small_net
-    fast = MultiLevelBinarizedLSTM(sd, 3, 2).calibrate(x)
-    assert [sorted(d) for d in fast.activation_scales_] == [sorted(["x", "h", "i", "f", "g", "o", "c", "tanh_c"])] * 2
-    assert all(v.shape == (3,) for d in fast.activation_scales_ for v in d.values())
-    ref = MultiLevelBinarizedLSTM(sd, 3, 2, engine="numpy")
-    ref.activation_scales_ = fast.activation_scales_
-    np.testing.assert_allclose(fast.features(x), ref.features(x), rtol=0, atol=1e-12)
-    assert np.abs(fast.features(x) - MultiLevelBinarizedLSTM(sd, 3, 2).features(x)).max() > 0  # scales changed
-    m1 = MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1").calibrate(x)
-    s = np.concatenate([d["x"] for d in m1.activation_scales_])
-    assert np.all(np.frexp(s[s > 0])[0] == 0.5)  # power-of-two static scales (shifts)
-    with pytest.raises(ValueError, match="b_lstm"):
-        MultiLevelBinarizedLSTM(sd, 1, 1, mode="b_lstm").calibrate(x)
+    layer = LSTM(sd).params.layers[0]
+    T = x.shape[1]
+    for cell in (CellQuantization(), CellQuantization(f=SignalQuantizer(2, scales=np.array([0.2, 0.1]), offset=0.5))):
+        seen = {}
+        out, _, c = lstm_layer(x.astype(np.float64), layer, cell=cell,
+                               observe=lambda name, v: seen.setdefault(name, []).append(v.copy()))
+        assert {k: len(v) for k, v in seen.items()} == {"x": 1, **{k: T for k in ("h", "i", "f", "g", "o", "c", "tanh_c")}}
+        np.testing.assert_array_equal(seen["h"][-1], out[:, -2])  # h_{t-1}, before quantization
+        assert np.all((seen["f"][0] > 0) & (seen["f"][0] < 1))  # raw sigmoid values: no offset subtracted
+        np.testing.assert_array_equal(seen["tanh_c"][-1], np.tanh(c))
+
+
+def test_sign_planes_are_algorithm_1():
+    from eegbin.nn.lstm_cell import SignalQuantizer
+
+    v = np.random.default_rng(0).uniform(size=(4, 70))
+    q = SignalQuantizer(3, scales=np.array([0.25, 0.125, 0.0625]), offset=0.5)
+    planes = q.sign_planes(v)
+    r, expected = v - 0.5, []
+    for a in q.scales:
+        b = np.where(r >= 0, 1, -1)
+        expected.append(b)
+        r = r - a * b
+    np.testing.assert_array_equal(planes, expected)
+    np.testing.assert_array_equal(0.5 + np.einsum("l,lij->ij", q.scales, planes.astype(float)), q.approximate(v))
 
 
 def test_binarized_products_use_the_codes(small_net):
@@ -383,15 +494,17 @@ def test_binarized_products_use_the_codes(small_net):
 
 
 def test_binarized_footprint(small_net):
-    _, sd, _, _ = small_net
+    _, sd, x, _ = small_net
     D, H, A, W = 5, 8, 3, 2
-    m = MultiLevelBinarizedLSTM(sd, A, W, mode="mubinn2")
+    m = MultiLevelBinarizedLSTM(sd, A, W, mode="mubinn2").calibrate(x)
     fp = m.footprint(float_bits=32, n_times=1)
     layer0 = fp.parts[0]
-    assert layer0.bit_ops == A * W * 4 * H * (D + H) + 3 * A * A * H
+    assert layer0.bit_ops == A * W * 4 * H * (D + H) + 2 * A * A * H  # eq. 1-4 and the two products of eq. 5
     planes = {p.name: p for p in layer0.parts}
     assert planes["W_x planes"].memory_bits == W * 4 * H * D
-    assert planes["W_h scales"].n_params == W * 4 * H
+    assert planes["bias planes"].memory_bits == W * 4 * H
+    assert planes["weight scales"].n_params == 3 * W  # one set per tensor: W_x, W_h, b
+    assert planes["activation scales"].n_params == 7 * A
     assert fp.memory_bits < LSTM(sd).footprint().memory_bits
     fp1 = MultiLevelBinarizedLSTM(sd, A, W, mode="mubinn1").footprint()
     assert fp1.parts[0].bit_ops == A * W * 4 * H * D
@@ -455,8 +568,12 @@ def test_trained_grid_trends(trained):
     acc_float = np.mean(p_float == yte)
     assert acc_float > 0.85
 
+    cal = Xtr[:60].transpose(0, 2, 1)
+
     def agree(mode, A, W):
-        return np.mean(MultiLevelBinarizedLSTM(sd, A, W, mode=mode)(seq).argmax(1) == p_float)
+        net = MultiLevelBinarizedLSTM(sd, A, W, mode=mode)
+        net = net.calibrate(cal) if mode == "mubinn2" else net  # static scales
+        return np.mean(net(seq).argmax(1) == p_float)
 
     g2 = {(A, W): agree("mubinn2", A, W) for A, W in [(1, 1), (3, 3), (5, 5)]}
     assert g2[5, 5] > g2[1, 1]
@@ -466,8 +583,6 @@ def test_trained_grid_trends(trained):
     assert g1[3, 3] > g1[1, 1]
     assert g1[3, 3] >= 0.9
     assert agree("b_lstm", 1, 1) < g1[3, 3]  # scales matter (Fig. 4)
-    static = MultiLevelBinarizedLSTM(sd, 5, 5).calibrate(Xtr[:60].transpose(0, 2, 1))  # static scales
-    assert np.mean(static(seq).argmax(1) == p_float) >= 0.85
 
 
 def test_classifier_refits_head(trained):
@@ -485,13 +600,21 @@ def test_classifier_refits_head(trained):
     assert set(b.predict(Xte)) <= {5, 6}
     assert b.head_coef_.shape == (2, 16)
     net = MultiLevelBinarizedLSTM(sd, 4, 4)
-    cal = LSTMClassifier(net, calibrate=True).fit(Xtr, ytr)
+    cal = LSTMClassifier(net).fit(Xtr, ytr)  # calibrate="auto": mubinn2 needs static scales
     assert cal.net_.activation_scales_ is not None and cal.score(Xte, yte) > 0.8
-    assert not hasattr(net, "activation_scales_")  # a copy was calibrated, not the parameter
+    assert net.needs_calibration and cal.net_ is not net  # a copy was calibrated, not the parameter
+    np.testing.assert_array_equal(  # on the training epochs, as calibrate() on their sequences
+        cal.transform(Xte), copy.deepcopy(net).calibrate(Xtr.transpose(0, 2, 1)).features(Xte.transpose(0, 2, 1)))
+    with pytest.raises(ValueError, match=r"call calibrate\(x\)"):
+        LSTMClassifier(net, calibrate=False).fit(Xtr, ytr)
+    m1 = LSTMClassifier(MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1")).fit(Xtr, ytr)
+    assert getattr(m1.net_, "activation_scales_", None) is None  # mubinn1: per-vector scales unless asked
+    assert LSTMClassifier(MultiLevelBinarizedLSTM(sd, 2, 2, mode="mubinn1"), calibrate=True).fit(
+        Xtr, ytr).net_.activation_scales_ is not None
     with pytest.raises(ValueError, match="calibrate=True needs a network with activation scales"):
         LSTMClassifier(sd, calibrate=True).fit(Xtr, ytr)
     fp = eegbin.footprint(LSTMClassifier(MultiLevelBinarizedLSTM(sd), decimate=2).fit(Xtr, ytr))
-    assert fp.total_bit_ops == 20 * (3 * 3 * 64 * (6 + 16) + 3 * 9 * 16)
+    assert fp.total_bit_ops == 20 * (3 * 3 * 64 * (6 + 16) + 2 * 9 * 16)
 
 
 def test_classifier_sklearn_contract(trained):

@@ -1,4 +1,10 @@
-"""The LSTM core's fast path (the fused XNOR-popcount kernel) against its numpy engine, bit for bit."""
+"""The LSTM core's fast path (the fused XNOR-popcount kernel) against its numpy engine, bit for bit.
+
+MuBiNN2 (``MultiLevelBinarizedLSTM``, mode "mubinn2") binarizes every signal of eq. (1)-(5)
+with static scales, so it runs calibrated; the kernel's run-time scales are tested
+against the reference cell in tests/nn/test_lstm.py (``lstm_layer`` with any
+``CellQuantization``).
+"""
 
 import numpy as np
 import pytest
@@ -14,16 +20,14 @@ def _weights(seed, D=7, H=12):
 
 @pytest.mark.parametrize("A, W", [(1, 1), (2, 2), (3, 3), (1, 3), (3, 2)])
 @pytest.mark.parametrize("batch", [1, 3, 9])  # both data layouts of the kernel (lanes: units / samples)
-@pytest.mark.parametrize("scales", ["run-time", "static", "power_of_two"])
-def test_numba_engine_equals_numpy_engine_bit_for_bit(A, W, batch, scales):
+@pytest.mark.parametrize("scaling", ["greedy", "power_of_two"])  # the rule calibrate fixes the static scales by
+def test_numba_engine_equals_numpy_engine_bit_for_bit(A, W, batch, scaling):
     sd = _weights(A + batch)
     x = np.random.default_rng(batch).normal(size=(batch, 11, 7))
-    kw = dict(activation_scaling="power_of_two") if scales == "power_of_two" else {}
-    fast = MultiLevelBinarizedLSTM(sd, A, W, **kw)
-    ref = MultiLevelBinarizedLSTM(sd, A, W, engine="numpy", **kw)
-    if scales == "static":
-        fast.calibrate(x)
-        ref.activation_scales_ = fast.activation_scales_
+    fast = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling).calibrate(x)
+    ref = MultiLevelBinarizedLSTM(sd, A, W, activation_scaling=scaling, engine="numpy").calibrate(x)
+    for name, scales in fast.activation_scales_[0].items():  # calibration runs the numpy cell on both
+        np.testing.assert_array_equal(ref.activation_scales_[0][name], scales)
     (o1, (h1, c1)), (o2, (h2, c2)) = ref.forward(x), fast.forward(x)
     np.testing.assert_array_equal(o2, o1)
     np.testing.assert_array_equal(c2, c1)
@@ -48,18 +52,21 @@ def _count_fused_calls(monkeypatch):
 def test_default_mubinn2_runs_the_fused_kernel(monkeypatch, A, W):
     """The default MuBiNN2 network takes the fast path for the whole layer (x and h products inside)."""
     calls = _count_fused_calls(monkeypatch)
-    net = MultiLevelBinarizedLSTM(_weights(A), A, W)
-    net.features(np.random.default_rng(0).normal(size=(2, 6, 7)))
+    x = np.random.default_rng(0).normal(size=(2, 6, 7))
+    net = MultiLevelBinarizedLSTM(_weights(A), A, W).calibrate(x)
+    calls.clear()  # calibration runs the layer once binarized (fused) to feed the next layer
+    net.features(x)
     assert calls == [True]
 
 
 def test_numpy_engine_does_not_run_the_fused_kernel(monkeypatch):
     calls = _count_fused_calls(monkeypatch)
-    MultiLevelBinarizedLSTM(_weights(0), 2, 2, engine="numpy").features(np.ones((2, 6, 7)))
+    x = np.random.default_rng(1).normal(size=(2, 6, 7))
+    MultiLevelBinarizedLSTM(_weights(0), 2, 2, engine="numpy").calibrate(x).features(x)
     assert calls == []
 
 
-@pytest.mark.parametrize("calibrate", [False, True])
+@pytest.mark.parametrize("calibrate", ["auto", True])  # mubinn2 always calibrates (static scales)
 def test_lstm_classifier_on_the_fast_path_equals_the_numpy_engine(monkeypatch, calibrate):
     """LSTMClassifier's default MuBiNN2 network runs the fused kernel and predicts as the numpy reference."""
     from eegbin import LSTMClassifier

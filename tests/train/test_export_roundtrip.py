@@ -128,16 +128,23 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
 
     X, y = epochs
     params = {"hidden_size": 8, "downsample": 4, "quantize": "mubinn2",
-              "activation_levels": 2, "weight_levels": 2}
+              "activation_levels": 2, "weight_levels": 3}
     clf = TorchEEGClassifier("lstm", model_params=params, max_epochs=1, batch_size=12,
                              random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "mubinn.safetensors")
     q = read_metadata(st)["quantization"]
-    assert all(len(q[n]) == 2 for n in ("q_input", "q_hidden", "q_w_ih", "q_w_hh"))  # format 1 keys
-    assert q["format"] == 2 and q["method"] == "mubinn2" and q["input_scale"] == clf.scale_
-    assert set(q["weights"]) == {"lstm.weight_ih_l0", "lstm.weight_hh_l0"}
-    assert set(q["activations"]) == {"input", "hidden"}
-    assert q["weights"]["lstm.weight_hh_l0"]["scales"] == q["q_w_hh"]
+    assert q["format"] == 3 and q["method"] == "mubinn2" and q["input_scale"] == clf.scale_
+    assert not any(k.startswith("q_") for k in q)  # no format-1 keys
+    assert set(q["weights"]) == {"lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_l0"}
+    assert {k: e["levels"] for k, e in q["weights"].items()} == dict.fromkeys(q["weights"], 3)
+    assert set(q["activations"]) == {"input", "hidden", "input_gate", "forget_gate", "cell_gate",
+                                     "output_gate", "cell_state"}
+    m = clf.module_
+    for name, e in q["activations"].items():
+        quantizer = getattr(m, e["quantizer"])
+        assert e["levels"] == 2 and e["scales"] == quantizer.scales.tolist() and e["offset"] == quantizer.offset
+    assert q["activation_functions"] == {"kind": "piecewise_linear", "segments": 32, "sigmoid_bound": 8.0,
+                                         "tanh_bound": 4.0}
     # the tensors are still those of a float LSTM: post-training binarization loads them
     w = load_weights(st)
     assert not any(k.startswith("q_") for k in w)
@@ -146,27 +153,9 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     assert free.decision_function(X).shape == (len(X), 2)
 
 
-# torch evaluates the trained MuBiNN2 forward in float32 (eps = 1.19e-7); eegbin.nn uses the
-# same +-1 codes and scales (asserted bit for bit below), exact popcount products and float64
-# for the rest. Each logit is a dot product of H hidden values in (-1, 1) plus a bias, and the
-# LSTM cell does not amplify the rounding of its state (sigmoid/tanh slopes <= 1, forget
-# gate < 1), so the logits differ by about one float32 ulp of the largest logit (measured:
-# <= 3.3e-8 for |logits| <= 0.27, i.e. ~1 eps relative). The bound, 8 eps x max|logit|, leaves
-# an 8x margin for other BLAS summation orders and is ~90x below the change caused by flipping
-# a single code of the smallest weight level (test_mubinn2_tolerance_would_catch_one_flipped_code).
-# The hidden state is binarized at every step, so a float32 hidden value within one rounding
-# of a level threshold can get the other sign in torch. Torch itself is then not even
-# batch-invariant (its sgemm summation order depends on the batch): on simulated subject 1
-# (100 cells, (2, 2), 8 epochs) one of 288 test trials gets logits 6.7e-3 apart in a batch of
-# 288 and alone; eegbin.nn matches the batch-of-1 torch result to 4e-8 and is batch-invariant.
-# These tiny tests make ~18k such decisions and none is that close.
-def _logit_bound(ref):
-    return 8 * np.finfo(np.float32).eps * np.abs(ref).max()
-
-
-def _train_mubinn2(X, y, L, downsample=4, epochs=2):
+def _train_mubinn2(X, y, A, W=None, downsample=4, epochs=2, **extra):
     params = {"hidden_size": 8, "downsample": downsample, "quantize": "mubinn2",
-              "activation_levels": L, "weight_levels": L}
+              "activation_levels": A, "weight_levels": A if W is None else W, **extra}
     return TorchEEGClassifier("lstm", model_params=params, max_epochs=epochs, batch_size=12,
                               lr=1e-2, random_state=0).fit(X, y)
 
@@ -175,49 +164,102 @@ def _torch_planes(quantizer, x):
     return quantizer.codes(torch.as_tensor(x)).numpy()
 
 
-@pytest.mark.parametrize("L", [1, 2, 3])
-def test_mubinn2_roundtrip_identical_predictions(tmp_path, epochs, L):
+def _signals_torch(clf, X):
+    seen = {}
+    with torch.no_grad():
+        clf.module_.eval().features(clf._tensor(X), observe=lambda n, v: seen.setdefault(n, []).append(v.numpy().copy()))
+    return seen
+
+
+def _signals_free(free, X):
+    seen = {}
+    free.net_._layer(0, free._sequences(X).astype(np.float64), None, None,
+                     observe=lambda n, v: seen.setdefault(n, []).append(np.array(v)))
+    return seen
+
+
+@pytest.mark.parametrize("A, W", [(1, 1), (2, 3), (3, 2)])
+def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W, monkeypatch):
+    """Torch-free = torch: every binarized signal has the same values, hence the same sign
+    planes, at every step; the weight codes are torch's; logits agree to float64 rounding."""
     from eegbin import LSTMClassifier
     from eegbin.kernels import unpack_bits
     from eegbin.nn import LearnedMultiLevelLSTM
+    from eegbin.nn.export_format import MUBINN2_ACTIVATIONS
 
     X, y = epochs
     X = X[:, :, :126]  # 126 = 31 windows of 4 + 2 dropped samples, as avg_pool1d
-    clf = _train_mubinn2(X, y, L)
+    clf = _train_mubinn2(X, y, A, W)
     st, _ = export(clf, tmp_path / "mubinn2.safetensors")
     free = LSTMClassifier.from_export(st)
-    assert isinstance(free.net_, LearnedMultiLevelLSTM)
+    assert isinstance(free.net_, LearnedMultiLevelLSTM) and free.net_.format == 3
     assert free.network is free.net_ and (free.decimate, free.pooling) == (4, "mean")
-    assert (free.net_.activation_levels, free.net_.weight_levels) == (L, L)
-    ref = clf.decision_function(X)
-    logits = free.decision_function(X)
-    np.testing.assert_array_equal(free.predict(X), clf.predict(X))
+    assert (free.net_.activation_levels, free.net_.weight_levels) == (A, W)
+    import eegbin.nn.lstm_cell as core
+
+    ref, features, fused, kernel = clf.decision_function(X), {}, [], core.mubinn2_lstm_layer
+    monkeypatch.setattr(core, "mubinn2_lstm_layer", lambda *a, **k: fused.append(k.get("gx") is None) or kernel(*a, **k))
+    for engine in ("numba", "numpy"):  # the fused XNOR-popcount kernel and the numpy reference
+        free.net_.engine = engine
+        features[engine] = free.transform(X)
+        assert fused == [True] * (engine == "numba")  # x and h products in the kernel
+        np.testing.assert_allclose(free.decision_function(X), ref, rtol=1e-13, atol=1e-13 * np.abs(ref).max())
+        np.testing.assert_array_equal(free.predict(X), clf.predict(X))
+        fused.clear()
+    np.testing.assert_array_equal(features["numba"], features["numpy"])
     np.testing.assert_array_equal(free.classes_, clf.classes_)
-    assert np.abs(logits - ref).max() <= _logit_bound(ref)
 
     m, net = clf.module_, free.net_
-    # the deployed weight codes are torch's, bit for bit, with the learned scales
-    for name, key, quantizer in (("w_ih", "weight_ih_l0", m.q_w_ih), ("w_hh", "weight_hh_l0", m.q_w_hh)):
-        code = getattr(net.binarized_weights.layers[0], name)
-        bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
-        planes = _torch_planes(quantizer, getattr(m.lstm, key).detach())
+    # the deployed weight codes, the bias's included, are torch's bit for bit, with the learned scales
+    latent = m.latent_tensors()
+    for code, key in zip(net.binarized_weights.layers[0], latent):
+        quantizer = getattr(m, m.weight_quantizers[key])
+        bits = unpack_bits(code.planes.reshape(W * code.n_rows, -1), code.n_bits, kind="bipolar")
+        planes = _torch_planes(quantizer, latent[key].detach())
         np.testing.assert_array_equal(bits.reshape(planes.shape), planes)
         np.testing.assert_array_equal(code.scales, quantizer.scales.detach().numpy())
-    for sig, quantizer in (("x", m.q_input), ("h", m.q_hidden)):
-        np.testing.assert_array_equal(net.activation_scales[sig], quantizer.scales.detach().numpy())
-    # the input sequences, hence their codes, are torch's bit for bit
-    seq = free._sequences(X)
-    np.testing.assert_array_equal(seq, m.sequences(clf._tensor(X)).numpy())
-    code = net._cell(0).x.encode(seq.reshape(-1, seq.shape[2]))
-    bits = unpack_bits(code.planes.reshape(L * code.n_rows, -1), code.n_bits, kind="bipolar")
-    np.testing.assert_array_equal(bits.reshape(L, *seq.shape), _torch_planes(m.q_input, seq))
+    # every signal of the cell: identical values at every step, and identical sign planes
+    seen_t, seen_f = _signals_torch(clf, X), _signals_free(free, X)
+    assert sorted(seen_t) == sorted(seen_f) == ["c", "f", "g", "h", "i", "o", "tanh_c", "x"]
+    cell = net._cell(0)
+    for signal, name in ((s, n) for s, n in MUBINN2_ACTIVATIONS.values()):
+        quantizer = getattr(m, name)
+        np.testing.assert_array_equal(net.activation_scales[signal], quantizer.scales.detach().numpy())
+        assert len(seen_t[signal]) == len(seen_f[signal]) == (1 if signal == "x" else 31)
+        for vt, vf in zip(seen_t[signal], seen_f[signal]):
+            np.testing.assert_array_equal(vf, vt)
+            v2 = vf.reshape(-1, vf.shape[-1])
+            np.testing.assert_array_equal(getattr(cell, signal).sign_planes(v2),
+                                          _torch_planes(quantizer, v2).astype(np.int8))
+    for vt, vf in zip(seen_t["tanh_c"], seen_f["tanh_c"]):
+        np.testing.assert_array_equal(vf, vt)
+    # the same through the public accessors
+    codes_t, codes_f = m.cell_codes(clf._tensor(X)), net.cell_codes(free._sequences(X))
+    assert sorted(codes_t) == sorted(codes_f) == ["c", "f", "g", "h", "i", "o", "x"]
+    for signal in codes_t:
+        assert codes_t[signal].shape == codes_f[signal].shape
+        assert codes_t[signal].shape[:2] == ((1, A) if signal == "x" else (31, A))
+        np.testing.assert_array_equal(codes_f[signal], codes_t[signal])
 
     # batch-invariant (every trial is computed on its own)
+    logits = free.decision_function(X)
     np.testing.assert_array_equal(free.decision_function(X[3:5]), logits[3:5])
     # a fitted, clonable scikit-learn classifier: refitting from the file changes nothing
     again = clone(free).fit(X, y)
     np.testing.assert_array_equal(again.decision_function(X), logits)
-    assert footprint(free).total_bit_ops == 31 * L * L * 32 * (4 + 8)
+    assert footprint(free).total_bit_ops == 31 * (A * W * 32 * (4 + 8) + 2 * A * A * 8)
+
+
+def test_mubinn2_train_and_eval_forward_compute_the_same_network(epochs):
+    """Training mode multiplies the reconstructions (one product), eval mode sums eq. (9) as
+    eegbin.nn does: the same numbers up to float64 rounding."""
+    X, y = epochs
+    clf = _train_mubinn2(X, y, 3, 2, epochs=1)
+    xt = clf._tensor(X)
+    with torch.no_grad():
+        train_mode = clf.module_.train()(xt).numpy()
+        eval_mode = clf.module_.eval()(xt).numpy()
+    np.testing.assert_allclose(train_mode, eval_mode, rtol=1e-9, atol=1e-12)
 
 
 def test_mubinn2_tolerance_would_catch_one_flipped_code(tmp_path, epochs):
@@ -230,7 +272,28 @@ def test_mubinn2_tolerance_would_catch_one_flipped_code(tmp_path, epochs):
     ref = clf.decision_function(X)
     planes = free.net_.binarized_weights.layers[0].w_hh.planes
     planes[1, 0, 0] ^= np.uint64(1)  # one sign of the second (smallest) level
-    assert np.abs(free.decision_function(X) - ref).max() > 30 * _logit_bound(ref)
+    assert np.abs(free.decision_function(X) - ref).max() > 1e6 * 1e-13 * np.abs(ref).max()
+
+
+def test_mubinn2_warm_start_from_a_float_export(tmp_path, epochs):
+    from eegbin.train import LSTMNet
+
+    X, y = epochs
+    fl = TorchEEGClassifier("lstm", model_params={"hidden_size": 8, "downsample": 4}, max_epochs=2,
+                            batch_size=12, lr=1e-2, random_state=0).fit(X, y)
+    st, _ = export(fl, tmp_path / "float.safetensors")
+    net = LSTMNet(4, 2, hidden_size=8, downsample=4, quantize="mubinn2", init_from=st)
+    for k, v in fl.module_.state_dict().items():  # the input scale is unfolded again (float32 rounding)
+        np.testing.assert_allclose(net.state_dict()[k].numpy(), v.numpy(), rtol=1e-6)
+    assert net.hparams["init_from"] == str(st)
+    q = _train_mubinn2(X, y, 2, epochs=1, init_from=str(st))
+    assert q.module_.hparams["init_from"] == str(st)
+    with pytest.raises(ValueError, match=r"do not fit this LSTMNet.*lstm.weight_hh_l0"):
+        LSTMNet(4, 2, hidden_size=6, quantize="mubinn2", init_from=st)
+    eeg = TorchEEGClassifier("eegnet", max_epochs=1, batch_size=12).fit(X, y)
+    est, _ = export(eeg, tmp_path / "eegnet.safetensors")
+    with pytest.raises(ValueError, match="holds a 'EEGNet' export, not an LSTMNet"):
+        LSTMNet(4, 2, hidden_size=8, init_from=est)
 
 
 def _rewrite(src, dst, meta):
@@ -253,9 +316,10 @@ def mubinn2_export(tmp_path_factory, epochs):
      r"quantization\['weights'\]\['lstm.weight_hh_l0'\] has no 'scales' entry"),
     (lambda q: q["activations"]["hidden"]["scales"].pop(),
      r"quantization\['activations'\]\['hidden'\]\['scales'\] has 1 scales, expected one per level \(2\)"),
-    (lambda q: q["weights"]["lstm.weight_ih_l0"]["scales"].__setitem__(0, 1.5),
-     r"quantization\['q_w_ih'\] = .* disagrees with the scales of 'lstm.weight_ih_l0'"),
+    (lambda q: q["activations"]["forget_gate"].pop("offset"),
+     r"quantization\['activations'\]\['forget_gate'\] has no 'offset' entry"),
     (lambda q: q["activations"]["input"]["scales"].__setitem__(1, float("inf")), "finite"),
+    (lambda q: q["weights"]["lstm.bias_l0"].__setitem__("packed", "AAAA"), r"\['lstm.bias_l0'\]\['packed'\] holds"),
     (lambda q: q.pop("weights"), r"quantization has no 'weights' entry"),
 ])
 def test_mubinn2_tampered_or_missing_scale_is_a_clear_error(tmp_path, mubinn2_export, edit, match):
@@ -267,27 +331,6 @@ def test_mubinn2_tampered_or_missing_scale_is_a_clear_error(tmp_path, mubinn2_ex
     bad = _rewrite(st, tmp_path / "bad.safetensors", meta)
     with pytest.raises(ValueError, match=match):
         LSTMClassifier.from_export(bad)
-
-
-def test_mubinn2_export_of_format_1_still_loads(tmp_path, epochs, mubinn2_export):
-    from eegbin import LSTMClassifier
-
-    X, _ = epochs
-    clf, st = mubinn2_export
-    meta = read_metadata(st)
-    q = meta["quantization"]
-    meta["quantization"] = {k: q[k] for k in ("q_input", "q_hidden", "q_w_ih", "q_w_hh", "input_scale_folded")}
-    for k in ("n_chans", "n_times"):
-        del meta[k]
-    old = _rewrite(st, tmp_path / "old.safetensors", meta)
-    with pytest.warns(UserWarning, match="format 1"):
-        free = LSTMClassifier.from_export(old)
-    # W_h codes are recomputed exactly; W_x ones after unfolding the input scale (float32)
-    np.testing.assert_array_equal(free.net_.binarized_weights.layers[0].w_hh.planes,
-                                  LSTMClassifier.from_export(st).net_.binarized_weights.layers[0].w_hh.planes)
-    np.testing.assert_array_equal(free.predict(X), clf.predict(X))
-    with pytest.raises(ValueError, match="sequence length is unknown"):
-        free.footprint()
 
 
 def test_learned_scales_bad_arguments(tmp_path, epochs, mubinn2_export):

@@ -93,3 +93,37 @@ def test_multilevel_binarize_greedy_init_and_learnable_scales():
     assert q.scales.grad is not None and torch.all(q.scales.grad != 0)
     with pytest.raises(ValueError, match="n_levels"):
         MultiLevelBinarize(0)
+
+
+def test_multilevel_binarize_ste_is_numpy_algorithm_1_with_given_scales():
+    """Forward: numpy's Algorithm 1 bit for bit (float64, offsets, per-column scales); backward:
+    straight-through for x, the planes for the scales."""
+    from eegbin.nn.lstm_cell import SignalQuantizer
+    from eegbin.train.quantizers import multilevel_binarize_ste
+
+    rng = np.random.default_rng(0)
+    v = rng.uniform(size=(6, 12))
+    scales = np.array([[0.3] * 6 + [0.2] * 6, [0.1] * 6 + [0.05] * 6], dtype=np.float32)
+    offsets = np.array([0.5] * 6 + [0.0] * 6)
+    x = torch.tensor(v, requires_grad=True)
+    a = torch.tensor(scales, requires_grad=True)
+    out = multilevel_binarize_ste(x, a, torch.tensor(offsets))
+    for cols, off in ((slice(0, 6), 0.5), (slice(6, 12), 0.0)):
+        q = SignalQuantizer(2, scales=scales[:, cols.start].astype(np.float64), offset=off)
+        np.testing.assert_array_equal(out.detach().numpy()[:, cols], q.approximate(v[:, cols]))
+    w = torch.tensor(rng.normal(size=v.shape))
+    (out * w).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), w.numpy())
+    planes = np.stack([np.where(v - offsets >= 0, 1.0, -1.0)])
+    np.testing.assert_allclose(a.grad.numpy()[0], (w.numpy() * planes[0]).sum(0), rtol=1e-6)
+
+
+def test_piecewise_linear_gradient_is_the_slope():
+    from eegbin.train.quantizers import PiecewiseLinear
+
+    table = PiecewiseLinear("sigmoid", 16)
+    z = torch.tensor([-9.0, -1.3, 0.2, 8.5], dtype=torch.float64, requires_grad=True)
+    table(z).sum().backward()
+    xp, fp = table.xp.numpy(), table.fp.numpy()
+    j = np.searchsorted(xp, z.detach().numpy()[1:3], side="right") - 1
+    np.testing.assert_allclose(z.grad.numpy(), [0.0, *((fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])), 0.0])
