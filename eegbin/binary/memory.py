@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..base import draw_seed
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
-from ..kernels.checks import check_int, refuse_strings
+from ..kernels.checks import check_int, check_real_array, check_real_dtype, refuse_strings
 
 __all__ = [
     "BinaryKeyValueMemory",
@@ -219,7 +219,17 @@ def memory_readout(attention, labels, n_classes):
     ----------
     Hersche et al. 2020, eq. (15) and the 2-way/2-shot example after it.
     """
-    attention = np.asarray(attention, dtype=np.float64)
+    attention = check_real_array(attention, "attention", ndim=2).astype(np.float64, copy=False)
+    n_classes = check_int(n_classes, "n_classes", 1)
+    labels = check_real_dtype(np.asarray(labels), "labels")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    if labels.shape != (attention.shape[1],):
+        raise ValueError(f"labels must have shape (n_keys,) = ({attention.shape[1]},) for attention of "
+                         f"shape {attention.shape}, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, n_classes={n_classes}), got values in "
+                         f"[{labels.min()}, {labels.max()}]")
     Y = np.zeros((labels.shape[0], n_classes), dtype=np.float64)
     Y[np.arange(labels.shape[0]), labels] = 1.0
     return attention @ Y

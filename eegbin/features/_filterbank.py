@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 from scipy.signal import butter
 
-from ..kernels.checks import all_finite
+from ..kernels.checks import all_finite, check_real_dtype
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 from ..kernels.threads import threads
 
@@ -201,16 +201,14 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     X = np.asarray(X)
     if X.ndim != 3:
         raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    check_real_dtype(X, "X")
     if X.shape[1] < 1:
         raise ValueError(f"X must have at least one channel, got shape {X.shape}")
     if not all_finite(X):
         trial = int(np.flatnonzero(~np.isfinite(X).all(axis=(1, 2)))[0])
         raise ValueError(f"X must be finite: trial {trial} contains NaN or Inf")
     sos = np.asarray(sos)
-    if sos.dtype.kind not in "fiu":
-        raise TypeError(f"sos must hold real numbers, got dtype {sos.dtype}")
+    check_real_dtype(sos, "sos")
     sos = _c_contiguous(sos)
     if sos.ndim != 3 or sos.shape[2] != 6:
         raise ValueError(f"sos must have shape (n_bands, n_sections, 6), got {sos.shape}")

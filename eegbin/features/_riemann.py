@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..kernels.checks import all_finite
+from ..kernels.checks import all_finite, check_real_dtype
 from ..kernels.filterbank import _c_contiguous
 from ..kernels.threads import threads
 from ..kernels.spd import (
@@ -89,8 +89,7 @@ def covariances(X, reg=0.1):
     Hersche et al. 2020, eq. (1).
     """
     X = np.asarray(X)
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    check_real_dtype(X, "X")
     if X.ndim < 2 or X.shape[-1] < 2 or X.shape[-2] < 1:
         raise ValueError(f"X must have shape (..., n_channels, n_s) with n_channels >= 1 and n_s >= 2, got {X.shape}")
     if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not (math.isfinite(reg) and reg >= 0):
@@ -115,8 +114,7 @@ def _as_batch(C, name="C", ndim=None):
     least 1 x 1; ``ndim`` (if given) is the required number of dimensions.
     """
     C = np.asarray(C)
-    if C.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
+    check_real_dtype(C, name)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2] or C.shape[-1] < 1:
         raise ValueError(f"{name} must have shape (..., n, n) (square matrices, n >= 1), got {C.shape}")
     if ndim is not None and C.ndim != ndim:
@@ -506,8 +504,7 @@ def upper(S):
     array([1.    , 2.8284, 3.    ])
     """
     S = np.asarray(S)
-    if S.dtype.kind not in "fiu":
-        raise TypeError(f"S must hold real numbers, got dtype {S.dtype}")
+    check_real_dtype(S, "S")
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
         raise ValueError(f"S must have shape (..., n, n), got {S.shape}")
     if not all_finite(S):
