@@ -39,7 +39,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..base import draw_seed
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
-from ..kernels.checks import check_int, check_real_array, check_real_dtype, refuse_strings
+from ..kernels.checks import (
+    check_int,
+    check_n_bits,
+    check_packed,
+    check_padding,
+    check_real_array,
+    check_real_dtype,
+    refuse_strings,
+)
 
 __all__ = [
     "BinaryKeyValueMemory",
@@ -139,6 +147,13 @@ def cosine_from_hamming(queries, keys, n_dims):
     Hersche et al. 2020, eq. (10) and (14).
     """
     n_dims = check_int(n_dims, "n_dims", 1)
+    queries, keys = check_packed(queries, "queries"), check_packed(keys, "keys")
+    if keys.shape[1] != queries.shape[1]:  # named here, not as bipolar_dot's A and B
+        raise ValueError(f"keys must have as many words per row as queries ({queries.shape[1]}), "
+                         f"got {keys.shape[1]}")
+    check_n_bits(n_dims, queries.shape[1], "n_dims")
+    check_padding(queries, n_dims, "queries")
+    check_padding(keys, n_dims, "keys")
     return bipolar_dot(queries, keys, n_dims) / np.float64(n_dims)
 
 

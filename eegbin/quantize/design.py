@@ -200,7 +200,7 @@ def total_variation(x, axes=(-2, -1)):
     ----------
     DeSign, eq. (9) (TV operator).
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = check_real_array(x, "x").astype(np.float64, copy=False)
     axes = _normalize_axes(axes, x.ndim)
     tv = sum(np.abs(np.diff(x, axis=a)).sum(axis=axes) for a in axes)
     return tv if np.ndim(tv) else float(tv)
