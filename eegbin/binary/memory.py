@@ -40,10 +40,12 @@ from ..base import draw_seed
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
 from ..kernels.checks import (
+    check_allocation,
     check_int,
     check_n_bits,
     check_packed,
     check_padding,
+    check_real,
     check_real_array,
     check_real_dtype,
     refuse_strings,
@@ -190,11 +192,10 @@ def sharpen_attention(alpha, sharpen="softabs", beta=10.0):
     >>> sharpen_attention(np.array([[1.0, 0.0, -1.0]])).round(3)
     array([[0.993, 0.013, 0.993]])
     """
-    alpha = np.asarray(alpha, dtype=np.float64)
+    alpha = check_real_array(alpha, "alpha", ndim=2).astype(np.float64, copy=False)
     if sharpen not in _SHARPEN:
         raise ValueError(f"sharpen must be one of {_SHARPEN}, got {sharpen!r}")
-    if not (isinstance(beta, Real) and np.isfinite(beta) and beta > 0):
-        raise ValueError(f"beta must be a positive finite number, got {beta!r}")
+    beta = check_real(beta, "beta", 0, low_open=True)
     if sharpen == "softabs":
         # logistic via tanh: s(z) = (1 + tanh(z / 2)) / 2, no overflow
         return 0.5 * (
@@ -450,8 +451,10 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "projection_weights is only used with projection='learned', "
                     "got projection='random'"
                 )
+            n_dims = check_int(self.n_dims, "n_dims", 1)  # scikit-learn's Interval takes True for 1
+            check_allocation(8 * n_dims * n_features, f"the random projection of {n_features} features", "n_dims")
             seed = draw_seed(self.random_state)
-            R, scale = random_bipolar_projection(seed, self.n_dims, n_features)
+            R, scale = random_bipolar_projection(seed, n_dims, n_features)
             return R, scale, seed
         if isinstance(self.projection, np.ndarray):
             if self.projection_weights is not None:

@@ -95,6 +95,14 @@ def _check_bands(bands, sfreq):
         raise ValueError(
             f"bands must be 'hersche2018' or a non-empty list of (low, high) pairs in Hz, got {bands!r}"
         )
+    try:
+        arr = np.asarray(bands)
+    except (TypeError, ValueError):  # ragged: each pair is checked below
+        arr = np.empty(0, dtype=object)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: bands must hold real frequencies, got dtype {arr.dtype}")
+    if arr.dtype.kind in "biuf" and (arr.ndim != 2 or arr.shape[1] != 2):
+        raise ValueError(f"bands must be a list of (low, high) pairs in Hz, shape (n_bands, 2), got shape {arr.shape}")
     nyq = sfreq / 2.0
     out = []
     for k, band in enumerate(bands):

@@ -35,7 +35,7 @@ _AUTO_SUBSPACES = 8
 
 
 def _check_2d_finite(X, name):
-    X = check_real_array(X, name)
+    X = check_real_array(X, name, allow_empty=False)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
     return np.ascontiguousarray(X, dtype=np.float64)

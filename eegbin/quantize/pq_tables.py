@@ -187,15 +187,16 @@ def subspace_bounds(n_features, n_subspaces):
 
 
 def _check_bounds(bounds, n_features, name="bounds"):
-    """``bounds`` as int64 sub-space boundaries ``0 = b_0 < b_1 < ... < b_m = n_features``."""
+    """``bounds`` as int64 sub-space boundaries ``0 = b_0 < b_1 < ... < b_m = n_features`` (None: any)."""
     bounds = check_real_dtype(np.asarray(bounds), name)
     if bounds.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {bounds.dtype}")
     bounds = bounds.astype(np.int64)
-    if (bounds.ndim != 1 or bounds.size < 2 or bounds[0] != 0 or bounds[-1] != n_features
-            or np.any(np.diff(bounds) < 1)):
+    if (bounds.ndim != 1 or bounds.size < 2 or bounds[0] != 0 or np.any(np.diff(bounds) < 1)
+            or n_features is not None and bounds[-1] != n_features):
+        to = "n_features" if n_features is None else f"n_features = {n_features}"
         raise ValueError(
-            f"{name} must increase from 0 to n_features = {n_features} (as subspace_bounds gives), "
+            f"{name} must increase from 0 to {to} (as subspace_bounds gives), "
             f"got {bounds.tolist() if bounds.size < 20 else bounds.shape}"
         )
     return bounds
@@ -239,8 +240,10 @@ def build_luts(prototypes, bounds, weights):
     ----------
     Feng et al., Section III-D (codebook CB of precomputed products).
     """
+    prototypes, bounds = _check_prototypes(prototypes, bounds, None)
     weights = check_real_array(weights, "weights", ndim=2)
-    prototypes, bounds = _check_prototypes(prototypes, bounds, weights.shape[0])
+    if weights.shape[0] != bounds[-1]:
+        raise ValueError(f"weights must have n_features = {bounds[-1]} rows (as bounds), got shape {weights.shape}")
     m, K, _ = prototypes.shape
     luts = np.zeros((m, K, weights.shape[1]))
     for j in range(m):
@@ -503,6 +506,7 @@ def pq_footprint(pq, float_bits=32, name="ProductQuantizedLinear"):
     >>> pq_footprint(learn_product_quantizer(X, np.ones((8, 2)), n_subspaces=2)).total_macs
     14
     """
+    float_bits = check_int(float_bits, "float_bits", 1, 64)
     m, K, n_out = pq.luts.shape
     n_features = pq.n_features
     idx_bits = max(1, int(np.ceil(np.log2(max(n_features, 2)))))
