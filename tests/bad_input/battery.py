@@ -32,7 +32,9 @@ the result).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -561,3 +563,35 @@ def run_case(entry: Entry, c: Case):
     except Exception as exc:  # noqa: BLE001
         raise Failure("OPAQUE", f"{c.id}: {type(exc).__name__}: {str(exc)[:300]}") from exc
     raise Failure("SILENT", f"{c.id}: accepted, returned {summarize(probe(out))}")
+
+
+# ---------------------------------------------------------------------------
+# what is walked
+# ---------------------------------------------------------------------------
+
+
+def _public_packages():
+    import eegbin
+
+    yield eegbin
+    for info in pkgutil.walk_packages(eegbin.__path__, prefix="eegbin."):
+        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
+            yield importlib.import_module(info.name)
+
+
+def public_callables():
+    """``{key: object}`` for every callable in an ``__all__``; the key is the deepest package that exports it."""
+    found = {}
+    for pkg in _public_packages():
+        for name in getattr(pkg, "__all__", []):
+            try:
+                obj = getattr(pkg, name)
+            except ImportError:  # an optional dependency is missing: nothing to test
+                continue
+            if not callable(obj):
+                continue
+            key = f"{pkg.__name__}.{name}"
+            previous = found.get(id(obj))
+            if previous is None or len(key) > len(previous[0]):
+                found[id(obj)] = (key, obj)
+    return dict(found.values())

@@ -324,28 +324,14 @@ def _without_y(data):
 
 
 def _estimator_entries():
-    import importlib
     import inspect
-    import pkgutil
 
     from sklearn.base import BaseEstimator, is_classifier
 
-    import eegbin
+    from .battery import public_callables
 
-    mods = [eegbin] + [importlib.import_module(i.name) for i in
-                       pkgutil.walk_packages(eegbin.__path__, prefix="eegbin.")
-                       if i.ispkg and not any(p.startswith("_") for p in i.name.split("."))]
-    found = {}
-    for mod in mods:
-        for name in getattr(mod, "__all__", []):
-            try:
-                obj = getattr(mod, name)
-            except ImportError:
-                continue
-            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
-                key = f"{mod.__name__}.{name}"
-                if obj not in found or len(key) > len(found[obj]):
-                    found[obj] = key
+    found = {obj: key for key, obj in public_callables().items()
+             if inspect.isclass(obj) and issubclass(obj, BaseEstimator)}
     out = {}
     for cls, key in found.items():
         setup = ESTIMATOR_SETUP.get(cls.__name__, {})

@@ -14,44 +14,14 @@ failure) shows.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import warnings
 
 import numpy as np
 import pytest
 
-import eegbin
-
-from .battery import Case, Exempt, Failure, cases_of, run_case
+from .battery import Case, Exempt, Failure, cases_of, public_callables, run_case
 from .known import KNOWN
 from .registry import REGISTRY, SKIP_ALL
-
-
-def _public_packages():
-    yield eegbin
-    for info in pkgutil.walk_packages(eegbin.__path__, prefix="eegbin."):
-        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
-            yield importlib.import_module(info.name)
-
-
-def public_callables():
-    """``{key: object}`` for every callable in an ``__all__``; the key is the deepest package that exports it."""
-    found = {}
-    for pkg in _public_packages():
-        for name in getattr(pkg, "__all__", []):
-            try:
-                obj = getattr(pkg, name)
-            except ImportError:  # an optional dependency is missing: nothing to test
-                continue
-            if not callable(obj):
-                continue
-            key = f"{pkg.__name__}.{name}"
-            previous = found.get(id(obj))
-            if previous is None or len(key) > len(previous[0]):
-                found[id(obj)] = (key, obj)
-    return dict(found.values())
-
 
 PUBLIC = public_callables()
 
