@@ -199,7 +199,8 @@ def refuse_strings(X, name="X"):
     a float dtype is requested; eegbin refuses them everywhere, with the same
     message for 2-D features and 3-D epochs. Object arrays of numbers pass (as in
     scikit-learn); an object that is not a number (a dict, None) is refused here,
-    naming ``name``, rather than by numpy's ``float()`` deep inside a conversion. ``X`` is not converted, so a DataFrame keeps its column names.
+    naming ``name``, rather than by numpy's ``float()`` deep inside a conversion.
+    ``X`` is not converted, so a DataFrame keeps its column names.
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got a {type(X).__name__}")
