@@ -431,6 +431,9 @@ def _binary_fns():
             b.cosine_from_hamming, lambda: {"queries": _packed(3, 70), "keys": _packed(4, 70, 1), "n_dims": 70},
             arrays={"queries": P, "keys": Arg("packed", ndim=2, n_bits=True, words_fixed=True)},
             scalars={"n_dims": [0, -1, 129]}),
+        "eegbin.binary.random_bipolar_projection": Entry(
+            b.random_bipolar_projection, lambda: {"seed": 7, "n_dims": 16, "n_features": 5},
+            scalars={"seed": [-1, 2**32], "n_dims": [0, -1, 10**15], "n_features": [0, -1, 10**15]}),
         "eegbin.binary.memory_readout": Entry(
             b.memory_readout, lambda: {"attention": _rng(0).random((3, 4)), "labels": np.array([0, 1, 1, 0]),
                                        "n_classes": 2},
@@ -696,7 +699,8 @@ _NOT_YET = ("NOT YET: not registered in the session that wrote this suite (time)
 EXEMPT = {
     "eegbin.datasets.check_bnci2014_001": _DATA, "eegbin.datasets.get_dataset": _DATA,
     "eegbin.datasets.load_motor_imagery": _DATA, "eegbin.datasets.make_paradigm": _DATA,
-    "eegbin.datasets.SimulatedMotorImagery": _DATA,
+    "eegbin.datasets.SimulatedMotorImagery": _DATA, "eegbin.datasets.export_bnci2014_001": _DATA,
+    "eegbin.nn.BinaryFeatures": _RECORD,
     "eegbin.evaluation.run": _DATA, "eegbin.evaluation.read_results": _REPORT,
     "eegbin.evaluation.write_report": _REPORT, "eegbin.evaluation.render_report": _REPORT,
     "eegbin.evaluation.summarize_results": _REPORT, "eegbin.evaluation.EvaluationResult": _RECORD,
@@ -725,7 +729,7 @@ EXEMPT = {
         "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.select_channels",
         "eegbin.nn.spatial_channel_scores", "eegbin.nn.with_elu_table", "eegbin.nn.with_fixed_point",
         "eegbin.nn.with_head", "eegbin.nn.with_pq_head", "eegbin.kernels.lstm_gate_preactivations",
-        "eegbin.kernels.mubinn2_lstm_layer")},
+        "eegbin.kernels.mubinn2_lstm_layer", "eegbin.nn.with_binary_features")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
