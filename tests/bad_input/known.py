@@ -107,8 +107,6 @@ KNOWN = {
         "owner: nn (LSTM/MuBiNN engineers, changing nn/ concurrently): WRONG-TYPE: ValueError, the rule says TypeError: n_segments must be an integer >= 1, got 8.5",
     "eegbin.nn.pwl_table:n_segments:hp_string":
         "owner: nn (LSTM/MuBiNN engineers, changing nn/ concurrently): WRONG-TYPE: ValueError, the rule says TypeError: n_segments must be an integer >= 1, got '8'",
-    "eegbin.train.TorchEEGClassifier:X_pred:fewer_samples:shape_mismatch":
-        "owner: train (trainer engineer, changing train/ concurrently): OPAQUE: RuntimeError: Calculated padded input size per channel: (1 x 3). Kernel size: (1 x 4). Kernel size can't be greater than actual input size",
     "eegbin.train.TorchEEGClassifier:y:y_nan":
         "owner: train (trainer engineer, changing train/ concurrently): SILENT: accepted, returned ['decision_function']: float32(2, 3); ['predict']: float64(2,); ['predict_proba']: float32(2, 3)",
     "eegbin.evaluation.pareto_front:accuracy:bool":
