@@ -21,7 +21,7 @@ from ..kernels import (
     random_words,
     sparse_bipolar_project,
 )
-from ..kernels.checks import check_allocation, refuse_strings
+from ..kernels.checks import check_allocation, check_int, refuse_strings
 from .projection import projection_macs
 from .svm import hamming_scores
 
@@ -171,6 +171,7 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, refuse_strings(X), y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         check_projection_sparsity(self.sparsity)
+        check_int(self.n_components, "n_components", 1)  # scikit-learn's Interval takes True for 1
         check_allocation(self.n_bands * _CHUNK * 8 * n_words_for(self.n_components),
                          f"the band codes of {_CHUNK} samples", "n_components")
         if X.shape[1] % self.n_bands:

@@ -39,7 +39,17 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..base import draw_seed
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
-from ..kernels.checks import check_int, refuse_strings
+from ..kernels.checks import (
+    check_allocation,
+    check_int,
+    check_n_bits,
+    check_packed,
+    check_padding,
+    check_real,
+    check_real_array,
+    check_real_dtype,
+    refuse_strings,
+)
 
 __all__ = [
     "BinaryKeyValueMemory",
@@ -139,6 +149,13 @@ def cosine_from_hamming(queries, keys, n_dims):
     Hersche et al. 2020, eq. (10) and (14).
     """
     n_dims = check_int(n_dims, "n_dims", 1)
+    queries, keys = check_packed(queries, "queries"), check_packed(keys, "keys")
+    if keys.shape[1] != queries.shape[1]:  # named here, not as bipolar_dot's A and B
+        raise ValueError(f"keys must have as many words per row as queries ({queries.shape[1]}), "
+                         f"got {keys.shape[1]}")
+    check_n_bits(n_dims, queries.shape[1], "n_dims")
+    check_padding(queries, n_dims, "queries")
+    check_padding(keys, n_dims, "keys")
     return bipolar_dot(queries, keys, n_dims) / np.float64(n_dims)
 
 
@@ -175,11 +192,10 @@ def sharpen_attention(alpha, sharpen="softabs", beta=10.0):
     >>> sharpen_attention(np.array([[1.0, 0.0, -1.0]])).round(3)
     array([[0.993, 0.013, 0.993]])
     """
-    alpha = np.asarray(alpha, dtype=np.float64)
+    alpha = check_real_array(alpha, "alpha", ndim=2).astype(np.float64, copy=False)
     if sharpen not in _SHARPEN:
         raise ValueError(f"sharpen must be one of {_SHARPEN}, got {sharpen!r}")
-    if not (isinstance(beta, Real) and np.isfinite(beta) and beta > 0):
-        raise ValueError(f"beta must be a positive finite number, got {beta!r}")
+    beta = check_real(beta, "beta", 0, low_open=True)
     if sharpen == "softabs":
         # logistic via tanh: s(z) = (1 + tanh(z / 2)) / 2, no overflow
         return 0.5 * (
@@ -219,7 +235,17 @@ def memory_readout(attention, labels, n_classes):
     ----------
     Hersche et al. 2020, eq. (15) and the 2-way/2-shot example after it.
     """
-    attention = np.asarray(attention, dtype=np.float64)
+    attention = check_real_array(attention, "attention", ndim=2).astype(np.float64, copy=False)
+    n_classes = check_int(n_classes, "n_classes", 1)
+    labels = check_real_dtype(np.asarray(labels), "labels")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    if labels.shape != (attention.shape[1],):
+        raise ValueError(f"labels must have shape (n_keys,) = ({attention.shape[1]},) for attention of "
+                         f"shape {attention.shape}, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, n_classes={n_classes}), got values in "
+                         f"[{labels.min()}, {labels.max()}]")
     Y = np.zeros((labels.shape[0], n_classes), dtype=np.float64)
     Y[np.arange(labels.shape[0]), labels] = 1.0
     return attention @ Y
@@ -425,8 +451,10 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "projection_weights is only used with projection='learned', "
                     "got projection='random'"
                 )
+            n_dims = check_int(self.n_dims, "n_dims", 1)  # scikit-learn's Interval takes True for 1
+            check_allocation(8 * n_dims * n_features, f"the random projection of {n_features} features", "n_dims")
             seed = draw_seed(self.random_state)
-            R, scale = random_bipolar_projection(seed, self.n_dims, n_features)
+            R, scale = random_bipolar_projection(seed, n_dims, n_features)
             return R, scale, seed
         if isinstance(self.projection, np.ndarray):
             if self.projection_weights is not None:

@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 from scipy.signal import butter
 
-from ..kernels.checks import all_finite
+from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
 from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
 from ..kernels.threads import threads
 
@@ -61,9 +61,8 @@ def hersche_bands(min_freq=4.0, max_freq=40.0, bandwidths=(2, 4, 8, 16, 32)):
     ----------
     Hersche et al. 2020, Section III-A (43 bands within 4-40 Hz, bandwidths 2-32 Hz).
     """
-    for name, value in (("min_freq", min_freq), ("max_freq", max_freq)):
-        if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    min_freq = check_real(min_freq, "min_freq", 0, low_open=True)
+    max_freq = check_real(max_freq, "max_freq", 0, low_open=True)
     if max_freq <= min_freq:
         raise ValueError(f"max_freq must be > min_freq, got max_freq={max_freq!r}, min_freq={min_freq!r}")
     if isinstance(bandwidths, str) or not hasattr(bandwidths, "__len__") or len(bandwidths) == 0:
@@ -96,16 +95,25 @@ def _check_bands(bands, sfreq):
         raise ValueError(
             f"bands must be 'hersche2018' or a non-empty list of (low, high) pairs in Hz, got {bands!r}"
         )
+    try:
+        arr = np.asarray(bands)
+    except (TypeError, ValueError):  # ragged: each pair is checked below
+        arr = np.empty(0, dtype=object)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: bands must hold real frequencies, got dtype {arr.dtype}")
+    if arr.dtype.kind in "biuf" and (arr.ndim != 2 or arr.shape[1] != 2):
+        raise ValueError(f"bands must be a list of (low, high) pairs in Hz, shape (n_bands, 2), got shape {arr.shape}")
     nyq = sfreq / 2.0
     out = []
     for k, band in enumerate(bands):
         try:
             low, high = band
-            if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (low, high)):
-                raise TypeError  # numeric strings are not parsed (one rule with X)
-            low, high = float(low), float(high)
         except (TypeError, ValueError):
             raise ValueError(f"bands[{k}] must be a (low, high) pair of numbers in Hz, got {band!r}") from None
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in (low, high)):
+            # the wrong type (kernels.checks rule): numeric strings are not parsed, as in X
+            raise TypeError(f"bands[{k}] must be a (low, high) pair of numbers in Hz, got {band!r}")
+        low, high = float(low), float(high)
         if not (np.isfinite(low) and np.isfinite(high)) or low <= 0:
             raise ValueError(f"bands[{k}] must have 0 < low < high, got {band!r}")
         if low >= high:
@@ -148,10 +156,8 @@ def design_filterbank(bands, sfreq, order=2):
     ----------
     Hersche et al. 2020, Fig. 3 (second-order Butterworth band-pass filters).
     """
-    if not isinstance(sfreq, numbers.Real) or isinstance(sfreq, bool) or not np.isfinite(sfreq) or sfreq <= 0:
-        raise ValueError(f"sfreq must be a positive finite number in Hz, got {sfreq!r}")
-    if not isinstance(order, numbers.Integral) or isinstance(order, bool) or not 1 <= order <= 20:
-        raise ValueError(f"order must be an integer in [1, 20] (as FilterBankRiemann's), got {order!r}")
+    sfreq = check_real(sfreq, "sfreq", 0, low_open=True)
+    order = check_int(order, "order", 1, 20)
     bands = _check_bands(bands, float(sfreq))
     return np.stack(
         [butter(int(order), [lo, hi], btype="bandpass", fs=float(sfreq), output="sos") for lo, hi in bands]
@@ -201,16 +207,14 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     X = np.asarray(X)
     if X.ndim != 3:
         raise ValueError(f"X must be 3-D (n_trials, n_channels, n_times), got shape {X.shape}")
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    check_real_dtype(X, "X")
     if X.shape[1] < 1:
         raise ValueError(f"X must have at least one channel, got shape {X.shape}")
     if not all_finite(X):
         trial = int(np.flatnonzero(~np.isfinite(X).all(axis=(1, 2)))[0])
         raise ValueError(f"X must be finite: trial {trial} contains NaN or Inf")
     sos = np.asarray(sos)
-    if sos.dtype.kind not in "fiu":
-        raise TypeError(f"sos must hold real numbers, got dtype {sos.dtype}")
+    check_real_dtype(sos, "sos")
     sos = _c_contiguous(sos)
     if sos.ndim != 3 or sos.shape[2] != 6:
         raise ValueError(f"sos must have shape (n_bands, n_sections, 6), got {sos.shape}")
@@ -233,8 +237,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
                 f"windows[{k}] = {tuple(windows[k])} must satisfy 0 <= start, start + 2 <= stop "
                 f"<= n_times = {n_times}"
             )
-    if not isinstance(reg, numbers.Real) or not np.isfinite(reg) or reg < 0:
-        raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+    reg = check_real(reg, "reg", 0)
     X = _c_contiguous(X)
     out = np.empty((X.shape[0], sos.shape[0], windows.shape[0], X.shape[1], X.shape[1]))
     n_ch = X.shape[1]

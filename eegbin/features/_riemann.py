@@ -24,13 +24,12 @@ Hersche et al. 2020, Section III-A, eq. (1)-(3); P. T. Fletcher et al., IEEE TMI
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..kernels.checks import all_finite
+from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
 from ..kernels.filterbank import _c_contiguous
 from ..kernels.threads import threads
 from ..kernels.spd import (
@@ -89,12 +88,10 @@ def covariances(X, reg=0.1):
     Hersche et al. 2020, eq. (1).
     """
     X = np.asarray(X)
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+    check_real_dtype(X, "X")
     if X.ndim < 2 or X.shape[-1] < 2 or X.shape[-2] < 1:
         raise ValueError(f"X must have shape (..., n_channels, n_s) with n_channels >= 1 and n_s >= 2, got {X.shape}")
-    if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not (math.isfinite(reg) and reg >= 0):
-        raise ValueError(f"reg must be a finite real number >= 0, got {reg!r}")
+    reg = check_real(reg, "reg", 0)
     X = np.asarray(X, dtype=np.float64)
     if not all_finite(X):
         idx = np.argwhere(~np.isfinite(X.reshape(-1, *X.shape[-2:])).all(axis=(1, 2)))[0, 0]
@@ -115,8 +112,7 @@ def _as_batch(C, name="C", ndim=None):
     least 1 x 1; ``ndim`` (if given) is the required number of dimensions.
     """
     C = np.asarray(C)
-    if C.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers, got dtype {C.dtype}")
+    check_real_dtype(C, name)
     if C.ndim < 2 or C.shape[-1] != C.shape[-2] or C.shape[-1] < 1:
         raise ValueError(f"{name} must have shape (..., n, n) (square matrices, n >= 1), got {C.shape}")
     if ndim is not None and C.ndim != ndim:
@@ -151,7 +147,7 @@ def _funm(C, fn, name):
     if fn != FN_EXP and (minval <= 0).any():
         idx = int(np.flatnonzero(minval <= 0)[0])
         raise ValueError(
-            f"{name} needs symmetric positive definite matrices; matrix {idx} has "
+            f"{name} needs symmetric positive definite matrices C; matrix {idx} has "
             f"eigenvalue {minval[idx]:.3g} <= 0 (increase the regularization)"
         )
     return out.reshape(shape)
@@ -413,10 +409,8 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None, *, n_jobs=None, return_tang
     IMA J. Numer. Anal. 8, 1988 (step size).
     """
     C = _as_stack(C)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (tol >= 0 and math.isfinite(tol)):
-        raise ValueError(f"tol must be a finite real number >= 0, got {tol!r}")
-    if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 1:
-        raise ValueError(f"maxiter must be an int >= 1, got {maxiter!r}")
+    tol = check_real(tol, "tol", 0)
+    maxiter = check_int(maxiter, "maxiter", 1)
     N, n, _ = C.shape
     C4 = C[:, None]  # the kernels take (n_matrices, n_sets, n, n)
     chunk = min(32, N)
@@ -506,8 +500,7 @@ def upper(S):
     array([1.    , 2.8284, 3.    ])
     """
     S = np.asarray(S)
-    if S.dtype.kind not in "fiu":
-        raise TypeError(f"S must hold real numbers, got dtype {S.dtype}")
+    check_real_dtype(S, "S")
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
         raise ValueError(f"S must have shape (..., n, n), got {S.shape}")
     if not all_finite(S):

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..kernels.checks import check_epochs
+from ..kernels.checks import check_epochs, check_real
 from ..footprint import Footprint, check_convention
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
 from ._riemann import METRICS, _tangent_riemann_slots, invsqrtm, mean_covariance, mean_riemann, tangent_space
@@ -175,7 +175,7 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
 
     def _setup(self, X):
         """Derive bands_, windows_, sos_ from the (validated) parameters (fit only)."""
-        sfreq = float(self.sfreq)
+        sfreq = check_real(self.sfreq, "sfreq", 0, low_open=True)  # scikit-learn's Interval takes True
         bands = hersche_bands() if isinstance(self.bands, str) else self.bands
         self.bands_ = _check_bands(bands, sfreq)
         self.sos_ = design_filterbank(self.bands_, sfreq, order=self.order)

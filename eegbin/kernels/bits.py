@@ -29,7 +29,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from . import xnor
-from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding
+from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding, check_real_dtype
 from .threads import threads
 
 __all__ = [
@@ -224,6 +224,7 @@ def unpack_bits(words, n_bits, kind="binary", *, n_jobs=None):
     """
     words = check_packed(words, "words")
     n_bits = check_n_bits(n_bits, words.shape[1])
+    check_padding(words, n_bits, "words")
     if kind not in ("binary", "bipolar"):
         raise ValueError(f"kind must be 'binary' or 'bipolar', got {kind!r}")
     with threads(n_jobs):
@@ -572,6 +573,8 @@ def hamming_topk(A, B, k, *, n_jobs=None):
     (array([[1, 2]]), array([[1, 1]], dtype=uint32))
     """
     A, B = _check_pair(A, B)
+    if B.shape[0] == 0:
+        raise ValueError(f"B must have at least one row to search, got shape {B.shape}")
     k = check_int(k, "k", 1, B.shape[0])  # at most the rows of B
     _, idx, dist = _search(A, B, 2, k, n_jobs)
     return idx, dist.astype(np.uint32)
@@ -661,9 +664,7 @@ def _check_planes(planes, scales, name, sname):
         )
     if planes.dtype != np.uint64:
         raise TypeError(f"{name} must be packed uint64 words, got dtype {planes.dtype}")
-    scales = np.asarray(scales)
-    if scales.dtype == np.bool_ or scales.dtype.kind not in "iuf":
-        raise TypeError(f"{sname} must be real numbers, got dtype {scales.dtype}")
+    scales = check_real_dtype(np.asarray(scales), sname)
     scales = scales.astype(np.float64)
     L, n, _ = planes.shape
     if scales.shape == (L,):

@@ -43,6 +43,7 @@ __all__ = [
     "check_padding",
     "check_real",
     "check_real_array",
+    "check_real_dtype",
     "check_seed",
     "physical_memory",
     "refuse_strings",
@@ -162,41 +163,72 @@ def all_finite(X):
     return bool(np.isfinite(X).all())
 
 
-def _holds_strings(X):
-    """True for an array (or DataFrame) of strings or bytes, or of objects among which are some."""
+def _not_numbers(X):
+    """What ``X`` holds that is not a number: "strings", the type name of another object, or None.
+
+    For an array (or DataFrame) of strings or bytes, or of objects among which are
+    some; ``None`` for numbers (object arrays of numbers included).
+    """
     if hasattr(X, "iloc") and hasattr(X, "columns"):  # a DataFrame: per-column dtypes
-        return any(_holds_strings(np.asarray(X.iloc[:, i], dtype=object))
-                   for i, dt in enumerate(X.dtypes) if getattr(dt, "kind", "O") in "USO")
+        for i, dt in enumerate(X.dtypes):
+            if getattr(dt, "kind", "O") in "USO":
+                found = _not_numbers(np.asarray(X.iloc[:, i], dtype=object))
+                if found:
+                    return found
+        return None
     if not isinstance(X, np.ndarray):
         try:
             X = np.asarray(X)
         except (TypeError, ValueError):  # ragged: left to the caller's own validation
-            return False
+            return None
     if X.dtype.kind in "US":
-        return True
+        return "strings"
     if X.dtype.kind == "O":
-        return any(isinstance(v, (str, bytes)) for v in X.ravel())
-    return False
+        for v in X.ravel():
+            if isinstance(v, (str, bytes)):
+                return "strings"
+            if not isinstance(v, (numbers.Number, np.number, np.bool_)):
+                return f"objects that are not numbers ({type(v).__name__})"
+    return None
 
 
 def refuse_strings(X, name="X"):
-    """Return ``X`` unchanged, or raise ``TypeError`` if it holds strings.
+    """Return ``X`` unchanged, or raise ``TypeError`` if it holds strings or other non-numbers.
 
     numpy and scikit-learn would parse numeric strings (``"1.5"``) as numbers when
     a float dtype is requested; eegbin refuses them everywhere, with the same
     message for 2-D features and 3-D epochs. Object arrays of numbers pass (as in
-    scikit-learn). ``X`` is not converted, so a DataFrame keeps its column names.
+    scikit-learn); an object that is not a number (a dict, None) is refused here,
+    naming ``name``, rather than by numpy's ``float()`` deep inside a conversion.
+    ``X`` is not converted, so a DataFrame keeps its column names.
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got a {type(X).__name__}")
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):  # sparse matrices hold numbers
         return X
-    if _holds_strings(X):
+    found = _not_numbers(X)
+    if found == "strings":
         raise TypeError(
             f"{name} must hold numbers, got strings; numeric strings are not parsed: convert "
             f"{name} to a numeric dtype first"
         )
+    if found:  # numpy's own words too: scikit-learn's check_dtype_object expects them
+        raise TypeError(f"{name} must hold numbers, got {found}: float() argument must be a string "
+                        "or a real number")
     return X
+
+
+def check_real_dtype(x, name):
+    """``x`` (an ndarray) unchanged if its dtype is integer or float, else the error of the rule.
+
+    ``ValueError`` for complex values (scikit-learn's "Complex data not supported"),
+    ``TypeError`` for any other dtype (bool, strings, objects), both naming ``name``.
+    """
+    if x.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {x.dtype}")
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers (integer or float), got dtype {x.dtype}")
+    return x
 
 
 def check_real_array(x, name, *, ndim=None, allow_empty=True, finite=True):
@@ -219,11 +251,7 @@ def check_real_array(x, name, *, ndim=None, allow_empty=True, finite=True):
         ``np.asarray(x)``: the same dtype, no copy.
     """
     refuse_strings(x, name)
-    x = np.asarray(x)
-    if x.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {x.dtype}")
-    if x.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers (integer or float), got dtype {x.dtype}")
+    x = check_real_dtype(np.asarray(x), name)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if x.ndim not in allowed:

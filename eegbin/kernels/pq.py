@@ -33,6 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .checks import check_real_array, check_real_dtype
 from .threads import threads
 
 __all__ = ["hash_tree_encode", "hash_tree_lut_sum", "lut_sum"]
@@ -149,16 +150,16 @@ def _check_n_threads(n_threads):
 def _check_rows(X, name="X"):
     # finiteness is the caller's: a tree reads depth of the n_features values of a
     # sub-vector, so scanning all of X would cost more than the encoding itself
-    X = np.asarray(X)
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a 2-D real array, got shape {X.shape} dtype {X.dtype}")
+    X = check_real_array(X, name, ndim=2, finite=False)
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
 def _check_trees(split_dims, thresholds, n_features):
-    split_dims = np.asarray(split_dims)
-    thresholds = np.asarray(thresholds)
-    if split_dims.ndim != 2 or split_dims.dtype.kind not in "iu":
+    split_dims = check_real_dtype(np.asarray(split_dims), "split_dims")
+    thresholds = check_real_array(thresholds, "thresholds", ndim=2, finite=False)  # +-inf: unsplit nodes
+    if split_dims.dtype.kind not in "iu":
+        raise TypeError(f"split_dims must hold integers, got dtype {split_dims.dtype}")
+    if split_dims.ndim != 2:
         raise ValueError(
             f"split_dims must be a 2-D integer array (m, depth), got shape "
             f"{split_dims.shape} dtype {split_dims.dtype}"
@@ -185,8 +186,8 @@ def _check_trees(split_dims, thresholds, n_features):
 
 
 def _check_luts(luts, m, name="luts"):
-    luts = np.asarray(luts)
-    if luts.ndim != 3 or luts.shape[0] != m or luts.dtype.kind not in "iuf":
+    luts = check_real_array(luts, name, ndim=3)
+    if luts.shape[0] != m:
         raise ValueError(
             f"{name} must be a real or integer array of shape (m={m}, K, n_outputs), "
             f"got shape {luts.shape} dtype {luts.dtype}"
@@ -268,8 +269,10 @@ def lut_sum(prototype_indices, luts, *, n_threads=1):
     Feng et al., Section IV-C (ACC2 sums the 8 read products).
     """
     n_threads = _check_n_threads(n_threads)
-    idx = np.asarray(prototype_indices)
-    if idx.ndim != 2 or idx.dtype.kind not in "iu":
+    idx = check_real_dtype(np.asarray(prototype_indices), "prototype_indices")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"prototype_indices must hold integers, got dtype {idx.dtype}")
+    if idx.ndim != 2:
         raise ValueError(
             f"prototype_indices must be a 2-D integer array, got shape {idx.shape} dtype {idx.dtype}"
         )

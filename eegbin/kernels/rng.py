@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit, prange
 
 from .bits import n_words_for
-from .checks import WORD, all_finite, check_allocation, check_int, check_real, check_seed
+from .checks import WORD, all_finite, check_allocation, check_int, check_real, check_real_dtype, check_seed
 from .threads import threads
 
 __all__ = [
@@ -167,6 +167,7 @@ def random_words(seed, row_start, row_stop, n_words):
     seed = check_seed(seed)
     row_start, row_stop = _check_rows(row_start, row_stop)
     n_words = check_int(n_words, "n_words", 0)
+    check_allocation(8 * (row_stop - row_start) * n_words, f"{row_stop - row_start} rows of words", "n_words")
     return _nb_random_words(seed, row_start, row_stop - row_start, n_words)
 
 
@@ -193,6 +194,8 @@ def random_bits(seed, row_start, row_stop, n_bits):
     ((2, 2), True)
     """
     n_bits = check_int(n_bits, "n_bits", 0)
+    row_start, row_stop = _check_rows(row_start, row_stop)
+    check_allocation(8 * (row_stop - row_start) * n_words_for(n_bits), "the random bits", "n_bits")
     words = random_words(seed, row_start, row_stop, n_words_for(n_bits))
     rem = n_bits % WORD
     if rem and words.shape[0]:
@@ -261,6 +264,7 @@ def sparse_ternary_block(seed, row_start, row_stop, n_cols, sparsity):
     seed = check_seed(seed)
     row_start, row_stop = _check_rows(row_start, row_stop)
     n_cols = check_int(n_cols, "n_cols", 0)
+    check_allocation((row_stop - row_start) * n_cols, f"{row_stop - row_start} rows of int8", "n_cols")
     t = ternary_threshold(sparsity)
     return _nb_ternary_block(seed, row_start, row_stop - row_start, n_cols, t)
 
@@ -381,6 +385,7 @@ def _check_project_args(X, seed, n_components, sparsity, block_size):
         raise TypeError(f"X must be a numpy.ndarray, got {type(X).__name__}")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    check_real_dtype(X, "X")
     if X.dtype not in (np.float32, np.float64):
         raise TypeError(f"X must be float32 or float64, got dtype {X.dtype}")
     if not all_finite(X):

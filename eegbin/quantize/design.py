@@ -200,7 +200,7 @@ def total_variation(x, axes=(-2, -1)):
     ----------
     DeSign, eq. (9) (TV operator).
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = check_real_array(x, "x").astype(np.float64, copy=False)
     axes = _normalize_axes(axes, x.ndim)
     tv = sum(np.abs(np.diff(x, axis=a)).sum(axis=axes) for a in axes)
     return tv if np.ndim(tv) else float(tv)
@@ -592,7 +592,7 @@ class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         if not (issparse(X) or hasattr(X, "iloc")):
             X = np.asarray(X)
         if getattr(X, "ndim", 2) > 2:
-            X = check_real_array(X, "X").astype(np.float64)
+            X = check_real_array(X, "X", allow_empty=False).astype(np.float64)
             if reset:
                 validate_data(self, X.reshape(X.shape[0], -1), dtype=np.float64)
                 self._sample_shape = X.shape[1:]

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import Float64OutputMixin
 from ..footprint import Footprint
-from ..kernels.checks import check_int, check_real_array, refuse_strings
+from ..kernels.checks import check_int, check_real, check_real_array, check_real_dtype, refuse_strings
 
 __all__ = [
     "FixedPointQuantizer",
@@ -160,6 +160,7 @@ def from_fixed_point(q, frac_bits=4):
     frac_bits = _check_frac_bits(frac_bits)
     q = np.asarray(q)
     if q.dtype.kind not in "iub":
+        check_real_dtype(q, "q")  # complex values: the ValueError of the rule
         raise TypeError(f"q must be an integer array, got dtype {q.dtype}")
     return np.ldexp(q.astype(np.float64), -frac_bits)
 
@@ -191,9 +192,7 @@ def auto_frac_bits(max_abs, bits):
     Feng et al., Section V-A (integer bits extended by accumulation).
     """
     bits = _check_bits(bits)
-    max_abs = float(max_abs)
-    if not np.isfinite(max_abs) or max_abs < 0:
-        raise ValueError(f"max_abs must be finite and >= 0, got {max_abs!r}")
+    max_abs = check_real(max_abs, "max_abs", 0)
     if max_abs == 0:
         return bits - 1
     top = 2.0 ** (bits - 1) - 1

@@ -48,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..base import BinarizerOutputMixin, signs_as
 from ..kernels import unpack_bits
 from ..kernels.bits import multilevel_matmul, n_words_for
-from ..kernels.checks import all_finite, check_packed, check_real_array, refuse_strings
+from ..kernels.checks import all_finite, check_packed, check_real_array, check_real_dtype, refuse_strings
 
 __all__ = [
     "MultiLevelCode",
@@ -123,8 +123,7 @@ class MultiLevelCode:
 def _check_array(x, name="x"):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers (integer or float), got dtype {x.dtype}")
+    check_real_dtype(x, name)
     if x.ndim not in (1, 2):
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {x.shape} ({x.ndim}-D)")
     if x.size == 0:

@@ -37,7 +37,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import all_finite
+from ..kernels.checks import all_finite, refuse_strings
 from ._checks import Float64OutputMixin
 from .pq_learning import learn_product_quantizer
 from .pq_tables import pq_encode, pq_footprint, pq_reconstruct, pq_table_sums
@@ -76,7 +76,7 @@ def _validate_fitted_X(est, X):
         and all_finite(X)
     ):
         return X
-    return np.ascontiguousarray(validate_data(est, X, dtype=np.float64, reset=False))
+    return np.ascontiguousarray(validate_data(est, refuse_strings(X), dtype=np.float64, reset=False))
 
 
 _PQ_CONSTRAINTS = {
@@ -190,7 +190,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         -------
         self : ProductQuantizedLinear
         """
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_data(self, refuse_strings(X), dtype=np.float64)
         self.quantizer_ = learn_product_quantizer(
             X, weights, bias, n_subspaces=self.n_subspaces, n_prototypes=self.n_prototypes,
             encoder=self.encoder, lut_bits=self.lut_bits, random_state=self.random_state,
@@ -353,7 +353,7 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : PQClassifier
         """
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)
         estimator = LogisticRegression() if self.estimator is None else self.estimator
         if self.prefit:

@@ -25,8 +25,8 @@ from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._checks import check_int, check_real_array
-from .pq_tables import ProductQuantizer, build_luts, quantize_luts, subspace_bounds
+from ..kernels.checks import check_allocation, check_int, check_real_array
+from .pq_tables import ProductQuantizer, build_luts, _check_bounds, quantize_luts, subspace_bounds
 
 __all__ = ["learn_hash_trees", "learn_kmeans_prototypes", "learn_product_quantizer"]
 
@@ -35,14 +35,15 @@ _AUTO_SUBSPACES = 8
 
 
 def _check_2d_finite(X, name):
-    X = check_real_array(X, name)
+    X = check_real_array(X, name, allow_empty=False)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
 def _tree_depth(n_prototypes):
-    depth = int(n_prototypes).bit_length() - 1
+    n_prototypes = check_int(n_prototypes, "n_prototypes")
+    depth = n_prototypes.bit_length() - 1
     if n_prototypes < 2 or 2**depth != n_prototypes:
         raise ValueError(
             f"n_prototypes must be a power of two >= 2 for the hash_tree encoder, "
@@ -164,8 +165,8 @@ def learn_hash_trees(X, bounds, depth=4, n_candidates=16):
     16 leaves).
     """
     X = _check_2d_finite(X, "X")
-    bounds = np.asarray(bounds, dtype=np.int64)
-    depth = check_int(depth, "depth", 1)
+    bounds = _check_bounds(bounds, X.shape[1])
+    depth = check_int(depth, "depth", 1, 16)  # the deepest tree hash_tree_encode descends
     n_candidates = check_int(n_candidates, "n_candidates", 1)
     m = bounds.size - 1
     width = int(np.max(np.diff(bounds)))
@@ -218,12 +219,13 @@ def learn_kmeans_prototypes(X, bounds, n_prototypes=16, random_state=None, n_ini
     Jegou et al. 2011; Feng et al., Section III-D (centroids by k-means).
     """
     X = _check_2d_finite(X, "X")
-    bounds = np.asarray(bounds, dtype=np.int64)
+    bounds = _check_bounds(bounds, X.shape[1])
     n_prototypes = check_int(n_prototypes, "n_prototypes", 1)
     n_init = check_int(n_init, "n_init", 1)
     rng = check_random_state(random_state)
     m = bounds.size - 1
     width = int(np.max(np.diff(bounds)))
+    check_allocation(8 * m * n_prototypes * width, "the prototypes", "n_prototypes")
     protos = np.zeros((m, n_prototypes, width))
     for j in range(m):
         lo, hi = bounds[j], bounds[j + 1]

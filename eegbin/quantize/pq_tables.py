@@ -33,7 +33,7 @@ import numpy as np
 
 from ..footprint import Footprint
 from ..kernels import hash_tree_encode, hash_tree_lut_sum, lut_sum
-from ._checks import check_int, check_real_array
+from ..kernels.checks import check_int, check_real_array, check_real_dtype
 
 __all__ = [
     "ProductQuantizer",
@@ -186,6 +186,35 @@ def subspace_bounds(n_features, n_subspaces):
     return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
+def _check_bounds(bounds, n_features, name="bounds"):
+    """``bounds`` as int64 sub-space boundaries ``0 = b_0 < b_1 < ... < b_m = n_features`` (None: any)."""
+    bounds = check_real_dtype(np.asarray(bounds), name)
+    if bounds.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {bounds.dtype}")
+    bounds = bounds.astype(np.int64)
+    if (bounds.ndim != 1 or bounds.size < 2 or bounds[0] != 0 or np.any(np.diff(bounds) < 1)
+            or n_features is not None and bounds[-1] != n_features):
+        to = "n_features" if n_features is None else f"n_features = {n_features}"
+        raise ValueError(
+            f"{name} must increase from 0 to {to} (as subspace_bounds gives), "
+            f"got {bounds.tolist() if bounds.size < 20 else bounds.shape}"
+        )
+    return bounds
+
+
+def _check_prototypes(prototypes, bounds, n_features, name="prototypes"):
+    """``prototypes`` (m, K, max_block) for the sub-spaces of ``bounds``, and the checked bounds."""
+    prototypes = check_real_array(prototypes, name, ndim=3, allow_empty=False)
+    bounds = _check_bounds(bounds, n_features)
+    width = int(np.max(np.diff(bounds)))
+    if prototypes.shape[0] != bounds.size - 1 or prototypes.shape[2] < width:
+        raise ValueError(
+            f"{name} must have shape (m={bounds.size - 1}, K, >= {width}) for bounds {bounds.tolist()}, "
+            f"got {prototypes.shape}"
+        )
+    return prototypes, bounds
+
+
 def build_luts(prototypes, bounds, weights):
     """Tables ``LUT[j, k, o] = prototypes[j, k] @ weights[block j, o]``.
 
@@ -211,6 +240,10 @@ def build_luts(prototypes, bounds, weights):
     ----------
     Feng et al., Section III-D (codebook CB of precomputed products).
     """
+    prototypes, bounds = _check_prototypes(prototypes, bounds, None)
+    weights = check_real_array(weights, "weights", ndim=2)
+    if weights.shape[0] != bounds[-1]:
+        raise ValueError(f"weights must have n_features = {bounds[-1]} rows (as bounds), got shape {weights.shape}")
     m, K, _ = prototypes.shape
     luts = np.zeros((m, K, weights.shape[1]))
     for j in range(m):
@@ -253,7 +286,7 @@ def quantize_luts(luts, lut_bits=8):
     (8-bit Temp FM_B3).
     """
     lut_bits = check_int(lut_bits, "lut_bits", 2, 16)
-    luts = np.asarray(luts, dtype=np.float64)
+    luts = check_real_array(luts, "luts", ndim=3, allow_empty=False).astype(np.float64, copy=False)
     m = luts.shape[0]
     flat = luts.reshape(m, -1)
     offsets = flat.min(axis=1)
@@ -292,7 +325,7 @@ def kmeans_encode(X, prototypes, bounds):
     X = check_real_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
-    bounds = np.asarray(bounds, dtype=np.int64)
+    prototypes, bounds = _check_prototypes(prototypes, bounds, X.shape[1])
     m, K, _ = prototypes.shape
     out = np.zeros((X.shape[0], m), dtype=np.uint8 if K <= 256 else np.uint16)
     for j in range(m):
@@ -473,6 +506,7 @@ def pq_footprint(pq, float_bits=32, name="ProductQuantizedLinear"):
     >>> pq_footprint(learn_product_quantizer(X, np.ones((8, 2)), n_subspaces=2)).total_macs
     14
     """
+    float_bits = check_int(float_bits, "float_bits", 1, 64)
     m, K, n_out = pq.luts.shape
     n_features = pq.n_features
     idx_bits = max(1, int(np.ceil(np.log2(max(n_features, 2)))))

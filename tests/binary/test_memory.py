@@ -268,7 +268,7 @@ def test_sharpen_and_readout_functions():
     )
     with pytest.raises(ValueError, match="sharpen must be one of"):
         sharpen_attention(alpha, "relu")
-    with pytest.raises(ValueError, match="beta must be a positive"):
+    with pytest.raises(ValueError, match=r"beta must be a finite number in \(0, inf\)"):
         sharpen_attention(alpha, beta=0.0)
     with pytest.raises(ValueError, match="n_dims must be >= 1, got 0"):
         cosine_from_hamming(pack_bits(np.ones((1, 3))), pack_bits(np.ones((1, 3))), 0)

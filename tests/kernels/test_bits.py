@@ -354,7 +354,7 @@ W4 = pack_bits(rand_bits(0, 3, 256))
         (lambda: multilevel_matmul(W4[None], [1.0], W4[None].astype(float), [1.0], 256), TypeError, "W_planes must be packed"),
         (lambda: multilevel_matmul(W4[None], [1.0, 2.0], W4[None], [1.0], 256), ValueError, r"x_scales must have shape \(1,\) or \(1, 3\)"),
         (lambda: multilevel_matmul(W4[None], [np.nan], W4[None], [1.0], 256), ValueError, "x_scales contains NaN"),
-        (lambda: multilevel_matmul(W4[None], ["1"], W4[None], [1.0], 256), TypeError, "x_scales must be real"),
+        (lambda: multilevel_matmul(W4[None], ["1"], W4[None], [1.0], 256), TypeError, "x_scales must hold real numbers"),
         (lambda: multilevel_matmul(W4[None], [1.0], W4[None, :, :2], [1.0], 256), ValueError, "same words per row"),
         (lambda: multilevel_matmul(W4[None], [1.0], W4[None], [1.0], 250), ValueError, "W_planes has nonzero padding|X_planes has nonzero padding"),
     ],
