@@ -14,8 +14,7 @@ from sklearn.pipeline import make_pipeline
 from eegbin import BinarizedLinearSVC, FilterBankRiemann, SparseBipolarRandomProjection
 from eegbin.export import CModel, find_c_compiler, to_c
 
-from .conftest import record_ratio
-from .test_bench_projection import _best_of
+from .conftest import best_time, record_ratio
 
 
 @pytest.mark.skipif(find_c_compiler() is None, reason="no host C compiler")
@@ -33,8 +32,8 @@ def test_one_trial_c_vs_python(benchmark, full_size, tmp_path):
     pred = benchmark.pedantic(lambda: model.predict(one), rounds=3, iterations=1)
     assert pipe.classes_[pred[0]] == pipe.predict(one)[0]
     pipe.predict(one)  # numba kernels compiled and loaded
-    t_c = _best_of(lambda: model.predict(one), 3)
-    t_py = _best_of(lambda: pipe.predict(one), 3)
+    t_c = best_time(lambda: model.predict(one), 3)
+    t_py = best_time(lambda: pipe.predict(one), 3)
     benchmark.extra_info.update(c_s=t_c, python_s=t_py, n_chans=n_ch, n_times=n_t, d=d)
     ratio = record_ratio(benchmark, "speedup_c_vs_python", t_py, t_c)
     assert ratio > 0.1, f"the exported C is {1 / ratio:.0f}x slower than Python on one trial"
