@@ -87,11 +87,22 @@ def test_worker_processes_give_the_serial_results():
     assert serial.footprints == parallel.footprints
 
 
-def test_progress_reports_each_pipeline_of_each_subject(capsys):
+def test_progress_reports_each_pipeline_of_each_subject(capsys, monkeypatch):
+    # the terminal shows at most one postfix per refresh interval (tqdm's
+    # mininterval), so what is reported is recorded where the bar receives it
+    from tqdm.auto import tqdm
+
+    told, original = [], tqdm.set_postfix_str
+
+    def record(self, s="", refresh=True):
+        told.append(s)
+        return original(self, s, refresh=refresh)
+
+    monkeypatch.setattr(tqdm, "set_postfix_str", record)
     run(["CSP+LDA", "TS+LR"], dataset=_fake(), subjects=[1, 2], n_jobs=1, progress=True)
     err = capsys.readouterr().err
     assert "6/6" in err  # per subject: its data, then each pipeline
-    assert "S2: TS+LR" in err and "S1: data loaded" in err
+    assert told == [f"S{s}: {what}" for s in (1, 2) for what in ("data loaded", "CSP+LDA", "TS+LR")]
 
 
 def test_fake_dataset_within_session(tmp_path):
