@@ -7,8 +7,8 @@ from scipy.signal import butter, sosfilt
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_epochs
 from ..footprint import Footprint
+from ..kernels.checks import check_epochs
 
 
 class _BandPass(TransformerMixin, BaseEstimator):

@@ -9,8 +9,10 @@ initial state), and computes the regularized covariance ``(Y Y^T + reg I) /
 (n_channels, n_channels) result leaves the iteration: no filtered copy of the
 input is ever materialized.
 
-The ``_nb_*`` function assumes valid input (C-contiguous float64, windows inside
-the signal); :mod:`eegbin.features._filterbank` validates it.
+Public internal API (used by :mod:`eegbin.features`): :func:`filterbank_cov`,
+which assumes valid input (C-contiguous float64 with canonical strides, see
+:func:`c_contiguous`; windows inside the signal) that
+:func:`eegbin.features.filterbank_covariances` validates, and :func:`c_contiguous`.
 
 References
 ----------
@@ -23,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = []
+__all__ = ["c_contiguous", "filterbank_cov"]
 
 
-def _c_contiguous(a, dtype=np.float64):
+def c_contiguous(a, dtype=np.float64):
     """C-contiguous copy-if-needed with canonical strides.
 
     numpy calls an array with a size-1 axis C-contiguous whatever that axis's
@@ -110,7 +112,7 @@ def _sos_first_section(Xt, start, T, sos, z0, z1, Y):
 
 
 @njit(cache=True, parallel=True)
-def _nb_filterbank_cov(X, sos, windows, reg, out):
+def filterbank_cov(X, sos, windows, reg, out):
     """Covariances of band-passed windows.
 
     X (n_trials, C, n_times) float64; sos (n_bands, n_sections, 6);

@@ -13,8 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_epochs
 from ..footprint import Footprint
+from ..kernels.checks import check_epochs
 from .learned import read_lstm_export
 from .lstm import LSTM
 

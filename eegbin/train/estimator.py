@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from .._validation import check_epochs
+from ..kernels.checks import check_epochs
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["TorchEEGClassifier"]
