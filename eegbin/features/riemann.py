@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import EpochsInputMixin
 from ..kernels.checks import check_epochs, check_real
 from ..footprint import Footprint, check_convention
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
@@ -97,7 +98,7 @@ def _filterbank_riemann_footprint(n, n_bands, windows, n_sections, float_bits=32
     return Footprint("FilterBankRiemann", parts=parts, note=note)
 
 
-class FilterBankRiemann(TransformerMixin, BaseEstimator):
+class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
     """Multi-spectral Riemannian tangent-space features of EEG epochs.
 
     Each epoch is band-pass filtered by a bank of causal Butterworth filters
@@ -211,13 +212,6 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # -- validation ------------------------------------------------------------
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.requires_fit = True
-        return tags
-
     def _check_X(self, X, reset):
         X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
                          n_times=None if reset else self.n_times_in_, estimator="FilterBankRiemann")

@@ -12,13 +12,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from ..base import EpochsInputMixin
 from ..kernels.checks import check_epochs
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["TorchEEGClassifier"]
 
 
-class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
+class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
     """Train EEGNet (float, STE- or BiPer-binarized), MI-MANN or an LSTM with ``fit``/``predict``.
 
     Inputs are MOABB epochs (n_trials, n_channels, n_times). They are divided by the
@@ -127,8 +128,6 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
 
