@@ -43,7 +43,7 @@ eegnet = dict(kernel_length=32, pool1=4, pool2=8)
 models = {
     "EEGNet float": ("eegnet", dict(eegnet)),
     "EEGNet BiPer": ("eegnet", dict(eegnet, binarize="biper", omega=2.0)),
-    "MI-MANN RP 256": ("mimann", dict(eegnet, projection="random", n_dims=256)),
+    "MI-MANN RP 256": ("mimann", dict(eegnet, projection="random", n_components=256)),
     "LSTM float": ("lstm", dict(downsample=4, hidden_size=32)),
     "MuBiNN2 (2,2)": ("lstm", dict(downsample=4, hidden_size=32, quantize="mubinn2",
                                    activation_levels=2, weight_levels=2)),
@@ -63,7 +63,7 @@ for name, (kind, params) in models.items():
         net = EEGNet({k: v for k, v in w.items() if not k.startswith("memory")},
                      n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
         mem = BinaryKeyValueMemory(projection="random", random_state=read_metadata(path)["seed"],
-                                   n_dims=256).fit(net.features(X_tr[clf.support_index_]),
+                                   n_components=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
         pred = mem.predict(net.features(X_te))
         controller = [p for p in net.footprint().parts if p.name not in ("FC", "softmax")]

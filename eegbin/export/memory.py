@@ -41,7 +41,7 @@ def _regenerable(mem):
 
 
 def _memory_state(mem):
-    return dict(d=int(mem.n_dims), n_features=int(mem.n_features_in_), projection=np.asarray(mem.projection_),
+    return dict(d=int(mem.n_components), n_features=int(mem.n_features_in_), projection=np.asarray(mem.projection_),
                 seed=None if mem.seed_ is None else int(mem.seed_), regenerate=_regenerable(mem),
                 keys=np.asarray(mem.keys_, dtype=np.uint64), labels=np.asarray(mem.labels_, dtype=np.int64),
                 classes=np.asarray(mem.classes_), sharpen=mem.sharpen, beta=float(mem.beta))

@@ -133,7 +133,7 @@ def deployed_weights(model):
             meta.update(seed=model.seed, projection_scale=model.projection_scale)
         sd["memory.keys"] = model.keys.cpu().numpy()
         sd["memory.values"] = model.values.cpu().numpy()
-        meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,
+        meta.update(model="MIMANN", hparams=model.controller.hparams, n_components=model.n_components,
                     projection=model.projection_kind)
     elif isinstance(model, LSTMNet):
         # only the LSTM and head tensors (the quantizer scales go in the metadata), so the

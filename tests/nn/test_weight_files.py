@@ -593,7 +593,7 @@ def _key_value_memory(path):
     from eegbin import BinaryKeyValueMemory
 
     X, y = _xy()
-    return BinaryKeyValueMemory(projection="learned", projection_weights=path, n_dims=8).fit(X[:, 0, :6], y)
+    return BinaryKeyValueMemory(projection="learned", projection_weights=path, n_components=8).fit(X[:, 0, :6], y)
 
 
 LOADERS = {

@@ -369,12 +369,12 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
     from eegbin import BinaryKeyValueMemory
 
     X, y = epochs
-    clf = TorchEEGClassifier("mimann", model_params={"projection": projection, "n_dims": 64},
+    clf = TorchEEGClassifier("mimann", model_params={"projection": projection, "n_components": 64},
                              max_epochs=3, batch_size=8, n_shots=4, lr=1e-2,
                              random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "mimann.safetensors")
     meta = read_metadata(st)
-    assert meta["model"] == "MIMANN" and meta["n_dims"] == 64 and meta["projection"] == projection
+    assert meta["model"] == "MIMANN" and meta["n_components"] == 64 and meta["projection"] == projection
     w = load_weights(st)
     net = NumpyEEGNet({k: v for k, v in w.items() if not k.startswith(("projection", "memory"))},
                       n_chans=4, n_times=128)
@@ -384,11 +384,11 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
             "memory.keys", "memory.values"}
         n_feat = clf.module_.n_feat
         assert meta["projection_scale"] == pytest.approx(np.sqrt(6 / (n_feat + 64)), rel=1e-15)
-        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_dims=64)
+        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_components=64)
         trained = clf.module_.random_projection.numpy()
     else:
         mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
-                                   n_dims=64)
+                                   n_components=64)
         trained = clf.module_.projection.weight.detach().numpy()
     mem.fit(net.features(X[idx]), y[idx])
     # the matrix inference regenerates is the one torch trained with (x its scale)
