@@ -133,7 +133,7 @@ def _binarized_eegnet_footprint(fp, n_scales=3, binary_inputs=False):
 
 
 def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp):
-    from eegbin.train import TorchEEGClassifier, export, read_metadata
+    from eegbin.train import TorchEEGClassifier, export, read_export_metadata
 
     t0 = time.time()
     clf = TorchEEGClassifier(model, model_params=params, max_epochs=n_epochs, **common).fit(Xtr, ytr)
@@ -141,7 +141,7 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
     acc_torch = float(np.mean(clf.predict(Xte) == yte))
     st, _ = export(clf, Path(tmp) / "model.safetensors")
     w = load_weights(st)
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     n_chans, n_times = Xtr.shape[1:]
     note = ""
     if model == "eegnet":

@@ -18,7 +18,7 @@ import torch
 from ..nn.export_format import MUBINN2_ACTIVATIONS, lstm_quantization_metadata, read_export_metadata
 from .models import EEGNet, LSTMNet, MIMANN
 
-__all__ = ["export", "deployed_weights", "read_metadata"]
+__all__ = ["export", "deployed_weights", "read_export_metadata"]
 
 
 def _scales(quantizer):
@@ -190,21 +190,3 @@ def export(model, path):
     pt = path.with_suffix(".pt")
     torch.save(OrderedDict((k, torch.from_numpy(np.array(v))) for k, v in sd.items()), pt)
     return path, pt
-
-
-def read_metadata(path):
-    """The ``"eegbin"`` metadata dict of an exported safetensors file.
-
-    The same reader as :func:`eegbin.nn.read_export_metadata` (which needs neither
-    torch nor safetensors), kept here next to :func:`export`.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from eegbin.train import EEGNet, export, read_metadata
-    >>> path, _ = export(EEGNet(n_chans=4, n_outputs=2, n_times=128),
-    ...                  pathlib.Path(tempfile.mkdtemp()) / "eegnet.safetensors")
-    >>> read_metadata(path)["model"]
-    'EEGNet'
-    """
-    return read_export_metadata(path)
