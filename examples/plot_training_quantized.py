@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from eegbin import BinaryKeyValueMemory, Footprint, LSTMClassifier, footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.nn import EEGNet, load_weights  # noqa: E402
-from eegbin.train import TorchEEGClassifier, export, read_metadata  # noqa: E402
+from eegbin.train import TorchEEGClassifier, export, read_export_metadata  # noqa: E402
 
 X, y, meta = load_motor_imagery("simulated", subjects=[1], fmin=4.0, fmax=30.0, resample=64.0)
 train = (meta.session == "0train").to_numpy()
@@ -62,7 +62,7 @@ for name, (kind, params) in models.items():
     elif kind == "mimann":  # controller + memory; the projection comes back from its seed
         net = EEGNet({k: v for k, v in w.items() if not k.startswith("memory")},
                      n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
-        mem = BinaryKeyValueMemory(projection="random", random_state=read_metadata(path)["seed"],
+        mem = BinaryKeyValueMemory(projection="random", random_state=read_export_metadata(path)["seed"],
                                    n_components=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
         pred = mem.predict(net.features(X_te))

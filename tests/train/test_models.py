@@ -247,9 +247,9 @@ def test_feng_channel_selection_retrains_on_the_selected_channels(tmp_path):
     np.testing.assert_array_equal(sel.decision_function(X2), sel.decision_function(X))
     # exported: the 3-channel network, run without torch on the selected channels
     st, _ = export(sel, tmp_path / "sel.safetensors")
-    from eegbin.train import read_metadata
+    from eegbin.train import read_export_metadata
 
-    assert read_metadata(st)["hparams"]["channels"] == sel.channels_.tolist()
+    assert read_export_metadata(st)["hparams"]["channels"] == sel.channels_.tolist()
     net = NumpyEEGNet(load_weights(st), n_chans=3, n_times=128)
     ref = sel.decision_function(X)
     np.testing.assert_allclose(net.forward(X[:, sel.channels_]), ref, rtol=1e-4,
