@@ -317,6 +317,64 @@ def _load_projection_weights(weights, key):
 # ---------------------------------------------------------------------------
 
 
+def _check_learned_projection(W, n_components, n_features):
+    """A learned projection as a finite float64 (n_components, n_features) matrix, or a clear error."""
+    if W.ndim != 2 or W.dtype.kind not in "iuf" or W.dtype == np.bool_:
+        raise ValueError(
+            "the learned projection must be a 2-D real matrix (n_components, n_features), "
+            f"got shape {W.shape} and dtype {W.dtype}"
+        )
+    if W.shape != (n_components, n_features):
+        raise ValueError(
+            f"the learned projection has shape {W.shape}, expected (n_components={n_components}, "
+            f"n_features={n_features}); set n_components={W.shape[0]} if the rows are right"
+        )
+    W = W.astype(np.float64)
+    if not np.all(np.isfinite(W)):
+        raise ValueError("the learned projection contains NaN or Inf")
+    return W
+
+
+def _memory_footprint(n_support, n_features, n_classes, n_components, seeded, float_bits, convention):
+    """Footprint of a key-value memory (see :meth:`BinaryKeyValueMemory.footprint`)."""
+    label_bits = max(1, int(np.ceil(np.log2(n_classes)))) if n_classes > 1 else 1
+    if seeded:
+        proj = Footprint(
+            "random projection",
+            n_params=1,
+            bits_per_param=32,
+            macs=n_components * n_features,
+            note="bipolar, regenerated from a 32-bit seed",
+        )
+    else:
+        proj = Footprint(
+            "learned projection",
+            n_params=n_components * n_features,
+            bits_per_param=float_bits,
+            macs=n_components * n_features,
+        )
+    keys = Footprint(
+        "key memory",
+        n_params=n_support * n_components,
+        bits_per_param=1,
+        bit_ops=n_support * n_components,
+        note="Hamming search (XOR+POPCOUNT)",
+    )
+    if convention == "hersche2020":
+        values = Footprint("value memory", macs=n_support,
+                           note="not counted in Table II; readout a Y")
+    else:
+        values = Footprint(
+            "value memory",
+            n_params=n_support,
+            bits_per_param=label_bits,
+            macs=n_support,
+            note="class indices (one-hot rebuilt), readout a Y",
+        )
+    return apply_convention(Footprint("BinaryKeyValueMemory", parts=(proj, keys, values)),
+                            convention)
+
+
 class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     """Few-shot classifier with a binary key memory and a one-hot value memory.
 
@@ -470,20 +528,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "arrays or a weight file path)"
                 )
             W = _load_projection_weights(self.projection_weights, self.projection_key)
-        if W.ndim != 2 or W.dtype.kind not in "iuf" or W.dtype == np.bool_:
-            raise ValueError(
-                "the learned projection must be a 2-D real matrix (n_components, n_features), "
-                f"got shape {W.shape} and dtype {W.dtype}"
-            )
-        if W.shape != (self.n_components, n_features):
-            raise ValueError(
-                f"the learned projection has shape {W.shape}, expected (n_components={self.n_components}, "
-                f"n_features={n_features}); set n_components={W.shape[0]} if the rows are right"
-            )
-        W = W.astype(np.float64)
-        if not np.all(np.isfinite(W)):
-            raise ValueError("the learned projection contains NaN or Inf")
-        return W, 1.0, None
+        return _check_learned_projection(W, self.n_components, n_features), 1.0, None
 
     def _encode(self, X):
         """Packed keys/queries E = H(scale * R x) (Hersche 2020, eq. 4-5)."""
@@ -624,42 +669,5 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_convention(convention)
-        n_support = self.keys_.shape[0]
-        n_features = self.n_features_in_
-        n_classes = len(self.classes_)
-        label_bits = max(1, int(np.ceil(np.log2(n_classes)))) if n_classes > 1 else 1
-        if self.seed_ is not None:
-            proj = Footprint(
-                "random projection",
-                n_params=1,
-                bits_per_param=32,
-                macs=self.n_components * n_features,
-                note="bipolar, regenerated from a 32-bit seed",
-            )
-        else:
-            proj = Footprint(
-                "learned projection",
-                n_params=self.n_components * n_features,
-                bits_per_param=float_bits,
-                macs=self.n_components * n_features,
-            )
-        keys = Footprint(
-            "key memory",
-            n_params=n_support * self.n_components,
-            bits_per_param=1,
-            bit_ops=n_support * self.n_components,
-            note="Hamming search (XOR+POPCOUNT)",
-        )
-        if convention == "hersche2020":
-            values = Footprint("value memory", macs=n_support,
-                               note="not counted in Table II; readout a Y")
-        else:
-            values = Footprint(
-                "value memory",
-                n_params=n_support,
-                bits_per_param=label_bits,
-                macs=n_support,
-                note="class indices (one-hot rebuilt), readout a Y",
-            )
-        return apply_convention(Footprint("BinaryKeyValueMemory", parts=(proj, keys, values)),
-                                convention)
+        return _memory_footprint(self.keys_.shape[0], self.n_features_in_, len(self.classes_), self.n_components,
+                                 self.seed_ is not None, float_bits, convention)
