@@ -27,6 +27,7 @@ import numpy as np
 from ..binary import BinaryKeyValueMemory
 from ..kernels import pack_bits, sparse_ternary_block, ternary_threshold
 from ._core import register_exporter
+from .hamming import _check_real
 
 __all__ = []
 
@@ -91,11 +92,7 @@ _MODES = {"softabs": 0, "softmax": 1, "none": 2}
 @register_exporter(BinaryKeyValueMemory)
 def _export_memory(mem, port, ctx):
     s = _memory_state(mem)
-    if port.kind != "real":
-        raise ValueError(f"BinaryKeyValueMemory reads real features, but the previous step gives "
-                         f"{port.describe()}")
-    if port.size != s["n_features"]:
-        raise ValueError(f"BinaryKeyValueMemory expects {s['n_features']} features, gets {port.size}")
+    _check_real(port, "BinaryKeyValueMemory", s["n_features"])
     keys, d = s["keys"], s["d"]
     n_keys, n_classes = keys.shape[0], len(s["classes"])
     if n_classes > 256:
