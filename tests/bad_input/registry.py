@@ -720,7 +720,7 @@ EXEMPT = {
     "eegbin.evaluation.describe_protocol": _REPORT, "eegbin.evaluation.format_table": _REPORT,
     "eegbin.evaluation.plot_accuracy_vs_memory": _REPORT, "eegbin.evaluation.plot_per_subject": _REPORT,
     "eegbin.datasets.no_download": "a context manager that forbids MOABB downloads: it takes no argument",
-    "eegbin.nn.load_weights": _FILES, "eegbin.nn.read_export_metadata": _FILES, "eegbin.train.read_metadata": _FILES,
+    "eegbin.nn.load_weights": _FILES, "eegbin.nn.read_export_metadata": _FILES, "eegbin.train.read_export_metadata": _FILES,
     "eegbin.Footprint": _RECORD, "eegbin.nn.EEGNetParams": _RECORD, "eegbin.nn.LSTMLayerWeights": _RECORD,
     "eegbin.nn.LSTMWeights": _RECORD, "eegbin.nn.OnnxGraph": _RECORD, "eegbin.nn.OnnxNode": _RECORD,
     "eegbin.nn.Affine": _RECORD, "eegbin.nn.DenseHead": _RECORD, "eegbin.nn.EluTable": _RECORD,
