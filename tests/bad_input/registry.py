@@ -428,9 +428,9 @@ def _binary_fns():
     P = Arg("packed", ndim=2, empty="rowwise", n_bits=True, words_fixed=True)
     return {
         "eegbin.binary.cosine_from_hamming": Entry(
-            b.cosine_from_hamming, lambda: {"queries": _packed(3, 70), "keys": _packed(4, 70, 1), "n_components": 70},
+            b.cosine_from_hamming, lambda: {"queries": _packed(3, 70), "keys": _packed(4, 70, 1), "n_bits": 70},
             arrays={"queries": P, "keys": Arg("packed", ndim=2, n_bits=True, words_fixed=True)},
-            scalars={"n_components": [0, -1, 129]}),
+            scalars={"n_bits": [0, -1, 129]}),
         "eegbin.binary.random_bipolar_projection": Entry(
             b.random_bipolar_projection, lambda: {"seed": 7, "n_components": 16, "n_features": 5},
             scalars={"seed": [-1, 2**32], "n_components": [0, -1, 10**15], "n_features": [0, -1, 10**15]}),
@@ -720,7 +720,7 @@ EXEMPT = {
     "eegbin.evaluation.describe_protocol": _REPORT, "eegbin.evaluation.format_table": _REPORT,
     "eegbin.evaluation.plot_accuracy_vs_memory": _REPORT, "eegbin.evaluation.plot_per_subject": _REPORT,
     "eegbin.datasets.no_download": "a context manager that forbids MOABB downloads: it takes no argument",
-    "eegbin.nn.load_weights": _FILES, "eegbin.nn.read_export_metadata": _FILES, "eegbin.train.read_export_metadata": _FILES,
+    "eegbin.nn.load_weights": _FILES, "eegbin.train.read_export_metadata": _FILES,  # eegbin.nn.read_export_metadata, re-exported
     "eegbin.Footprint": _RECORD, "eegbin.nn.EEGNetParams": _RECORD, "eegbin.nn.LSTMLayerWeights": _RECORD,
     "eegbin.nn.LSTMWeights": _RECORD, "eegbin.nn.OnnxGraph": _RECORD, "eegbin.nn.OnnxNode": _RECORD,
     "eegbin.nn.Affine": _RECORD, "eegbin.nn.DenseHead": _RECORD, "eegbin.nn.EluTable": _RECORD,
