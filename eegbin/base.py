@@ -39,7 +39,7 @@ from .kernels import n_words_for, pack_bits, unpack_bits
 from .kernels.checks import MAX_SEED, check_seed
 
 __all__ = [
-    "OUTPUTS", "BinarizerOutputMixin", "Float64OutputMixin", "draw_seed", "output_feature_names", "packed_as",
+    "OUTPUTS", "BinarizerOutputMixin", "EpochsInputMixin", "Float64OutputMixin", "draw_seed", "output_feature_names", "packed_as",
     "signs_as",
 ]
 
@@ -135,6 +135,16 @@ class Float64OutputMixin:
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
+class EpochsInputMixin:
+    """Estimator tag: the input is 3-D epochs (n_trials, n_channels, n_times), as MOABB returns them."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
         return tags
 
 

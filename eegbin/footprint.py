@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .kernels.checks import check_int
+
 __all__ = [
     "Footprint",
     "footprint",
@@ -481,8 +483,7 @@ def footprint(obj, *, float_bits: int = 32, convention: str = "eegbin",
     ----------
     Hersche et al. 2020, Table II.
     """
-    if not isinstance(float_bits, (int, np.integer)) or isinstance(float_bits, bool) or float_bits <= 0:
-        raise ValueError(f"float_bits must be a positive integer, got {float_bits!r}")
+    float_bits = check_int(float_bits, "float_bits", 1)
     check_convention(convention)
     from sklearn.pipeline import Pipeline
 

@@ -47,7 +47,7 @@ X_test2, y_test2 = session(60, drift)
 
 # %%
 # Session 1 with three classes, then a fourth class written at run time
-mem = BinaryKeyValueMemory(n_dims=256, random_state=0).fit(X_sup[y_sup < 3], y_sup[y_sup < 3])
+mem = BinaryKeyValueMemory(n_components=256, random_state=0).fit(X_sup[y_sup < 3], y_sup[y_sup < 3])
 steps = {"3 classes": accuracy(mem, X_test[y_test < 3], y_test[y_test < 3])}
 mem.add_examples(X_sup[y_sup == 3], y_sup[y_sup == 3])
 steps["+ class 3 (old classes)"] = accuracy(mem, X_test[y_test < 3], y_test[y_test < 3])

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from eegbin import BinaryKeyValueMemory, Footprint, LSTMClassifier, footprint  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.nn import EEGNet, load_weights  # noqa: E402
-from eegbin.train import TorchEEGClassifier, export, read_metadata  # noqa: E402
+from eegbin.train import TorchEEGClassifier, export, read_export_metadata  # noqa: E402
 
 X, y, meta = load_motor_imagery("simulated", subjects=[1], fmin=4.0, fmax=30.0, resample=64.0)
 train = (meta.session == "0train").to_numpy()
@@ -43,7 +43,7 @@ eegnet = dict(kernel_length=32, pool1=4, pool2=8)
 models = {
     "EEGNet float": ("eegnet", dict(eegnet)),
     "EEGNet BiPer": ("eegnet", dict(eegnet, binarize="biper", omega=2.0)),
-    "MI-MANN RP 256": ("mimann", dict(eegnet, projection="random", n_dims=256)),
+    "MI-MANN RP 256": ("mimann", dict(eegnet, projection="random", n_components=256)),
     "LSTM float": ("lstm", dict(downsample=4, hidden_size=32)),
     "MuBiNN2 (2,2)": ("lstm", dict(downsample=4, hidden_size=32, quantize="mubinn2",
                                    activation_levels=2, weight_levels=2)),
@@ -62,8 +62,8 @@ for name, (kind, params) in models.items():
     elif kind == "mimann":  # controller + memory; the projection comes back from its seed
         net = EEGNet({k: v for k, v in w.items() if not k.startswith("memory")},
                      n_chans=n_chans, n_times=n_times, pool1_kernel_size=4, pool2_kernel_size=8)
-        mem = BinaryKeyValueMemory(projection="random", random_state=read_metadata(path)["seed"],
-                                   n_dims=256).fit(net.features(X_tr[clf.support_index_]),
+        mem = BinaryKeyValueMemory(projection="random", random_state=read_export_metadata(path)["seed"],
+                                   n_components=256).fit(net.features(X_tr[clf.support_index_]),
                                                    y_tr[clf.support_index_])
         pred = mem.predict(net.features(X_te))
         controller = [p for p in net.footprint().parts if p.name not in ("FC", "softmax")]

@@ -167,7 +167,7 @@ def test_the_documented_side_by_side_table_is_what_the_code_counts(riemann_svm, 
     from eegbin import BinaryKeyValueMemory
 
     X, y = np.random.default_rng(1).normal(size=(32, 272)), np.arange(32) % 4  # 4-way / 8-shot
-    rp = BinaryKeyValueMemory(n_dims=256, random_state=0).fit(X, y)
+    rp = BinaryKeyValueMemory(n_components=256, random_state=0).fit(X, y)
     lp = BinaryKeyValueMemory(projection=np.ones((256, 272))).fit(X, y)
     counted = {}
     for convention in CONVENTIONS:
@@ -225,7 +225,7 @@ def test_eegnet_and_mimann_rows_of_table_ii(paper_eegnet):
     X = np.random.default_rng(2).normal(size=(32, paper_eegnet.params.n_features))
     y = np.arange(32) % 4  # 4-way / 8-shot
     assert X.shape[1] == 272
-    rp = BinaryKeyValueMemory(n_dims=256, random_state=5).fit(X, y)
+    rp = BinaryKeyValueMemory(n_components=256, random_state=5).fit(X, y)
     lp = BinaryKeyValueMemory(projection=np.ones((256, 272))).fit(X, y)
     # Table II, "MI-MANN RP (LP) d=256": controller 3.07 kB / 13 139 680, projection
     # 0.004 (139.26) kB / 69 632, classification 1.02 kB / 288; 4.10 (143.36) kB, 13.21 M

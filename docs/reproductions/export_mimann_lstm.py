@@ -4,7 +4,7 @@ The 9 simulated subjects at the EEGNet configuration of ``export_agreement.py --
 (22 x 224 trials, 64 Hz, 4-30 Hz). The controller is an EEGNet with random weights
 (``EEGNet.random_weights``, seed 0; no training, so this takes seconds): the sizes and
 instruction counts do not depend on the weight values, and C = Python is checked on
-whatever the weights are. The memory (``n_dims`` 256 bits, softabs) holds the session
+whatever the weights are. The memory (``n_components`` 256 bits, softabs) holds the session
 ``0train`` trials as its support set (288 keys). Float32 and the 8-bit / 16-bit
 fixed-point controller.
 
@@ -61,7 +61,7 @@ def _keys(mem, F):
 
 def _readout(mem, F):
     """eegbin's readout a Y of the features F (eq. 10, 14, 15)."""
-    alpha = cosine_from_hamming(_keys(mem, F), mem.keys_, mem.n_dims)
+    alpha = cosine_from_hamming(_keys(mem, F), mem.keys_, mem.n_components)
     return memory_readout(sharpen_attention(alpha, mem.sharpen, mem.beta), mem.labels_, len(mem.classes_))
 
 
@@ -102,7 +102,7 @@ def run_subject(subject, work, trials):
                              ("MI-MANN, 8-bit / 16-bit controller", {"fixed_point": True})):
         pipe = make_pipeline(EEGNetClassifier(w, n_chans, n_times, SFREQ, pool1_kernel_size=4,
                                               pool2_kernel_size=8, **options),
-                             BinaryKeyValueMemory(n_dims=N_DIMS, random_state=7)).fit(X[tr], y[tr])
+                             BinaryKeyValueMemory(n_components=N_DIMS, random_state=7)).fit(X[tr], y[tr])
         name = f"s{subject}_mimann_{'fixed' if options else 'float'}"
         to_c(pipe, work, name)
         host = CModel(work, name)

@@ -86,9 +86,9 @@ def configs(eeg_epochs, lstm_epochs, mubinn_epochs, sfreq, mimann_episodes=200):
         ("EEGNet BiPer + DeSign3D-S features", "eegnet",
          dict(e, binarize="biper", omega=2.0, activations="design"), eeg_epochs,
          dict(common, lr=(3e-3, 3e-4), weight_decay=(5e-4, 5e-5))),
-        ("MI-MANN RP d=256", "mimann", dict(e, projection="random", n_dims=256), mimann_episodes,
+        ("MI-MANN RP d=256", "mimann", dict(e, projection="random", n_components=256), mimann_episodes,
          mimann),
-        ("MI-MANN LP d=256", "mimann", dict(e, projection="learned", n_dims=256), mimann_episodes,
+        ("MI-MANN LP d=256", "mimann", dict(e, projection="learned", n_components=256), mimann_episodes,
          mimann),
         ("LSTM float", "lstm", dict(downsample=2), lstm_epochs, common),
     ]
@@ -133,7 +133,7 @@ def _binarized_eegnet_footprint(fp, n_scales=3, binary_inputs=False):
 
 
 def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp):
-    from eegbin.train import TorchEEGClassifier, export, read_metadata
+    from eegbin.train import TorchEEGClassifier, export, read_export_metadata
 
     t0 = time.time()
     clf = TorchEEGClassifier(model, model_params=params, max_epochs=n_epochs, **common).fit(Xtr, ytr)
@@ -141,7 +141,7 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
     acc_torch = float(np.mean(clf.predict(Xte) == yte))
     st, _ = export(clf, Path(tmp) / "model.safetensors")
     w = load_weights(st)
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     n_chans, n_times = Xtr.shape[1:]
     note = ""
     if model == "eegnet":
@@ -160,10 +160,10 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
                           pool1_kernel_size=params["pool1"], pool2_kernel_size=params["pool2"])
         if meta["projection"] == "random":  # regenerated from the exported seed
             mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"],
-                                       n_dims=meta["n_dims"])
+                                       n_components=meta["n_components"])
         else:
             mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], np.float64),
-                                       n_dims=meta["n_dims"])
+                                       n_components=meta["n_components"])
         idx = clf.support_index_
         mem.fit(net.features(Xtr[idx]), ytr[idx])
         if not np.array_equal(mem.keys_, pack_bits(w["memory.keys"], kind="bipolar")):

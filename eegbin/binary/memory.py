@@ -1,7 +1,7 @@
 """Binary key-value memory classifier (the MI-MANN memory head of Hersche et al. 2020).
 
 Real feature vectors (e.g. the 272 flattened EEGNet features) are projected to
-``n_dims`` dimensions and binarized with the Heaviside rule; the packed codes of
+``n_components`` dimensions and binarized with the Heaviside rule; the packed codes of
 the support examples form the *key memory*, their one-hot labels the *value
 memory*. A query is compared with every key through the Hamming distance, which
 is an exact cosine similarity of bipolar vectors (eq. 10, 14); the similarities
@@ -67,37 +67,37 @@ _SHARPEN = ("softabs", "softmax", "none")
 # ---------------------------------------------------------------------------
 
 
-def random_bipolar_projection(seed, n_dims, n_features):
+def random_bipolar_projection(seed, n_components, n_features):
     """MI-MANN's dense bipolar random projection, regenerated from a 32-bit seed.
 
     ``R[i, j] = +1`` or ``-1`` with probability 1/2 each, drawn by eegbin's
     counter-based generator: ``R`` equals
-    ``sparse_ternary_block(seed, 0, n_dims, n_features, sparsity=0)`` (entry
+    ``sparse_ternary_block(seed, 0, n_components, n_features, sparsity=0)`` (entry
     ``(i, j)`` depends only on ``(seed, i, j)``), so a device regenerates it from
     the seed alone. The scale is the maximum of Xavier's uniform initialization,
-    ``sqrt(6 / (n_features + n_dims))``, with which the paper scales the entries
+    ``sqrt(6 / (n_features + n_components))``, with which the paper scales the entries
     (Sec. IV-B); training multiplies ``R`` by it, inference may drop it (a positive
     scale never changes a sign, and the paper folds it into the batch norm).
 
     Parameters
     ----------
     seed : int in [0, 2**32 - 1]
-    n_dims : int
+    n_components : int
         Rows (the binary dimension d).
     n_features : int
         Columns (the controller's features, 272 for EEGNet on 22 x 1125 trials).
 
     Returns
     -------
-    R : ndarray of int8, shape (n_dims, n_features)
+    R : ndarray of int8, shape (n_components, n_features)
         Entries +1 and -1.
     scale : float
-        ``sqrt(6 / (n_features + n_dims))``.
+        ``sqrt(6 / (n_features + n_components))``.
 
     Examples
     --------
     >>> from eegbin.binary import random_bipolar_projection
-    >>> R, scale = random_bipolar_projection(7, n_dims=256, n_features=272)
+    >>> R, scale = random_bipolar_projection(7, n_components=256, n_features=272)
     >>> R.shape, sorted(set(R.ravel().tolist())), round(scale, 5)
     ((256, 272), [-1, 1], 0.1066)
     >>> bool((random_bipolar_projection(7, 2, 272)[0] == R[:2]).all())  # rows are streams
@@ -108,17 +108,17 @@ def random_bipolar_projection(seed, n_dims, n_features):
     Hersche et al. 2020, Sec. IV-B (dense bipolar random projection scaled by
     Xavier's bound, regenerated on the fly); X. Glorot, Y. Bengio, AISTATS 2010.
     """
-    n_dims, n_features = check_int(n_dims, "n_dims", 1), check_int(n_features, "n_features", 1)
-    R = sparse_ternary_block(seed, 0, n_dims, n_features, sparsity=0.0)
-    return R, _xavier_bound(n_features, n_dims)
+    n_components, n_features = check_int(n_components, "n_components", 1), check_int(n_features, "n_features", 1)
+    R = sparse_ternary_block(seed, 0, n_components, n_features, sparsity=0.0)
+    return R, _xavier_bound(n_features, n_components)
 
 
-def cosine_from_hamming(queries, keys, n_dims):
+def cosine_from_hamming(queries, keys, n_bits):
     """Cosine similarities of bipolar vectors from their packed codes.
 
     ``alpha = <q, e> / (||q|| ||e||) = 1 - 2 d_h(q, e)`` with ``d_h`` the
     normalized Hamming distance (Hersche 2020, eq. 7-10 and 14), computed
-    exactly as ``bipolar_dot(q, e) / n_dims`` with XOR + POPCOUNT.
+    exactly as ``bipolar_dot(q, e) / n_bits`` with XOR + POPCOUNT.
 
     Parameters
     ----------
@@ -126,7 +126,7 @@ def cosine_from_hamming(queries, keys, n_dims):
         Packed query codes.
     keys : ndarray of uint64, shape (n_keys, n_words)
         Packed key memory.
-    n_dims : int
+    n_bits : int
         Bits per code.
 
     Returns
@@ -148,15 +148,15 @@ def cosine_from_hamming(queries, keys, n_dims):
     ----------
     Hersche et al. 2020, eq. (10) and (14).
     """
-    n_dims = check_int(n_dims, "n_dims", 1)
+    n_bits = check_int(n_bits, "n_bits", 1)
     queries, keys = check_packed(queries, "queries"), check_packed(keys, "keys")
     if keys.shape[1] != queries.shape[1]:  # named here, not as bipolar_dot's A and B
         raise ValueError(f"keys must have as many words per row as queries ({queries.shape[1]}), "
                          f"got {keys.shape[1]}")
-    check_n_bits(n_dims, queries.shape[1], "n_dims")
-    check_padding(queries, n_dims, "queries")
-    check_padding(keys, n_dims, "keys")
-    return bipolar_dot(queries, keys, n_dims) / np.float64(n_dims)
+    check_n_bits(n_bits, queries.shape[1], "n_bits")
+    check_padding(queries, n_bits, "queries")
+    check_padding(keys, n_bits, "keys")
+    return bipolar_dot(queries, keys, n_bits) / np.float64(n_bits)
 
 
 def sharpen_attention(alpha, sharpen="softabs", beta=10.0):
@@ -317,6 +317,64 @@ def _load_projection_weights(weights, key):
 # ---------------------------------------------------------------------------
 
 
+def _check_learned_projection(W, n_components, n_features):
+    """A learned projection as a finite float64 (n_components, n_features) matrix, or a clear error."""
+    if W.ndim != 2 or W.dtype.kind not in "iuf" or W.dtype == np.bool_:
+        raise ValueError(
+            "the learned projection must be a 2-D real matrix (n_components, n_features), "
+            f"got shape {W.shape} and dtype {W.dtype}"
+        )
+    if W.shape != (n_components, n_features):
+        raise ValueError(
+            f"the learned projection has shape {W.shape}, expected (n_components={n_components}, "
+            f"n_features={n_features}); set n_components={W.shape[0]} if the rows are right"
+        )
+    W = W.astype(np.float64)
+    if not np.all(np.isfinite(W)):
+        raise ValueError("the learned projection contains NaN or Inf")
+    return W
+
+
+def _memory_footprint(n_support, n_features, n_classes, n_components, seeded, float_bits, convention):
+    """Footprint of a key-value memory (see :meth:`BinaryKeyValueMemory.footprint`)."""
+    label_bits = max(1, int(np.ceil(np.log2(n_classes)))) if n_classes > 1 else 1
+    if seeded:
+        proj = Footprint(
+            "random projection",
+            n_params=1,
+            bits_per_param=32,
+            macs=n_components * n_features,
+            note="bipolar, regenerated from a 32-bit seed",
+        )
+    else:
+        proj = Footprint(
+            "learned projection",
+            n_params=n_components * n_features,
+            bits_per_param=float_bits,
+            macs=n_components * n_features,
+        )
+    keys = Footprint(
+        "key memory",
+        n_params=n_support * n_components,
+        bits_per_param=1,
+        bit_ops=n_support * n_components,
+        note="Hamming search (XOR+POPCOUNT)",
+    )
+    if convention == "hersche2020":
+        values = Footprint("value memory", macs=n_support,
+                           note="not counted in Table II; readout a Y")
+    else:
+        values = Footprint(
+            "value memory",
+            n_params=n_support,
+            bits_per_param=label_bits,
+            macs=n_support,
+            note="class indices (one-hot rebuilt), readout a Y",
+        )
+    return apply_convention(Footprint("BinaryKeyValueMemory", parts=(proj, keys, values)),
+                            convention)
+
+
 class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     """Few-shot classifier with a binary key memory and a one-hot value memory.
 
@@ -334,11 +392,11 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    projection : {"random", "learned"} or ndarray of shape (n_dims, n_features), default="random"
+    projection : {"random", "learned"} or ndarray of shape (n_components, n_features), default="random"
         ``"random"``: the dense bipolar (±1) matrix of
         :func:`random_bipolar_projection`, regenerated from the 32-bit seed
         ``seed_`` and scaled by the maximum of Xavier's uniform initialization
-        ``sqrt(6 / (n_features + n_dims))`` as in the paper (Sec. IV-B). A
+        ``sqrt(6 / (n_features + n_components))`` as in the paper (Sec. IV-B). A
         positive scale never changes a sign, so the keys equal those of the
         unscaled matrix; the scale is kept (``projection_scale_``) because a
         controller trained with this projection folds it into its batch norm.
@@ -346,9 +404,9 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         ``"learned"``: the matrix in ``projection_weights`` (a trained
         fully connected layer without bias, torch layout ``(out, in)``).
         An ndarray is used as the learned matrix directly.
-    n_dims : int, default=256
+    n_components : int, default=256
         Dimension ``d`` of the binary codes (bits per key). A given matrix must
-        have ``n_dims`` rows.
+        have ``n_components`` rows.
     sharpen : {"softabs", "softmax", "none"}, default="softabs"
         Attention function, see :func:`sharpen_attention`.
     beta : float, default=10.0
@@ -370,13 +428,13 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         Sorted class labels; grows when ``add_examples`` sees a new class.
     n_features_in_ : int
-    projection_ : ndarray of shape (n_dims, n_features)
+    projection_ : ndarray of shape (n_components, n_features)
         The projection matrix used (±1 int8 for random, float64 for learned).
     projection_scale_ : float
         Xavier bound for the random projection, 1.0 for a learned one.
     seed_ : int or None
         32-bit seed the random projection is generated from (None if learned).
-    keys_ : ndarray of uint64, shape (n_support, ceil(n_dims / 64))
+    keys_ : ndarray of uint64, shape (n_support, ceil(n_components / 64))
         Packed key memory.
     labels_ : ndarray of int64, shape (n_support,)
         Class index (into ``classes_``) of each key; the value memory is its
@@ -390,7 +448,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     >>> means = rng.normal(size=(3, 20))
     >>> X = np.repeat(means, 4, axis=0) + 0.3 * rng.normal(size=(12, 20))
     >>> y = np.repeat([0, 1, 2], 4)
-    >>> mem = BinaryKeyValueMemory(n_dims=128, random_state=0).fit(X[y < 2], y[y < 2])
+    >>> mem = BinaryKeyValueMemory(n_components=128, random_state=0).fit(X[y < 2], y[y < 2])
     >>> mem.classes_
     array([0, 1])
     >>> mem = mem.add_examples(X[y == 2], y[y == 2])   # a new class, nothing retrained
@@ -407,7 +465,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "projection": [StrOptions({"random", "learned"}), np.ndarray],
-        "n_dims": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
         "sharpen": [StrOptions(set(_SHARPEN))],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "projection_weights": [None, np.ndarray, dict, str, os.PathLike],
@@ -418,7 +476,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         projection="random",
-        n_dims=256,
+        n_components=256,
         sharpen="softabs",
         beta=10.0,
         projection_weights=None,
@@ -426,7 +484,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         random_state=None,
     ):
         self.projection = projection
-        self.n_dims = n_dims
+        self.n_components = n_components
         self.sharpen = sharpen
         self.beta = beta
         self.projection_weights = projection_weights
@@ -451,10 +509,10 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "projection_weights is only used with projection='learned', "
                     "got projection='random'"
                 )
-            n_dims = check_int(self.n_dims, "n_dims", 1)  # scikit-learn's Interval takes True for 1
-            check_allocation(8 * n_dims * n_features, f"the random projection of {n_features} features", "n_dims")
+            n_components = check_int(self.n_components, "n_components", 1)  # scikit-learn's Interval takes True for 1
+            check_allocation(8 * n_components * n_features, f"the random projection of {n_features} features", "n_components")
             seed = draw_seed(self.random_state)
-            R, scale = random_bipolar_projection(seed, n_dims, n_features)
+            R, scale = random_bipolar_projection(seed, n_components, n_features)
             return R, scale, seed
         if isinstance(self.projection, np.ndarray):
             if self.projection_weights is not None:
@@ -470,20 +528,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "arrays or a weight file path)"
                 )
             W = _load_projection_weights(self.projection_weights, self.projection_key)
-        if W.ndim != 2 or W.dtype.kind not in "iuf" or W.dtype == np.bool_:
-            raise ValueError(
-                "the learned projection must be a 2-D real matrix (n_dims, n_features), "
-                f"got shape {W.shape} and dtype {W.dtype}"
-            )
-        if W.shape != (self.n_dims, n_features):
-            raise ValueError(
-                f"the learned projection has shape {W.shape}, expected (n_dims={self.n_dims}, "
-                f"n_features={n_features}); set n_dims={W.shape[0]} if the rows are right"
-            )
-        W = W.astype(np.float64)
-        if not np.all(np.isfinite(W)):
-            raise ValueError("the learned projection contains NaN or Inf")
-        return W, 1.0, None
+        return _check_learned_projection(W, self.n_components, n_features), 1.0, None
 
     def _encode(self, X):
         """Packed keys/queries E = H(scale * R x) (Hersche 2020, eq. 4-5)."""
@@ -555,7 +600,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     def _readout(self, X):
         check_is_fitted(self)
         X = validate_data(self, refuse_strings(X), dtype=np.float64, reset=False)
-        alpha = cosine_from_hamming(self._encode(X), self.keys_, self.n_dims)
+        alpha = cosine_from_hamming(self._encode(X), self.keys_, self.n_components)
         attention = sharpen_attention(alpha, self.sharpen, self.beta)
         return memory_readout(attention, self.labels_, len(self.classes_))
 
@@ -590,13 +635,13 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     def footprint(self, float_bits=32, convention="eegbin"):
         """Stored bits and operations per inference (Hersche 2020, Table II).
 
-        Keys: ``n_support x n_dims`` bits. Values: the one-hot value memory is
+        Keys: ``n_support x n_components`` bits. Values: the one-hot value memory is
         stored as class indices, ``n_support x ceil(log2 n_classes)`` bits (at
         least 1). Projection: a 32-bit seed if random (the Xavier scale changes
-        no sign and is not stored), ``n_dims x n_features`` parameters of
-        ``float_bits`` if learned. Operations: ``n_dims x n_features`` projection
+        no sign and is not stored), ``n_components x n_features`` parameters of
+        ``float_bits`` if learned. Operations: ``n_components x n_features`` projection
         MACs (additions/subtractions for the bipolar matrix), ``n_support x
-        n_dims`` XOR+POPCOUNT bit operations, and ``n_support`` readout
+        n_components`` XOR+POPCOUNT bit operations, and ``n_support`` readout
         accumulations (the sharpening non-linearity is not counted).
 
         Parameters
@@ -617,49 +662,12 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         >>> import numpy as np
         >>> from eegbin import BinaryKeyValueMemory
         >>> X, y = np.random.default_rng(0).normal(size=(32, 272)), np.arange(32) % 4
-        >>> mem = BinaryKeyValueMemory(n_dims=256, random_state=1).fit(X, y)  # 4-way / 8-shot
+        >>> mem = BinaryKeyValueMemory(n_components=256, random_state=1).fit(X, y)  # 4-way / 8-shot
         >>> [(p.name, round(p.kB, 3), p.total_macs)
         ...  for p in mem.footprint(16, convention="hersche2020").parts]
         [('random projection', 0.004, 69632), ('key memory', 1.024, 256), ('value memory', 0.0, 32)]
         """
         check_is_fitted(self)
         check_convention(convention)
-        n_support = self.keys_.shape[0]
-        n_features = self.n_features_in_
-        n_classes = len(self.classes_)
-        label_bits = max(1, int(np.ceil(np.log2(n_classes)))) if n_classes > 1 else 1
-        if self.seed_ is not None:
-            proj = Footprint(
-                "random projection",
-                n_params=1,
-                bits_per_param=32,
-                macs=self.n_dims * n_features,
-                note="bipolar, regenerated from a 32-bit seed",
-            )
-        else:
-            proj = Footprint(
-                "learned projection",
-                n_params=self.n_dims * n_features,
-                bits_per_param=float_bits,
-                macs=self.n_dims * n_features,
-            )
-        keys = Footprint(
-            "key memory",
-            n_params=n_support * self.n_dims,
-            bits_per_param=1,
-            bit_ops=n_support * self.n_dims,
-            note="Hamming search (XOR+POPCOUNT)",
-        )
-        if convention == "hersche2020":
-            values = Footprint("value memory", macs=n_support,
-                               note="not counted in Table II; readout a Y")
-        else:
-            values = Footprint(
-                "value memory",
-                n_params=n_support,
-                bits_per_param=label_bits,
-                macs=n_support,
-                note="class indices (one-hot rebuilt), readout a Y",
-            )
-        return apply_convention(Footprint("BinaryKeyValueMemory", parts=(proj, keys, values)),
-                                convention)
+        return _memory_footprint(self.keys_.shape[0], self.n_features_in_, len(self.classes_), self.n_components,
+                                 self.seed_ is not None, float_bits, convention)

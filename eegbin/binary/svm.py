@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import hamming_argmin, hamming_cdist, pack_bits
 from ..kernels.checks import refuse_strings
-from ._codes import INPUTS, packed_to_bipolar, resolve_input, to_packed
+from ._inputs import INPUTS, packed_to_bipolar, resolve_input, to_packed
 
 __all__ = ["BinarizedLinearClassifier", "BinarizedLinearSVC"]
 
@@ -80,7 +80,7 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
             return validate_data(self, X, dtype="numeric", reset=reset), None
         return validate_data(self, X, y, dtype="numeric", reset=reset)
 
-    def _codes(self, X):
+    def _packed(self, X):
         X, _ = self._validate_X(X)
         return to_packed(X, self.input_, self.n_bits_, mask_padding=self.n_bits is None)
 
@@ -135,7 +135,7 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes) or (n_samples,)
         """
         check_is_fitted(self)
-        packed, n_bits = self._codes(X)
+        packed, n_bits = self._packed(X)
         if not self.binarize_weights:
             return self.estimator_.decision_function(packed_to_bipolar(packed, n_bits))
         scores = hamming_scores(packed, self.binary_weights_, n_bits, n_jobs=self.n_jobs)
@@ -156,7 +156,7 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        packed, n_bits = self._codes(X)
+        packed, n_bits = self._packed(X)
         if not self.binarize_weights:
             return self.estimator_.predict(packed_to_bipolar(packed, n_bits))
         idx, _ = hamming_argmin(packed, self.binary_weights_, n_jobs=self.n_jobs)

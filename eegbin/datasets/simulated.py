@@ -468,8 +468,10 @@ class SimulatedMotorImagery(BaseDataset):
 
     Parameters
     ----------
-    subjects : int, default=9
-        Number of simulated subjects (numbered 1..subjects).
+    subjects : list of int or int, default=None
+        The subjects to serve, as MOABB's ``subjects``: a list of subject
+        numbers in ``1..n_subjects`` (None: all of them). An int ``n`` is short
+        for ``n_subjects=n`` (the subjects 1..n of a population of n).
     seed : int, default=42
         Seed of the whole dataset. Every (subject, session, run) draws from its
         own :class:`numpy.random.SeedSequence` child of ``seed``, so a subject is
@@ -478,6 +480,10 @@ class SimulatedMotorImagery(BaseDataset):
         Restrict ``subject_list`` (MOABB's ``subjects=`` selection).
     sessions : list of str, optional
         Restrict the sessions returned (MOABB's ``sessions=`` selection).
+    n_subjects : int, default=9
+        Size of the simulated population (the name of MOABB's ``FakeDataset``).
+        A subject's data depend on ``seed``, ``n_subjects`` and its number only:
+        ``subjects=[2]`` serves the same subject 2 as the default dataset.
 
     Attributes
     ----------
@@ -488,7 +494,7 @@ class SimulatedMotorImagery(BaseDataset):
     interval : list
         ``[2, 6]``: imagery interval in seconds after the trial-start event.
     n_subjects, seed : int
-        The constructor arguments ``subjects`` and ``seed``.
+        The population size and the seed.
     sfreq : float
         250.0 Hz.
 
@@ -554,21 +560,45 @@ class SimulatedMotorImagery(BaseDataset):
     Examples
     --------
     >>> from eegbin.datasets import SimulatedMotorImagery
-    >>> ds = SimulatedMotorImagery(subjects=2, seed=0)
-    >>> ds.subject_list, ds.event_id["tongue"], ds.interval
-    ([1, 2], 4, [2, 6])
+    >>> ds = SimulatedMotorImagery(subjects=[1, 3], seed=0)
+    >>> ds.subject_list, ds.n_subjects, ds.event_id["tongue"], ds.interval
+    ([1, 3], 9, 4, [2, 6])
+    >>> SimulatedMotorImagery(n_subjects=2).subject_list
+    [1, 2]
     """
 
-    def __init__(self, subjects=9, seed=42, selected_subjects=None, sessions=None):
-        if isinstance(subjects, bool) or not isinstance(subjects, (int, np.integer)) or subjects < 1:
-            raise ValueError(f"subjects must be a positive integer, got {subjects!r}")
+    def __init__(self, subjects=None, seed=42, selected_subjects=None, sessions=None, n_subjects=None):
+        if isinstance(subjects, (int, np.integer)) and not isinstance(subjects, bool):
+            if n_subjects is not None:
+                raise ValueError(
+                    f"subjects={subjects!r} is a count, and n_subjects={n_subjects!r} another: give the "
+                    "population as n_subjects and the subjects as a list"
+                )
+            n_subjects, subjects = subjects, None  # the short form: a count
+        n_subjects = 9 if n_subjects is None else n_subjects
+        if isinstance(n_subjects, bool) or not isinstance(n_subjects, (int, np.integer)) or n_subjects < 1:
+            raise ValueError(f"subjects (a count) and n_subjects must be a positive integer, got {n_subjects!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.n_subjects = int(subjects)
+        population = list(range(1, int(n_subjects) + 1))
+        if subjects is None:
+            subjects = population
+        elif isinstance(subjects, (str, bytes)) or not hasattr(subjects, "__iter__"):
+            raise ValueError(f"subjects must be a list of subject numbers or a count, got {subjects!r}")
+        else:
+            subjects = list(subjects)
+            bad = [s for s in subjects if isinstance(s, bool) or s not in population]
+            if bad or not subjects:
+                raise ValueError(
+                    f"subjects must be a non-empty list of subject numbers in 1..{n_subjects} "
+                    f"(n_subjects={n_subjects}), got {subjects!r}"
+                )
+            subjects = sorted({int(s) for s in subjects})
+        self.n_subjects = int(n_subjects)
         self.seed = int(seed)
         self.sfreq = SFREQ
         super().__init__(
-            subjects=list(range(1, self.n_subjects + 1)),
+            subjects=subjects,
             sessions_per_subject=len(SESSIONS),
             events=dict(EVENTS),
             code=f"SimulatedMotorImagery-seed{self.seed}-n{self.n_subjects}-v{_GENERATOR_VERSION}",

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfilt
+from scipy.signal import sosfilt
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_epochs
+from ..features import design_filterbank
 from ..footprint import Footprint
+from ..kernels.checks import check_epochs
 
 
 class _BandPass(TransformerMixin, BaseEstimator):
     """Causal Butterworth band-pass of epochs (n_trials, n_channels, n_times).
 
-    Second-order sections applied with :func:`scipy.signal.sosfilt` (causal, as an
-    embedded device would), ``order`` per edge.
+    The sections of :func:`eegbin.features.design_filterbank` (one band) applied
+    with :func:`scipy.signal.sosfilt` (causal, as an embedded device would),
+    ``order`` per edge.
     """
 
     def __init__(self, l_freq=8.0, h_freq=30.0, sfreq=250.0, order=4):
@@ -31,7 +33,7 @@ class _BandPass(TransformerMixin, BaseEstimator):
                 f"need 0 < l_freq < h_freq < sfreq/2, got l_freq={self.l_freq}, "
                 f"h_freq={self.h_freq}, sfreq={self.sfreq}"
             )
-        self.sos_ = butter(self.order, [self.l_freq, self.h_freq], btype="band", fs=self.sfreq, output="sos")
+        self.sos_ = design_filterbank([(self.l_freq, self.h_freq)], self.sfreq, self.order)[0]
         self.n_channels_in_, self.n_times_in_ = X.shape[1:]
         return self
 

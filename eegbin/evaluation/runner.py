@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..footprint import footprint
+from ..kernels.checks import check_int
 from ._dask import check_scheduler, map_tasks
 from ._logging import quiet
 from ._shared_steps import fit_and_score
@@ -107,7 +108,7 @@ class _SubjectTask:
 def _check_args(pipelines, evaluation, n_jobs, scheduler):
     if evaluation not in EVALUATIONS:
         raise ValueError(f"evaluation must be one of {', '.join(EVALUATIONS)}, got {evaluation!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+    if check_int(n_jobs, "n_jobs") == 0 or n_jobs < -1:  # worker processes, or -1: all cores
         raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs!r}")
     check_scheduler(scheduler)
     if pipelines is None:

@@ -70,17 +70,18 @@ def _memory_state(am):
                 classes=np.asarray(am.classes_), prototypes=np.asarray(am.prototypes_, dtype=np.uint64))
 
 
-def _check_real(port, what):
+def _check_real(port, what, n_features):
+    """The previous step must give ``n_features`` real features to the exported ``what``."""
     if port.kind != "real":
         raise ValueError(f"{what} reads real features, but the previous step gives {port.describe()}")
+    if port.size != n_features:
+        raise ValueError(f"{what} expects {n_features} features, gets {port.size}")
 
 
 @register_exporter(SparseBipolarRandomProjection)
 def _export_projection(proj, port, ctx):
     s = _projection_state(proj)
-    _check_real(port, "SparseBipolarRandomProjection")
-    if port.size != s["n_features"]:
-        raise ValueError(f"SparseBipolarRandomProjection expects {s['n_features']} features, gets {port.size}")
+    _check_real(port, "SparseBipolarRandomProjection", s["n_features"])
     ctx.use("projection")
     ctx.seed()
     x, conv = ctx.input_as("float")  # eegbin projects float32 features
@@ -91,9 +92,7 @@ def _export_projection(proj, port, ctx):
 @register_exporter(HeavisideBinarizer)
 def _export_heaviside(hb, port, ctx):
     s = _heaviside_state(hb)
-    _check_real(port, "HeavisideBinarizer")
-    if port.size != s["n_features"]:
-        raise ValueError(f"HeavisideBinarizer expects {s['n_features']} features, gets {port.size}")
+    _check_real(port, "HeavisideBinarizer", s["n_features"])
     ctx.use("heaviside")
     x, conv = ctx.input_as("real")
     thr = "0" if s["thresholds"] is None else ctx.weights("thresholds", s["thresholds"], note="H(x - t)")
@@ -161,9 +160,7 @@ def _mask(n_bits, size):
 @register_exporter(AssociativeMemoryClassifier)
 def _export_associative_memory(am, port, ctx):
     s = _memory_state(am)
-    _check_real(port, "AssociativeMemoryClassifier")
-    if port.size != s["n_features"]:
-        raise ValueError(f"AssociativeMemoryClassifier expects {s['n_features']} features, gets {port.size}")
+    _check_real(port, "AssociativeMemoryClassifier", s["n_features"])
     m = port.size // s["n_bands"]
     ctx.use("majority", "hamming")
     ctx.seed()

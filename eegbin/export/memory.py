@@ -27,6 +27,7 @@ import numpy as np
 from ..binary import BinaryKeyValueMemory
 from ..kernels import pack_bits, sparse_ternary_block, ternary_threshold
 from ._core import register_exporter
+from .hamming import _check_real
 
 __all__ = []
 
@@ -41,7 +42,7 @@ def _regenerable(mem):
 
 
 def _memory_state(mem):
-    return dict(d=int(mem.n_dims), n_features=int(mem.n_features_in_), projection=np.asarray(mem.projection_),
+    return dict(d=int(mem.n_components), n_features=int(mem.n_features_in_), projection=np.asarray(mem.projection_),
                 seed=None if mem.seed_ is None else int(mem.seed_), regenerate=_regenerable(mem),
                 keys=np.asarray(mem.keys_, dtype=np.uint64), labels=np.asarray(mem.labels_, dtype=np.int64),
                 classes=np.asarray(mem.classes_), sharpen=mem.sharpen, beta=float(mem.beta))
@@ -91,11 +92,7 @@ _MODES = {"softabs": 0, "softmax": 1, "none": 2}
 @register_exporter(BinaryKeyValueMemory)
 def _export_memory(mem, port, ctx):
     s = _memory_state(mem)
-    if port.kind != "real":
-        raise ValueError(f"BinaryKeyValueMemory reads real features, but the previous step gives "
-                         f"{port.describe()}")
-    if port.size != s["n_features"]:
-        raise ValueError(f"BinaryKeyValueMemory expects {s['n_features']} features, gets {port.size}")
+    _check_real(port, "BinaryKeyValueMemory", s["n_features"])
     keys, d = s["keys"], s["d"]
     n_keys, n_classes = keys.shape[0], len(s["classes"])
     if n_classes > 256:

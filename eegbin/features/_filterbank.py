@@ -19,7 +19,7 @@ import numpy as np
 from scipy.signal import butter
 
 from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
-from ..kernels.filterbank import _c_contiguous, _nb_filterbank_cov
+from ..kernels.filterbank import c_contiguous, filterbank_cov
 from ..kernels.threads import threads
 
 __all__ = ["hersche_bands", "design_filterbank", "filterbank_covariances"]
@@ -215,7 +215,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
         raise ValueError(f"X must be finite: trial {trial} contains NaN or Inf")
     sos = np.asarray(sos)
     check_real_dtype(sos, "sos")
-    sos = _c_contiguous(sos)
+    sos = c_contiguous(sos)
     if sos.ndim != 3 or sos.shape[2] != 6:
         raise ValueError(f"sos must have shape (n_bands, n_sections, 6), got {sos.shape}")
     if not np.isfinite(sos).all():
@@ -229,7 +229,7 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
         windows = np.asarray(windows)
         if windows.ndim != 2 or windows.shape[1] != 2 or windows.dtype.kind not in "iu":
             raise ValueError(f"windows must be integer (start, stop) sample pairs, got {windows!r}")
-        windows = _c_contiguous(windows, np.int64)
+        windows = c_contiguous(windows, np.int64)
         bad = (windows[:, 0] < 0) | (windows[:, 1] > n_times) | (windows[:, 1] - windows[:, 0] < 2)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
@@ -238,12 +238,12 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
                 f"<= n_times = {n_times}"
             )
     reg = check_real(reg, "reg", 0)
-    X = _c_contiguous(X)
+    X = c_contiguous(X)
     out = np.empty((X.shape[0], sos.shape[0], windows.shape[0], X.shape[1], X.shape[1]))
     n_ch = X.shape[1]
     flops = X.shape[0] * sos.shape[0] * int((windows[:, 1] - windows[:, 0]).sum()) * n_ch * (
         10 * sos.shape[1] + n_ch
     )
     with threads(n_jobs, flops=flops, chunk=32, blas_one_thread=True):
-        _nb_filterbank_cov(X, sos, windows, float(reg), out)
+        filterbank_cov(X, sos, windows, float(reg), out)
     return out

@@ -30,18 +30,18 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
-from ..kernels.filterbank import _c_contiguous
+from ..kernels.filterbank import c_contiguous
 from ..kernels.threads import threads
 from ..kernels.spd import (
     FN_EXP,
     FN_INVSQRT,
     FN_LOG,
     FN_SQRT,
-    _nb_funm,
-    _nb_inv_logdet_chunks,
-    _nb_mean_logm_chunks,
-    _nb_tangent_riemann,
+    batch_funm,
+    batch_tangent_riemann,
     first_asymmetric,
+    inv_logdet_chunks,
+    mean_logm_chunks,
 )
 
 __all__ = [
@@ -119,7 +119,7 @@ def _as_batch(C, name="C", ndim=None):
         expected = {2: "(n, n)", 3: "(n_matrices, n, n)"}[ndim]
         raise ValueError(f"{name} must have shape {expected}, got a {C.ndim}-D array of shape {C.shape}")
     shape = C.shape
-    C = _c_contiguous(C.reshape(-1, shape[-2], shape[-1]))
+    C = c_contiguous(C.reshape(-1, shape[-2], shape[-1]))
     if not all_finite(C):
         idx = np.argwhere(~np.isfinite(C).all(axis=(1, 2)))[0, 0]
         raise ValueError(f"{name} must be finite; matrix {idx} holds NaN or Inf")
@@ -143,7 +143,7 @@ def _funm(C, fn, name):
     minval = np.empty(flat.shape[0])
     n = flat.shape[-1]
     with threads(-1, flops=flat.shape[0] * 12 * n**3, chunk=16, blas_one_thread=True):
-        _nb_funm(flat, fn, out, minval)
+        batch_funm(flat, fn, out, minval)
     if fn != FN_EXP and (minval <= 0).any():
         idx = int(np.flatnonzero(minval <= 0)[0])
         raise ValueError(
@@ -252,8 +252,8 @@ def _sqrt_invsqrt_kernel(M):
     M = np.ascontiguousarray(M[None])
     out = np.empty((2, *M.shape[1:]))
     minval = np.empty(1)
-    _nb_funm(M, FN_SQRT, out[:1], minval)
-    _nb_funm(M, FN_INVSQRT, out[1:], minval)
+    batch_funm(M, FN_SQRT, out[:1], minval)
+    batch_funm(M, FN_INVSQRT, out[1:], minval)
     if not minval[0] > 0:
         raise ValueError(
             f"the mean iterate is not positive definite (eigenvalue {minval[0]:.3g}); increase the regularization"
@@ -281,7 +281,7 @@ def _geometric_start(C, chunk, n_jobs):
     partial = np.empty((K, n_chunks, n, n))
     logdets = np.empty((K, n_chunks))
     with threads(n_jobs, flops=N * K * n**3, chunk=2, blas_one_thread=True):
-        _nb_inv_logdet_chunks(C, chunk, partial, logdets)
+        inv_logdet_chunks(C, chunk, partial, logdets)
     if not np.isfinite(logdets).all() or not np.isfinite(partial).all():
         return A
     H = np.linalg.inv(partial.sum(axis=1) / N)
@@ -300,12 +300,12 @@ def _tangent_riemann_slots(C, Cref=None, n_jobs=None, whitening=None):
 
     ``whitening`` (K, n, n), if given, is ``Cref^{-1/2}`` (then ``Cref`` is unused)."""
     N, K, n, _ = C.shape
-    P = _c_contiguous(_np_funm(Cref, _invsqrt) if whitening is None else whitening)
-    C = _c_contiguous(C)
+    P = c_contiguous(_np_funm(Cref, _invsqrt) if whitening is None else whitening)
+    C = c_contiguous(C)
     out = np.empty((N, K, n * (n + 1) // 2))
     minval = np.empty((N, K))
     with threads(n_jobs, flops=N * K * 14 * n**3, chunk=32, blas_one_thread=True):
-        _nb_tangent_riemann(C, P, out, minval)
+        batch_tangent_riemann(C, P, out, minval)
     if (minval <= 0).any() or not np.isfinite(minval).all():
         _raise_not_pd(minval, "covariance matrix (trial, slot)")
     return out
@@ -433,7 +433,7 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None, *, n_jobs=None, return_tang
         for it in range(maxiter):
             partial = np.empty((1, n_chunks, n, n))
             minval = np.empty(1)
-            _nb_mean_logm_chunks(C4, P[None], np.zeros(1, np.int64), chunk, partial, minval, vec)
+            mean_logm_chunks(C4, P[None], np.zeros(1, np.int64), chunk, partial, minval, vec)
             if not minval[0] > 0:
                 raise ValueError(
                     f"C holds a matrix that is not positive definite (whitened eigenvalue {minval[0]:.3g}); "

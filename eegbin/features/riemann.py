@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import EpochsInputMixin
 from ..kernels.checks import check_epochs, check_real
 from ..footprint import Footprint, check_convention
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
@@ -22,7 +23,82 @@ from ._riemann import METRICS, _tangent_riemann_slots, invsqrtm, mean_covariance
 __all__ = ["FilterBankRiemann"]
 
 
-class FilterBankRiemann(TransformerMixin, BaseEstimator):
+def _resolve_windows(windows, sfreq, n_times):
+    """Temporal windows as int64 ``(start, stop)`` sample pairs inside ``[0, n_times]``.
+
+    ``windows`` is None (the whole epoch), or pairs of int samples or float
+    seconds (rounded to samples at ``sfreq``).
+    """
+    if windows is None:
+        return np.array([[0, n_times]], dtype=np.int64)
+    wins = np.asarray(windows)
+    if wins.ndim != 2 or wins.shape[1] != 2 or wins.dtype.kind not in "iuf" or len(wins) == 0:
+        raise ValueError(
+            f"windows must be a non-empty list of (start, stop) pairs (int samples or "
+            f"float seconds), got {windows!r}"
+        )
+    if wins.dtype.kind == "f":
+        if not np.isfinite(wins).all():
+            raise ValueError(f"windows must be finite, got {windows!r}")
+        wins = np.rint(wins * float(sfreq))
+    wins = wins.astype(np.int64)
+    for k, (start, stop) in enumerate(wins):
+        if start < 0 or stop > n_times or stop <= start:
+            raise ValueError(
+                f"windows[{k}] = {tuple(np.asarray(windows)[k])} gives samples "
+                f"[{start}, {stop}), expected 0 <= start < stop <= n_times = {n_times}"
+            )
+    return wins
+
+
+def _check_window_lengths(windows, order, n_channels):
+    """Each window needs 2 * order + 1 samples for the filter and n_channels + 1 for a
+    covariance of full rank (eq. 1 divides by n_s - 1; fewer samples give a matrix of
+    rank < n_channels that only the regularization keeps positive definite)."""
+    need = max(2 * int(order) + 1, n_channels + 1)
+    lengths = windows[:, 1] - windows[:, 0]
+    if lengths.min() < need:
+        k = int(np.argmin(lengths))
+        raise ValueError(
+            f"windows of at least {need} samples are needed (2 * order + 1 = {2 * int(order) + 1} "
+            f"for the filter of order {order}, n_channels + 1 = {n_channels + 1} for the "
+            f"{n_channels}-channel covariance); window {k} has {lengths[k]} samples"
+        )
+
+
+def _filterbank_riemann_footprint(n, n_bands, windows, n_sections, float_bits=32, convention="eegbin"):
+    """Footprint of the filter-bank Riemannian features of ``n`` channels (see
+    :meth:`FilterBankRiemann.footprint` for the two counting conventions).
+
+    ``windows`` are the (start, stop) sample pairs, ``n_sections`` the biquads per band.
+    """
+    n_windows = len(windows)
+    n_bw = n_bands * n_windows
+    samples = int((windows[:, 1] - windows[:, 0]).sum())
+    n_r = n * (n + 1) // 2
+    evd = 26 * n**3 / 3  # Householder 8n^3/3 + QR 6n^3
+    if convention == "hersche2020":
+        sections, whiten_params, whiten_macs = 1, n_bw * n * n // 2, n_bw * 2 * n * n
+        logm_macs = round(n_bw * evd)
+        note = "counting conventions of Hersche et al. 2020, Table II"
+    else:
+        sections, whiten_params, whiten_macs = n_sections, n_bw * n_r, n_bw * 2 * n**3
+        logm_macs = round(n_bw * (evd + n * n_r + n * (n - 1) // 2))
+        note = "eegbin counting (see footprint docstring)"
+    parts = (
+        Footprint("Bandpass filter", n_params=n_bands * sections * 5, bits_per_param=float_bits,
+                  macs=n_bands * sections * 5 * n * samples,
+                  note=f"{sections} biquad(s) per band, 5 coefficients each"),
+        Footprint("Covariance", macs=n_bands * n_r * samples, note="n(n+1)/2 MACs per sample"),
+        Footprint("Whitening", n_params=whiten_params, bits_per_param=float_bits, macs=whiten_macs,
+                  note="C_ref^{-1/2} per band and window"),
+        Footprint("Matrix logarithm", macs=logm_macs,
+                  note="EVD: Householder 8n^3/3 + QR 6n^3"),
+    )
+    return Footprint("FilterBankRiemann", parts=parts, note=note)
+
+
+class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
     """Multi-spectral Riemannian tangent-space features of EEG epochs.
 
     Each epoch is band-pass filtered by a bank of causal Butterworth filters
@@ -136,35 +212,6 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # -- validation ------------------------------------------------------------
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.requires_fit = True
-        return tags
-
-    def _resolve_windows(self, n_times):
-        if self.windows is None:
-            return np.array([[0, n_times]], dtype=np.int64)
-        wins = np.asarray(self.windows)
-        if wins.ndim != 2 or wins.shape[1] != 2 or wins.dtype.kind not in "iuf" or len(wins) == 0:
-            raise ValueError(
-                f"windows must be a non-empty list of (start, stop) pairs (int samples or "
-                f"float seconds), got {self.windows!r}"
-            )
-        if wins.dtype.kind == "f":
-            if not np.isfinite(wins).all():
-                raise ValueError(f"windows must be finite, got {self.windows!r}")
-            wins = np.rint(wins * float(self.sfreq))
-        wins = wins.astype(np.int64)
-        for k, (start, stop) in enumerate(wins):
-            if start < 0 or stop > n_times or stop <= start:
-                raise ValueError(
-                    f"windows[{k}] = {tuple(np.asarray(self.windows)[k])} gives samples "
-                    f"[{start}, {stop}), expected 0 <= start < stop <= n_times = {n_times}"
-                )
-        return wins
-
     def _check_X(self, X, reset):
         X = check_epochs(X, n_channels=None if reset else self.n_features_in_,
                          n_times=None if reset else self.n_times_in_, estimator="FilterBankRiemann")
@@ -179,22 +226,8 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         bands = hersche_bands() if isinstance(self.bands, str) else self.bands
         self.bands_ = _check_bands(bands, sfreq)
         self.sos_ = design_filterbank(self.bands_, sfreq, order=self.order)
-        self.windows_ = self._resolve_windows(X.shape[2])
-        self._check_length(self.windows_, X.shape[1])
-
-    def _check_length(self, windows, n_channels):
-        """Each window needs 2 * order + 1 samples for the filter and n_channels + 1 for a
-        covariance of full rank (eq. 1 divides by n_s - 1; fewer samples give a matrix of
-        rank < n_channels that only the regularization keeps positive definite)."""
-        need = max(2 * int(self.order) + 1, n_channels + 1)
-        lengths = windows[:, 1] - windows[:, 0]
-        if lengths.min() < need:
-            k = int(np.argmin(lengths))
-            raise ValueError(
-                f"windows of at least {need} samples are needed (2 * order + 1 = {2 * int(self.order) + 1} "
-                f"for the filter of order {self.order}, n_channels + 1 = {n_channels + 1} for the "
-                f"{n_channels}-channel covariance); window {k} has {lengths[k]} samples"
-            )
+        self.windows_ = _resolve_windows(self.windows, sfreq, X.shape[2])
+        _check_window_lengths(self.windows_, self.order, X.shape[1])
 
     def _covariances(self, X):
         covs = filterbank_covariances(X, self.sos_, self.windows_, self.reg, self.n_jobs)
@@ -359,29 +392,5 @@ class FilterBankRiemann(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_convention(convention)
-        n = self.n_features_in_
-        n_bands = len(self.bands_)
-        n_windows = len(self.windows_)
-        n_bw = n_bands * n_windows
-        samples = int((self.windows_[:, 1] - self.windows_[:, 0]).sum())
-        n_r = n * (n + 1) // 2
-        evd = 26 * n**3 / 3  # Householder 8n^3/3 + QR 6n^3
-        if convention == "hersche2020":
-            sections, whiten_params, whiten_macs = 1, n_bw * n * n // 2, n_bw * 2 * n * n
-            logm_macs = round(n_bw * evd)
-            note = "counting conventions of Hersche et al. 2020, Table II"
-        else:
-            sections, whiten_params, whiten_macs = self.sos_.shape[1], n_bw * n_r, n_bw * 2 * n**3
-            logm_macs = round(n_bw * (evd + n * n_r + n * (n - 1) // 2))
-            note = "eegbin counting (see footprint docstring)"
-        parts = (
-            Footprint("Bandpass filter", n_params=n_bands * sections * 5, bits_per_param=float_bits,
-                      macs=n_bands * sections * 5 * n * samples,
-                      note=f"{sections} biquad(s) per band, 5 coefficients each"),
-            Footprint("Covariance", macs=n_bands * n_r * samples, note="n(n+1)/2 MACs per sample"),
-            Footprint("Whitening", n_params=whiten_params, bits_per_param=float_bits, macs=whiten_macs,
-                      note="C_ref^{-1/2} per band and window"),
-            Footprint("Matrix logarithm", macs=logm_macs,
-                      note="EVD: Householder 8n^3/3 + QR 6n^3"),
-        )
-        return Footprint("FilterBankRiemann", parts=parts, note=note)
+        return _filterbank_riemann_footprint(self.n_features_in_, len(self.bands_), self.windows_,
+                                            self.sos_.shape[1], float_bits, convention)

@@ -39,6 +39,7 @@ __all__ = [
     "check_int",
     "check_n_bits",
     "check_n_jobs",
+    "check_n_levels",
     "check_packed",
     "check_padding",
     "check_real",
@@ -92,6 +93,26 @@ def check_int(value, name, low=None, high=None):
             expected = f"in [{low}, {high}]"
         raise ValueError(f"{name} must be {expected}, got {value}")
     return value
+
+
+def check_n_levels(value, name="n_levels", *, in_file=False):
+    """A number of binarization levels as an ``int >= 1``, or a clear error naming ``name``.
+
+    The one check of every level count of Algorithm 1 (multi-level binarization,
+    the binarized LSTMs, the reader of exported models). A Python argument of the
+    wrong type is a ``TypeError`` and a count below 1 a ``ValueError``; a value
+    read from a file (``in_file=True``) is a ``ValueError`` either way: then the
+    file is wrong, not the call.
+
+    Examples
+    --------
+    >>> check_n_levels(2)
+    2
+    """
+    if not _is_int(value):
+        error = ValueError if in_file else TypeError
+        raise error(f"{name} must be an integer >= 1, got {type(value).__name__} {value!r}")
+    return check_int(value, name, 1)
 
 
 def check_real(value, name, low=None, high=None, *, low_open=False, high_open=False):
@@ -231,7 +252,7 @@ def check_real_dtype(x, name):
     return x
 
 
-def check_real_array(x, name, *, ndim=None, allow_empty=True, finite=True):
+def check_real_array(x, name, *, ndim=None, shape=None, allow_empty=True, finite=True, ndarray=False):
     """``x`` as an ndarray of integers or floats (not converted), checked.
 
     Parameters
@@ -241,15 +262,30 @@ def check_real_array(x, name, *, ndim=None, allow_empty=True, finite=True):
         Argument name used in the messages.
     ndim : int, tuple of int or None
         Allowed numbers of dimensions.
+    shape : tuple of (int or None), optional
+        The expected shape; None accepts any size on that axis.
     allow_empty : bool, default=True
     finite : bool, default=True
         Refuse NaN and Inf.
+    ndarray : bool, default=False
+        Refuse anything but a ``numpy.ndarray`` (``TypeError``), for the
+        functions that take arrays only (no lists).
 
     Returns
     -------
     ndarray
         ``np.asarray(x)``: the same dtype, no copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_real_array(np.array([1.0, np.nan]), "w")
+    Traceback (most recent call last):
+    ...
+    ValueError: w must be finite, got NaN or Inf (first at index (1,))
     """
+    if ndarray and not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
     refuse_strings(x, name)
     x = check_real_dtype(np.asarray(x), name)
     if ndim is not None:
@@ -257,6 +293,10 @@ def check_real_array(x, name, *, ndim=None, allow_empty=True, finite=True):
         if x.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got shape {x.shape} ({x.ndim}-D)")
+    if shape is not None and (x.ndim != len(shape) or any(e is not None and e != n for e, n in zip(shape, x.shape))):
+        dims = ["*" if e is None else str(e) for e in shape]
+        expected = f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+        raise ValueError(f"{name} must have shape {expected}, got {x.shape}")
     if not allow_empty and x.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
     if finite and not all_finite(x):

@@ -9,8 +9,10 @@ initial state), and computes the regularized covariance ``(Y Y^T + reg I) /
 (n_channels, n_channels) result leaves the iteration: no filtered copy of the
 input is ever materialized.
 
-The ``_nb_*`` function assumes valid input (C-contiguous float64, windows inside
-the signal); :mod:`eegbin.features._filterbank` validates it.
+Public internal API (used by :mod:`eegbin.features`): :func:`filterbank_cov`,
+which assumes valid input (C-contiguous float64 with canonical strides, see
+:func:`c_contiguous`; windows inside the signal) that
+:func:`eegbin.features.filterbank_covariances` validates, and :func:`c_contiguous`.
 
 References
 ----------
@@ -23,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = []
+__all__ = ["c_contiguous", "filterbank_cov"]
 
 
-def _c_contiguous(a, dtype=np.float64):
+def c_contiguous(a, dtype=np.float64):
     """C-contiguous copy-if-needed with canonical strides.
 
     numpy calls an array with a size-1 axis C-contiguous whatever that axis's
@@ -39,34 +41,45 @@ def _c_contiguous(a, dtype=np.float64):
     return a
 
 
-@njit(cache=True)
-def _sos_inplace(Y, T, sos):
-    """Filter the first ``T`` rows of time-major ``Y`` (T, C) in place, all channels
-    at once, with the cascaded sections ``sos`` (n_sections, 6); zero initial state.
+@njit(cache=True, inline="always")
+def _sos_section(src, start, T, sos, s, z0, z1, dst):
+    """Section ``s`` of ``sos`` over the time-major rows ``src[start:start+T]`` into
+    ``dst[:T]`` (``dst`` may be ``src`` with ``start=0``: each value is read before
+    it is written), all channels at once, zero initial state (workspace ``z0``, ``z1``).
 
     Same operations, in the same order, as scipy's ``_sosfilt`` (DF-II transposed),
     so each channel is filtered bit-for-bit like :func:`scipy.signal.sosfilt`.
+    """
+    b0 = sos[s, 0]
+    b1 = sos[s, 1]
+    b2 = sos[s, 2]
+    a1 = sos[s, 4]
+    a2 = sos[s, 5]
+    for c in range(dst.shape[1]):
+        z0[c] = 0.0
+        z1[c] = 0.0
+    for t in range(T):
+        row_in = src[start + t]
+        row_out = dst[t]
+        for c in range(dst.shape[1]):
+            x = row_in[c]
+            y = b0 * x + z0[c]
+            z0[c] = b1 * x - a1 * y + z1[c]
+            z1[c] = b2 * x - a2 * y
+            row_out[c] = y
+
+
+@njit(cache=True)
+def _sos_inplace(Y, T, sos):
+    """Filter the first ``T`` rows of time-major ``Y`` (T, C) in place, all channels
+    at once, with the cascaded sections ``sos`` (n_sections, 6); zero initial state
+    (bit-for-bit :func:`scipy.signal.sosfilt`, see :func:`_sos_section`).
     """
     C = Y.shape[1]
     z0 = np.empty(C)
     z1 = np.empty(C)
     for s in range(sos.shape[0]):
-        b0 = sos[s, 0]
-        b1 = sos[s, 1]
-        b2 = sos[s, 2]
-        a1 = sos[s, 4]
-        a2 = sos[s, 5]
-        for c in range(C):
-            z0[c] = 0.0
-            z1[c] = 0.0
-        for t in range(T):
-            row = Y[t]
-            for c in range(C):
-                x = row[c]
-                y = b0 * x + z0[c]
-                z0[c] = b1 * x - a1 * y + z1[c]
-                z1[c] = b2 * x - a2 * y
-                row[c] = y
+        _sos_section(Y, 0, T, sos, s, z0, z1, Y)
 
 
 @njit(cache=True)
@@ -89,28 +102,11 @@ def _cov_from_time_major(Y, T, reg, G, out):
 def _sos_first_section(Xt, start, T, sos, z0, z1, Y):
     """First section of ``_sos_inplace`` reading time-major ``Xt[start:start+T]``
     and writing ``Y[:T]`` (same arithmetic, so the cascade stays bit-exact)."""
-    C = Y.shape[1]
-    b0 = sos[0, 0]
-    b1 = sos[0, 1]
-    b2 = sos[0, 2]
-    a1 = sos[0, 4]
-    a2 = sos[0, 5]
-    for c in range(C):
-        z0[c] = 0.0
-        z1[c] = 0.0
-    for t in range(T):
-        src = Xt[start + t]
-        dst = Y[t]
-        for c in range(C):
-            x = src[c]
-            y = b0 * x + z0[c]
-            z0[c] = b1 * x - a1 * y + z1[c]
-            z1[c] = b2 * x - a2 * y
-            dst[c] = y
+    _sos_section(Xt, start, T, sos, 0, z0, z1, Y)
 
 
 @njit(cache=True, parallel=True)
-def _nb_filterbank_cov(X, sos, windows, reg, out):
+def filterbank_cov(X, sos, windows, reg, out):
     """Covariances of band-passed windows.
 
     X (n_trials, C, n_times) float64; sos (n_bands, n_sections, 6);

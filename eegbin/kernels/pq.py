@@ -27,14 +27,11 @@ Portable EEG-Based BCIs", Section IV-C, Fig. 6.
 
 from __future__ import annotations
 
-import numbers
-
-import numba
 import numpy as np
 from numba import njit, prange
 
 from .checks import check_real_array, check_real_dtype
-from .threads import threads
+from .threads import check_n_threads, threads
 
 __all__ = ["hash_tree_encode", "hash_tree_lut_sum", "lut_sum"]
 
@@ -139,14 +136,6 @@ def _nb_tree_defect(split_dims, thresholds, n_features):
     return 0
 
 
-def _check_n_threads(n_threads):
-    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads must be an int >= 1, got {type(n_threads).__name__} {n_threads!r}")
-    if n_threads < 1:
-        raise ValueError(f"n_threads must be an int >= 1, got {n_threads}")
-    return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
-
-
 def _check_rows(X, name="X"):
     # finiteness is the caller's: a tree reads depth of the n_features values of a
     # sub-vector, so scanning all of X would cost more than the encoding itself
@@ -231,7 +220,7 @@ def hash_tree_encode(X, split_dims, thresholds, *, n_threads=1):
     Feng et al., Section IV-C, Fig. 6 (4 comparisons merged into the index);
     Blalock & Guttag 2021, Algorithm 1.
     """
-    n_threads = _check_n_threads(n_threads)
+    n_threads = check_n_threads(n_threads)
     X = _check_rows(X)
     split_dims, thresholds = _check_trees(split_dims, thresholds, X.shape[1])
     dtype = np.uint8 if split_dims.shape[1] <= 8 else np.uint16
@@ -268,7 +257,7 @@ def lut_sum(prototype_indices, luts, *, n_threads=1):
     ----------
     Feng et al., Section IV-C (ACC2 sums the 8 read products).
     """
-    n_threads = _check_n_threads(n_threads)
+    n_threads = check_n_threads(n_threads)
     idx = check_real_dtype(np.asarray(prototype_indices), "prototype_indices")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"prototype_indices must hold integers, got dtype {idx.dtype}")
@@ -316,7 +305,7 @@ def hash_tree_lut_sum(X, split_dims, thresholds, luts, *, n_threads=1):
     ----------
     Feng et al., Section IV-C (tree index, then table read and accumulation).
     """
-    n_threads = _check_n_threads(n_threads)
+    n_threads = check_n_threads(n_threads)
     X = _check_rows(X)
     split_dims, thresholds = _check_trees(split_dims, thresholds, X.shape[1])
     luts = _check_luts(luts, split_dims.shape[0])

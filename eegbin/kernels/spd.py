@@ -13,8 +13,11 @@ matrix products around it (whitening ``P C P`` and ``V f(L) V^T``) are BLAS
 ``dgemm`` calls, 4-6x faster than loops at this size; the Python callers run the
 kernels with BLAS limited to one thread (:func:`eegbin.kernels.threads.threads`).
 
-The ``_nb_*`` functions assume valid input (finite, square, C-contiguous float64);
-the Python callers in :mod:`eegbin.features._riemann` validate it.
+Public internal API (used by :mod:`eegbin.features`): the codes ``FN_*`` of the
+function applied to the eigenvalues, :func:`batch_funm`, :func:`batch_tangent_riemann`,
+:func:`mean_logm_chunks`, :func:`inv_logdet_chunks` and :func:`first_asymmetric`.
+They assume valid input (finite, square, C-contiguous float64); the Python
+callers in :mod:`eegbin.features` validate it.
 
 References
 ----------
@@ -29,7 +32,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["first_asymmetric"]
+__all__ = [
+    "FN_EXP", "FN_INVSQRT", "FN_LOG", "FN_SQRT", "batch_funm", "batch_tangent_riemann", "first_asymmetric",
+    "inv_logdet_chunks", "mean_logm_chunks",
+]
 
 # codes of the scalar function applied to the eigenvalues
 FN_LOG, FN_SQRT, FN_INVSQRT, FN_EXP = 0, 1, 2, 3
@@ -289,7 +295,7 @@ def _nb_eigh(A, W, Z):
 
 
 @njit(cache=True, parallel=True)
-def _nb_funm(A, fn, out, minval):
+def batch_funm(A, fn, out, minval):
     """Batched symmetric matrix function ``out[b] = V f(L) V^T`` of ``A[b]``.
 
     ``minval[b]`` receives the smallest eigenvalue (for positivity checks by the
@@ -330,7 +336,7 @@ def _upper_into(L, v):
 
 
 @njit(cache=True, parallel=True)
-def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval, vec):
+def mean_logm_chunks(C, P, bands, chunk, partial, minval, vec):
     """Partial sums of whitened logarithms for the Riemannian mean iteration.
 
     C (N, K, n, n) covariances of K (band, window) slots; P (K, n, n) whitening
@@ -374,7 +380,7 @@ def _nb_mean_logm_chunks(C, P, bands, chunk, partial, minval, vec):
 
 
 @njit(cache=True, parallel=True)
-def _nb_tangent_riemann(C, P, out, minval):
+def batch_tangent_riemann(C, P, out, minval):
     """out[i, k] = upper(logm(P[k] C[i, k] P[k])) with sqrt(2) off-diagonal.
 
     C (N, K, n, n), P (K, n, n), out (N, K, n (n + 1) / 2), minval (N, K)."""
@@ -426,7 +432,7 @@ def _chol_inv_acc(A, L, X, acc):
 
 
 @njit(cache=True, parallel=True)
-def _nb_inv_logdet_chunks(C, chunk, partial, logdets):
+def inv_logdet_chunks(C, chunk, partial, logdets):
     """Partial sums of inverses and log-determinants per slot and chunk of trials.
 
     C (N, K, n, n) SPD matrices; for slot k and chunk c of ``chunk`` consecutive

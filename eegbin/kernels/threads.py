@@ -13,9 +13,9 @@ from contextlib import ExitStack, contextmanager
 
 import numba
 
-from .checks import check_n_jobs
+from .checks import _is_int, check_n_jobs
 
-__all__ = ["PARALLEL_MIN_FLOPS", "n_threads", "threads"]
+__all__ = ["PARALLEL_MIN_FLOPS", "check_n_threads", "n_threads", "threads"]
 
 #: below this many floating-point operations a kernel runs on one thread: waking
 #: the thread team costs more than it saves (milliseconds on a loaded machine)
@@ -42,6 +42,25 @@ def n_threads(n_jobs):
     if n_jobs < 0:
         return max(1, total + 1 + n_jobs)
     return min(n_jobs, total)
+
+
+def check_n_threads(n_threads, name="n_threads"):
+    """A kernel's thread count: an int >= 1, capped at ``numba.config.NUMBA_NUM_THREADS``.
+
+    Kernels take ``n_threads`` (already a count); estimators turn their
+    ``n_jobs`` into one with :func:`n_threads`.
+
+    Examples
+    --------
+    >>> from eegbin.kernels.threads import check_n_threads
+    >>> check_n_threads(1)
+    1
+    """
+    if not _is_int(n_threads):
+        raise TypeError(f"{name} must be an int >= 1, got {type(n_threads).__name__} {n_threads!r}")
+    if n_threads < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {n_threads}")
+    return min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import EpochsInputMixin
 from ..kernels.checks import refuse_strings
 from .eegnet import EEGNet
 from .layers import softmax
@@ -17,7 +18,7 @@ from .layers import softmax
 __all__ = ["EEGNetClassifier"]
 
 
-class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class EEGNetClassifier(EpochsInputMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     """A trained EEGNet as a scikit-learn classifier, with optional compressions.
 
     ``fit`` loads and checks the weights, applies the chosen compressions and
@@ -149,12 +150,6 @@ class EEGNetClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.n_subspaces = n_subspaces
         self.n_prototypes = n_prototypes
         self.fixed_point = fixed_point
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.input_tags.two_d_array = False
-        return tags
 
     # ------------------------------------------------------------------ fit
     def _build_net(self):

@@ -40,28 +40,12 @@ class EEGNet:
         (F1*D, 1, 1, K3), ``conv_separable_point.weight`` (F2, F1*D, 1, 1),
         ``bnorm_2.*``, ``final_layer.conv_classifier.weight``/``.bias``
         (n_classes, F2, 1, T'), or the ``final_layer.linearconstraint`` head.
-    n_chans : int, optional
-        Number of EEG channels C (checked against the spatial weights).
-    n_times : int, optional
-        Samples per trial (checked against the classifier's T').
-    layout : {"auto", "braindecode", "keras", "onnx"}, default="auto"
-        "auto" tells them apart (an unknown layout is an error listing what was
-        expected and found). The Keras layout finds its layers from the file's config
-        or the names Keras generates (override with ``keras_layers``), "same" padding
-        (``(K-1)//2`` left), no max-norm at inference and the channels-last flatten
-        order. The ONNX layout reads the graph (batch norms may be folded).
-    pool1_kernel_size, pool2_kernel_size : int, optional
-        Average-pooling sizes: what the file records (ONNX, .keras), else 4 and 8
-        (braindecode defaults; Hersche 2020 / Q-EEGNet use 8, 8).
-    batch_norm_eps : float, optional
-        What the file records (ONNX, .keras), else 1e-3.
-    conv_spatial_max_norm : float, default=1.0
-        Max-norm of braindecode's spatial-convolution parametrization, applied to
-        the stored ``original`` weight as braindecode does in every forward pass.
-    norm_rate : float, default=0.25
-        Max-norm of the ``final_layer.linearconstraint`` head, if that head is used.
-    keras_layers : dict, optional
-        Keras layer names, keys as in :data:`KERAS_EEGNET_LAYERS`.
+    n_chans, n_times, layout, pool1_kernel_size, pool2_kernel_size, batch_norm_eps, \
+conv_spatial_max_norm, norm_rate, keras_layers
+        How the weights are read and checked: as in :func:`eegbin.nn.read_eegnet`
+        (``layout="auto"`` tells the layouts apart; the Keras layout uses "same"
+        padding, no max-norm at inference and the channels-last flatten order; the
+        ONNX layout reads the graph, whose batch norms may be folded).
     dtype : {"float32", "float64"}, default="float32"
         Arithmetic precision of the forward pass (torch runs float32).
     algorithm : {"reordered", "reference"}, default="reordered"

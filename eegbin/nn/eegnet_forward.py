@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_epochs
 from ..footprint import Footprint, check_convention
+from ..kernels.checks import check_epochs
 from ..quantize import dithered_sign, from_fixed_point, pq_footprint, pq_transform, to_fixed_point
 from .eegnet_params import DenseHead, _scale_shift
 from .layers import avg_pool_time, elu, elu_table, temporal_filter

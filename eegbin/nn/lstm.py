@@ -53,7 +53,7 @@ import numpy as np
 
 from ..footprint import Footprint
 from ..quantize import MultiLevelCode
-from .._validation import all_finite
+from ..kernels.checks import all_finite
 from .lstm_cell import FLOAT_CELL, lstm_layer
 
 __all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights", "LSTMLayerWeights"]

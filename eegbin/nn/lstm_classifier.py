@@ -13,8 +13,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_epochs
+from ..base import EpochsInputMixin
 from ..footprint import Footprint
+from ..kernels.checks import check_epochs
 from .learned import read_lstm_export
 from .lstm import LSTM
 
@@ -44,7 +45,7 @@ def _pool(X, decimate, pooling):
     return acc / X.dtype.type(decimate)
 
 
-class LSTMClassifier(ClassifierMixin, BaseEstimator):
+class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
     """Classify MOABB epochs with a torch-free LSTM (float, B_LSTM, MuBiNN1/2, or as trained).
 
     Epochs ``X`` of shape (n_trials, n_channels, n_times) are read as sequences
@@ -349,9 +350,3 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):
                       bits_per_param=float_bits, macs=self.head_coef_.size),
         )
         return Footprint(f"LSTMClassifier: {fp.name}", parts=parts, note=fp.note)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags

@@ -154,9 +154,7 @@ def biper_quantization_error(b, omega, gamma=None):
     if gamma is None:
         g = g_opt
     else:
-        g = np.asarray(gamma, dtype=np.float64)
-        if not np.all(np.isfinite(g)):
-            raise ValueError(f"gamma must be finite, got {gamma!r}")
+        g = _check_finite(gamma, "gamma")
     qe = 2 * a * a / (4 * a * a + 1) - 2 * g * g_opt + g * g
     return qe if qe.ndim else float(qe)
 

@@ -48,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..base import BinarizerOutputMixin, signs_as
 from ..kernels import unpack_bits
 from ..kernels.bits import multilevel_matmul, n_words_for
-from ..kernels.checks import all_finite, check_packed, check_real_array, check_real_dtype, refuse_strings
+from ..kernels.checks import check_n_levels, check_packed, check_real_array, refuse_strings
 
 __all__ = [
     "MultiLevelCode",
@@ -120,41 +120,10 @@ class MultiLevelCode:
 # ---------------------------------------------------------------------------
 
 
-def _check_array(x, name="x"):
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    check_real_dtype(x, name)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 1-D or 2-D, got shape {x.shape} ({x.ndim}-D)")
-    if x.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    if x.dtype.kind == "f" and not all_finite(x):
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{name} contains NaN or Inf (first at index {tuple(int(b) for b in bad)})")
-    return x
-
-
-def check_n_levels(value, name="n_levels", *, in_file=False):
-    """A number of binarization levels as an ``int >= 1``, or a clear error naming ``name``.
-
-    The one check of every level count of Algorithm 1 (:func:`multilevel_binarize`,
-    the binarized LSTMs of :mod:`eegbin.nn`, the reader of exported models). A Python
-    argument of the wrong type is a ``TypeError`` and a count below 1 a
-    ``ValueError``; a value read from a file (``in_file=True``) is a ``ValueError``
-    either way: then the file is wrong, not the call.
-    """
-    if type(value) is not int and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)):
-        error = ValueError if in_file else TypeError
-        raise error(f"{name} must be an integer >= 1, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _check_axis(axis, ndim):
-    if axis is not None and (
-        isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) or axis not in (0, 1)
-    ):
+    if axis is not None and (not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_))):
+        raise TypeError(f"axis must be None, 0 or 1, got {type(axis).__name__} {axis!r}")
+    if axis is not None and axis not in (0, 1):
         raise ValueError(f"axis must be None, 0 or 1, got {axis!r}")
     if axis is not None and ndim == 1:
         raise ValueError(f"axis={axis} needs a 2-D array; a 1-D array is scaled per tensor (axis=None)")
@@ -291,7 +260,7 @@ def _sum_levels(planes, scales, axis):
 
 def _binarize(x, n_levels, scaling, axis, scales, dtype):
     """Checked arguments, then Algorithm 1: (x as 2-D, bool sign planes, float64 scales (L,) or (L, groups))."""
-    x = _check_array(x)
+    x = check_real_array(x, "x", ndim=(1, 2), allow_empty=False, ndarray=True)
     n_levels = check_n_levels(n_levels)
     scaling = _check_scaling(scaling)
     axis = _check_axis(axis, x.ndim)

@@ -20,7 +20,6 @@ References
 from __future__ import annotations
 
 import numbers
-import os
 from dataclasses import replace
 
 import numpy as np
@@ -37,22 +36,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import Float64OutputMixin
 from ..kernels.checks import all_finite, refuse_strings
-from ._checks import Float64OutputMixin
+from ..kernels.threads import n_threads
 from .pq_learning import learn_product_quantizer
 from .pq_tables import pq_encode, pq_footprint, pq_reconstruct, pq_table_sums
 
 __all__ = ["ProductQuantizedLinear", "PQClassifier"]
-
-def _n_threads(n_jobs):
-    """scikit-learn's ``n_jobs`` as a thread count: None -> 1, -1 -> all cores, -2 -> all but one.
-
-    (joblib's ``effective_n_jobs`` says the same but costs ~7 us, half a batch-1 transform.)
-    """
-    if n_jobs is None:
-        return 1
-    return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
-
 
 def _validate_fitted_X(est, X):
     """``validate_data(est, X, reset=False)`` with a fast path for clean float64 arrays.
@@ -194,7 +184,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         self.quantizer_ = learn_product_quantizer(
             X, weights, bias, n_subspaces=self.n_subspaces, n_prototypes=self.n_prototypes,
             encoder=self.encoder, lut_bits=self.lut_bits, random_state=self.random_state,
-            n_threads=_n_threads(self.n_jobs),
+            n_threads=n_threads(self.n_jobs),
         )
         self.n_subspaces_ = self.quantizer_.n_subspaces
         self.n_outputs_ = self._n_features_out = self.quantizer_.n_outputs
@@ -222,7 +212,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         prototype_indices : ndarray of uint8, shape (n_samples, n_subspaces_)
         """
         return pq_encode(self.quantizer_, _validate_fitted_X(self, X),
-                         n_threads=_n_threads(self.n_jobs), check_input=False)
+                         n_threads=n_threads(self.n_jobs), check_input=False)
 
     def table_sums(self, X):
         """Raw table sums ``sum_j LUT[j, index_j, :]`` (int64 for quantized tables).
@@ -236,7 +226,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         sums : ndarray of shape (n_samples, n_outputs)
         """
         return pq_table_sums(self.quantizer_, _validate_fitted_X(self, X),
-                             n_threads=_n_threads(self.n_jobs), check_input=False)
+                             n_threads=n_threads(self.n_jobs), check_input=False)
 
     def transform(self, X):
         """Approximate ``X W + b`` as ``lut_scale_ * table_sums(X) + bias_``.
@@ -263,7 +253,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         X_hat : ndarray of float64, shape (n_samples, n_features)
         """
         return pq_reconstruct(self.quantizer_, _validate_fitted_X(self, X),
-                              n_threads=_n_threads(self.n_jobs), check_input=False)
+                              n_threads=n_threads(self.n_jobs), check_input=False)
 
     def footprint(self, float_bits=32):
         """Stored parameters and operations of one inference (see :func:`pq_footprint`).

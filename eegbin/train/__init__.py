@@ -11,7 +11,8 @@ Quantizers (``eegbin.train.quantizers``): :func:`sign_ste`, :func:`approx_sign`,
 :class:`MultiLevelBinarize`.
 Models (``eegbin.train.models``): :class:`EEGNet`, :class:`MIMANN`, :class:`LSTMNet`.
 Training (``eegbin.train.estimator``): :class:`TorchEEGClassifier`.
-Export (``eegbin.train.exporter``): :func:`export`.
+Export (``eegbin.train.exporter``): :func:`export`, and
+:func:`eegbin.nn.read_export_metadata` (re-exported) to read what it wrote.
 """
 
 from importlib import import_module
@@ -30,7 +31,7 @@ _LAZY = {
     "TorchEEGClassifier": "estimator",
     "export": "exporter",
     "deployed_weights": "exporter",
-    "read_metadata": "exporter",
+    "read_export_metadata": "exporter",  # eegbin.nn.read_export_metadata, next to export
 }
 
 __all__ = sorted(_LAZY)

@@ -12,13 +12,80 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from .._validation import check_epochs
+from ..base import EpochsInputMixin
+from ..kernels.checks import check_epochs
 from .models import EEGNet, LSTMNet, MIMANN
 
 __all__ = ["TorchEEGClassifier"]
 
 
-class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
+def _support_set(yi, n_shots, gen):
+    """``n_shots`` random training samples of each class (the m-way / n-shot support)."""
+    return np.concatenate([gen.permutation(np.flatnonzero(yi == c))[:n_shots] for c in np.unique(yi)])
+
+
+def _lr_schedule(opt, n_epochs, lr, lr_final=None):
+    """Per-epoch learning rates: cosine, or constant then ``lr_final = (n_last, lr_last)``."""
+    if lr_final is None:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
+    n_last, lr_last = lr_final
+    switch = max(0, n_epochs - n_last)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1.0 if epoch < switch else lr_last / lr)
+
+
+def _train_epochs(module, Xt, yt, n_epochs, batch_size, gen, opt, sched):
+    """Mini-batch cross-entropy training; the mean loss of every epoch."""
+    n = Xt.shape[0]
+    losses = []
+    for _ in range(n_epochs):
+        module.train()
+        order = gen.permutation(n)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            b = torch.as_tensor(order[start:start + batch_size], device=Xt.device)
+            loss = F.cross_entropy(module(Xt[b]), yt[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(b)
+        sched.step()
+        losses.append(total / max(1, len(order)))
+    return losses
+
+
+def _train_episodes(module, Xt, yt, n_episodes, batch_size, n_shots, n_classes, gen, opt, sched):
+    """MI-MANN (Hersche 2020, Sec. IV-C): per episode, rewrite the memory, update once.
+
+    The memory is rewritten with a random support set (``n_shots`` per class,
+    encoded by the current controller, tanh(10 x)); then the controller is updated
+    on one batch of ``batch_size`` samples that are not in the support set (binary
+    cross-entropy of the readout, Adam). The paper updates first and rewrites
+    after; in a loop of episodes the two orders are the same. Returns the loss of
+    every episode.
+    """
+    yi = yt.cpu().numpy()
+    losses = []
+    for _ in range(n_episodes):
+        module.train()
+        support = _support_set(yi, n_shots, gen)
+        rest = np.setdiff1d(np.arange(len(yi)), support, assume_unique=True)
+        batch = gen.choice(rest, size=min(batch_size, len(rest)), replace=False)
+        with torch.no_grad():
+            module.keys = module.encode(Xt[support]).detach()
+            module.values = F.one_hot(yt[support], n_classes).float()
+        b = torch.as_tensor(batch, device=Xt.device)
+        out = module(Xt[b])
+        target = F.one_hot(yt[b], n_classes).float()
+        loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
     """Train EEGNet (float, STE- or BiPer-binarized), MI-MANN or an LSTM with ``fit``/``predict``.
 
     Inputs are MOABB epochs (n_trials, n_channels, n_times). They are divided by the
@@ -127,8 +194,6 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
 
@@ -302,80 +367,23 @@ class TorchEEGClassifier(ClassifierMixin, BaseEstimator):
             if hasattr(m, "stage"):
                 m.stage = stage
 
-    def _support_set(self, yi, gen):
-        """``n_shots`` random training samples of each class (the m-way / n-shot support)."""
-        return np.concatenate([
-            gen.permutation(np.flatnonzero(yi == c))[: self.n_shots] for c in np.unique(yi)
-        ])
-
     def _write_support(self, Xt, yi, gen):
-        idx = self._support_set(yi, gen)
+        idx = _support_set(yi, self.n_shots, gen)
         self.module_.eval()
         self.module_.write_memory(Xt[idx], torch.as_tensor(yi[idx]))
         self.support_index_ = idx
 
-    def _schedule(self, opt, n_epochs, lr):
-        """Per-epoch learning rates: cosine, or constant then ``lr_final``."""
-        lr_final = self._check_lr_final()
-        if lr_final is None:
-            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n_epochs))
-        n_last, lr_last = lr_final
-        switch = max(0, n_epochs - n_last)
-        return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda epoch: 1.0 if epoch < switch else lr_last / lr)
-
     def _train_stage(self, Xt, yt, n_epochs, gen, lr, weight_decay):
         if n_epochs == 0:
             return
-        mod = self.module_
-        opt = torch.optim.Adam(mod.parameters(), lr=lr, weight_decay=weight_decay)
-        sched = self._schedule(opt, n_epochs, lr)
+        opt = torch.optim.Adam(self.module_.parameters(), lr=lr, weight_decay=weight_decay)
+        sched = _lr_schedule(opt, n_epochs, lr, self._check_lr_final())
         if self.model == "mimann":
-            return self._train_episodes(Xt, yt, n_epochs, gen, opt, sched)
-        n = Xt.shape[0]
-        for _ in range(n_epochs):
-            mod.train()
-            order = gen.permutation(n)
-            total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                b = torch.as_tensor(order[start:start + self.batch_size], device=self.dev_)
-                loss = F.cross_entropy(mod(Xt[b]), yt[b])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(b)
-            sched.step()
-            self.history_.append(total / max(1, len(order)))
-
-    def _train_episodes(self, Xt, yt, n_episodes, gen, opt, sched):
-        """MI-MANN (Hersche 2020, Sec. IV-C): per episode, rewrite the memory, update once.
-
-        The memory is rewritten with a random support set (``n_shots`` per class,
-        encoded by the current controller, tanh(10 x)); then the controller is updated
-        on one batch of ``batch_size`` samples that are not in the support set (binary
-        cross-entropy of the readout, Adam). The paper updates first and rewrites
-        after; in a loop of episodes the two orders are the same.
-        """
-        mod = self.module_
-        yi = yt.cpu().numpy()
-        n_classes = len(self.classes_)
-        for _ in range(n_episodes):
-            mod.train()
-            support = self._support_set(yi, gen)
-            rest = np.setdiff1d(np.arange(len(yi)), support, assume_unique=True)
-            batch = gen.choice(rest, size=min(self.batch_size, len(rest)), replace=False)
-            with torch.no_grad():
-                mod.keys = mod.encode(Xt[support]).detach()
-                mod.values = F.one_hot(yt[support], n_classes).float()
-            b = torch.as_tensor(batch, device=self.dev_)
-            out = mod(Xt[b])
-            target = F.one_hot(yt[b], n_classes).float()
-            loss = F.binary_cross_entropy(out.clamp(1e-6, 1 - 1e-6), target)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            self.history_.append(float(loss.detach()))
+            losses = _train_episodes(self.module_, Xt, yt, n_epochs, self.batch_size, self.n_shots,
+                                    len(self.classes_), gen, opt, sched)
+        else:
+            losses = _train_epochs(self.module_, Xt, yt, n_epochs, self.batch_size, gen, opt, sched)
+        self.history_.extend(losses)
 
     @torch.no_grad()
     def _scores(self, X):

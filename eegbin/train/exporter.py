@@ -18,7 +18,7 @@ import torch
 from ..nn.export_format import MUBINN2_ACTIVATIONS, lstm_quantization_metadata, read_export_metadata
 from .models import EEGNet, LSTMNet, MIMANN
 
-__all__ = ["export", "deployed_weights", "read_metadata"]
+__all__ = ["export", "deployed_weights", "read_export_metadata"]
 
 
 def _scales(quantizer):
@@ -133,7 +133,7 @@ def deployed_weights(model):
             meta.update(seed=model.seed, projection_scale=model.projection_scale)
         sd["memory.keys"] = model.keys.cpu().numpy()
         sd["memory.values"] = model.values.cpu().numpy()
-        meta.update(model="MIMANN", hparams=model.controller.hparams, n_dims=model.n_dims,
+        meta.update(model="MIMANN", hparams=model.controller.hparams, n_components=model.n_components,
                     projection=model.projection_kind)
     elif isinstance(model, LSTMNet):
         # only the LSTM and head tensors (the quantizer scales go in the metadata), so the
@@ -190,21 +190,3 @@ def export(model, path):
     pt = path.with_suffix(".pt")
     torch.save(OrderedDict((k, torch.from_numpy(np.array(v))) for k, v in sd.items()), pt)
     return path, pt
-
-
-def read_metadata(path):
-    """The ``"eegbin"`` metadata dict of an exported safetensors file.
-
-    The same reader as :func:`eegbin.nn.read_export_metadata` (which needs neither
-    torch nor safetensors), kept here next to :func:`export`.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from eegbin.train import EEGNet, export, read_metadata
-    >>> path, _ = export(EEGNet(n_chans=4, n_outputs=2, n_times=128),
-    ...                  pathlib.Path(tempfile.mkdtemp()) / "eegnet.safetensors")
-    >>> read_metadata(path)["model"]
-    'EEGNet'
-    """
-    return read_export_metadata(path)

@@ -282,7 +282,7 @@ class MIMANN(nn.Module):
     Parameters
     ----------
     n_chans, n_outputs, n_times : int
-    n_dims : int, default=256
+    n_components : int, default=256
         Dimension d of the binary keys.
     projection : {"random", "learned"}, default="learned"
         ``"random"``: a fixed dense bipolar matrix scaled by Xavier's uniform bound,
@@ -302,19 +302,19 @@ class MIMANN(nn.Module):
     seed : int or None
         Seed of the random projection (None for a learned one).
     projection_scale : float
-        Xavier's bound ``sqrt(6 / (n_features + n_dims))`` of the random projection
+        Xavier's bound ``sqrt(6 / (n_features + n_components))`` of the random projection
         (1.0 for a learned one).
 
     Examples
     --------
     >>> import torch
     >>> from eegbin.train import MIMANN
-    >>> m = MIMANN(n_chans=4, n_outputs=2, n_times=128, n_dims=32).eval()
+    >>> m = MIMANN(n_chans=4, n_outputs=2, n_times=128, n_components=32).eval()
     >>> m.encode(torch.zeros(3, 4, 128)).shape
     torch.Size([3, 32])
     """
 
-    def __init__(self, n_chans, n_outputs, n_times, n_dims=256, projection="learned",
+    def __init__(self, n_chans, n_outputs, n_times, n_components=256, projection="learned",
                  random_state=0, **eegnet_params):
         super().__init__()
         if eegnet_params.get("activations", "real") != "real":
@@ -323,24 +323,24 @@ class MIMANN(nn.Module):
                 f"activations={eegnet_params['activations']!r} is for EEGNet's binarized layers")
         self.controller = EEGNet(n_chans, n_outputs, n_times, **eegnet_params)
         n_feat = self.controller.conv_separable_point.out_channels * self.controller.n_features_time
-        self.n_feat, self.n_dims, self.projection_kind = n_feat, int(n_dims), projection
+        self.n_feat, self.n_components, self.projection_kind = n_feat, int(n_components), projection
         self.n_outputs = int(n_outputs)
         self.seed, self.projection_scale = None, 1.0
         if projection == "learned":
-            self.projection = nn.Linear(n_feat, n_dims, bias=False)
+            self.projection = nn.Linear(n_feat, n_components, bias=False)
         elif projection == "random":
             self.seed = draw_seed(random_state)
-            R, self.projection_scale = random_bipolar_projection(self.seed, self.n_dims, n_feat)
+            R, self.projection_scale = random_bipolar_projection(self.seed, self.n_components, n_feat)
             self.register_buffer(
                 "random_projection",
                 torch.tensor(self.projection_scale * R.astype(np.float64), dtype=torch.float32))
         else:
             raise ValueError(f"projection must be 'random' or 'learned', got {projection!r}")
-        self.register_buffer("keys", torch.zeros(0, n_dims))
+        self.register_buffer("keys", torch.zeros(0, n_components))
         self.register_buffer("values", torch.zeros(0, n_outputs))
 
     def projection_matrix(self):
-        """(n_dims, n_features) projection applied to the flattened controller features."""
+        """(n_components, n_features) projection applied to the flattened controller features."""
         if self.projection_kind == "learned":
             return self.projection.weight
         return self.random_projection

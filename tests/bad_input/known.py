@@ -127,8 +127,8 @@ KNOWN = {
         "owner: evaluation (changed on main during this session): WRONG-TYPE: ValueError, the rule says TypeError: float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got 32.5",
     "eegbin.evaluation.register_pipeline:float_bits:hp_string":
         "owner: evaluation (changed on main during this session): WRONG-TYPE: ValueError, the rule says TypeError: float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got '32'",
-    "eegbin.binary.random_bipolar_projection:n_dims:hp_range2":
-        "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_dims",
+    "eegbin.binary.random_bipolar_projection:n_components:hp_range2":
+        "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_components",
     "eegbin.binary.random_bipolar_projection:n_features:hp_range2":
         "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_features",
 }

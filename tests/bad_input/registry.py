@@ -290,8 +290,8 @@ ESTIMATOR_SETUP = {
                                     "scalars": {"n_components": [0, -5, 10**15], "sparsity": [-0.1, 1.0, 1.5]}},
     "SparseBipolarRandomProjection": {"params": {"n_components": 70, "random_state": 0},
                                       "scalars": {"n_components": [0, -5, 10**15], "sparsity": [-0.1, 1.0, 1.5]}},
-    "BinaryKeyValueMemory": {"params": {"n_dims": 64, "random_state": 0},
-                             "scalars": {"n_dims": [0, -1, 10**15], "beta": [-1.0, 0.0]}},
+    "BinaryKeyValueMemory": {"params": {"n_components": 64, "random_state": 0},
+                             "scalars": {"n_components": [0, -1, 10**15], "beta": [-1.0, 0.0]}},
     "BinarizedLinearSVC": {"params": {"random_state": 0}, "scalars": {"C": [0.0, -1.0]}},
     "FilterBankRiemann": {"params": {"sfreq": 128.0, "bands": [(8, 12), (12, 30)]}, "epochs": True,
                           "scalars": {"sfreq": [0.0, -128.0], "order": [0, -1], "reg": [-0.5]},
@@ -428,12 +428,12 @@ def _binary_fns():
     P = Arg("packed", ndim=2, empty="rowwise", n_bits=True, words_fixed=True)
     return {
         "eegbin.binary.cosine_from_hamming": Entry(
-            b.cosine_from_hamming, lambda: {"queries": _packed(3, 70), "keys": _packed(4, 70, 1), "n_dims": 70},
+            b.cosine_from_hamming, lambda: {"queries": _packed(3, 70), "keys": _packed(4, 70, 1), "n_bits": 70},
             arrays={"queries": P, "keys": Arg("packed", ndim=2, n_bits=True, words_fixed=True)},
-            scalars={"n_dims": [0, -1, 129]}),
+            scalars={"n_bits": [0, -1, 129]}),
         "eegbin.binary.random_bipolar_projection": Entry(
-            b.random_bipolar_projection, lambda: {"seed": 7, "n_dims": 16, "n_features": 5},
-            scalars={"seed": [-1, 2**32], "n_dims": [0, -1, 10**15], "n_features": [0, -1, 10**15]}),
+            b.random_bipolar_projection, lambda: {"seed": 7, "n_components": 16, "n_features": 5},
+            scalars={"seed": [-1, 2**32], "n_components": [0, -1, 10**15], "n_features": [0, -1, 10**15]}),
         "eegbin.binary.memory_readout": Entry(
             b.memory_readout, lambda: {"attention": _rng(0).random((3, 4)), "labels": np.array([0, 1, 1, 0]),
                                        "n_classes": 2},
@@ -720,7 +720,7 @@ EXEMPT = {
     "eegbin.evaluation.describe_protocol": _REPORT, "eegbin.evaluation.format_table": _REPORT,
     "eegbin.evaluation.plot_accuracy_vs_memory": _REPORT, "eegbin.evaluation.plot_per_subject": _REPORT,
     "eegbin.datasets.no_download": "a context manager that forbids MOABB downloads: it takes no argument",
-    "eegbin.nn.load_weights": _FILES, "eegbin.nn.read_export_metadata": _FILES, "eegbin.train.read_metadata": _FILES,
+    "eegbin.nn.load_weights": _FILES, "eegbin.train.read_export_metadata": _FILES,  # eegbin.nn.read_export_metadata, re-exported
     "eegbin.Footprint": _RECORD, "eegbin.nn.EEGNetParams": _RECORD, "eegbin.nn.LSTMLayerWeights": _RECORD,
     "eegbin.nn.LSTMWeights": _RECORD, "eegbin.nn.OnnxGraph": _RECORD, "eegbin.nn.OnnxNode": _RECORD,
     "eegbin.nn.Affine": _RECORD, "eegbin.nn.DenseHead": _RECORD, "eegbin.nn.EluTable": _RECORD,

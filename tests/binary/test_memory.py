@@ -56,18 +56,18 @@ def make_session(rng, means, n_per_class, noise=1.0, rotation=None):
 
 
 @pytest.mark.parametrize("sharpen", ["softabs", "softmax", "none"])
-@pytest.mark.parametrize("n_dims", [256, 100, 1])
-def test_hamming_path_equals_float_cosine_oracle(sharpen, n_dims):
-    rng = np.random.default_rng(n_dims)
+@pytest.mark.parametrize("n_components", [256, 100, 1])
+def test_hamming_path_equals_float_cosine_oracle(sharpen, n_components):
+    rng = np.random.default_rng(n_components)
     X, y = rng.normal(size=(30, 40)), rng.integers(0, 3, 30)
     Xq = rng.normal(size=(25, 40))
-    mem = BinaryKeyValueMemory(n_dims=n_dims, sharpen=sharpen, beta=7.0, random_state=3).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=n_components, sharpen=sharpen, beta=7.0, random_state=3).fit(X, y)
     R = mem.projection_.astype(float)
-    assert set(np.unique(R)) <= {-1.0, 1.0} and R.shape == (n_dims, 40)
-    assert mem.projection_scale_ == pytest.approx(np.sqrt(6 / (40 + n_dims)))
+    assert set(np.unique(R)) <= {-1.0, 1.0} and R.shape == (n_components, 40)
+    assert mem.projection_scale_ == pytest.approx(np.sqrt(6 / (40 + n_components)))
     alpha, y_hat = oracle_readout(X, y, Xq, R, mem.projection_scale_, 3, sharpen, 7.0)
-    got_alpha = cosine_from_hamming(mem._encode(Xq), mem.keys_, n_dims)
-    if n_dims in (256, 1):  # norms are exact: the two paths agree bit for bit
+    got_alpha = cosine_from_hamming(mem._encode(Xq), mem.keys_, n_components)
+    if n_components in (256, 1):  # norms are exact: the two paths agree bit for bit
         np.testing.assert_array_equal(got_alpha, alpha)
     np.testing.assert_allclose(got_alpha, alpha, rtol=0, atol=1e-15)
     np.testing.assert_array_equal(mem.predict(Xq), np.argmax(y_hat, axis=1))
@@ -82,7 +82,7 @@ def test_keys_are_heaviside_of_projection():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(5, 12))
     X[0] = 0.0  # projection exactly 0 -> H(0) = 1: all bits set
-    mem = BinaryKeyValueMemory(n_dims=70, random_state=1).fit(X, [0, 1, 0, 1, 1])
+    mem = BinaryKeyValueMemory(n_components=70, random_state=1).fit(X, [0, 1, 0, 1, 1])
     np.testing.assert_array_equal(mem.keys_, pack_bits((X @ mem.projection_.T) >= 0))
     assert mem.keys_.shape == (5, 2) and mem.keys_[0, 0] == np.uint64(2**64 - 1)
     # the Xavier scale does not change a sign
@@ -92,9 +92,9 @@ def test_keys_are_heaviside_of_projection():
 
 def test_random_projection_reproducible_from_seed():
     X, y = np.random.default_rng(0).normal(size=(6, 9)), [0, 1, 2, 0, 1, 2]
-    a = BinaryKeyValueMemory(n_dims=64, random_state=42).fit(X, y)
-    b = BinaryKeyValueMemory(n_dims=64, random_state=42).fit(X, y)
-    c = BinaryKeyValueMemory(n_dims=64, random_state=43).fit(X, y)
+    a = BinaryKeyValueMemory(n_components=64, random_state=42).fit(X, y)
+    b = BinaryKeyValueMemory(n_components=64, random_state=42).fit(X, y)
+    c = BinaryKeyValueMemory(n_components=64, random_state=43).fit(X, y)
     np.testing.assert_array_equal(a.projection_, b.projection_)
     assert not np.array_equal(a.projection_, c.projection_)
     assert 0 <= a.seed_ < 2**32
@@ -103,7 +103,7 @@ def test_random_projection_reproducible_from_seed():
                        else -1 for j in range(9)] for i in range(64)])
     np.testing.assert_array_equal(a.projection_, regen)
     # a stored seed regenerates the matrix, the keys and the predictions
-    d = BinaryKeyValueMemory(n_dims=64, random_state=a.seed_).fit(X, y)
+    d = BinaryKeyValueMemory(n_components=64, random_state=a.seed_).fit(X, y)
     assert d.seed_ == a.seed_
     np.testing.assert_array_equal(d.projection_, a.projection_)
     np.testing.assert_array_equal(d.keys_, a.keys_)
@@ -118,7 +118,7 @@ def test_random_projection_is_balanced_and_seed_specific():
     assert abs(R.mean()) < 0.01  # 69 632 fair signs: std of the mean 0.0038
     assert abs(np.corrcoef(R[:-1].ravel(), R[1:].ravel())[0, 1]) < 0.02  # rows independent
     assert (R != random_bipolar_projection(1, 256, 272)[0]).mean() == pytest.approx(0.5, abs=0.01)
-    with pytest.raises(ValueError, match="n_dims must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_components must be >= 1, got 0"):
         random_bipolar_projection(0, 0, 272)
     with pytest.raises(ValueError, match="seed must be in"):
         random_bipolar_projection(2**32, 4, 4)
@@ -174,7 +174,7 @@ def test_add_examples_inserts_new_labels_in_sorted_classes():
     means = rng.normal(size=(3, 50))
     X, y = make_session(rng, means, 6)
     names = np.array(["feet", "left", "tongue"])[y]
-    mem = BinaryKeyValueMemory(n_dims=128, random_state=0)
+    mem = BinaryKeyValueMemory(n_components=128, random_state=0)
     mem.fit(X[names != "left"], names[names != "left"])
     mem.add_examples(X[names == "left"], names[names == "left"])
     np.testing.assert_array_equal(mem.classes_, ["feet", "left", "tongue"])
@@ -189,14 +189,14 @@ def test_learned_projection_from_array_dict_and_npz(tmp_path):
     path = tmp_path / "controller.npz"
     np.savez(path, **{"projection.weight": W, "other": np.zeros(3)})
     ests = [
-        BinaryKeyValueMemory(projection=W, n_dims=64),
-        BinaryKeyValueMemory(projection="learned", projection_weights=W, n_dims=64),
+        BinaryKeyValueMemory(projection=W, n_components=64),
+        BinaryKeyValueMemory(projection="learned", projection_weights=W, n_components=64),
         BinaryKeyValueMemory(
-            projection="learned", projection_weights={"w": W}, n_dims=64
+            projection="learned", projection_weights={"w": W}, n_components=64
         ),
         BinaryKeyValueMemory(
             projection="learned", projection_weights=str(path),
-            projection_key="projection.weight", n_dims=64,
+            projection_key="projection.weight", n_components=64,
         ),
     ]
     _, y_hat = oracle_readout(X, y, Xq, W.astype(float), 1.0, 2, "softabs", 10.0)
@@ -221,7 +221,7 @@ def test_footprint_random_and_learned():
     assert fp.total_bit_ops == 32 * 256
     assert fp.total_macs == 256 * N_FEATURES + 32
     W = rng.normal(size=(128, N_FEATURES))
-    fp16 = BinaryKeyValueMemory(projection=W, n_dims=128).fit(X, y).footprint(float_bits=16)
+    fp16 = BinaryKeyValueMemory(projection=W, n_components=128).fit(X, y).footprint(float_bits=16)
     assert fp16.memory_bits == 128 * N_FEATURES * 16 + 32 * 128 + 32 * 2
     assert eegbin.footprint(make_pipeline(StandardScaler(), BinaryKeyValueMemory(random_state=0)).fit(X, y)).total_bit_ops == 32 * 256
 
@@ -230,7 +230,7 @@ def test_footprint_hersche2020_convention_is_table_ii_classification_row():
     rng = np.random.default_rng(4)
     X, y = rng.normal(size=(32, N_FEATURES)), np.repeat(np.arange(4), 8)  # 4-way / 8-shot
     for d, kB, macs in ((256, 1.02, 288), (128, 0.51, 160)):  # Table II, MI-MANN rows
-        mem = BinaryKeyValueMemory(n_dims=d, random_state=3).fit(X, y)
+        mem = BinaryKeyValueMemory(n_components=d, random_state=3).fit(X, y)
         paper = mem.footprint(float_bits=16, convention="hersche2020")
         parts = {p.name: p for p in paper.parts}
         assert round(parts["random projection"].kB, 3) == 0.004
@@ -270,9 +270,9 @@ def test_sharpen_and_readout_functions():
         sharpen_attention(alpha, "relu")
     with pytest.raises(ValueError, match=r"beta must be a finite number in \(0, inf\)"):
         sharpen_attention(alpha, beta=0.0)
-    with pytest.raises(ValueError, match="n_dims must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_bits must be >= 1, got 0"):
         cosine_from_hamming(pack_bits(np.ones((1, 3))), pack_bits(np.ones((1, 3))), 0)
-    with pytest.raises(TypeError, match="n_dims must be an integer"):
+    with pytest.raises(TypeError, match="n_bits must be an integer"):
         cosine_from_hamming(pack_bits(np.ones((1, 3))), pack_bits(np.ones((1, 3))), 3.0)
 
 
@@ -295,14 +295,14 @@ def test_clone_pickle_gridsearch():
     rng = np.random.default_rng(5)
     means = rng.normal(size=(3, 30))
     X, y = make_session(rng, means, 10)
-    mem = BinaryKeyValueMemory(n_dims=64, random_state=0).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=64, random_state=0).fit(X, y)
     again = pickle.loads(pickle.dumps(mem))
     np.testing.assert_array_equal(again.predict(X), mem.predict(X))
     assert clone(mem).get_params() == mem.get_params()
     W = rng.normal(size=(64, 30))
-    assert clone(BinaryKeyValueMemory(projection=W, n_dims=64)).projection is not W
+    assert clone(BinaryKeyValueMemory(projection=W, n_components=64)).projection is not W
     gs = GridSearchCV(
-        BinaryKeyValueMemory(n_dims=64, random_state=0),
+        BinaryKeyValueMemory(n_components=64, random_state=0),
         {"sharpen": ["softabs", "softmax"], "beta": [5.0, 10.0]},
         cv=3,
     ).fit(X, y)
@@ -317,7 +317,7 @@ def test_clone_pickle_gridsearch():
 def test_bad_input(tmp_path):
     rng = np.random.default_rng(6)
     X, y = rng.normal(size=(10, 8)), np.repeat([0, 1], 5)
-    mem = BinaryKeyValueMemory(n_dims=32, random_state=0)
+    mem = BinaryKeyValueMemory(n_components=32, random_state=0)
     with pytest.raises(NotFittedError):
         mem.predict(X)
     with pytest.raises(NotFittedError):
@@ -343,34 +343,34 @@ def test_bad_input(tmp_path):
         mem.add_examples(X, np.array(["a"] * 10, dtype=object))
     with pytest.raises(ValueError, match="sharpen"):
         BinaryKeyValueMemory(sharpen="max").fit(X, y)
-    with pytest.raises(ValueError, match="n_dims"):
-        BinaryKeyValueMemory(n_dims=0).fit(X, y)
+    with pytest.raises(ValueError, match="n_components"):
+        BinaryKeyValueMemory(n_components=0).fit(X, y)
     with pytest.raises(ValueError, match="beta"):
         BinaryKeyValueMemory(beta=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="projection='learned' needs projection_weights"):
         BinaryKeyValueMemory(projection="learned").fit(X, y)
     with pytest.raises(ValueError, match="only used with projection='learned'"):
         BinaryKeyValueMemory(projection_weights=np.ones((256, 8))).fit(X, y)
-    with pytest.raises(ValueError, match=r"has shape \(32, 7\), expected \(n_dims=32, n_features=8\)"):
-        BinaryKeyValueMemory(projection=np.ones((32, 7)), n_dims=32).fit(X, y)
-    with pytest.raises(ValueError, match="set n_dims=16"):
-        BinaryKeyValueMemory(projection=np.ones((16, 8)), n_dims=32).fit(X, y)
+    with pytest.raises(ValueError, match=r"has shape \(32, 7\), expected \(n_components=32, n_features=8\)"):
+        BinaryKeyValueMemory(projection=np.ones((32, 7)), n_components=32).fit(X, y)
+    with pytest.raises(ValueError, match="set n_components=16"):
+        BinaryKeyValueMemory(projection=np.ones((16, 8)), n_components=32).fit(X, y)
     with pytest.raises(ValueError, match="NaN or Inf"):
-        BinaryKeyValueMemory(projection=np.full((32, 8), np.inf), n_dims=32).fit(X, y)
+        BinaryKeyValueMemory(projection=np.full((32, 8), np.inf), n_components=32).fit(X, y)
     with pytest.raises(ValueError, match="2-D real matrix"):
-        BinaryKeyValueMemory(projection=np.ones((32, 8), dtype=bool), n_dims=32).fit(X, y)
+        BinaryKeyValueMemory(projection=np.ones((32, 8), dtype=bool), n_components=32).fit(X, y)
     two = {"a": np.ones((32, 8)), "b": np.ones(3)}
     with pytest.raises(ValueError, match="projection_key must name"):
-        BinaryKeyValueMemory(projection="learned", projection_weights=two, n_dims=32).fit(X, y)
+        BinaryKeyValueMemory(projection="learned", projection_weights=two, n_components=32).fit(X, y)
     with pytest.raises(ValueError, match="projection_key='c' is not among"):
         BinaryKeyValueMemory(
-            projection="learned", projection_weights=two, projection_key="c", n_dims=32
+            projection="learned", projection_weights=two, projection_key="c", n_components=32
         ).fit(X, y)
     text = tmp_path / "weights.npz"
     text.write_text("not a weight file")
     with pytest.raises(ValueError, match="cannot read .* as an .npz weight file"):
-        BinaryKeyValueMemory(projection="learned", projection_weights=str(text), n_dims=32).fit(X, y)
+        BinaryKeyValueMemory(projection="learned", projection_weights=str(text), n_components=32).fit(X, y)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, w=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(ValueError, match="cannot read"):  # allow_pickle=False refuses it
-        BinaryKeyValueMemory(projection="learned", projection_weights=pickled, n_dims=32).fit(X, y)
+        BinaryKeyValueMemory(projection="learned", projection_weights=pickled, n_components=32).fit(X, y)

@@ -51,6 +51,21 @@ def test_bad_parameters(kwargs):
         SimulatedMotorImagery(**kwargs)
 
 
+def test_subjects_is_a_list_as_in_moabb_and_an_int_a_count():
+    default = SimulatedMotorImagery()
+    ds = SimulatedMotorImagery(subjects=[3, 1])
+    # a list picks subjects of the default population: same generator key (code) as the default
+    assert ds.subject_list == [1, 3] and ds.n_subjects == 9 and ds.code == default.code
+    assert SimulatedMotorImagery(n_subjects=4).subject_list == [1, 2, 3, 4]
+    assert SimulatedMotorImagery(subjects=[2], n_subjects=2).code == SimulatedMotorImagery(subjects=2).code
+    with pytest.raises(ValueError, match=r"subject numbers in 1..9 \(n_subjects=9\), got \[10\]"):
+        SimulatedMotorImagery(subjects=[10])
+    with pytest.raises(ValueError, match="subjects must be a non-empty list"):
+        SimulatedMotorImagery(subjects=[])
+    with pytest.raises(ValueError, match="give the population as n_subjects"):
+        SimulatedMotorImagery(subjects=3, n_subjects=5)
+
+
 def test_one_run_raw_structure():
     _, (eeg, eog, starts, labels) = _run_digest(SEED)
     assert eeg.shape[0] == 22 and eog.shape[0] == 3 and eeg.shape[1] == eog.shape[1]

@@ -96,7 +96,7 @@ def test_bad_input_is_named(tmp_path):
 def test_memory_head_on_the_m4(tmp_path):
     """The MI-MANN memory head (libm's tanhf on the target): the host's classes and readout."""
     X, y = _features()
-    mem = BinaryKeyValueMemory(n_dims=256, random_state=4).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=256, random_state=4).fit(X, y)
     m4 = _m4(mem, tmp_path)
     p, ins = m4.run(X[:3])
     np.testing.assert_array_equal(mem.classes_[p], mem.predict(X[:3]))

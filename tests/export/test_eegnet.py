@@ -220,7 +220,7 @@ def test_mimann_eegnet_features_then_memory(task, compiled, options):
     memory, one exported model; the C features are eegbin's, so are the keys and classes."""
     w, X, y = task
     pipe = make_pipeline(EEGNetClassifier(w, C, T, SFREQ, **options),
-                         BinaryKeyValueMemory(n_dims=256, random_state=0)).fit(X[:60], y[:60])
+                         BinaryKeyValueMemory(n_components=256, random_state=0)).fit(X[:60], y[:60])
     m = compiled(pipe, "mimann")
     assert m.n_steps == 2  # the features, then the memory: no EEGNet head
     F_c = m.step(0, X)

@@ -22,15 +22,15 @@ def _readout(mem, X):
     from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention
 
     Z = X @ mem.projection_.T.astype(np.float64)
-    alpha = cosine_from_hamming(pack_bits(Z, kind="heaviside"), mem.keys_, mem.n_dims)
+    alpha = cosine_from_hamming(pack_bits(Z, kind="heaviside"), mem.keys_, mem.n_components)
     return memory_readout(sharpen_attention(alpha, mem.sharpen, mem.beta), mem.labels_, len(mem.classes_))
 
 
 @pytest.mark.parametrize("sharpen", ["softabs", "softmax", "none"])
-@pytest.mark.parametrize("n_dims", [256, 100])
-def test_random_projection_memory(compiled, sharpen, n_dims):
+@pytest.mark.parametrize("n_components", [256, 100])
+def test_random_projection_memory(compiled, sharpen, n_components):
     X, y = _data()
-    mem = BinaryKeyValueMemory(n_dims=n_dims, sharpen=sharpen, random_state=5).fit(X[:60], y[:60])
+    mem = BinaryKeyValueMemory(n_components=n_components, sharpen=sharpen, random_state=5).fit(X[:60], y[:60])
     for dtype, rtol in (("float32", 1e-5), ("float64", 1.2e-7)):  # scores are float: 1 ulp
         m = compiled(mem, dtype=dtype)
         pred, scores = m.step(0, X.astype(np.float32))
@@ -42,7 +42,7 @@ def test_random_projection_memory(compiled, sharpen, n_dims):
 def test_keys_are_the_python_keys_bit_for_bit(compiled):
     """The C distances to one stored key are eegbin's: query a memory with its own support set."""
     X, y = _data()
-    mem = BinaryKeyValueMemory(n_dims=130, sharpen="none", random_state=9).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=130, sharpen="none", random_state=9).fit(X, y)
     m = compiled(mem, dtype="float64")
     _, scores = m.step(0, X.astype(np.float32))
     alpha = bipolar_dot(mem._encode(X), mem.keys_, 130) / 130.0  # cosine of each support key
@@ -53,7 +53,7 @@ def test_learned_projection_and_after_riemann(compiled):
     rng = np.random.RandomState(1)
     X, y = _data(f=24)
     W = rng.randn(64, 24)
-    mem = BinaryKeyValueMemory(projection=W, n_dims=64).fit(X[:60], y[:60])
+    mem = BinaryKeyValueMemory(projection=W, n_components=64).fit(X[:60], y[:60])
     m = compiled(mem, dtype="float64")
     np.testing.assert_array_equal(mem.classes_[m.predict(X)], mem.predict(X))
     np.testing.assert_allclose(m.scores(X), _readout(mem, X), rtol=1.2e-7)
@@ -64,7 +64,7 @@ def test_memory_head_on_riemannian_features(compiled):
 
     X, y = _epochs(n_ch=4)
     pipe = make_pipeline(FilterBankRiemann(100.0, bands=[(8, 12), (12, 30)]),
-                         BinaryKeyValueMemory(n_dims=128, random_state=2)).fit(X, y)
+                         BinaryKeyValueMemory(n_components=128, random_state=2)).fit(X, y)
     m = compiled(pipe, "rmann", dtype="float64")
     F = pipe[0].transform(X)
     _, scores = m.step(1, F)  # on eegbin's features: the readout of eegbin
@@ -74,7 +74,7 @@ def test_memory_head_on_riemannian_features(compiled):
 
 def test_weights_next_to_footprint(tmp_path):
     X, y = _data()
-    mem = BinaryKeyValueMemory(n_dims=256, random_state=3).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=256, random_state=3).fit(X, y)
     to_c(mem, tmp_path, "mann")
     text = (tmp_path / "mann.c").read_text()
     if _regenerable(mem):  # the projection is the seed, as footprint() counts it
@@ -86,7 +86,7 @@ def test_weights_next_to_footprint(tmp_path):
 
 def test_errors(tmp_path):
     X, y = _data()
-    mem = BinaryKeyValueMemory(n_dims=64, random_state=0).fit(X, y)
+    mem = BinaryKeyValueMemory(n_components=64, random_state=0).fit(X, y)
     codes = HeavisideBinarizer(output="packed").fit(X)
     with pytest.raises(ValueError, match="BinaryKeyValueMemory reads real features, but the previous step gives"):
         to_c(make_pipeline(codes, mem), tmp_path, "bad")
@@ -98,7 +98,7 @@ def test_projection_regenerated_from_the_seed(compiled, tmp_path):
     from eegbin.kernels import sparse_ternary_block
 
     X, y = _data()
-    mem = BinaryKeyValueMemory(n_dims=200, random_state=11).fit(X[:60], y[:60])
+    mem = BinaryKeyValueMemory(n_components=200, random_state=11).fit(X[:60], y[:60])
     if not _regenerable(mem):  # the generator MI-MANN trains with, whatever fit drew
         mem.projection_ = sparse_ternary_block(11, 0, 200, X.shape[1], sparsity=0.0)
         mem.keys_ = pack_bits(X[:60] @ mem.projection_.T.astype(np.float64), kind="heaviside")

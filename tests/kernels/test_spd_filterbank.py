@@ -36,7 +36,7 @@ def test_funm_matches_numpy_eigh(n, seed, fn):
         S = S / np.abs(S).max()
     out = np.empty_like(S)
     minval = np.empty(3)
-    spd._nb_funm(S, fn, out, minval)
+    spd.batch_funm(S, fn, out, minval)
     w, v = np.linalg.eigh(S)
     f = {spd.FN_LOG: np.log, spd.FN_SQRT: np.sqrt, spd.FN_INVSQRT: lambda x: 1 / np.sqrt(x), spd.FN_EXP: np.exp}[fn]
     ref = (v * f(w)[:, None, :]) @ v.transpose(0, 2, 1)
@@ -52,7 +52,7 @@ def test_tangent_and_mean_kernels_agree_with_numpy():
     P = (P + P.transpose(0, 2, 1)) / 2 + n * np.eye(n)  # any symmetric positive whitening
     out = np.empty((N, K, n * (n + 1) // 2))
     minval = np.empty((N, K))
-    spd._nb_tangent_riemann(C, P, out, minval)
+    spd.batch_tangent_riemann(C, P, out, minval)
     W = P[None] @ C @ P[None]
     w, v = np.linalg.eigh(W)
     L = (v * np.log(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
@@ -61,11 +61,11 @@ def test_tangent_and_mean_kernels_agree_with_numpy():
     np.testing.assert_allclose(out, coef * L[..., iu[0], iu[1]], atol=1e-12)
     partial = np.empty((2, 3, n, n))
     mins = np.empty(2)
-    spd._nb_mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, np.empty((0, 0, 0)))  # chunks 4, 4, 1
+    spd.mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, np.empty((0, 0, 0)))  # chunks 4, 4, 1
     np.testing.assert_allclose(partial.sum(1), L[:, [2, 0]].sum(0), atol=1e-12)
     np.testing.assert_allclose(mins, w[:, [2, 0]].min(axis=(0, 2)))
     vec = np.full_like(out, np.nan)  # fused tangent vectors of the active slots only
-    spd._nb_mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, vec)
+    spd.mean_logm_chunks(C, P, np.array([2, 0]), 4, partial, mins, vec)
     np.testing.assert_allclose(vec[:, [2, 0]], out[:, [2, 0]], rtol=0, atol=1e-13)
     assert np.isnan(vec[:, 1]).all()
 
@@ -77,14 +77,14 @@ def test_inverse_logdet_kernel_matches_numpy(n):
     C = _spd(rng, N * K, n).reshape(N, K, n, n)
     partial = np.full((K, 3, n, n), np.nan)  # chunks of 4, 4, 3 trials
     logdets = np.full((K, 3), np.nan)
-    spd._nb_inv_logdet_chunks(C, 4, partial, logdets)
+    spd.inv_logdet_chunks(C, 4, partial, logdets)
     inv = np.linalg.inv(C)
     ref = np.stack([inv[:4].sum(0), inv[4:8].sum(0), inv[8:].sum(0)], axis=1)
     np.testing.assert_allclose(partial, ref, rtol=1e-11, atol=1e-11 * np.abs(ref).max())
     ld = np.linalg.slogdet(C)[1]
     np.testing.assert_allclose(logdets, np.stack([ld[:4].sum(0), ld[4:8].sum(0), ld[8:].sum(0)], axis=1), rtol=1e-12)
     C[5, 1] = -np.eye(n)  # not positive definite: its chunk's log-determinant is NaN
-    spd._nb_inv_logdet_chunks(C, 4, partial, logdets)
+    spd.inv_logdet_chunks(C, 4, partial, logdets)
     assert np.isnan(logdets[1, 1]) and np.isfinite(np.delete(logdets.ravel(), 4)).all()
 
 
@@ -96,7 +96,7 @@ def test_sos_filter_is_bitwise_scipy(n_ch, n_times, order, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_ch, n_times)) * 10.0 ** rng.integers(-6, 6)
     sos = butter(order, [0.1, 0.3], btype="bandpass", output="sos")
-    Y = x.T.copy()  # canonical strides (see _c_contiguous)
+    Y = x.T.copy()  # canonical strides (see c_contiguous)
     fbk._sos_inplace(Y, n_times, sos)
     np.testing.assert_array_equal(Y.T, sosfilt(sos, x, axis=-1))
 
@@ -107,7 +107,7 @@ def test_fused_kernel_equals_scipy_then_covariance():
     sos = np.stack([butter(2, b, btype="bandpass", output="sos") for b in ([0.1, 0.2], [0.3, 0.6])])
     windows = np.array([[0, 60], [10, 35]], dtype=np.int64)
     out = np.empty((3, 2, 2, 4, 4))
-    fbk._nb_filterbank_cov(X, sos, windows, 0.5, out)
+    fbk.filterbank_cov(X, sos, windows, 0.5, out)
     for b in range(2):
         for w, (s0, s1) in enumerate(windows):
             Y = sosfilt(sos[b], X[:, :, s0:s1], axis=-1)
@@ -118,7 +118,7 @@ def test_fused_kernel_equals_scipy_then_covariance():
 def test_c_contiguous_normalizes_size1_strides():
     x = np.random.default_rng(0).standard_normal((1, 50))
     odd = np.ascontiguousarray(x.T)  # numpy: C-contiguous with stride 400 on the size-1 axis
-    fixed = fbk._c_contiguous(odd)
+    fixed = fbk.c_contiguous(odd)
     assert fixed.strides == (8, 8) and np.array_equal(fixed, odd)
     from eegbin.features import filterbank_covariances, design_filterbank
 

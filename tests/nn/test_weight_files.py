@@ -584,16 +584,16 @@ def _read_export_metadata(path):
 
 
 def _train_read_metadata(path):
-    from eegbin.train import read_metadata
+    from eegbin.train import read_export_metadata
 
-    return read_metadata(path)
+    return read_export_metadata(path)
 
 
 def _key_value_memory(path):
     from eegbin import BinaryKeyValueMemory
 
     X, y = _xy()
-    return BinaryKeyValueMemory(projection="learned", projection_weights=path, n_dims=8).fit(X[:, 0, :6], y)
+    return BinaryKeyValueMemory(projection="learned", projection_weights=path, n_components=8).fit(X[:, 0, :6], y)
 
 
 LOADERS = {
@@ -606,7 +606,7 @@ LOADERS = {
     "LSTMClassifier.from_export": _lstm_classifier_from_export,
     "LearnedMultiLevelLSTM.from_export": _learned_lstm_from_export,
     "read_export_metadata": _read_export_metadata,
-    "train.read_metadata": _train_read_metadata,
+    "train.read_export_metadata": _train_read_metadata,
     "BinaryKeyValueMemory.fit": _key_value_memory,
 }
 
@@ -714,7 +714,7 @@ def test_every_loader_refuses_within_bounds(case_dir, cls, build):
     size = path.stat().st_size if path.is_file() else 0
     failures = []
     for loader in LOADERS:
-        if loader == "train.read_metadata" and "torch" not in sys.modules:
+        if loader == "train.read_export_metadata" and "torch" not in sys.modules:
             continue  # eegbin.train needs torch (the same reader as read_export_metadata)
         if cls == "cpu" and loader not in ("load_weights", "BinaryKeyValueMemory.fit"):
             continue  # a valid file: the other loaders read it through load_weights too

@@ -13,7 +13,7 @@ from eegbin import footprint  # noqa: E402
 from eegbin.nn import EEGNet as NumpyEEGNet  # noqa: E402
 from eegbin.nn import load_weights  # noqa: E402
 from eegbin.quantize import multilevel_binarize, reconstruct  # noqa: E402
-from eegbin.train import MultiLevelBinarize, TorchEEGClassifier, export, read_metadata  # noqa: E402
+from eegbin.train import MultiLevelBinarize, TorchEEGClassifier, export, read_export_metadata  # noqa: E402
 
 from .test_models import _two_class_epochs  # noqa: E402
 
@@ -34,7 +34,7 @@ def test_eegnet_roundtrip_identical_predictions(tmp_path, epochs, params):
     clf = TorchEEGClassifier("eegnet", model_params=params, max_epochs=3, batch_size=12,
                              lr=1e-2, random_state=0).fit(X, y)
     st, pt = export(clf, tmp_path / "eegnet.safetensors")
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     assert meta["model"] == "EEGNet" and meta["classes"] == [0, 1]
     if params.get("binarize"):
         assert set(meta["quantization"]) == {
@@ -105,7 +105,7 @@ def test_lstm_roundtrip_identical_predictions(tmp_path, epochs, downsample):
     clf = TorchEEGClassifier("lstm", model_params={"hidden_size": 8, "downsample": downsample},
                              max_epochs=3, batch_size=12, lr=1e-2, random_state=0).fit(X, y)
     st, pt = export(clf, tmp_path / "lstm.safetensors")
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     assert meta["model"] == "LSTMNet" and meta["hparams"]["downsample"] == downsample
     ref = clf.decision_function(X)
     for path in (st, pt):
@@ -132,7 +132,7 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     clf = TorchEEGClassifier("lstm", model_params=params, max_epochs=1, batch_size=12,
                              random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "mubinn.safetensors")
-    q = read_metadata(st)["quantization"]
+    q = read_export_metadata(st)["quantization"]
     assert q["format"] == 3 and q["method"] == "mubinn2" and q["input_scale"] == clf.scale_
     assert not any(k.startswith("q_") for k in q)  # no format-1 keys
     assert set(q["weights"]) == {"lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_l0"}
@@ -326,7 +326,7 @@ def test_mubinn2_tampered_or_missing_scale_is_a_clear_error(tmp_path, mubinn2_ex
     from eegbin import LSTMClassifier
 
     _, st = mubinn2_export
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     edit(meta["quantization"])
     bad = _rewrite(st, tmp_path / "bad.safetensors", meta)
     with pytest.raises(ValueError, match=match):
@@ -369,12 +369,12 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
     from eegbin import BinaryKeyValueMemory
 
     X, y = epochs
-    clf = TorchEEGClassifier("mimann", model_params={"projection": projection, "n_dims": 64},
+    clf = TorchEEGClassifier("mimann", model_params={"projection": projection, "n_components": 64},
                              max_epochs=3, batch_size=8, n_shots=4, lr=1e-2,
                              random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "mimann.safetensors")
-    meta = read_metadata(st)
-    assert meta["model"] == "MIMANN" and meta["n_dims"] == 64 and meta["projection"] == projection
+    meta = read_export_metadata(st)
+    assert meta["model"] == "MIMANN" and meta["n_components"] == 64 and meta["projection"] == projection
     w = load_weights(st)
     net = NumpyEEGNet({k: v for k, v in w.items() if not k.startswith(("projection", "memory"))},
                       n_chans=4, n_times=128)
@@ -384,11 +384,11 @@ def test_mimann_roundtrip_identical_predictions(tmp_path, epochs, projection):
             "memory.keys", "memory.values"}
         n_feat = clf.module_.n_feat
         assert meta["projection_scale"] == pytest.approx(np.sqrt(6 / (n_feat + 64)), rel=1e-15)
-        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_dims=64)
+        mem = BinaryKeyValueMemory(projection="random", random_state=meta["seed"], n_components=64)
         trained = clf.module_.random_projection.numpy()
     else:
         mem = BinaryKeyValueMemory(projection=np.asarray(w["projection.weight"], dtype=np.float64),
-                                   n_dims=64)
+                                   n_components=64)
         trained = clf.module_.projection.weight.detach().numpy()
     mem.fit(net.features(X[idx]), y[idx])
     # the matrix inference regenerates is the one torch trained with (x its scale)
@@ -423,7 +423,7 @@ def test_binary_feature_eegnet_runs_torch_free(tmp_path, epochs, activations, de
     clf = TorchEEGClassifier("eegnet", model_params=params, max_epochs=4, batch_size=12,
                              lr=(1e-2, 1e-3), weight_decay=(5e-4, 5e-5), random_state=0).fit(X, y)
     st, _ = export(clf, tmp_path / "eegnet.safetensors")
-    meta = read_metadata(st)
+    meta = read_export_metadata(st)
     bf = meta["binary_features"]
     assert bf["activations"] == activations
     separable, head = np.asarray(bf["separable"]), np.asarray(bf["head"])

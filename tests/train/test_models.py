@@ -47,7 +47,7 @@ def test_binarized_eegnet_deploys_two_valued_layers():
 
 def test_mimann_encodes_bipolar_in_eval_and_reads_memory():
     torch.manual_seed(0)
-    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_dims=32, projection="random").eval()
+    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_components=32, projection="random").eval()
     x = torch.randn(6, 3, 64)
     codes = m.encode(x)
     assert set(torch.unique(codes).tolist()) <= {-1.0, 1.0}
@@ -65,25 +65,25 @@ def test_mimann_random_projection_is_the_memory_s_counter_based_matrix():
     from eegbin import BinaryKeyValueMemory
     from eegbin.binary import random_bipolar_projection
 
-    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_dims=32, projection="random", random_state=5)
+    m = MIMANN(n_chans=3, n_outputs=2, n_times=64, n_components=32, projection="random", random_state=5)
     R, scale = random_bipolar_projection(m.seed, 32, m.n_feat)
     assert m.projection_scale == scale == pytest.approx(np.sqrt(6 / (m.n_feat + 32)))
     np.testing.assert_array_equal(m.random_projection.numpy(), (scale * R).astype(np.float32))
     # the same random_state is the same seed as BinaryKeyValueMemory's
     X = np.random.default_rng(0).normal(size=(4, m.n_feat))
-    mem = BinaryKeyValueMemory(n_dims=32, random_state=5).fit(X, [0, 1, 0, 1])
+    mem = BinaryKeyValueMemory(n_components=32, random_state=5).fit(X, [0, 1, 0, 1])
     assert mem.seed_ == m.seed == 5
     np.testing.assert_array_equal(mem.projection_, R)
-    drawn = MIMANN(3, 2, 64, n_dims=32, projection="random", random_state=np.random.RandomState(0))
+    drawn = MIMANN(3, 2, 64, n_components=32, projection="random", random_state=np.random.RandomState(0))
     assert 0 <= drawn.seed < 2**32
-    assert MIMANN(3, 2, 64, n_dims=32).seed is None
+    assert MIMANN(3, 2, 64, n_components=32).seed is None
     with pytest.raises(ValueError, match="random_state must be in"):
         MIMANN(3, 2, 64, projection="random", random_state=2**32)
 
 
 def test_mimann_trains_in_episodes_with_the_final_learning_rate():
     X, y = _two_class_epochs(n=24)
-    kw = dict(model="mimann", model_params={"projection": "random", "n_dims": 32},
+    kw = dict(model="mimann", model_params={"projection": "random", "n_components": 32},
               batch_size=8, n_shots=4, lr=1e-2, random_state=0)
     clf = TorchEEGClassifier(max_epochs=6, lr_final=(3, 1e-30), **kw).fit(X, y)
     assert len(clf.history_) == 6  # one loss per episode (one batch each)
@@ -247,9 +247,9 @@ def test_feng_channel_selection_retrains_on_the_selected_channels(tmp_path):
     np.testing.assert_array_equal(sel.decision_function(X2), sel.decision_function(X))
     # exported: the 3-channel network, run without torch on the selected channels
     st, _ = export(sel, tmp_path / "sel.safetensors")
-    from eegbin.train import read_metadata
+    from eegbin.train import read_export_metadata
 
-    assert read_metadata(st)["hparams"]["channels"] == sel.channels_.tolist()
+    assert read_export_metadata(st)["hparams"]["channels"] == sel.channels_.tolist()
     net = NumpyEEGNet(load_weights(st), n_chans=3, n_times=128)
     ref = sel.decision_function(X)
     np.testing.assert_allclose(net.forward(X[:, sel.channels_]), ref, rtol=1e-4,

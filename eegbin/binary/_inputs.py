@@ -1,4 +1,4 @@
-"""What the Hamming-space classifiers read: any code (or real values) -> packed words.
+"""What the Hamming-space classifiers read (their ``input``): any binarizer output (or real values) -> packed words.
 
 The classifiers accept every form a binarizer outputs (``base.OUTPUTS``): packed
 uint64 words, bool or 0/1 (binary), -1/+1 (bipolar), and real values, whose bits
