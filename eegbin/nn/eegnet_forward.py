@@ -41,7 +41,9 @@ def _check_trials(params, X):
         raise TypeError(
             f"X must be a numpy array of shape (n_trials, n_chans, n_times), got {type(X).__name__}"
         )
-    X = check_epochs(X, n_channels=params.n_chans, estimator="EEGNet")
+    # one memory layout, so a Fortran-order or strided X gives the bits of C order
+    # (numpy 2.0's reductions sum in the order of the layout)
+    X = np.ascontiguousarray(check_epochs(X, n_channels=params.n_chans, estimator="EEGNet"))
     if params.lengths(X.shape[2])[-1] != params.n_out_times:
         raise ValueError(
             f"X has {X.shape[2]} samples per trial, the classifier expects "

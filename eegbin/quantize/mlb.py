@@ -618,6 +618,10 @@ class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator)
         scales = self.scales_ if self.fit_scales else None
         code = multilevel_binarize(X, self.n_levels, self.scaling, self.axis, scales=scales)
         if self.output == "code":
+            # scikit-learn 1.6 and 1.7 swallow get_feature_names_out's error and hand the
+            # code to pandas, whose message says nothing of why: say it here
+            if getattr(self, "_sklearn_output_config", {}).get("transform", "default") != "default":
+                self.get_feature_names_out()  # raises: a code has no columns
             return code
         if self.output == "scaled":
             return reconstruct(code)
