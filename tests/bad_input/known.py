@@ -109,24 +109,6 @@ KNOWN = {
         "owner: nn (LSTM/MuBiNN engineers, changing nn/ concurrently): WRONG-TYPE: ValueError, the rule says TypeError: n_segments must be an integer >= 1, got '8'",
     "eegbin.train.TorchEEGClassifier:y:y_nan":
         "owner: train (trainer engineer, changing train/ concurrently): SILENT: accepted, returned ['decision_function']: float32(2, 3); ['predict']: float64(2,); ['predict_proba']: float32(2, 3)",
-    "eegbin.evaluation.pareto_front:accuracy:bool":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(1,)",
-    "eegbin.evaluation.pareto_front:accuracy:complex":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(3,)",
-    "eegbin.evaluation.pareto_front:accuracy:string":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(3,)",
-    "eegbin.evaluation.pareto_front:memory:bool":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(1,)",
-    "eegbin.evaluation.pareto_front:memory:complex":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(3,)",
-    "eegbin.evaluation.pareto_front:memory:string":
-        "owner: evaluation (changed on main during this session): SILENT: accepted, returned out: int64(3,)",
-    "eegbin.evaluation.register_pipeline:float_bits:hp_bool":
-        "owner: evaluation (changed on main during this session): WRONG-TYPE: ValueError, the rule says TypeError: float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got True",
-    "eegbin.evaluation.register_pipeline:float_bits:hp_fraction":
-        "owner: evaluation (changed on main during this session): WRONG-TYPE: ValueError, the rule says TypeError: float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got 32.5",
-    "eegbin.evaluation.register_pipeline:float_bits:hp_string":
-        "owner: evaluation (changed on main during this session): WRONG-TYPE: ValueError, the rule says TypeError: float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got '32'",
     "eegbin.binary.random_bipolar_projection:n_components:hp_range2":
         "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_components",
     "eegbin.binary.random_bipolar_projection:n_features:hp_range2":
