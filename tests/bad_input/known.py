@@ -7,8 +7,6 @@ battery saw (``KIND: message``, KIND one of OPAQUE, SILENT, UNNAMED, WRONG-TYPE,
 """
 
 KNOWN = {
-    "eegbin.binary.BinarizedLinearSVC:C:hp_bool":
-        "owner: binary (scikit-learn's Interval(Real) takes True for C): SILENT: accepted, returned ['decision_function']: float64(8,); ['predict']: int64(8,)",
     "eegbin.kernels.binary_conv1d:scales:bool":
         "owner: kernels (issue 19 xnor.py, merged during this session): SILENT: accepted, returned out: float64(3, 4, 7)",
     "eegbin.kernels.binary_conv1d:scales:complex":
