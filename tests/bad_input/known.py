@@ -105,8 +105,6 @@ KNOWN = {
         "owner: nn (LSTM/MuBiNN engineers, changing nn/ concurrently): WRONG-TYPE: ValueError, the rule says TypeError: n_segments must be an integer >= 1, got 8.5",
     "eegbin.nn.pwl_table:n_segments:hp_string":
         "owner: nn (LSTM/MuBiNN engineers, changing nn/ concurrently): WRONG-TYPE: ValueError, the rule says TypeError: n_segments must be an integer >= 1, got '8'",
-    "eegbin.train.TorchEEGClassifier:y:y_nan":
-        "owner: train (trainer engineer, changing train/ concurrently): SILENT: accepted, returned ['decision_function']: float32(2, 3); ['predict']: float64(2,); ['predict_proba']: float32(2, 3)",
     "eegbin.binary.random_bipolar_projection:n_components:hp_range2":
         "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_components",
     "eegbin.binary.random_bipolar_projection:n_features:hp_range2":
