@@ -64,7 +64,7 @@ from ._simd import (
     xor,
 )
 from .bits import _check_planes, n_words_for
-from .checks import check_n_bits, check_packed, check_padding, check_real_array
+from .checks import check_int, check_packed, check_padding, check_real_array
 from .threads import threads
 from .xnor import _rows_into, left_operand, pad8, rows_operand
 
@@ -673,7 +673,10 @@ def lstm_layer_operands(wx_planes, wx_scales, wh_planes, wh_scales, bias, n_inpu
     bias = _check_array(bias, "bias", 1)
     if bias.shape != (H4,):
         raise ValueError(f"bias must have shape ({H4},), got {bias.shape}")
-    D = check_n_bits(n_inputs, wx_planes.shape[2], "n_inputs")
+    D = check_int(n_inputs, "n_inputs", 0)
+    if wx_planes.shape[2] != n_words_for(D):
+        raise ValueError(f"wx_planes must pack n_inputs = {D} bits per row in {n_words_for(D)} words, "
+                         f"got shape {wx_planes.shape}")
     check_padding(wx_planes, D, "wx_planes")
     check_padding(wh_planes, H4 // 4, "wh_planes")
     W, _, nwx = wx_planes.shape
