@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.checks import check_int
 from .eegnet_keras import KERAS_EEGNET_LAYERS, _is_keras_key, _read_keras
 from .eegnet_onnx import _read_onnx
 from .eegnet_params import Affine, DenseHead, EEGNetParams
@@ -161,6 +162,8 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
 
 def _checked_sizes(params, n_chans, n_times):
     """``params`` with ``n_times`` recorded, after checking both sizes against the weights."""
+    n_chans = None if n_chans is None else check_int(n_chans, "n_chans", 1)
+    n_times = None if n_times is None else check_int(n_times, "n_times", 1)
     if n_chans is not None and n_chans != params.n_chans:
         raise ValueError(f"n_chans={n_chans} but the spatial weights expect {params.n_chans} channels")
     if n_times is None:
