@@ -679,6 +679,88 @@ def _xnor_kernels():
 
 REGISTRY.update(_xnor_kernels())
 
+
+# ---------------------------------------------------------------------------
+# the torch-free networks of eegbin.nn (an EEGNet and an LSTM of 4 channels)
+# ---------------------------------------------------------------------------
+
+
+def _eegnet_params(n_classes=2):
+    from eegbin.nn import EEGNet
+
+    return EEGNet(EEGNet.random_weights(4, 128, n_classes, rng=0), n_times=128).params
+
+
+def _eegnet_x(n=3):
+    return _rng(0).standard_normal((n, 4, 128))
+
+
+def _nn_models():
+    from eegbin import nn
+
+    def eegnet_forward(weights, X, n_chans, n_times):
+        return nn.EEGNet(weights, n_chans=n_chans, n_times=n_times).forward(X)
+
+    def lstm_forward(weights, x):
+        return nn.LSTM(weights).forward(x)
+
+    def binarized_lstm_forward(weights, x, activation_levels, weight_levels, n_pwl_segments):
+        net = nn.MultiLevelBinarizedLSTM(weights, activation_levels=activation_levels, weight_levels=weight_levels,
+                                         n_pwl_segments=n_pwl_segments)
+        return net.calibrate(x).forward(x)
+
+    x_epochs = Arg("real", ndim=3, names=("X",), rtol32=1e-4)
+    x_seq = Arg("real", ndim=3, names=("x",), rtol32=1e-5)
+    n_features = _eegnet_params().n_features
+    return {
+        "eegbin.nn.EEGNet": Entry(
+            eegnet_forward, lambda: {"weights": _eegnet_weights(), "X": _eegnet_x(), "n_chans": 4, "n_times": 128},
+            arrays={"X": x_epochs}, scalars={"n_chans": [0, -1, 5], "n_times": [0, -1, 64]},
+            extra={"X:channels": ("shape_mismatch", lambda kw: dict(kw, X=kw["X"][:, :3]), ("X", "channels")),
+                   "X:samples": ("shape_mismatch", lambda kw: dict(kw, X=kw["X"][..., :100]),
+                                 ("X", "samples", "n_times"))}),
+        "eegbin.nn.eegnet_logits": Entry(
+            nn.eegnet_logits, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.eegnet_features": Entry(
+            nn.eegnet_features, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.activation_ranges": Entry(
+            nn.activation_ranges, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.with_fixed_point": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_fixed_point(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "X_calib": _eegnet_x(), "weight_bits": 8, "act_bits": 16},
+            arrays={"X_calib": Arg("real", ndim=3, rtol32=1e-4)},
+            scalars={"weight_bits": [0, 1, 65], "act_bits": [0, 1, 65]}),
+        "eegbin.nn.with_head": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_head(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "weight": _rng(1).standard_normal((3, n_features)),
+                     "bias": _rng(2).standard_normal(3)},
+            arrays={"weight": Arg("real", ndim=2), "bias": Arg("real", ndim=1)},
+            extra={"bias:classes": ("shape_mismatch", lambda kw: dict(kw, bias=kw["bias"][:2]), ("bias", "weight")),
+                   "weight:features": ("shape_mismatch", lambda kw: dict(kw, weight=kw["weight"][:, :-1]),
+                                       ("weight",))}),
+        "eegbin.nn.select_channels": Entry(
+            lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
+            scalars={"n_selected": [0, -1, 5]}),
+        "eegbin.nn.with_elu_table": Entry(
+            lambda **kw: nn.with_elu_table(**kw).elu_table,
+            lambda: {"params": _eegnet_params(), "n_entries": 16, "x_min": -8.0},
+            scalars={"n_entries": [0, 1, -1, 10**15], "x_min": [0.0, 1.0]}),
+        "eegbin.nn.LSTM": Entry(
+            lstm_forward, lambda: {"weights": _lstm_weights(), "x": _rng(0).standard_normal((2, 5, 4))},
+            arrays={"x": x_seq},
+            extra={"x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :3]), ("x",))}),
+        "eegbin.nn.MultiLevelBinarizedLSTM": Entry(
+            binarized_lstm_forward,
+            lambda: {"weights": _lstm_weights(), "x": _rng(0).standard_normal((2, 5, 4)), "activation_levels": 2,
+                     "weight_levels": 2, "n_pwl_segments": 16},
+            arrays={"x": Arg("real", ndim=3, names=("x",), rtol32=1e-3)},
+            scalars={"activation_levels": [0, -1], "weight_levels": [0, -1], "n_pwl_segments": [0, -1]},
+            extra={"x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :3]), ("x",))}),
+    }
+
+
+REGISTRY.update(_nn_models())
+
 # ---------------------------------------------------------------------------
 # THE TABLE OF EXCEPTIONS: every callable or case left out of the battery, with its reason
 # ---------------------------------------------------------------------------
@@ -730,14 +812,11 @@ EXEMPT = {
                                              "approx_sign", "biper_gamma", "biper_sign", "biper_weight",
                                              "deployed_weights", "export", "sign_ste")},
     **{n: _NOT_YET for n in (
-        "eegbin.footprint", "eegbin.nn.EEGNet", "eegbin.nn.LSTM", "eegbin.nn.LearnedMultiLevelLSTM",
-        "eegbin.nn.MultiLevelBinarizedLSTM", "eegbin.nn.WeightDict", "eegbin.nn.activation_ranges",
-        "eegbin.nn.check_weights", "eegbin.nn.eegnet_features", "eegbin.nn.eegnet_footprint",
-        "eegbin.nn.eegnet_logits", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
-        "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.select_channels",
-        "eegbin.nn.spatial_channel_scores", "eegbin.nn.with_elu_table", "eegbin.nn.with_fixed_point",
-        "eegbin.nn.with_head", "eegbin.nn.with_pq_head", "eegbin.kernels.lstm_gate_preactivations",
-        "eegbin.kernels.mubinn2_lstm_layer", "eegbin.nn.with_binary_features")},
+        "eegbin.footprint", "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
+        "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
+        "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores",
+        "eegbin.nn.with_pq_head", "eegbin.kernels.lstm_gate_preactivations", "eegbin.kernels.mubinn2_lstm_layer",
+        "eegbin.nn.with_binary_features")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
