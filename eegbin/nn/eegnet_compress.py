@@ -204,8 +204,8 @@ def with_pq_head(params, features, n_subspaces="auto", n_prototypes=16, lut_bits
     """
     if not isinstance(params.head, DenseHead):
         raise ValueError("with_pq_head needs a dense head, the head is already product-quantized")
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[1] != params.n_features:
+    features = check_real_array(features, "features", ndim=2, allow_empty=False).astype(np.float64)
+    if features.shape[1] != params.n_features:
         raise ValueError(
             f"features must have shape (n_trials, {params.n_features}), got {features.shape}"
         )
@@ -347,4 +347,6 @@ def with_binary_features(params, separable, head):
     BiPer, Section 5.1.3 (binary features); DeSign, eq. (8) and Section IV-C.
     """
     _require_dense_head(params, "with_binary_features")
+    separable = check_real_array(separable, "separable", ndim=2)
+    head = check_real_array(head, "head", ndim=2)
     return replace(params, binary_features=BinaryFeatures(separable, head))

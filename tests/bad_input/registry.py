@@ -738,6 +738,20 @@ def _nn_models():
             extra={"bias:classes": ("shape_mismatch", lambda kw: dict(kw, bias=kw["bias"][:2]), ("bias", "weight")),
                    "weight:features": ("shape_mismatch", lambda kw: dict(kw, weight=kw["weight"][:, :-1]),
                                        ("weight",))}),
+        "eegbin.nn.with_pq_head": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_pq_head(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "features": _rng(3).standard_normal((40, n_features)),
+                     "n_prototypes": 4, "lut_bits": 8},
+            arrays={"features": Arg("real", ndim=2, rtol32=1e-5)},
+            scalars={"n_prototypes": [0, -1, 10**9], "lut_bits": [0, 65]},
+            extra={"features:columns": ("shape_mismatch", lambda kw: dict(kw, features=kw["features"][:, :-1]),
+                                        ("features",))}),
+        "eegbin.nn.with_binary_features": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_binary_features(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "separable": _rng(4).standard_normal((16, 1)) * 0.1,
+                     "head": _rng(5).standard_normal((16, 1)) * 0.1},
+            arrays={"separable": Arg("real", ndim=2), "head": Arg("real", ndim=2)},
+            extra={"head:maps": ("shape_mismatch", lambda kw: dict(kw, head=kw["head"][:8]), ("head",))}),
         "eegbin.nn.select_channels": Entry(
             lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
             scalars={"n_selected": [0, -1, 5]}),
@@ -815,8 +829,7 @@ EXEMPT = {
         "eegbin.footprint", "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
         "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
         "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores",
-        "eegbin.nn.with_pq_head", "eegbin.kernels.lstm_gate_preactivations", "eegbin.kernels.mubinn2_lstm_layer",
-        "eegbin.nn.with_binary_features")},
+        "eegbin.kernels.lstm_gate_preactivations", "eegbin.kernels.mubinn2_lstm_layer")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
