@@ -752,6 +752,13 @@ def _nn_models():
                      "head": _rng(5).standard_normal((16, 1)) * 0.1},
             arrays={"separable": Arg("real", ndim=2), "head": Arg("real", ndim=2)},
             extra={"head:maps": ("shape_mismatch", lambda kw: dict(kw, head=kw["head"][:8]), ("head",))}),
+        "eegbin.nn.read_eegnet": Entry(
+            lambda **kw: nn.read_eegnet(**kw).n_out_times,
+            lambda: {"weights": _eegnet_weights(), "n_chans": 4, "n_times": 128, "pool1_kernel_size": 4,
+                     "pool2_kernel_size": 8, "batch_norm_eps": 1e-3, "conv_spatial_max_norm": 1.0, "norm_rate": 0.25},
+            scalars={"n_chans": [0, -1, 5], "n_times": [0, -1, 64], "pool1_kernel_size": [0, -1],
+                     "pool2_kernel_size": [0, -1], "batch_norm_eps": [0.0, -1e-3], "conv_spatial_max_norm": [0.0, -1.0],
+                     "norm_rate": [0.0, -0.25]}),
         "eegbin.nn.select_channels": Entry(
             lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
             scalars={"n_selected": [0, -1, 5]}),
@@ -828,7 +835,7 @@ EXEMPT = {
     **{n: _NOT_YET for n in (
         "eegbin.footprint", "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
         "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
-        "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores",
+        "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores",
         "eegbin.kernels.lstm_gate_preactivations", "eegbin.kernels.mubinn2_lstm_layer")},
 }
 

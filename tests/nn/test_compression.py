@@ -207,3 +207,7 @@ def test_compression_arguments_are_checked_by_name():
         with_head(p, np.zeros((3, p.n_features)), np.zeros(3).astype(str))
     with pytest.raises(TypeError, match="n_times must be an integer, got str"):
         EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), n_times="128")
+    with pytest.raises(TypeError, match="pool1_kernel_size must be an integer, got bool"):
+        EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), pool1_kernel_size=True)
+    with pytest.raises(ValueError, match="norm_rate must be a finite number in"):
+        EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), norm_rate=0.0)
