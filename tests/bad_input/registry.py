@@ -651,8 +651,35 @@ def _xnor_kernels():
         return {"wx_planes": planes(8, 3, 0), "wx_scales": np.full((1, 8), 0.5), "wh_planes": planes(8, 2, 1),
                 "wh_scales": np.full((1, 8), 0.5), "bias": np.zeros(8), "n_inputs": 3}
 
+    def step():
+        planes = lambda rows, n, s: k.pack_bits(np.where(_rng(s).random((rows, n)) < 0.5, -1, 1))[None]  # noqa: E731
+        return {"x_planes": planes(3, 3, 2), "x_scales": np.full((1, 3), 0.7), "h_planes": planes(3, 2, 3),
+                "h_scales": np.full((1, 3), 0.3), "operands": k.lstm_layer_operands(**operands())}
+
+    def layer():
+        from eegbin.nn import pwl_table
+
+        rng = _rng(4)
+        return {"x": rng.standard_normal((3, 5, 3)), "h0": np.zeros((3, 2)), "c0": rng.standard_normal((3, 2)),
+                "operands": k.lstm_layer_operands(**operands()), "levels": 2,
+                "sigmoid_table": pwl_table("sigmoid", 16), "tanh_table": pwl_table("tanh", 16)}
+
+    planes_arg = Arg("packed", ndim=3, n_bits=True, words_fixed=True)
     sign_arg = Arg("signs", ndim=4, empty="rowwise")
     return {
+        "eegbin.kernels.lstm_gate_preactivations": Entry(
+            k.lstm_gate_preactivations, step,
+            arrays={"x_planes": planes_arg, "h_planes": planes_arg, "x_scales": Arg("real", ndim=2),
+                    "h_scales": Arg("real", ndim=2)},
+            extra={"h_scales:batch": ("shape_mismatch", lambda kw: dict(kw, h_scales=kw["h_scales"][:, :2]),
+                                      ("h_scales",))}),
+        "eegbin.kernels.mubinn2_lstm_layer": Entry(
+            k.mubinn2_lstm_layer, layer,
+            arrays={"x": Arg("real", ndim=3, rtol32=1e-5), "h0": Arg("real", ndim=2, rtol32=1e-5),
+                    "c0": Arg("real", ndim=2, rtol32=1e-5)},
+            scalars={"levels": [-1]},
+            extra={"h0:batch": ("shape_mismatch", lambda kw: dict(kw, h0=kw["h0"][:2]), ("h0",)),
+                   "x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :2]), ("x", "n_inputs"))}),
         "eegbin.kernels.binary_conv1d": Entry(
             k.binary_conv1d, lambda: {"signs": signs((1, 3, 2, 9)), "scales": np.array([0.5]),
                                       "weight_planes": signs((1, 4, 2, 3), 1), "weight_scales": np.array([2.0])},
@@ -835,8 +862,7 @@ EXEMPT = {
     **{n: _NOT_YET for n in (
         "eegbin.footprint", "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
         "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
-        "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores",
-        "eegbin.kernels.lstm_gate_preactivations", "eegbin.kernels.mubinn2_lstm_layer")},
+        "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
