@@ -6,9 +6,4 @@ table free of cases that no longer exist. The message after the owner is what th
 battery saw (``KIND: message``, KIND one of OPAQUE, SILENT, UNNAMED, WRONG-TYPE, DIFFERENT).
 """
 
-KNOWN = {
-    "eegbin.binary.random_bipolar_projection:n_components:hp_range2":
-        "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_components",
-    "eegbin.binary.random_bipolar_projection:n_features:hp_range2":
-        "owner: binary (merged with the papers work during this session): UNNAMED: sparse_ternary_block's size check names n_cols, not n_features",
-}
+KNOWN = {}
