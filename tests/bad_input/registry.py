@@ -708,7 +708,7 @@ REGISTRY.update(_xnor_kernels())
 
 
 # ---------------------------------------------------------------------------
-# the torch-free networks of eegbin.nn (an EEGNet and an LSTM of 4 channels)
+# the torch-free networks of eegbin.nn (an EEGNet and an LSTM of 4 channels), and footprint
 # ---------------------------------------------------------------------------
 
 
@@ -722,8 +722,15 @@ def _eegnet_x(n=3):
     return _rng(0).standard_normal((n, 4, 128))
 
 
+def _fitted_svc():
+    from eegbin.binary import BinarizedLinearSVC
+
+    X, y = _features(16, 6)
+    return BinarizedLinearSVC(random_state=0).fit(X, y)
+
+
 def _nn_models():
-    from eegbin import nn
+    from eegbin import footprint, nn
 
     def eegnet_forward(weights, X, n_chans, n_times):
         return nn.EEGNet(weights, n_chans=n_chans, n_times=n_times).forward(X)
@@ -793,6 +800,10 @@ def _nn_models():
             lambda **kw: nn.with_elu_table(**kw).elu_table,
             lambda: {"params": _eegnet_params(), "n_entries": 16, "x_min": -8.0},
             scalars={"n_entries": [0, 1, -1, 10**15], "x_min": [0.0, 1.0]}),
+        "eegbin.footprint": Entry(
+            lambda **kw: footprint(**kw).n_params, lambda: {"obj": _fitted_svc(), "float_bits": 16},
+            scalars={"float_bits": [0, -1]},
+            extra={"convention:unknown": ("bad_value", lambda kw: dict(kw, convention="paper"), ("convention",))}),
         "eegbin.nn.LSTM": Entry(
             lstm_forward, lambda: {"weights": _lstm_weights(), "x": _rng(0).standard_normal((2, 5, 4))},
             arrays={"x": x_seq},
@@ -860,7 +871,7 @@ EXEMPT = {
                                              "approx_sign", "biper_gamma", "biper_sign", "biper_weight",
                                              "deployed_weights", "export", "sign_ste")},
     **{n: _NOT_YET for n in (
-        "eegbin.footprint", "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
+        "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
         "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
         "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores")},
 }
