@@ -793,6 +793,14 @@ def _nn_models():
             scalars={"n_chans": [0, -1, 5], "n_times": [0, -1, 64], "pool1_kernel_size": [0, -1],
                      "pool2_kernel_size": [0, -1], "batch_norm_eps": [0.0, -1e-3], "conv_spatial_max_norm": [0.0, -1.0],
                      "norm_rate": [0.0, -0.25]}),
+        "eegbin.nn.params_from_layers": Entry(
+            lambda **kw: nn.eegnet_logits(nn.params_from_layers(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {k: getattr(_eegnet_params(), k) for k in (
+                "temporal", "spatial", "depth", "point", "head", "pad_temporal", "pad_depth", "pool1", "pool2",
+                "layout")},
+            arrays={"temporal": Arg("real", ndim=2, rtol32=1e-4), "spatial": Arg("real", ndim=2, rtol32=1e-4),
+                    "depth": Arg("real", ndim=2, rtol32=1e-4), "point": Arg("real", ndim=2, rtol32=1e-4)},
+            scalars={"pool1": [0, -1], "pool2": [0, -1]}),
         "eegbin.nn.select_channels": Entry(
             lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
             scalars={"n_selected": [0, -1, 5]}),
@@ -833,6 +841,8 @@ _TORCH = ("a torch module or autograd function of the optional trainer (eegbin.t
           "TorchEEGClassifier's, which the battery walks as an estimator")
 _RECORD = ("a frozen record (dataclass) of arrays that eegbin's own functions build and validate when they "
            "read it; the functions that take it are walked")
+_PARAMS_ONLY = ("takes only an EEGNetParams (the record read_eegnet and params_from_layers build and check): no "
+                "array or numeric argument to spoil; select_channels and with_fixed_point, which call it, are walked")
 _NOT_YET = ("NOT YET: not registered in the session that wrote this suite (time); the battery does not "
             "run on it, so its bad input is untested: register it")
 
@@ -870,10 +880,10 @@ EXEMPT = {
     **{f"eegbin.train.{n}": _TORCH for n in ("DeSignActivation", "EEGNet", "LSTMNet", "MIMANN", "MultiLevelBinarize",
                                              "approx_sign", "biper_gamma", "biper_sign", "biper_weight",
                                              "deployed_weights", "export", "sign_ste")},
+    "eegbin.nn.fold_batchnorm": _PARAMS_ONLY, "eegbin.nn.spatial_channel_scores": _PARAMS_ONLY,
     **{n: _NOT_YET for n in (
         "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
-        "eegbin.nn.eegnet_footprint", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
-        "eegbin.nn.resolve_lstm_weights", "eegbin.nn.spatial_channel_scores")},
+        "eegbin.nn.eegnet_footprint", "eegbin.nn.resolve_lstm_weights")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
