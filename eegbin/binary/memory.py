@@ -109,6 +109,8 @@ def random_bipolar_projection(seed, n_components, n_features):
     Xavier's bound, regenerated on the fly); X. Glorot, Y. Bengio, AISTATS 2010.
     """
     n_components, n_features = check_int(n_components, "n_components", 1), check_int(n_features, "n_features", 1)
+    check_allocation(n_components * n_features, f"a {n_components} x {n_features} int8 matrix",
+                     "n_components x n_features")
     R = sparse_ternary_block(seed, 0, n_components, n_features, sparsity=0.0)
     return R, _xavier_bound(n_features, n_components)
 

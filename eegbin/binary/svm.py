@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import hamming_argmin, hamming_cdist, pack_bits
-from ..kernels.checks import refuse_strings
+from ..kernels.checks import check_int, check_real, refuse_strings
 from ._inputs import INPUTS, packed_to_bipolar, resolve_input, to_packed
 
 __all__ = ["BinarizedLinearClassifier", "BinarizedLinearSVC"]
@@ -377,6 +377,8 @@ class BinarizedLinearSVC(_BinarizedLinearBase):
         self.n_jobs = n_jobs
 
     def _make_estimator(self):
-        return LinearSVC(C=self.C, fit_intercept=self.fit_intercept, tol=self.tol,
-                         max_iter=self.max_iter, class_weight=self.class_weight,
+        # scikit-learn's Interval(Real) and Interval(Integral) take True: refused here
+        return LinearSVC(C=check_real(self.C, "C", 0, low_open=True), fit_intercept=self.fit_intercept,
+                         tol=check_real(self.tol, "tol", 0, low_open=True),
+                         max_iter=check_int(self.max_iter, "max_iter", 1), class_weight=self.class_weight,
                          random_state=self.random_state)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..kernels.checks import check_int
+
 __all__ = [
     "register_pipeline", "unregister_pipeline", "get_pipeline", "list_pipelines", "get_spec",
     "PipelineSpec",
@@ -68,7 +70,7 @@ def register_pipeline(name, *, description="", reference="", float_bits=32, defa
 
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name must be a non-empty string, got {name!r}")
-    if isinstance(float_bits, bool) or not isinstance(float_bits, int) or not 1 <= float_bits <= 64:
+    if not 1 <= check_int(float_bits, "float_bits") <= 64:
         raise ValueError(
             f"float_bits must be an integer bit width in 1..64 (16 or 32 for floats), got {float_bits!r}"
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..kernels.checks import check_real_array
+
 __all__ = ["summarize_results", "describe_protocol", "format_table", "pareto_front", "FOOTPRINT_COLUMNS"]
 
 #: Per-pipeline footprint columns of a summary, in order (``float_bits``: the bit width
@@ -196,12 +198,7 @@ def pareto_front(memory, accuracy):
     """
     arrays = []
     for name, values in (("memory", memory), ("accuracy", accuracy)):
-        try:
-            values = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be an array of numbers, got {values!r}") from None
-        if values.ndim != 1:
-            raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+        values = check_real_array(values, name, ndim=1, finite=False).astype(float)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise ValueError(

@@ -29,7 +29,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from . import xnor
-from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding, check_real_dtype
+from .checks import WORD, all_finite, check_int, check_n_bits, check_packed, check_padding, check_real_array
 from .threads import threads
 
 __all__ = [
@@ -664,19 +664,23 @@ def _check_planes(planes, scales, name, sname):
         )
     if planes.dtype != np.uint64:
         raise TypeError(f"{name} must be packed uint64 words, got dtype {planes.dtype}")
-    scales = check_real_dtype(np.asarray(scales), sname)
-    scales = scales.astype(np.float64)
     L, n, _ = planes.shape
+    return np.ascontiguousarray(planes), _check_scales(scales, sname, L, n, f"{name} of shape {planes.shape}")
+
+
+def _check_scales(scales, sname, L, n, of):
+    """Scales of ``L`` planes of ``n`` rows, shape (L,) or (L, n), as a C-order float64 (L, n) array.
+
+    ``of`` says what the planes are, for the shape message. Strings, objects and
+    bool are a ``TypeError``, complex, NaN, Inf and a wrong shape a ``ValueError``
+    (:mod:`eegbin.kernels.checks`), each naming ``sname``.
+    """
+    scales = check_real_array(scales, sname).astype(np.float64)
     if scales.shape == (L,):
         scales = np.repeat(scales[:, None], n, axis=1)
     elif scales.shape != (L, n):
-        raise ValueError(
-            f"{sname} must have shape ({L},) or ({L}, {n}) for {name} of shape "
-            f"{planes.shape}, got {scales.shape}"
-        )
-    if not np.all(np.isfinite(scales)):
-        raise ValueError(f"{sname} contains NaN or Inf")
-    return np.ascontiguousarray(planes), np.ascontiguousarray(scales)
+        raise ValueError(f"{sname} must have shape ({L},) or ({L}, {n}) for {of}, got {scales.shape}")
+    return np.ascontiguousarray(scales)
 
 
 def multilevel_matmul(X_planes, x_scales, W_planes, w_scales, n_bits, *, n_jobs=None):

@@ -31,7 +31,7 @@ import numbers
 import numpy as np
 from numba import njit, prange
 
-from .bits import multilevel_matmul, pack_bits
+from .bits import _check_scales, multilevel_matmul, pack_bits
 from .threads import threads
 
 __all__ = ["pack_windows", "binary_conv1d", "separable_to_full"]
@@ -83,13 +83,17 @@ def _check_kernel_size(kernel_size, T):
     return int(kernel_size)
 
 
-def _check_signs(signs):
+def _check_signs(signs, name="signs", axes=("levels", "samples", "channels", "times"), allow_empty=True):
+    """Sign planes: an ndarray of bool (True for +1) with one dimension per name in ``axes``."""
     if not isinstance(signs, np.ndarray):
-        raise TypeError(f"signs must be a numpy.ndarray, got {type(signs).__name__}")
-    if signs.ndim != 4:
-        raise ValueError(f"signs must be 4-D (levels, samples, channels, times), got shape {signs.shape}")
+        raise TypeError(f"{name} must be a numpy.ndarray of bool, got {type(signs).__name__}")
+    if signs.ndim != len(axes):
+        raise ValueError(f"{name} must be {len(axes)}-D ({', '.join(axes)}), got shape {signs.shape}")
     if signs.dtype != np.bool_:
-        raise TypeError(f"signs must be boolean (True for +1), got dtype {signs.dtype}")
+        raise TypeError(f"{name} must be boolean (True for +1), got dtype {signs.dtype}")
+    if not allow_empty and signs.size == 0:
+        raise ValueError(f"{name} must not be empty (at least one of each: {', '.join(axes)}), "
+                         f"got shape {signs.shape}")
     return np.ascontiguousarray(signs)
 
 
@@ -163,20 +167,19 @@ def binary_conv1d(signs, scales, weight_planes, weight_scales, *, n_jobs=None):
     MuBiNN, eq. (9); BiPer, eq. (8)-(10).
     """
     signs = _check_signs(signs)
-    if not isinstance(weight_planes, np.ndarray) or weight_planes.ndim != 4 or weight_planes.dtype != np.bool_:
-        raise TypeError("weight_planes must be a boolean ndarray of shape (levels, filters, channels, taps), got "
-                        f"{getattr(weight_planes, 'shape', type(weight_planes).__name__)}")
+    if signs.shape[0] == 0:
+        raise ValueError(f"signs must have at least one level, got shape {signs.shape}")
+    weight_planes = _check_signs(weight_planes, "weight_planes", ("levels", "filters", "channels", "taps"),
+                                 allow_empty=False)
     L, n, C, T = signs.shape
     Lw, F, Cw, K = weight_planes.shape
     if Cw != C:
         raise ValueError(f"weight_planes has {Cw} channels, signs has {C}")
     K = _check_kernel_size(K, T)
     T_out = T - K + 1
-    scales = np.asarray(scales, dtype=np.float64)
-    if scales.shape == (L,):
-        scales = np.repeat(scales[:, None], n, axis=1)
-    if scales.shape != (L, n):
-        raise ValueError(f"scales must have shape ({L},) or ({L}, {n}), got {scales.shape}")
+    scales = _check_scales(scales, "scales", L, n, f"signs of shape {signs.shape}")
+    weight_scales = _check_scales(weight_scales, "weight_scales", Lw, F,
+                                  f"weight_planes of shape {weight_planes.shape}")
     with threads(n_jobs):
         windows = _nb_pack_windows(signs, K)
     # filter bits in the windows' order, k * C + c
@@ -213,8 +216,8 @@ def separable_to_full(depthwise_signs, pointwise_signs):
     <BLANKLINE>
            [[0, 1]]])
     """
-    d = np.asarray(depthwise_signs, dtype=bool)
-    p = np.asarray(pointwise_signs, dtype=bool)
-    if d.ndim != 2 or p.ndim != 2 or p.shape[1] != d.shape[0]:
+    d = _check_signs(depthwise_signs, "depthwise_signs", ("maps", "taps"), allow_empty=False)
+    p = _check_signs(pointwise_signs, "pointwise_signs", ("filters", "maps"), allow_empty=False)
+    if p.shape[1] != d.shape[0]:
         raise ValueError(f"depthwise_signs (M, K) and pointwise_signs (F, M) must share M, got {d.shape} and {p.shape}")
     return ~(p[:, :, None] ^ d[None, :, :])

@@ -64,7 +64,7 @@ from ._simd import (
     xor,
 )
 from .bits import _check_planes, n_words_for
-from .checks import check_n_bits, check_packed, check_padding, check_real_array
+from .checks import check_int, check_packed, check_padding, check_real_array
 from .threads import threads
 from .xnor import _rows_into, left_operand, pad8, rows_operand
 
@@ -673,7 +673,10 @@ def lstm_layer_operands(wx_planes, wx_scales, wh_planes, wh_scales, bias, n_inpu
     bias = _check_array(bias, "bias", 1)
     if bias.shape != (H4,):
         raise ValueError(f"bias must have shape ({H4},), got {bias.shape}")
-    D = check_n_bits(n_inputs, wx_planes.shape[2], "n_inputs")
+    D = check_int(n_inputs, "n_inputs", 0)
+    if wx_planes.shape[2] != n_words_for(D):
+        raise ValueError(f"wx_planes must pack n_inputs = {D} bits per row in {n_words_for(D)} words, "
+                         f"got shape {wx_planes.shape}")
     check_padding(wx_planes, D, "wx_planes")
     check_padding(wh_planes, H4 // 4, "wh_planes")
     W, _, nwx = wx_planes.shape
@@ -755,6 +758,8 @@ def lstm_gate_preactivations(x_planes, x_scales, h_planes, h_scales, operands, *
         raise ValueError(f"x_planes and h_planes must hold the same number of samples, got "
                          f"{xp.shape[1]} and {hp.shape[1]}")
     H = H4 // 4
+    check_padding(xp, D, "x_planes")
+    check_padding(hp, H, "h_planes")
     X, xM2, xC = left_operand(xp, xs, D)
     Hh, hM2, hC = left_operand(hp, hs, H)
     with threads(n_jobs):
@@ -765,8 +770,8 @@ def lstm_gate_preactivations(x_planes, x_scales, h_planes, h_scales, operands, *
 def _signal_arrays(levels, offsets, power_of_two, static_scales):
     """Per-signal arrays of the kernels (order :data:`SIGNALS`), checked."""
     n = len(SIGNALS)
-    if isinstance(levels, numbers.Integral) and not isinstance(levels, (bool, np.bool_)):
-        levels = [levels] * n
+    if isinstance(levels, (str, bytes, numbers.Number, np.bool_)):  # one count for every signal
+        levels = [check_int(levels, "levels", 0)] * n
     if len(levels) != n:
         raise ValueError(f"levels must be an integer or {n} integers (signals {SIGNALS}), got {levels!r}")
     lv = np.array([0 if v is None else v for v in levels])
@@ -884,7 +889,8 @@ def mubinn2_lstm_layer(x, h0, c0, operands, levels, sigmoid_table, tanh_table, *
     c0 = _check_array(c0, "c0", 2)
     for name, st in (("h0", h0), ("c0", c0)):
         if st.shape != (B, H):
-            raise ValueError(f"{name} must have shape ({B}, {H}), got {st.shape}")
+            raise ValueError(f"{name} must have shape ({B}, {H}) (the batch of {'gx' if use_gx else 'x'}, the "
+                             f"hidden size), got {st.shape}")
     ts, fs, ss = _pwl_operands(sigmoid_table, "sigmoid_table")
     tt, ft, st_ = _pwl_operands(tanh_table, "tanh_table")
     with threads(n_jobs):

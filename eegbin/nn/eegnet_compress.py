@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..kernels.checks import check_allocation, check_epochs, check_int, check_real, check_real_array
 from ..quantize import auto_frac_bits, from_fixed_point, learn_product_quantizer, to_fixed_point
 from .eegnet_forward import activation_ranges
 from .eegnet_params import BinaryFeatures, DenseHead, EluTable, FixedPoint, _scale_shift
@@ -133,9 +134,7 @@ def select_channels(params, n_selected):
     >>> select_channels(EEGNet(EEGNet.random_weights(4, 128, 2, rng=0)).params, 2).channels.size
     2
     """
-    C = len(params.channels)
-    if not isinstance(n_selected, (int, np.integer)) or isinstance(n_selected, bool) or not 1 <= n_selected <= C:
-        raise ValueError(f"n_selected must be an int in [1, {C}], got {n_selected!r}")
+    n_selected = check_int(n_selected, "n_selected", 1, len(params.channels))
     _require_dense_head(params, "select_channels")
     keep = np.sort(np.argsort(-spatial_channel_scores(params), kind="stable")[:n_selected])
     return replace(params, spatial=params.spatial[:, keep], channels=params.channels[keep])
@@ -162,10 +161,9 @@ def with_elu_table(params, n_entries=256, x_min=-8.0):
     >>> with_elu_table(EEGNet(EEGNet.random_weights(4, 128, 2, rng=0)).params).elu_table.x.size
     256
     """
-    if not isinstance(n_entries, (int, np.integer)) or n_entries < 2:
-        raise ValueError(f"n_entries must be an int >= 2, got {n_entries!r}")
-    if not x_min < 0:
-        raise ValueError(f"x_min must be negative, got {x_min!r}")
+    n_entries = check_int(n_entries, "n_entries", 2)
+    check_allocation(16 * n_entries, f"an ELU table of {n_entries} points", "n_entries")
+    x_min = check_real(x_min, "x_min", high=0, high_open=True)
     _require_dense_head(params, "with_elu_table")
     grid = np.linspace(x_min, 0.0, n_entries)
     return replace(params, elu_table=EluTable(grid, np.expm1(grid)))
@@ -206,8 +204,8 @@ def with_pq_head(params, features, n_subspaces="auto", n_prototypes=16, lut_bits
     """
     if not isinstance(params.head, DenseHead):
         raise ValueError("with_pq_head needs a dense head, the head is already product-quantized")
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[1] != params.n_features:
+    features = check_real_array(features, "features", ndim=2, allow_empty=False).astype(np.float64)
+    if features.shape[1] != params.n_features:
         raise ValueError(
             f"features must have shape (n_trials, {params.n_features}), got {features.shape}"
         )
@@ -260,6 +258,9 @@ def with_fixed_point(params, X_calib, weight_bits=8, act_bits=16, *, algorithm="
     (8, 16, True)
     """
     _require_dense_head(params, "to_fixed_point")
+    weight_bits = check_int(weight_bits, "weight_bits", 2, 64)
+    act_bits = check_int(act_bits, "act_bits", 2, 64)
+    X_calib = check_epochs(X_calib, "X_calib", n_channels=params.n_chans, estimator="EEGNet")
     folded = fold_batchnorm(replace(params, fixed_point=None))
     tensors = {
         "temporal": (folded.temporal, weight_bits), "spatial": (folded.spatial, weight_bits),
@@ -304,9 +305,9 @@ def with_head(params, weight, bias):
     >>> with_head(p, np.zeros((3, p.n_features)), np.zeros(3)).n_classes
     3
     """
-    weight = np.asarray(weight, dtype=np.float64)
-    bias = np.asarray(bias, dtype=np.float64)
-    if weight.ndim != 2 or weight.shape[1] != params.n_features:
+    weight = check_real_array(weight, "weight", ndim=2, allow_empty=False).astype(np.float64)
+    bias = check_real_array(bias, "bias", ndim=1).astype(np.float64)
+    if weight.shape[1] != params.n_features:
         raise ValueError(f"weight must have shape (n_classes, {params.n_features}), got {weight.shape}")
     if bias.shape != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
@@ -346,4 +347,6 @@ def with_binary_features(params, separable, head):
     BiPer, Section 5.1.3 (binary features); DeSign, eq. (8) and Section IV-C.
     """
     _require_dense_head(params, "with_binary_features")
+    separable = check_real_array(separable, "separable", ndim=2)
+    head = check_real_array(head, "head", ndim=2)
     return replace(params, binary_features=BinaryFeatures(separable, head))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.checks import check_int, check_real
 from .eegnet_keras import KERAS_EEGNET_LAYERS, _is_keras_key, _read_keras
 from .eegnet_onnx import _read_onnx
 from .eegnet_params import Affine, DenseHead, EEGNetParams
@@ -59,10 +60,9 @@ def _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps):
              "batch_norm_eps": batch_norm_eps}
     for name in ("pool1_kernel_size", "pool2_kernel_size"):
         if given[name] is not None:
-            _positive_int(given[name], name)
-    if batch_norm_eps is not None and not (isinstance(batch_norm_eps, (int, float, np.floating))
-                                           and batch_norm_eps > 0):
-        raise ValueError(f"batch_norm_eps must be a positive float, got {batch_norm_eps!r}")
+            check_int(given[name], name, 1)
+    if batch_norm_eps is not None:
+        check_real(batch_norm_eps, "batch_norm_eps", 0, low_open=True)
 
     def setting(name, recorded, source):
         """The argument, what the file records, or the default; an error if they disagree."""
@@ -75,12 +75,6 @@ def _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps):
         return recorded
 
     return setting
-
-
-def _positive_int(value, name):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def _detect_layout(weights):
@@ -145,6 +139,8 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(map(repr, _LAYOUTS))}, got {layout!r}")
     setting = _user_settings(pool1_kernel_size, pool2_kernel_size, batch_norm_eps)
+    conv_spatial_max_norm = check_real(conv_spatial_max_norm, "conv_spatial_max_norm", 0, low_open=True)
+    norm_rate = check_real(norm_rate, "norm_rate", 0, low_open=True)
     if layout == "auto":
         layout = _detect_layout(weights)
     if layout == "onnx":
@@ -153,7 +149,7 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
                              "one: its graph), got tensors without a graph")
         params = _read_onnx(weights, setting)
     elif layout == "braindecode":
-        params = _read_braindecode(weights, setting, float(conv_spatial_max_norm), float(norm_rate))
+        params = _read_braindecode(weights, setting, conv_spatial_max_norm, norm_rate)
     else:
         params = _read_keras(weights, setting, keras_layers)
     return _checked_sizes(params, n_chans, n_times)
@@ -161,6 +157,8 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
 
 def _checked_sizes(params, n_chans, n_times):
     """``params`` with ``n_times`` recorded, after checking both sizes against the weights."""
+    n_chans = None if n_chans is None else check_int(n_chans, "n_chans", 1)
+    n_times = None if n_times is None else check_int(n_times, "n_times", 1)
     if n_chans is not None and n_chans != params.n_chans:
         raise ValueError(f"n_chans={n_chans} but the spatial weights expect {params.n_chans} channels")
     if n_times is None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..kernels.checks import check_int, check_real_array
 from ..quantize import ProductQuantizer
 
 __all__ = ["EEGNetParams", "Affine", "DenseHead", "EluTable", "FixedPoint", "BinaryFeatures",
@@ -431,19 +432,26 @@ def params_from_layers(*, temporal, spatial, depth, point, head, pad_temporal, p
     -------
     EEGNetParams
     """
-    spatial = np.asarray(spatial, dtype=np.float64)
-    point = np.asarray(point, dtype=np.float64)
-    F1, F1D = np.shape(temporal)[0], spatial.shape[0]
-    s_bias = np.zeros(F1D) if spatial_bias is None else np.asarray(spatial_bias, dtype=np.float64)
-    p_bias = np.zeros(point.shape[0]) if point_bias is None else np.asarray(point_bias, dtype=np.float64)
+    temporal, depth = (check_real_array(a, name, ndim=2, allow_empty=False)
+                       for a, name in ((temporal, "temporal"), (depth, "depth")))
+    spatial, point = (check_real_array(a, name, ndim=2, allow_empty=False).astype(np.float64)
+                      for a, name in ((spatial, "spatial"), (point, "point")))
+    temporal_bias, spatial_bias, depth_bias, point_bias = (
+        None if b is None else check_real_array(b, name, ndim=1).astype(np.float64)
+        for b, name in ((temporal_bias, "temporal_bias"), (spatial_bias, "spatial_bias"),
+                        (depth_bias, "depth_bias"), (point_bias, "point_bias")))
+    pool1, pool2 = check_int(pool1, "pool1", 1), check_int(pool2, "pool2", 1)
+    F1, F1D = temporal.shape[0], spatial.shape[0]
+    s_bias = np.zeros(F1D) if spatial_bias is None else spatial_bias
+    p_bias = np.zeros(point.shape[0]) if point_bias is None else point_bias
     if temporal_bias is not None:
-        b = np.asarray(temporal_bias, dtype=np.float64)
+        b = temporal_bias
         if temporal_bn is not None:
             temporal_bn = Affine(temporal_bn.scale, temporal_bn.shift + temporal_bn.scale * b)
         else:
             s_bias = s_bias + b[np.arange(F1D) // (F1D // F1)] * spatial.sum(axis=1)
     if depth_bias is not None:
-        p_bias = p_bias + point @ np.asarray(depth_bias, dtype=np.float64)
+        p_bias = p_bias + point @ depth_bias
     return EEGNetParams(
         temporal=temporal, spatial=spatial, depth=depth, point=point, head=head,
         n_chans=spatial.shape[1], channels=np.arange(spatial.shape[1]),

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..footprint import Footprint
 from ..quantize import MultiLevelCode
-from ..kernels.checks import all_finite
+from ..kernels.checks import all_finite, check_real_dtype
 from .lstm_cell import FLOAT_CELL, lstm_layer
 
 __all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights", "LSTMLayerWeights"]
@@ -327,8 +327,7 @@ def resolve_lstm_weights(weights, layout="auto", key_map=None, gate_order=None):
 def _check_sequences(x, input_size, batch_first, name="x"):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    check_real_dtype(x, name)
     if x.ndim != 3:
         order = "(batch, time, features)" if batch_first else "(time, batch, features)"
         raise ValueError(f"{name} must be 3-D {order}, got shape {x.shape}")
@@ -346,8 +345,7 @@ def _check_array(value, name, shape):
     """A finite real array of the given shape (None: any size on that axis), as float64."""
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(value).__name__}")
-    if value.dtype == np.bool_ or value.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    check_real_dtype(value, name)
     if value.ndim != len(shape) or any(e is not None and e != n for e, n in zip(shape, value.shape)):
         dims = ["*" if e is None else str(e) for e in shape]
         expected = f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"

@@ -53,13 +53,13 @@ References
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit
 
 from ..kernels import lstm_layer_operands, mubinn2_lstm_layer, unpack_bits
+from ..kernels.checks import check_int, check_real, check_real_array
 from ..kernels.xnor_lstm import SIGNALS as _FUSED_SIGNALS
 from ..kernels.xnor_lstm import is_uniform_grid
 from ..quantize import MultiLevelCode, mlb_matmul, multilevel_binarize, reconstruct
@@ -101,17 +101,37 @@ def pwl_table(function, n_segments=32, bound=None):
     """
     if function not in ("sigmoid", "tanh"):
         raise ValueError(f"function must be 'sigmoid' or 'tanh', got {function!r}")
-    if isinstance(n_segments, (bool, np.bool_)) or not isinstance(n_segments, numbers.Integral) or n_segments < 1:
-        raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
+    n_segments = check_int(n_segments, "n_segments", 1)
     if bound is None:
         bound = 8.0 if function == "sigmoid" else 4.0
+    bound = check_real(bound, "bound", 0, low_open=True)
     xp = np.linspace(-bound, bound, int(n_segments) + 1)
     fp = expit(xp) if function == "sigmoid" else np.tanh(xp)
     return xp, fp
 
 
 def pwl_apply(z, table):
-    """Evaluate a piecewise-linear table (``np.interp``, constant outside)."""
+    """Evaluate a piecewise-linear table (``np.interp``, constant outside).
+
+    Parameters
+    ----------
+    z : float or array_like of real numbers
+        Finite values (NaN and Inf are refused), any shape.
+    table : tuple (xp, fp)
+        As :func:`pwl_table` returns it.
+
+    Returns
+    -------
+    float64 or ndarray of float64, the shape of ``z``
+    """
+    z = check_real_array(z, "z")
+    if not (isinstance(table, tuple) and len(table) == 2):
+        raise TypeError(f"table must be the tuple (xp, fp) pwl_table returns, got {type(table).__name__}")
+    return _pwl(z, table)
+
+
+def _pwl(z, table):
+    """pwl_apply without the checks, for the cell's own pre-activations."""
     xp, fp = table
     return np.interp(z, xp, fp)
 
@@ -305,8 +325,8 @@ def lstm_recurrence(gx, w_hh, h, c, cell=FLOAT_CELL, observe=None):
 
     if not isinstance(w_hh, MultiLevelCode):  # h @ W.T with W.T C-contiguous: BLAS's fast gemv/gemm path
         w_hh = np.ascontiguousarray(w_hh.T).T
-    sigmoid = expit if cell.sigmoid is None else (lambda z: pwl_apply(z, cell.sigmoid))
-    tanh = np.tanh if cell.tanh is None else (lambda z: pwl_apply(z, cell.tanh))
+    sigmoid = expit if cell.sigmoid is None else (lambda z: _pwl(z, cell.sigmoid))
+    tanh = np.tanh if cell.tanh is None else (lambda z: _pwl(z, cell.tanh))
     for t in range(T):
         if observe is not None:
             observe("h", h)

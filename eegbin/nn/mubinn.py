@@ -64,6 +64,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..footprint import Footprint
+from ..kernels.checks import check_int
 from ..quantize import multilevel_binarize
 from ..quantize.mlb import check_n_levels
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
@@ -284,8 +285,8 @@ class MultiLevelBinarizedLSTM(LSTM):
         if engine not in ("numba", "numpy"):
             raise ValueError(f"engine must be 'numba' or 'numpy', got {engine!r}")
         self.engine = engine
-        self.n_pwl_segments = n_pwl_segments
-        self._tables = (pwl_table("sigmoid", n_pwl_segments), pwl_table("tanh", n_pwl_segments))
+        self.n_pwl_segments = check_int(n_pwl_segments, "n_pwl_segments", 1)
+        self._tables = (pwl_table("sigmoid", self.n_pwl_segments), pwl_table("tanh", self.n_pwl_segments))
         self.binarized_weights = binarize_lstm_weights(self.params, mode, self.weight_levels, self.weight_scaling)
 
     @property

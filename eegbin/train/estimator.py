@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
@@ -269,6 +270,7 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        check_classification_targets(y)  # NaN and continuous targets refused, naming y
         enc = LabelEncoder().fit(y)
         self.classes_ = enc.classes_
         if len(self.classes_) < 2:

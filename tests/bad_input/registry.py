@@ -651,8 +651,35 @@ def _xnor_kernels():
         return {"wx_planes": planes(8, 3, 0), "wx_scales": np.full((1, 8), 0.5), "wh_planes": planes(8, 2, 1),
                 "wh_scales": np.full((1, 8), 0.5), "bias": np.zeros(8), "n_inputs": 3}
 
+    def step():
+        planes = lambda rows, n, s: k.pack_bits(np.where(_rng(s).random((rows, n)) < 0.5, -1, 1))[None]  # noqa: E731
+        return {"x_planes": planes(3, 3, 2), "x_scales": np.full((1, 3), 0.7), "h_planes": planes(3, 2, 3),
+                "h_scales": np.full((1, 3), 0.3), "operands": k.lstm_layer_operands(**operands())}
+
+    def layer():
+        from eegbin.nn import pwl_table
+
+        rng = _rng(4)
+        return {"x": rng.standard_normal((3, 5, 3)), "h0": np.zeros((3, 2)), "c0": rng.standard_normal((3, 2)),
+                "operands": k.lstm_layer_operands(**operands()), "levels": 2,
+                "sigmoid_table": pwl_table("sigmoid", 16), "tanh_table": pwl_table("tanh", 16)}
+
+    planes_arg = Arg("packed", ndim=3, n_bits=True, words_fixed=True)
     sign_arg = Arg("signs", ndim=4, empty="rowwise")
     return {
+        "eegbin.kernels.lstm_gate_preactivations": Entry(
+            k.lstm_gate_preactivations, step,
+            arrays={"x_planes": planes_arg, "h_planes": planes_arg, "x_scales": Arg("real", ndim=2),
+                    "h_scales": Arg("real", ndim=2)},
+            extra={"h_scales:batch": ("shape_mismatch", lambda kw: dict(kw, h_scales=kw["h_scales"][:, :2]),
+                                      ("h_scales",))}),
+        "eegbin.kernels.mubinn2_lstm_layer": Entry(
+            k.mubinn2_lstm_layer, layer,
+            arrays={"x": Arg("real", ndim=3, rtol32=1e-5), "h0": Arg("real", ndim=2, rtol32=1e-5),
+                    "c0": Arg("real", ndim=2, rtol32=1e-5)},
+            scalars={"levels": [-1]},
+            extra={"h0:batch": ("shape_mismatch", lambda kw: dict(kw, h0=kw["h0"][:2]), ("h0",)),
+                   "x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :2]), ("x", "n_inputs"))}),
         "eegbin.kernels.binary_conv1d": Entry(
             k.binary_conv1d, lambda: {"signs": signs((1, 3, 2, 9)), "scales": np.array([0.5]),
                                       "weight_planes": signs((1, 4, 2, 3), 1), "weight_scales": np.array([2.0])},
@@ -679,6 +706,128 @@ def _xnor_kernels():
 
 REGISTRY.update(_xnor_kernels())
 
+
+# ---------------------------------------------------------------------------
+# the torch-free networks of eegbin.nn (an EEGNet and an LSTM of 4 channels), and footprint
+# ---------------------------------------------------------------------------
+
+
+def _eegnet_params(n_classes=2):
+    from eegbin.nn import EEGNet
+
+    return EEGNet(EEGNet.random_weights(4, 128, n_classes, rng=0), n_times=128).params
+
+
+def _eegnet_x(n=3):
+    return _rng(0).standard_normal((n, 4, 128))
+
+
+def _fitted_svc():
+    from eegbin.binary import BinarizedLinearSVC
+
+    X, y = _features(16, 6)
+    return BinarizedLinearSVC(random_state=0).fit(X, y)
+
+
+def _nn_models():
+    from eegbin import footprint, nn
+
+    def eegnet_forward(weights, X, n_chans, n_times):
+        return nn.EEGNet(weights, n_chans=n_chans, n_times=n_times).forward(X)
+
+    def lstm_forward(weights, x):
+        return nn.LSTM(weights).forward(x)
+
+    def binarized_lstm_forward(weights, x, activation_levels, weight_levels, n_pwl_segments):
+        net = nn.MultiLevelBinarizedLSTM(weights, activation_levels=activation_levels, weight_levels=weight_levels,
+                                         n_pwl_segments=n_pwl_segments)
+        return net.calibrate(x).forward(x)
+
+    x_epochs = Arg("real", ndim=3, names=("X",), rtol32=1e-4)
+    x_seq = Arg("real", ndim=3, names=("x",), rtol32=1e-5)
+    n_features = _eegnet_params().n_features
+    return {
+        "eegbin.nn.EEGNet": Entry(
+            eegnet_forward, lambda: {"weights": _eegnet_weights(), "X": _eegnet_x(), "n_chans": 4, "n_times": 128},
+            arrays={"X": x_epochs}, scalars={"n_chans": [0, -1, 5], "n_times": [0, -1, 64]},
+            extra={"X:channels": ("shape_mismatch", lambda kw: dict(kw, X=kw["X"][:, :3]), ("X", "channels")),
+                   "X:samples": ("shape_mismatch", lambda kw: dict(kw, X=kw["X"][..., :100]),
+                                 ("X", "samples", "n_times"))}),
+        "eegbin.nn.eegnet_logits": Entry(
+            nn.eegnet_logits, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.eegnet_features": Entry(
+            nn.eegnet_features, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.activation_ranges": Entry(
+            nn.activation_ranges, lambda: {"params": _eegnet_params(), "X": _eegnet_x()}, arrays={"X": x_epochs}),
+        "eegbin.nn.with_fixed_point": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_fixed_point(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "X_calib": _eegnet_x(), "weight_bits": 8, "act_bits": 16},
+            arrays={"X_calib": Arg("real", ndim=3, rtol32=1e-4)},
+            scalars={"weight_bits": [0, 1, 65], "act_bits": [0, 1, 65]}),
+        "eegbin.nn.with_head": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_head(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "weight": _rng(1).standard_normal((3, n_features)),
+                     "bias": _rng(2).standard_normal(3)},
+            arrays={"weight": Arg("real", ndim=2), "bias": Arg("real", ndim=1)},
+            extra={"bias:classes": ("shape_mismatch", lambda kw: dict(kw, bias=kw["bias"][:2]), ("bias", "weight")),
+                   "weight:features": ("shape_mismatch", lambda kw: dict(kw, weight=kw["weight"][:, :-1]),
+                                       ("weight",))}),
+        "eegbin.nn.with_pq_head": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_pq_head(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "features": _rng(3).standard_normal((40, n_features)),
+                     "n_prototypes": 4, "lut_bits": 8},
+            arrays={"features": Arg("real", ndim=2, rtol32=1e-5)},
+            scalars={"n_prototypes": [0, -1, 10**9], "lut_bits": [0, 65]},
+            extra={"features:columns": ("shape_mismatch", lambda kw: dict(kw, features=kw["features"][:, :-1]),
+                                        ("features",))}),
+        "eegbin.nn.with_binary_features": Entry(
+            lambda **kw: nn.eegnet_logits(nn.with_binary_features(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {"params": _eegnet_params(), "separable": _rng(4).standard_normal((16, 1)) * 0.1,
+                     "head": _rng(5).standard_normal((16, 1)) * 0.1},
+            arrays={"separable": Arg("real", ndim=2), "head": Arg("real", ndim=2)},
+            extra={"head:maps": ("shape_mismatch", lambda kw: dict(kw, head=kw["head"][:8]), ("head",))}),
+        "eegbin.nn.read_eegnet": Entry(
+            lambda **kw: nn.read_eegnet(**kw).n_out_times,
+            lambda: {"weights": _eegnet_weights(), "n_chans": 4, "n_times": 128, "pool1_kernel_size": 4,
+                     "pool2_kernel_size": 8, "batch_norm_eps": 1e-3, "conv_spatial_max_norm": 1.0, "norm_rate": 0.25},
+            scalars={"n_chans": [0, -1, 5], "n_times": [0, -1, 64], "pool1_kernel_size": [0, -1],
+                     "pool2_kernel_size": [0, -1], "batch_norm_eps": [0.0, -1e-3], "conv_spatial_max_norm": [0.0, -1.0],
+                     "norm_rate": [0.0, -0.25]}),
+        "eegbin.nn.params_from_layers": Entry(
+            lambda **kw: nn.eegnet_logits(nn.params_from_layers(**kw), _eegnet_x(2), dtype="float64"),
+            lambda: {k: getattr(_eegnet_params(), k) for k in (
+                "temporal", "spatial", "depth", "point", "head", "pad_temporal", "pad_depth", "pool1", "pool2",
+                "layout")},
+            arrays={"temporal": Arg("real", ndim=2, rtol32=1e-4), "spatial": Arg("real", ndim=2, rtol32=1e-4),
+                    "depth": Arg("real", ndim=2, rtol32=1e-4), "point": Arg("real", ndim=2, rtol32=1e-4)},
+            scalars={"pool1": [0, -1], "pool2": [0, -1]}),
+        "eegbin.nn.select_channels": Entry(
+            lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
+            scalars={"n_selected": [0, -1, 5]}),
+        "eegbin.nn.with_elu_table": Entry(
+            lambda **kw: nn.with_elu_table(**kw).elu_table,
+            lambda: {"params": _eegnet_params(), "n_entries": 16, "x_min": -8.0},
+            scalars={"n_entries": [0, 1, -1, 10**15], "x_min": [0.0, 1.0]}),
+        "eegbin.footprint": Entry(
+            lambda **kw: footprint(**kw).n_params, lambda: {"obj": _fitted_svc(), "float_bits": 16},
+            scalars={"float_bits": [0, -1]},
+            extra={"convention:unknown": ("bad_value", lambda kw: dict(kw, convention="paper"), ("convention",))}),
+        "eegbin.nn.LSTM": Entry(
+            lstm_forward, lambda: {"weights": _lstm_weights(), "x": _rng(0).standard_normal((2, 5, 4))},
+            arrays={"x": x_seq},
+            extra={"x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :3]), ("x",))}),
+        "eegbin.nn.MultiLevelBinarizedLSTM": Entry(
+            binarized_lstm_forward,
+            lambda: {"weights": _lstm_weights(), "x": _rng(0).standard_normal((2, 5, 4)), "activation_levels": 2,
+                     "weight_levels": 2, "n_pwl_segments": 16},
+            arrays={"x": Arg("real", ndim=3, names=("x",), rtol32=1e-3)},
+            scalars={"activation_levels": [0, -1], "weight_levels": [0, -1], "n_pwl_segments": [0, -1]},
+            extra={"x:features": ("shape_mismatch", lambda kw: dict(kw, x=kw["x"][..., :3]), ("x",))}),
+    }
+
+
+REGISTRY.update(_nn_models())
+
 # ---------------------------------------------------------------------------
 # THE TABLE OF EXCEPTIONS: every callable or case left out of the battery, with its reason
 # ---------------------------------------------------------------------------
@@ -692,6 +841,8 @@ _TORCH = ("a torch module or autograd function of the optional trainer (eegbin.t
           "TorchEEGClassifier's, which the battery walks as an estimator")
 _RECORD = ("a frozen record (dataclass) of arrays that eegbin's own functions build and validate when they "
            "read it; the functions that take it are walked")
+_PARAMS_ONLY = ("takes only an EEGNetParams (the record read_eegnet and params_from_layers build and check): no "
+                "array or numeric argument to spoil; select_channels and with_fixed_point, which call it, are walked")
 _NOT_YET = ("NOT YET: not registered in the session that wrote this suite (time); the battery does not "
             "run on it, so its bad input is untested: register it")
 
@@ -729,15 +880,10 @@ EXEMPT = {
     **{f"eegbin.train.{n}": _TORCH for n in ("DeSignActivation", "EEGNet", "LSTMNet", "MIMANN", "MultiLevelBinarize",
                                              "approx_sign", "biper_gamma", "biper_sign", "biper_weight",
                                              "deployed_weights", "export", "sign_ste")},
+    "eegbin.nn.fold_batchnorm": _PARAMS_ONLY, "eegbin.nn.spatial_channel_scores": _PARAMS_ONLY,
     **{n: _NOT_YET for n in (
-        "eegbin.footprint", "eegbin.nn.EEGNet", "eegbin.nn.LSTM", "eegbin.nn.LearnedMultiLevelLSTM",
-        "eegbin.nn.MultiLevelBinarizedLSTM", "eegbin.nn.WeightDict", "eegbin.nn.activation_ranges",
-        "eegbin.nn.check_weights", "eegbin.nn.eegnet_features", "eegbin.nn.eegnet_footprint",
-        "eegbin.nn.eegnet_logits", "eegbin.nn.fold_batchnorm", "eegbin.nn.params_from_layers",
-        "eegbin.nn.read_eegnet", "eegbin.nn.resolve_lstm_weights", "eegbin.nn.select_channels",
-        "eegbin.nn.spatial_channel_scores", "eegbin.nn.with_elu_table", "eegbin.nn.with_fixed_point",
-        "eegbin.nn.with_head", "eegbin.nn.with_pq_head", "eegbin.kernels.lstm_gate_preactivations",
-        "eegbin.kernels.mubinn2_lstm_layer", "eegbin.nn.with_binary_features")},
+        "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
+        "eegbin.nn.eegnet_footprint", "eegbin.nn.resolve_lstm_weights")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "

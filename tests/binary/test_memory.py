@@ -120,6 +120,8 @@ def test_random_projection_is_balanced_and_seed_specific():
     assert (R != random_bipolar_projection(1, 256, 272)[0]).mean() == pytest.approx(0.5, abs=0.01)
     with pytest.raises(ValueError, match="n_components must be >= 1, got 0"):
         random_bipolar_projection(0, 0, 272)
+    with pytest.raises(ValueError, match="n_components x n_features: a 16 x 1000000000000000 int8 matrix would take"):
+        random_bipolar_projection(0, 16, 10**15)
     with pytest.raises(ValueError, match="seed must be in"):
         random_bipolar_projection(2**32, 4, 4)
 

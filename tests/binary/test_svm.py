@@ -195,6 +195,9 @@ def test_bad_input():
         clf.predict(X[:, :50])
     with pytest.raises(ValueError, match="NaN"):
         BinarizedLinearSVC(input="heaviside").fit(np.full((8, 3), np.nan), y)
+    for params, name in (({"C": True}, "C"), ({"tol": True}, "tol"), ({"max_iter": True}, "max_iter")):
+        with pytest.raises(TypeError, match=f"{name} must be a"):  # scikit-learn's Interval takes True
+            BinarizedLinearSVC(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("n, d, n_classes", [(40, 60, 3), (30, 10, 2), (100, 300, 4)])

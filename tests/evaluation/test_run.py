@@ -196,7 +196,9 @@ def test_pareto_front():
         ([1.0, 2.0], [0.5, np.inf], ValueError, r"accuracy must be finite, got inf at index 1"),
         ([1.0, 2.0], [0.5], ValueError, "same length"),
         ([[1.0]], [0.5], ValueError, "memory must be 1-D"),
-        (["a"], [0.5], TypeError, "memory must be an array of numbers"),
+        (["a"], [0.5], TypeError, "memory must hold numbers, got strings"),
+        ([1.0, 2.0], [True, False], TypeError, "accuracy must hold real numbers"),
+        ([1.0, 2.0], [0.5, 0.6j], ValueError, "Complex data not supported: accuracy"),
     ],
 )
 def test_pareto_front_refuses_unknown_points(memory, accuracy, error, match):
@@ -208,8 +210,9 @@ def test_pareto_front_refuses_unknown_points(memory, accuracy, error, match):
     "kwargs, error, match",
     [
         ({"float_bits": 0}, ValueError, "float_bits must be an integer bit width in 1..64"),
-        ({"float_bits": 16.0}, ValueError, "float_bits must be"),
-        ({"float_bits": True}, ValueError, "float_bits must be"),
+        ({"float_bits": 16.0}, TypeError, "float_bits must be an integer, got float"),
+        ({"float_bits": True}, TypeError, "float_bits must be an integer, got bool"),
+        ({"float_bits": "32"}, TypeError, "float_bits must be an integer, got str"),
         ({"default": "yes"}, TypeError, "default must be True or False"),
     ],
 )

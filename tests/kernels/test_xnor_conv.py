@@ -80,7 +80,17 @@ def test_bad_input_names_the_argument():
         pack_windows(s, 9)
     with pytest.raises(ValueError, match="weight_planes has 3 channels"):
         binary_conv1d(s, [1.0], np.zeros((1, 3, 3, 4), bool), [1.0])
-    with pytest.raises(ValueError, match=r"scales must have shape \(1,\) or \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"scales must have shape \(1,\) or \(1, 1\) for signs"):
         binary_conv1d(s, [1.0, 2.0], w, [1.0])
     with pytest.raises(ValueError, match="must share M"):
         separable_to_full(np.zeros((3, 4), bool), np.zeros((2, 5), bool))
+    with pytest.raises(ValueError, match=r"weight_scales must have shape \(1,\) or \(1, 3\) for weight_planes"):
+        binary_conv1d(s, [1.0], w, [1.0, 2.0])
+    with pytest.raises(TypeError, match="weight_scales must hold real numbers"):
+        binary_conv1d(s, [1.0], w, [True])
+    with pytest.raises(TypeError, match="scales must hold numbers, got strings"):
+        binary_conv1d(s, ["1.0"], w, [1.0])
+    with pytest.raises(ValueError, match="weight_planes must be 4-D"):
+        binary_conv1d(s, [1.0], w[0], [1.0])
+    with pytest.raises(TypeError, match="pointwise_signs must be boolean"):
+        separable_to_full(np.zeros((3, 4), bool), np.zeros((2, 3), int))

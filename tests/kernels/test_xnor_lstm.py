@@ -283,6 +283,8 @@ def test_bad_input_names_the_argument():
         mubinn2_lstm_layer(x, s, s, ops, [0, 1, 1, 1, 1, 1, 1, 1], sig, tanh)
     with pytest.raises(ValueError, match="levels must be an integer or 8 integers"):
         mubinn2_lstm_layer(x, s, s, ops, [1, 1], sig, tanh)
+    with pytest.raises(TypeError, match="levels must be an integer, got float"):
+        mubinn2_lstm_layer(x, s, s, ops, 1.5, sig, tanh)
     with pytest.raises(ValueError, match=r"static_scales\[2\] \(i\) must hold 2 finite scales"):
         mubinn2_lstm_layer(x, s, s, ops, 2, sig, tanh, static_scales=[None, None, [1.0], None, None, None, None, None])
     with pytest.raises(ValueError, match="offsets must be 8 finite numbers, 0 for x and h"):
@@ -301,3 +303,8 @@ def test_bad_input_names_the_argument():
         lstm_layer_operands(Wxp | np.uint64(1 << 40), wsx, Whp, wsh, bias, 6)
     with pytest.raises(TypeError, match="wx_planes must be packed uint64 words"):
         lstm_layer_operands(Wxp.astype(np.int64), wsx, Whp, wsh, bias, 6)
+    xp, hp = np.zeros((1, 1, 1), np.uint64), np.zeros((1, 1, 1), np.uint64)
+    with pytest.raises(ValueError, match="x_planes has nonzero padding bits beyond n_bits=6"):
+        lstm_gate_preactivations(xp | np.uint64(1 << 40), [[1.0]], hp, [[1.0]], ops)
+    with pytest.raises(ValueError, match="h_planes has nonzero padding bits beyond n_bits=4"):
+        lstm_gate_preactivations(xp, [[1.0]], hp | np.uint64(1 << 40), [[1.0]], ops)

@@ -177,3 +177,37 @@ def test_reordered_linear_block_cost():
     reordered = net.footprint(reordered=True).parts[0].total_macs
     assert reordered == 16 * 22 * 1125 + 16 * 65 * 1126
     assert layered / reordered > 8
+
+
+def test_compression_arguments_are_checked_by_name():
+    """A wrong type is a TypeError, a wrong value a ValueError, each naming its argument."""
+    from eegbin.nn import select_channels, with_elu_table, with_fixed_point, with_head
+
+    net = EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), n_times=128)
+    p, X = net.params, np.random.default_rng(0).standard_normal((3, 4, 128))
+    with pytest.raises(TypeError, match="n_selected must be an integer, got bool"):
+        select_channels(p, True)
+    with pytest.raises(ValueError, match=r"n_selected must be in \[1, 4\], got 5"):
+        select_channels(p, 5)
+    with pytest.raises(TypeError, match="n_entries must be an integer, got float"):
+        with_elu_table(p, 16.5)
+    with pytest.raises(ValueError, match="n_entries: an ELU table of 1000000000000000 points would take"):
+        with_elu_table(p, 10**15)
+    with pytest.raises(ValueError, match="x_min must be a finite number in"):
+        with_elu_table(p, 16, 0.0)
+    with pytest.raises(TypeError, match="weight_bits must be an integer"):
+        with_fixed_point(p, X, weight_bits="8")
+    with pytest.raises(ValueError, match=r"act_bits must be in \[2, 64\], got 65"):
+        with_fixed_point(p, X, act_bits=65)
+    with pytest.raises(ValueError, match="X_calib must be finite: trial 1"):
+        with_fixed_point(p, np.where(np.arange(3)[:, None, None] == 1, np.nan, X))
+    with pytest.raises(ValueError, match="weight must be finite"):
+        with_head(p, np.full((3, p.n_features), np.inf), np.zeros(3))
+    with pytest.raises(TypeError, match="bias must hold numbers, got strings"):
+        with_head(p, np.zeros((3, p.n_features)), np.zeros(3).astype(str))
+    with pytest.raises(TypeError, match="n_times must be an integer, got str"):
+        EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), n_times="128")
+    with pytest.raises(TypeError, match="pool1_kernel_size must be an integer, got bool"):
+        EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), pool1_kernel_size=True)
+    with pytest.raises(ValueError, match="norm_rate must be a finite number in"):
+        EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), norm_rate=0.0)

@@ -177,3 +177,22 @@ def test_fixed_point_footprint_counts_each_tensor_at_its_width(setup):
     m, K, n_out = pq.head.luts.shape
     idx_bits = int(np.ceil(np.log2(pq.n_features)))
     assert head.n_bytes == (32 * m * (K - 1) + idx_bits * m * 4 + 8 * m * K * n_out + 32 * (1 + n_out)) / 8
+
+
+def test_params_from_layers_checks_its_layers_by_name():
+    """Kernels go through check_real_array, pooling sizes through check_int, each naming the layer."""
+    from eegbin.nn import EEGNet, params_from_layers
+
+    p = EEGNet(EEGNet.random_weights(4, 128, 2, rng=0), n_times=128).params
+    kw = {k: getattr(p, k) for k in ("temporal", "spatial", "depth", "point", "head", "pad_temporal", "pad_depth",
+                                      "pool1", "pool2", "layout")}
+    with pytest.raises(ValueError, match="spatial must be finite"):
+        params_from_layers(**dict(kw, spatial=np.full_like(p.spatial, np.nan)))
+    with pytest.raises(TypeError, match="point must hold numbers, got strings"):
+        params_from_layers(**dict(kw, point=p.point.astype(str)))
+    with pytest.raises(ValueError, match="temporal must not be empty"):
+        params_from_layers(**dict(kw, temporal=p.temporal[:0]))
+    with pytest.raises(TypeError, match="pool1 must be an integer, got float"):
+        params_from_layers(**dict(kw, pool1=4.5))
+    with pytest.raises(ValueError, match="pool2 must be >= 1, got 0"):
+        params_from_layers(**dict(kw, pool2=0))

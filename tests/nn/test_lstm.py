@@ -231,8 +231,10 @@ def test_lstm_layer_forward_refuses_bad_input():
         lstm_layer_forward(x, w_ih, w_hh, b, c0=np.zeros((3, 2)))
     with pytest.raises(TypeError, match="x must be a numpy.ndarray"):
         lstm_layer_forward(x.tolist(), w_ih, w_hh, b)
-    with pytest.raises(TypeError, match="w_ih must hold real numbers"):
+    with pytest.raises(ValueError, match="Complex data not supported: w_ih must hold real numbers"):
         lstm_layer_forward(x, w_ih.astype(complex), w_hh, b)
+    with pytest.raises(TypeError, match="w_ih must hold real numbers"):
+        lstm_layer_forward(x, w_ih > 0, w_hh, b)
 
 
 # ---------------------------------------------------------------------------
@@ -253,6 +255,12 @@ def test_pwl_tables_accuracy():
         pwl_table("relu")
     with pytest.raises(ValueError, match="n_segments"):
         pwl_table("tanh", 0)
+    with pytest.raises(TypeError, match="n_segments must be an integer"):
+        pwl_table("tanh", 8.5)
+    with pytest.raises(ValueError, match="z must be finite"):
+        pwl_apply(np.array([0.0, np.nan]), pwl_table("tanh", 8))
+    with pytest.raises(TypeError, match="z must hold real numbers"):
+        pwl_apply(np.array([True]), pwl_table("tanh", 8))
 
 
 def test_binarized_lstm_converges_to_float(small_net):

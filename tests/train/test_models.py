@@ -152,6 +152,10 @@ def test_estimator_bad_input():
         clf.fit(Xn, y)
     with pytest.raises(ValueError, match="2 classes"):
         clf.fit(X, np.zeros(8))
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        clf.fit(X, np.where(np.arange(8) == 2, np.nan, y))
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        clf.fit(X, y + 0.5 * np.arange(8))
     with pytest.raises(ValueError, match="model"):
         TorchEEGClassifier(model="resnet").fit(X, y)
     clf.fit(X, y)
