@@ -13,7 +13,6 @@ import time
 import tracemalloc
 
 import numpy as np
-import pytest
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
 from scipy.signal import sosfilt

@@ -31,7 +31,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
 from ..kernels.filterbank import c_contiguous
-from ..kernels.threads import threads
 from ..kernels.spd import (
     FN_EXP,
     FN_INVSQRT,
@@ -43,6 +42,7 @@ from ..kernels.spd import (
     inv_logdet_chunks,
     mean_logm_chunks,
 )
+from ..kernels.threads import threads
 
 __all__ = [
     "covariances",

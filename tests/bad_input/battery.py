@@ -36,8 +36,9 @@ import importlib
 import math
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

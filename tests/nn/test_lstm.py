@@ -381,9 +381,9 @@ def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
     level. Both engines pass on sum_i alpha_i b_i, which depends only on the signs and scales, so
     they decide these ties alike (the reference used to pass on x - r, which carries the rounding
     of the gate products; these networks then differed by up to 0.06)."""
+    from eegbin.nn import resolve_lstm_weights
     from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
     from eegbin.nn.mubinn import binarize_lstm_weights
-    from eegbin.nn import resolve_lstm_weights
 
     from ..quantize.test_mlb import _exact_algorithm_1
 
