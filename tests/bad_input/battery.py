@@ -518,7 +518,7 @@ def run_case(entry: Entry, c: Case):
                 raise Failure("DIFFERENT", f"{c.id}: reference raised {type(exc).__name__}, "
                                            f"this raised {type(exc2).__name__}: {exc2}") from exc2
             raise Failure("DIFFERENT", f"{c.id}: reference raised {type(exc).__name__}: {exc}; "
-                                       "this was accepted")
+                                       "this was accepted") from exc
         if c.case == "empty" and arg.empty == "rowwise":
             pass
         try:

@@ -140,7 +140,7 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     assert set(q["activations"]) == {"input", "hidden", "input_gate", "forget_gate", "cell_gate",
                                      "output_gate", "cell_state"}
     m = clf.module_
-    for name, e in q["activations"].items():
+    for e in q["activations"].values():
         quantizer = getattr(m, e["quantizer"])
         assert e["levels"] == 2 and e["scales"] == quantizer.scales.tolist() and e["offset"] == quantizer.offset
     assert q["activation_functions"] == {"kind": "piecewise_linear", "segments": 32, "sigmoid_bound": 8.0,
