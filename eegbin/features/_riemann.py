@@ -421,7 +421,8 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None, *, n_jobs=None, return_tang
         if M.shape != (n, n):
             raise ValueError(f"init must have shape {(n, n)}, got {M.shape}")
         if np.linalg.eigvalsh(M)[0] <= 0:
-            raise ValueError(f"init must be positive definite; its smallest eigenvalue is {np.linalg.eigvalsh(M)[0]:.3g}")
+            raise ValueError(f"init must be positive definite; its smallest eigenvalue is "
+                             f"{np.linalg.eigvalsh(M)[0]:.3g}")
     nu, J_prev, crit_prev = 1.0, None, np.inf
     n_chunks = -(-N // chunk)
     vec = np.empty((N, 1, n * (n + 1) // 2)) if return_tangent else np.empty((0, 0, 0))

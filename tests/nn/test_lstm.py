@@ -464,7 +464,8 @@ def test_observe_sees_every_signal_quantized_or_not(small_net):
         seen = {}
         out, _, c = lstm_layer(x.astype(np.float64), layer, cell=cell,
                                observe=lambda name, v, seen=seen: seen.setdefault(name, []).append(v.copy()))
-        assert {k: len(v) for k, v in seen.items()} == {"x": 1, **{k: T for k in ("h", "i", "f", "g", "o", "c", "tanh_c")}}
+        assert {k: len(v) for k, v in seen.items()} == {"x": 1,
+                                                         **{k: T for k in ("h", "i", "f", "g", "o", "c", "tanh_c")}}
         np.testing.assert_array_equal(seen["h"][-1], out[:, -2])  # h_{t-1}, before quantization
         assert np.all((seen["f"][0] > 0) & (seen["f"][0] < 1))  # raw sigmoid values: no offset subtracted
         np.testing.assert_array_equal(seen["tanh_c"][-1], np.tanh(c))
