@@ -24,9 +24,10 @@ import shutil
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
+from sphinx.util import logging
+
 from eegbin_api import REPRODUCTIONS, collect, pipelines_citing
 from eegbin_api import kind as object_kind
-from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
