@@ -93,7 +93,7 @@ def test_bench_hamming_argmin(benchmark, full_size, one_faiss_thread):
 
     index = faiss.IndexBinaryFlat(n_bits)
     index.add(B.view(np.uint8))
-    (D, I), t_faiss = _best(index.search, A.view(np.uint8), 1)
+    (D, _), t_faiss = _best(index.search, A.view(np.uint8), 1)
     (np_idx, np_dist), t_numpy = _best(_numpy_argmin, A, B, repeat=1)
 
     np.testing.assert_array_equal(idx, np_idx)  # same tie rule (lowest index)

@@ -24,10 +24,9 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from eegbin.kernels import lstm_layer_operands, mubinn2_lstm_layer
+from eegbin.kernels.xnor_lstm import SIGNALS
 from eegbin.nn import MultiLevelBinarizedLSTM
 from eegbin.quantize import multilevel_binarize, reconstruct
-
-from eegbin.kernels.xnor_lstm import SIGNALS
 
 from .conftest import best_time, record_ratio
 

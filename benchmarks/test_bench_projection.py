@@ -16,7 +16,6 @@ invisible to tracemalloc, and ``ru_maxrss`` keeps the (higher) peak of the impor
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np

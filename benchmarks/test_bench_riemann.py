@@ -13,7 +13,6 @@ import time
 import tracemalloc
 
 import numpy as np
-import pytest
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
 from scipy.signal import sosfilt
@@ -55,7 +54,8 @@ def test_bench_filterbank_riemann(benchmark, full_size):
     for r in range(3 if full_size else 1):
         t0 = time.perf_counter()
         if r == 0:
-            ours = benchmark.pedantic(lambda: FilterBankRiemann(250.0, bands=bands, n_jobs=-1).fit_transform(X), rounds=1, iterations=1)
+            ours = benchmark.pedantic(lambda: FilterBankRiemann(250.0, bands=bands, n_jobs=-1).fit_transform(X),
+                                      rounds=1, iterations=1)
         else:
             ours = FilterBankRiemann(250.0, bands=bands, n_jobs=-1).fit_transform(X)
         ours_all.append(time.perf_counter() - t0)

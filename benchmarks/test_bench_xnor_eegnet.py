@@ -87,7 +87,8 @@ def test_bench_binary_separable_and_dense(benchmark, full_size, batch, A):
     finally:
         torch.set_num_threads(old)
     best = {k: min(v) for k, v in times.items()}
-    benchmark.extra_info["size"] = f"batch {batch}, A = {A}, separable {M}x{K} -> {F2} over {T} samples, dense {F2 * T3} -> 4"
+    benchmark.extra_info["size"] = (f"batch {batch}, A = {A}, separable {M}x{K} -> {F2} over {T} samples, "
+                                    f"dense {F2 * T3} -> 4")
     benchmark.extra_info["us"] = {k: 1e6 * v for k, v in best.items()}
     r_kernel = record_ratio(benchmark, "torch_over_xnor_kernel", best["torch"], best["kernel"])
     record_ratio(benchmark, "torch_over_xnor_with_binarization", best["torch"], best["binarized"])

@@ -39,8 +39,8 @@ from .kernels import n_words_for, pack_bits, unpack_bits
 from .kernels.checks import MAX_SEED, check_seed
 
 __all__ = [
-    "OUTPUTS", "BinarizerOutputMixin", "EpochsInputMixin", "Float64OutputMixin", "draw_seed", "output_feature_names", "packed_as",
-    "signs_as",
+    "OUTPUTS", "BinarizerOutputMixin", "EpochsInputMixin", "Float64OutputMixin", "draw_seed", "output_feature_names",
+    "packed_as", "signs_as",
 ]
 
 OUTPUTS = ("bipolar", "binary", "packed", "scaled", "code")

@@ -185,7 +185,7 @@ class Footprint:
         """Return a copy with ``parts`` appended."""
         return replace(self, parts=self.parts + tuple(parts))
 
-    def bit_ops_as_macs(self, bits_per_mac: int) -> "Footprint":
+    def bit_ops_as_macs(self, bits_per_mac: int) -> Footprint:
         """Copy in which every node's bit operations are counted as MACs.
 
         Each node's ``bit_ops`` become ``ceil(bit_ops / bits_per_mac)`` MACs added

@@ -13,8 +13,8 @@ again **without PyTorch** (:class:`eegbin.nn.EEGNet`,
 ``footprint()`` gives the memory and operations per inference.
 
 To stay under a minute this trains for a handful of epochs on 64 Hz epochs (and a
-32-cell LSTM instead of MuBiNN's 100), so the accuracies are far below the papers' (Hersche 2020 Table I: EEGNet 72.32 %,
-MI-MANN RP d=256 72.31 % on BCI IV-2a; MuBiNN: 83.67 % float LSTM, 81.63 % MuBiNN2
+32-cell LSTM instead of MuBiNN's 100), so the accuracies are far below the papers' (Hersche 2020 Table I:
+EEGNet 72.32 %, MI-MANN RP d=256 72.31 % on BCI IV-2a; MuBiNN: 83.67 % float LSTM, 81.63 % MuBiNN2
 (2, 2) on its own EEG data set). The full run over all nine subjects is
 ``docs/reproductions/train_quantized.py``; the second part of this example plots its
 committed results (``docs/reproductions/results/training/``) with the papers' published

@@ -479,7 +479,8 @@ def write_tables_eegnet(rows, sizes):
     lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
     for _, r in sz.iterrows():
         cells = [r.family, "fixed point" if "8/16" in r.family or "8-bit" in r.family else r["dtype"],
-                 f"{int(r.weights):,} / {r.footprint_bytes:,.0f}", f"{int(r.text):,} / {int(r.rodata):,} / {int(r.bss):,}",
+                 f"{int(r.weights):,} / {r.footprint_bytes:,.0f}",
+                 f"{int(r.text):,} / {int(r.rodata):,} / {int(r.bss):,}",
                  r.libm or "-"]
         if m4:
             if pd.isna(r.get("m4_flash")):

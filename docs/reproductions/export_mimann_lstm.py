@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT))
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from eegbin import BinaryKeyValueMemory, EEGNetClassifier, LSTMClassifier  # noqa: E402
+from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention  # noqa: E402
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.export import CModel, CortexM4, to_c  # noqa: E402
-from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention  # noqa: E402
 from eegbin.kernels import pack_bits  # noqa: E402
 from eegbin.nn import LSTM, EEGNet  # noqa: E402
 

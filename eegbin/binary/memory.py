@@ -512,7 +512,8 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
                     "got projection='random'"
                 )
             n_components = check_int(self.n_components, "n_components", 1)  # scikit-learn's Interval takes True for 1
-            check_allocation(8 * n_components * n_features, f"the random projection of {n_features} features", "n_components")
+            check_allocation(8 * n_components * n_features, f"the random projection of {n_features} features",
+                             "n_components")
             seed = draw_seed(self.random_state)
             R, scale = random_bipolar_projection(seed, n_components, n_features)
             return R, scale, seed

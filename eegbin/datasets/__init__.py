@@ -1,5 +1,6 @@
 """MOABB datasets: the offline simulated motor-imagery dataset and loading helpers."""
 
+from .bnci import export_bnci2014_001
 from .loading import (
     DATASETS,
     check_bnci2014_001,
@@ -8,7 +9,6 @@ from .loading import (
     make_paradigm,
     no_download,
 )
-from .bnci import export_bnci2014_001
 
 __all__ = [
     "SimulatedMotorImagery",

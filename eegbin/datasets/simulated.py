@@ -16,10 +16,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from moabb.datasets.base import BaseDataset
 from scipy.fft import irfft, next_fast_len, rfftfreq
 from threadpoolctl import threadpool_limits
-
-from moabb.datasets.base import BaseDataset
 
 __all__ = ["SimulatedMotorImagery"]
 

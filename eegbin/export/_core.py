@@ -560,7 +560,7 @@ def _render(estimator, name, real, steps, blocks, classes):
     h.append(f"#define {NAME}_WORK_BYTES {work_bytes}")
     h.append("")
     h.append("/* Lengths (elements) of the static work buffers and of each step's output. */")
-    for sym, ct, define, n in all_buffers:
+    for _sym, ct, define, n in all_buffers:
         h.append(f"#define {define} {n}  /* {ct} */")
     for s in steps[:-1]:
         if s.port_out.kind == "packed":
@@ -609,7 +609,7 @@ def _render(estimator, name, real, steps, blocks, classes):
         c.append("}")
         c.append("")
     c.append("/* ---- the pipeline ---- */")
-    for sym, ct, define, n in pipe_buffers:
+    for sym, ct, define, _n in pipe_buffers:
         c.append(f"static {ct} {sym}[{define}];")
     c.append(f"static float {name}_scores_buf[{NAME}_N_CLASSES];")
     c.append("")

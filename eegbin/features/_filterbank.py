@@ -223,7 +223,8 @@ def filterbank_covariances(X, sos, windows=None, reg=0.1, n_jobs=None):
     n_times = X.shape[2]
     if windows is None:
         if n_times < 2:
-            raise ValueError(f"X must have at least 2 samples per trial (eq. 1 divides by n_s - 1), got shape {X.shape}")
+            raise ValueError(f"X must have at least 2 samples per trial (eq. 1 divides by n_s - 1), "
+                             f"got shape {X.shape}")
         windows = np.array([[0, n_times]], dtype=np.int64)
     else:
         windows = np.asarray(windows)

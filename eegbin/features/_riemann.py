@@ -31,7 +31,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..kernels.checks import all_finite, check_int, check_real, check_real_dtype
 from ..kernels.filterbank import c_contiguous
-from ..kernels.threads import threads
 from ..kernels.spd import (
     FN_EXP,
     FN_INVSQRT,
@@ -43,6 +42,7 @@ from ..kernels.spd import (
     inv_logdet_chunks,
     mean_logm_chunks,
 )
+from ..kernels.threads import threads
 
 __all__ = [
     "covariances",
@@ -421,7 +421,8 @@ def mean_riemann(C, tol=1e-9, maxiter=50, init=None, *, n_jobs=None, return_tang
         if M.shape != (n, n):
             raise ValueError(f"init must have shape {(n, n)}, got {M.shape}")
         if np.linalg.eigvalsh(M)[0] <= 0:
-            raise ValueError(f"init must be positive definite; its smallest eigenvalue is {np.linalg.eigvalsh(M)[0]:.3g}")
+            raise ValueError(f"init must be positive definite; its smallest eigenvalue is "
+                             f"{np.linalg.eigvalsh(M)[0]:.3g}")
     nu, J_prev, crit_prev = 1.0, None, np.inf
     n_chunks = -(-N // chunk)
     vec = np.empty((N, 1, n * (n + 1) // 2)) if return_tangent else np.empty((0, 0, 0))

@@ -15,8 +15,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import EpochsInputMixin
-from ..kernels.checks import check_epochs, check_real
 from ..footprint import Footprint, check_convention
+from ..kernels.checks import check_epochs, check_real
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
 from ._riemann import METRICS, _tangent_riemann_slots, invsqrtm, mean_covariance, mean_riemann, tangent_space
 

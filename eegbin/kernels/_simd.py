@@ -123,7 +123,8 @@ def store(typingctx, arr, idx, v):
 def _splat(context, builder, vt, x):
     ll = _ll(context, vt)
     v = builder.insert_element(ir.Constant(ll, ir.Undefined), x, ir.Constant(ir.IntType(32), 0))
-    return builder.shuffle_vector(v, ir.Constant(ll, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+    return builder.shuffle_vector(v, ir.Constant(ll, ir.Undefined), zeros)
 
 
 @intrinsic

@@ -1,7 +1,19 @@
 """eegbin.nn: torch-free inference (safe weight loading, layers, EEGNet, LSTM, MuBiNN)."""
 
-from .io import check_weights, load_weights
-from .graph_io import OnnxGraph, OnnxNode, WeightDict
+from .classifier import EEGNetClassifier
+from .eegnet import KERAS_EEGNET_LAYERS, EEGNet
+from .eegnet_compress import (
+    fold_batchnorm,
+    select_channels,
+    spatial_channel_scores,
+    with_binary_features,
+    with_elu_table,
+    with_fixed_point,
+    with_head,
+    with_pq_head,
+)
+from .eegnet_forward import activation_ranges, eegnet_features, eegnet_footprint, eegnet_logits
+from .eegnet_layouts import read_eegnet
 from .eegnet_params import (
     ACTIVATION_STAGES,
     Affine,
@@ -12,26 +24,14 @@ from .eegnet_params import (
     FixedPoint,
     params_from_layers,
 )
-from .eegnet_layouts import read_eegnet
-from .eegnet_forward import activation_ranges, eegnet_features, eegnet_footprint, eegnet_logits
-from .eegnet_compress import (
-    fold_batchnorm,
-    select_channels,
-    spatial_channel_scores,
-    with_elu_table,
-    with_binary_features,
-    with_fixed_point,
-    with_head,
-    with_pq_head,
-)
-from .eegnet import KERAS_EEGNET_LAYERS, EEGNet
-from .classifier import EEGNetClassifier
+from .export_format import read_export_metadata
+from .graph_io import OnnxGraph, OnnxNode, WeightDict
+from .io import check_weights, load_weights
+from .learned import LearnedMultiLevelLSTM
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, lstm_layer_forward, resolve_lstm_weights
 from .lstm_cell import pwl_apply, pwl_table
 from .lstm_classifier import LSTMClassifier
 from .mubinn import MultiLevelBinarizedLSTM
-from .learned import LearnedMultiLevelLSTM
-from .export_format import read_export_metadata
 
 __all__ = [
     "check_weights",

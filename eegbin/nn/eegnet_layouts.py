@@ -268,7 +268,8 @@ def _random_braindecode_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, 
         "conv_spatial.parametrizations.weight.original": rng.standard_normal((F1 * D, 1, n_chans, 1)).astype(f) * 0.4,
         "conv_separable_depth.weight": rng.standard_normal((F1 * D, 1, 1, depthwise_kernel_length)).astype(f) / 4,
         "conv_separable_point.weight": rng.standard_normal((F2, F1 * D, 1, 1)).astype(f) / np.sqrt(F1 * D),
-        "final_layer.conv_classifier.weight": rng.standard_normal((n_classes, F2, 1, t_out)).astype(f) / np.sqrt(F2 * t_out),
+        "final_layer.conv_classifier.weight":
+            rng.standard_normal((n_classes, F2, 1, t_out)).astype(f) / np.sqrt(F2 * t_out),
         "final_layer.conv_classifier.bias": rng.standard_normal(n_classes).astype(f) * 0.1,
     }
     for bn, n in zip(_BN_NAMES, (F1, F1 * D, F2)):

@@ -21,8 +21,8 @@ cell of :func:`eegbin.nn.mubinn.mubinn2_cell`, as the post-training MuBiNN2):
   binarized bias, the tables and the element-wise products.
 
 The trained model evaluates the same operations in the same order (the products
-by :func:`eegbin.kernels.multilevel_matmul` on its packed codes), so every binarized signal gets the same sign planes as in torch, bit
-for bit, and the logits agree to float64 rounding (the head's summation order).
+by :func:`eegbin.kernels.multilevel_matmul` on its packed codes), so every binarized signal gets the same sign
+planes as in torch, bit for bit, and the logits agree to float64 rounding (the head's summation order).
 
 Exports of formats 1 and 2 (the earlier trained MuBiNN2, which binarizes ``x_t``,
 ``h_{t-1}``, ``W_x`` and ``W_h`` only, residuals in float32, exact sigmoid and tanh,

@@ -52,8 +52,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..footprint import Footprint
-from ..quantize import MultiLevelCode
 from ..kernels.checks import all_finite, check_real_dtype
+from ..quantize import MultiLevelCode
 from .lstm_cell import FLOAT_CELL, lstm_layer
 
 __all__ = ["LSTM", "lstm_layer_forward", "resolve_lstm_weights", "LSTMWeights", "LSTMLayerWeights"]

@@ -344,7 +344,7 @@ class MultiLevelBinarizedLSTM(LSTM):
         for k in range(self.n_layers):
             seen = {}
             lstm_layer(x, self.params.layers[k], cell=float_cell,
-                       observe=lambda name, v: seen.setdefault(name, []).append(v.ravel()))
+                       observe=lambda name, v, seen=seen: seen.setdefault(name, []).append(v.ravel()))
             static.append({
                 name: multilevel_binarize(np.concatenate(seen[name]).reshape(1, -1) - offset,
                                           self.activation_levels, self.activation_scaling).scales

@@ -26,7 +26,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from ..kernels.checks import check_allocation, check_int, check_real_array
-from .pq_tables import ProductQuantizer, build_luts, _check_bounds, quantize_luts, subspace_bounds
+from .pq_tables import ProductQuantizer, _check_bounds, build_luts, quantize_luts, subspace_bounds
 
 __all__ = ["learn_hash_trees", "learn_kmeans_prototypes", "learn_product_quantizer"]
 

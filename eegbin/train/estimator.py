@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from ..base import EpochsInputMixin
 from ..kernels.checks import check_epochs
-from .models import EEGNet, LSTMNet, MIMANN
+from .models import MIMANN, EEGNet, LSTMNet
 
 __all__ = ["TorchEEGClassifier"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..nn.export_format import MUBINN2_ACTIVATIONS, lstm_quantization_metadata, read_export_metadata
-from .models import EEGNet, LSTMNet, MIMANN
+from .models import MIMANN, EEGNet, LSTMNet
 
 __all__ = ["export", "deployed_weights", "read_export_metadata"]
 

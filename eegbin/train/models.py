@@ -28,8 +28,15 @@ from torch.nn.utils import parametrize
 from ..base import draw_seed
 from ..binary import random_bipolar_projection
 from ..kernels import multilevel_matmul, pack_bits
-from .quantizers import (DeSignActivation, MultiLevelBinarize, PiecewiseLinear, approx_sign, biper_weight,
-                         multilevel_binarize_ste, sign_ste)
+from .quantizers import (
+    DeSignActivation,
+    MultiLevelBinarize,
+    PiecewiseLinear,
+    approx_sign,
+    biper_weight,
+    multilevel_binarize_ste,
+    sign_ste,
+)
 
 __all__ = ["EEGNet", "MIMANN", "LSTMNet", "softabs"]
 

@@ -178,7 +178,7 @@ def tile_kernel(kernel, shape, axes):
     tiled = kernel.repeat(*reps)
     slices = tuple(slice(0, shape[ax]) for ax in axes)
     tiled = tiled[slices]
-    for k, ax in enumerate(axes):
+    for ax in axes:
         view[ax] = shape[ax]
     # place kernel axes in their positions (kernel axes are in the order of `axes`)
     order = sorted(range(len(axes)), key=lambda k: axes[k])

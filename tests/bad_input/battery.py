@@ -36,8 +36,9 @@ import importlib
 import math
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -517,7 +518,7 @@ def run_case(entry: Entry, c: Case):
                 raise Failure("DIFFERENT", f"{c.id}: reference raised {type(exc).__name__}, "
                                            f"this raised {type(exc2).__name__}: {exc2}") from exc2
             raise Failure("DIFFERENT", f"{c.id}: reference raised {type(exc).__name__}: {exc}; "
-                                       "this was accepted")
+                                       "this was accepted") from exc
         if c.case == "empty" and arg.empty == "rowwise":
             pass
         try:

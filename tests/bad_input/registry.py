@@ -305,7 +305,8 @@ ESTIMATOR_SETUP = {
                                         "n_prototypes": 4, "random_state": 0},
                      "data": lambda: _features(32, 8),
                      "scalars": {"n_prototypes": [0, -1, 10**9], "lut_bits": [0, 65]}},
-    "ProductQuantizedLinear": {"params": {"n_prototypes": 4, "random_state": 0}, "data": lambda: (_features(32, 8)[0], None),
+    "ProductQuantizedLinear": {"params": {"n_prototypes": 4, "random_state": 0},
+                               "data": lambda: (_features(32, 8)[0], None),
                                "scalars": {"n_prototypes": [0, -1, 10**9], "lut_bits": [0, 65]}},
     "MultiLevelBinarizer": {"scalars": {"n_levels": [0, -1]}},
     "FixedPointQuantizer": {"scalars": {"bits": [0, 1, 65]}},
@@ -390,7 +391,8 @@ def _features_fns():
             arrays={"bands": Arg("real", ndim=2)},
             extra={"bands:above_nyquist": ("bad_value", lambda kw: dict(kw, bands=np.array([[8.0, 70.0]])),
                                            ("bands", "Nyquist")),
-                   "bands:reversed": ("bad_value", lambda kw: dict(kw, bands=np.array([[12.0, 8.0]])), ("bands", "band"))},
+                   "bands:reversed": ("bad_value", lambda kw: dict(kw, bands=np.array([[12.0, 8.0]])),
+                                      ("bands", "band"))},
             scalars={"sfreq": [0.0, -1.0], "order": [0, -1]}),
         "eegbin.features.hersche_bands": Entry(
             f.hersche_bands, lambda: {"min_freq": 4.0, "max_freq": 40.0},
@@ -414,7 +416,8 @@ def _features_fns():
             f.mean_riemann, lambda: {"C": _spd(), "tol": 1e-9, "maxiter": 50}, arrays={"C": spd3},
             scalars={"tol": [-1.0], "maxiter": [0, -1]}),
         "eegbin.features.tangent_space": Entry(
-            f.tangent_space, lambda: {"C": _spd(), "Cref": _spd(1)[0]}, arrays={"C": spd, "Cref": Arg("real", ndim=2, rtol32=1e-4, int_scale=1.0)},
+            f.tangent_space, lambda: {"C": _spd(), "Cref": _spd(1)[0]},
+            arrays={"C": spd, "Cref": Arg("real", ndim=2, rtol32=1e-4, int_scale=1.0)},
             extra={"Cref:size": ("shape_mismatch", lambda kw: dict(kw, Cref=np.eye(3)), ("Cref",))}),
         "eegbin.features.upper": Entry(
             f.upper, lambda: {"S": _spd()}, arrays={"S": Arg("real", ndim=(2, 3), empty="rowwise")},
@@ -479,7 +482,8 @@ def _quantize_fns():
             arrays={"x": Arg("real", ndim=None, empty="rowwise")},
             extra={"axes:out_of_range": ("bad_value", lambda kw: dict(kw, axes=(5, 6)), ("axes",))}),
         "eegbin.quantize.dithered_sign": Entry(
-            q.dithered_sign, lambda: {"x": _rng(0).standard_normal((2, 6, 6)), "kernel": np.array([[0.5, -0.5], [0.0, 0.25]])},
+            q.dithered_sign,
+            lambda: {"x": _rng(0).standard_normal((2, 6, 6)), "kernel": np.array([[0.5, -0.5], [0.0, 0.25]])},
             arrays={"x": Arg("real", ndim=None, int_scale=1.0, empty="rowwise"), "kernel": Arg("real", ndim=2)}),
         "eegbin.quantize.to_fixed_point": Entry(
             q.to_fixed_point, lambda: {"x": _rng(0).standard_normal((3, 4)), "bits": 8, "frac_bits": 4},
@@ -594,7 +598,8 @@ def _evaluation_fns():
 
     return {
         "eegbin.evaluation.pareto_front": Entry(
-            e.pareto_front, lambda: {"memory": np.array([1.0, 2.0, 3.0, 0.5]), "accuracy": np.array([0.6, 0.5, 0.8, 0.4])},
+            e.pareto_front,
+            lambda: {"memory": np.array([1.0, 2.0, 3.0, 0.5]), "accuracy": np.array([0.6, 0.5, 0.8, 0.4])},
             arrays={"memory": Arg("real", ndim=1, int_scale=1.0), "accuracy": Arg("real", ndim=1, int_scale=1.0)},
             extra={"accuracy:length": ("shape_mismatch", lambda kw: dict(kw, accuracy=kw["accuracy"][:3]),
                                        ("memory", "accuracy"))}),
@@ -865,13 +870,15 @@ EXEMPT = {
     "eegbin.evaluation.summarize_results": _REPORT, "eegbin.evaluation.EvaluationResult": _RECORD,
     "eegbin.evaluation.get_pipeline": _NAMES, "eegbin.evaluation.get_spec": _NAMES,
     "eegbin.evaluation.list_pipelines": _NAMES,
-    "eegbin.evaluation.check_scheduler": "takes a dask scheduler address (a string) or None: no array or numeric argument",
+    "eegbin.evaluation.check_scheduler":
+        "takes a dask scheduler address (a string) or None: no array or numeric argument",
     "eegbin.evaluation.SchedulerUnreachable": "an exception class raised by eegbin, not an entry point",
     "eegbin.evaluation.check_output_directory": _FILES.split(":")[0] + ": a directory, checked by tests/evaluation",
     "eegbin.evaluation.describe_protocol": _REPORT, "eegbin.evaluation.format_table": _REPORT,
     "eegbin.evaluation.plot_accuracy_vs_memory": _REPORT, "eegbin.evaluation.plot_per_subject": _REPORT,
     "eegbin.datasets.no_download": "a context manager that forbids MOABB downloads: it takes no argument",
-    "eegbin.nn.load_weights": _FILES, "eegbin.train.read_export_metadata": _FILES,  # eegbin.nn.read_export_metadata, re-exported
+    # eegbin.train.read_export_metadata is eegbin.nn.read_export_metadata, re-exported
+    "eegbin.nn.load_weights": _FILES, "eegbin.train.read_export_metadata": _FILES,
     "eegbin.Footprint": _RECORD, "eegbin.nn.EEGNetParams": _RECORD, "eegbin.nn.LSTMLayerWeights": _RECORD,
     "eegbin.nn.LSTMWeights": _RECORD, "eegbin.nn.OnnxGraph": _RECORD, "eegbin.nn.OnnxNode": _RECORD,
     "eegbin.nn.Affine": _RECORD, "eegbin.nn.DenseHead": _RECORD, "eegbin.nn.EluTable": _RECORD,
@@ -909,7 +916,8 @@ EXCEPTIONS = {
         ("kernel", "wrong_dtype"): _OMEGA},
     "eegbin.quantize.scale_threshold_kernel": {("kernel", "wrong_dtype"): _OMEGA},
     "eegbin.quantize.from_fixed_point": {
-        ("q", "bad_value"): "any integer is a fixed-point code (negative and large ones too): no value is out of range"},
+        ("q", "bad_value"):
+            "any integer is a fixed-point code (negative and large ones too): no value is out of range"},
     "eegbin.kernels.sparse_bipolar_project": {("X", "int32"): _FLOAT_KERNEL},
     "eegbin.kernels.dense_bipolar_project": {("X", "int32"): _FLOAT_KERNEL},
     "eegbin.train.TorchEEGClassifier": {c: _TORCH_SLOW for c in (

@@ -225,7 +225,8 @@ def test_footprint_random_and_learned():
     W = rng.normal(size=(128, N_FEATURES))
     fp16 = BinaryKeyValueMemory(projection=W, n_components=128).fit(X, y).footprint(float_bits=16)
     assert fp16.memory_bits == 128 * N_FEATURES * 16 + 32 * 128 + 32 * 2
-    assert eegbin.footprint(make_pipeline(StandardScaler(), BinaryKeyValueMemory(random_state=0)).fit(X, y)).total_bit_ops == 32 * 256
+    pipe = make_pipeline(StandardScaler(), BinaryKeyValueMemory(random_state=0)).fit(X, y)
+    assert eegbin.footprint(pipe).total_bit_ops == 32 * 256
 
 
 def test_footprint_hersche2020_convention_is_table_ii_classification_row():

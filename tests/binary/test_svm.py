@@ -20,6 +20,7 @@ from eegbin import (
 )
 from eegbin.kernels import pack_bits, unpack_bits
 
+
 def _bipolar_problem(n=120, d=300, n_classes=4, seed=0, flip=0.3):
     rng = np.random.RandomState(seed)
     y = np.arange(n) % n_classes

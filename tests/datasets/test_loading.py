@@ -3,8 +3,7 @@
 import pytest
 from moabb.datasets import BNCI2014_001, FakeDataset
 
-from eegbin.datasets import check_bnci2014_001, get_dataset, load_motor_imagery, make_paradigm
-from eegbin.datasets import SimulatedMotorImagery
+from eegbin.datasets import SimulatedMotorImagery, check_bnci2014_001, get_dataset, load_motor_imagery, make_paradigm
 
 
 def test_get_dataset_by_name_and_instance():

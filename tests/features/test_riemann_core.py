@@ -332,6 +332,7 @@ def test_filterbank_functions_bad_input():
     assert hersche_bands(8, 30) == [b for b in hersche_bands(8, 30, bandwidths=(2, 4, 8, 16))]
     with pytest.raises(TypeError, match=r"bands\[0\] must be a \(low, high\) pair of numbers"):
         design_filterbank([("8", "12")], 100.0)  # numeric strings were parsed
-    np.testing.assert_array_equal(design_filterbank(np.array([[8, 12]]), 100.0), design_filterbank([(8.0, 12.0)], 100.0))
+    np.testing.assert_array_equal(design_filterbank(np.array([[8, 12]]), 100.0),
+                                  design_filterbank([(8.0, 12.0)], 100.0))
     with pytest.raises(ValueError, match=r"order must be in \[1, 20\], got 1000000"):
         design_filterbank([(8, 12)], 100.0, order=10**6)  # was an overflow warning

@@ -147,7 +147,8 @@ def test_clone_pickle_pipeline_gridsearch():
     np.testing.assert_array_equal(est2.transform(X), est.transform(X))
     pipe = make_pipeline(FilterBankRiemann(100.0, bands=[(8, 12), (12, 30)]), LinearSVC(C=0.1))
     assert pipe.fit(X, y).score(X, y) > 0.9
-    gs = GridSearchCV(pipe, {"filterbankriemann__reg": [0.1, 1.0], "filterbankriemann__metric": ["riemann", "euclid"]}, cv=2)
+    grid = {"filterbankriemann__reg": [0.1, 1.0], "filterbankriemann__metric": ["riemann", "euclid"]}
+    gs = GridSearchCV(pipe, grid, cv=2)
     gs.fit(X, y)
     assert gs.best_score_ > 0.8 and set(gs.best_params_) == {"filterbankriemann__reg", "filterbankriemann__metric"}
 

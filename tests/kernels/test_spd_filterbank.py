@@ -120,7 +120,7 @@ def test_c_contiguous_normalizes_size1_strides():
     odd = np.ascontiguousarray(x.T)  # numpy: C-contiguous with stride 400 on the size-1 axis
     fixed = fbk.c_contiguous(odd)
     assert fixed.strides == (8, 8) and np.array_equal(fixed, odd)
-    from eegbin.features import filterbank_covariances, design_filterbank
+    from eegbin.features import design_filterbank, filterbank_covariances
 
     sos = design_filterbank([(5.0, 9.0)], 100.0)
     X = np.random.default_rng(1).standard_normal((3, 1, 60))

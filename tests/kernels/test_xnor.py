@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from numba import njit
+from numba.core.errors import TypingError
 
 from eegbin.kernels import _simd as V
 from eegbin.kernels import multilevel_matmul, pack_bits, xnor
@@ -123,7 +124,7 @@ def test_vectors_load_at_index_tuples_of_c_contiguous_arrays():
         return V.lane(V.load(a, (2, 1, 5)), 7)
 
     assert f(a) == a[2, 1, 12]
-    with pytest.raises(Exception):  # non-contiguous arrays are rejected at typing
+    with pytest.raises(TypingError):  # non-contiguous arrays are rejected at typing
         f(a[:, :, ::2])
 
 

@@ -18,8 +18,8 @@ from scipy.special import expit
 from eegbin.kernels import (
     lstm_gate_preactivations,
     lstm_layer_operands,
-    multilevel_matmul,
     mubinn2_lstm_layer,
+    multilevel_matmul,
     pack_bits,
 )
 from eegbin.kernels.xnor_lstm import SIGNALS

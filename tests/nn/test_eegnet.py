@@ -80,7 +80,8 @@ def test_bad_weights_named():
     w = EEGNet.random_weights(4, 128, 2, rng=0)
     bad = dict(w)
     bad["conv_separable_point.weight"] = bad["conv_separable_point.weight"][:, :5]
-    with pytest.raises(ValueError, match=r"'conv_separable_point.weight' has shape \(16, 5, 1, 1\), expected \(16, 16, 1, 1\)"):
+    with pytest.raises(ValueError,
+                       match=r"'conv_separable_point.weight' has shape \(16, 5, 1, 1\), expected \(16, 16, 1, 1\)"):
         EEGNet(bad)
     bad = dict(w)
     bad["bnorm_1.running_var"] = np.ones(3, np.float32)

@@ -107,7 +107,7 @@ def test_pq_head_is_plain_data_and_must_come_last(setup):
     np.testing.assert_array_equal(eegnet_logits(dense, X), eegnet_logits(p, X))
     assert [f.name for f in eegnet_footprint(q).parts][3] == "FC (product quantized)"
     with pytest.raises(AttributeError, match="product-quantized"):
-        EEGNet.from_params(q).head_w
+        _ = EEGNet.from_params(q).head_w
 
 
 def test_fixed_point_params_record_their_grid(setup):

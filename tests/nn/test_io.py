@@ -213,7 +213,8 @@ def test_safetensors(tmp_path):
     # duplicate names in the JSON header
     import struct
 
-    header = b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    header = (b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'
+              b'"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}')
     (tmp_path / "dup.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
     with pytest.raises(ValueError, match="duplicate tensor name 'a'"):
         load_weights(tmp_path / "dup.safetensors")

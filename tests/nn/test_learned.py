@@ -201,7 +201,8 @@ def test_writer_and_reader_are_one_format():
         lstm_quantization_metadata(dict(planes, **{KEYS[0]: 0.5 * planes[KEYS[0]]}), scales, acts,
                                    {s: 0.0 for s in acts}, 1.0)
     with pytest.raises(ValueError, match="3 scales for 2 planes"):
-        lstm_quantization_metadata(planes, dict(scales, **{KEYS[1]: [1.0, 0.5, 0.2]}), acts, {s: 0.0 for s in acts}, 1.0)
+        lstm_quantization_metadata(planes, dict(scales, **{KEYS[1]: [1.0, 0.5, 0.2]}), acts,
+                                   {s: 0.0 for s in acts}, 1.0)
 # ---------------------------------------------------------------------------
 # format 3: MuBiNN2 as Section IV-C defines it
 # ---------------------------------------------------------------------------
@@ -280,7 +281,8 @@ def test_format_3_forward_equals_dense_oracle(D, H, A, W):
         bits = unpack_bits(code.planes.reshape(W * code.n_rows, -1), code.n_bits, kind="bipolar")
         np.testing.assert_array_equal(bits.reshape((W,) + latent[key].shape), _planes64(latent[key], code.scales))
     # the engines compute the same numbers
-    np.testing.assert_array_equal(LearnedMultiLevelLSTM(w, q).logits(x), LearnedMultiLevelLSTM(w, q, engine="numpy").logits(x))
+    np.testing.assert_array_equal(LearnedMultiLevelLSTM(w, q).logits(x),
+                                  LearnedMultiLevelLSTM(w, q, engine="numpy").logits(x))
 
 
 def test_format_3_codes_come_from_the_file():
@@ -332,7 +334,8 @@ def test_format_1_recomputes_the_planes_from_the_latent_weights():
     w, q = _model(A=2, W=2)
     fold = 4.0
     legacy = {"q_input": q["activations"]["input"]["scales"], "q_hidden": q["activations"]["hidden"]["scales"],
-              "q_w_ih": q["weights"]["lstm.weight_ih_l0"]["scales"], "q_w_hh": q["weights"]["lstm.weight_hh_l0"]["scales"],
+              "q_w_ih": q["weights"]["lstm.weight_ih_l0"]["scales"],
+              "q_w_hh": q["weights"]["lstm.weight_hh_l0"]["scales"],
               "input_scale_folded": fold}
     w1 = dict(w, **{"lstm.weight_ih_l0": w["lstm.weight_ih_l0"] / np.float32(fold)})
     with pytest.warns(UserWarning, match="format 1"):

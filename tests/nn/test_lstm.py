@@ -381,9 +381,9 @@ def test_fused_kernel_matches_numpy_reference_at_exact_ties(seed, A, W):
     level. Both engines pass on sum_i alpha_i b_i, which depends only on the signs and scales, so
     they decide these ties alike (the reference used to pass on x - r, which carries the rounding
     of the gate products; these networks then differed by up to 0.06)."""
+    from eegbin.nn import resolve_lstm_weights
     from eegbin.nn.lstm_cell import CellQuantization, SignalQuantizer, lstm_layer
     from eegbin.nn.mubinn import binarize_lstm_weights
-    from eegbin.nn import resolve_lstm_weights
 
     from ..quantize.test_mlb import _exact_algorithm_1
 
@@ -463,8 +463,9 @@ def test_observe_sees_every_signal_quantized_or_not(small_net):
     for cell in (CellQuantization(), CellQuantization(f=SignalQuantizer(2, scales=np.array([0.2, 0.1]), offset=0.5))):
         seen = {}
         out, _, c = lstm_layer(x.astype(np.float64), layer, cell=cell,
-                               observe=lambda name, v: seen.setdefault(name, []).append(v.copy()))
-        assert {k: len(v) for k, v in seen.items()} == {"x": 1, **{k: T for k in ("h", "i", "f", "g", "o", "c", "tanh_c")}}
+                               observe=lambda name, v, seen=seen: seen.setdefault(name, []).append(v.copy()))
+        assert {k: len(v) for k, v in seen.items()} == {"x": 1,
+                                                         **{k: T for k in ("h", "i", "f", "g", "o", "c", "tanh_c")}}
         np.testing.assert_array_equal(seen["h"][-1], out[:, -2])  # h_{t-1}, before quantization
         assert np.all((seen["f"][0] > 0) & (seen["f"][0] < 1))  # raw sigmoid values: no offset subtracted
         np.testing.assert_array_equal(seen["tanh_c"][-1], np.tanh(c))

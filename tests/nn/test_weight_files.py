@@ -482,7 +482,8 @@ def nested_safetensors_header(d, sentinel):
 def nested_npy_header(d, sentinel):
     """An .npy header whose shape is nested parentheses."""
     path = d / "nested.npy"
-    path.write_bytes(_npy_header_text("{'descr': '<f8', 'fortran_order': False, 'shape': " + "(" * 3000 + ")" * 3000 + "}"))
+    deep_shape = "(" * 3000 + ")" * 3000
+    path.write_bytes(_npy_header_text("{'descr': '<f8', 'fortran_order': False, 'shape': " + deep_shape + "}"))
     return path
 
 

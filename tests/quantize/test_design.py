@@ -192,7 +192,8 @@ def test_outputs():
     np.testing.assert_array_equal(db.set_params(output="packed").transform(X), pack_bits(ref))
     X3 = np.random.RandomState(2).randn(4, 3, 30)
     db3 = DitheredBinarizer(kernel=[[1, 3]], output="packed").fit(X3)
-    np.testing.assert_array_equal(db3.transform(X3), pack_bits(dithered_sign(X3, db3.thresholds_, db3.axes_).reshape(4, -1)))
+    np.testing.assert_array_equal(db3.transform(X3),
+                                  pack_bits(dithered_sign(X3, db3.thresholds_, db3.axes_).reshape(4, -1)))
     with pytest.raises(ValueError, match="2-D X"):
         db3.get_feature_names_out()
 

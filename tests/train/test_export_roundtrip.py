@@ -140,7 +140,7 @@ def test_quantized_lstm_export_keeps_scales_in_metadata(tmp_path, epochs):
     assert set(q["activations"]) == {"input", "hidden", "input_gate", "forget_gate", "cell_gate",
                                      "output_gate", "cell_state"}
     m = clf.module_
-    for name, e in q["activations"].items():
+    for e in q["activations"].values():
         quantizer = getattr(m, e["quantizer"])
         assert e["levels"] == 2 and e["scales"] == quantizer.scales.tolist() and e["offset"] == quantizer.offset
     assert q["activation_functions"] == {"kind": "piecewise_linear", "segments": 32, "sigmoid_bound": 8.0,
@@ -167,7 +167,8 @@ def _torch_planes(quantizer, x):
 def _signals_torch(clf, X):
     seen = {}
     with torch.no_grad():
-        clf.module_.eval().features(clf._tensor(X), observe=lambda n, v: seen.setdefault(n, []).append(v.numpy().copy()))
+        clf.module_.eval().features(clf._tensor(X),
+                                    observe=lambda n, v: seen.setdefault(n, []).append(v.numpy().copy()))
     return seen
 
 
@@ -198,7 +199,8 @@ def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W, monkeypatch):
     import eegbin.nn.lstm_cell as core
 
     ref, features, fused, kernel = clf.decision_function(X), {}, [], core.mubinn2_lstm_layer
-    monkeypatch.setattr(core, "mubinn2_lstm_layer", lambda *a, **k: fused.append(k.get("gx") is None) or kernel(*a, **k))
+    monkeypatch.setattr(core, "mubinn2_lstm_layer",
+                        lambda *a, **k: fused.append(k.get("gx") is None) or kernel(*a, **k))
     for engine in ("numba", "numpy"):  # the fused XNOR-popcount kernel and the numpy reference
         free.net_.engine = engine
         features[engine] = free.transform(X)

@@ -3,7 +3,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from eegbin.train import EEGNet, LSTMNet, MIMANN, TorchEEGClassifier  # noqa: E402
+from eegbin.train import MIMANN, EEGNet, LSTMNet, TorchEEGClassifier  # noqa: E402
 
 BRAINDECODE_KEYS = {
     "conv_temporal.weight",
