@@ -806,6 +806,10 @@ def _nn_models():
             arrays={"temporal": Arg("real", ndim=2, rtol32=1e-4), "spatial": Arg("real", ndim=2, rtol32=1e-4),
                     "depth": Arg("real", ndim=2, rtol32=1e-4), "point": Arg("real", ndim=2, rtol32=1e-4)},
             scalars={"pool1": [0, -1], "pool2": [0, -1]}),
+        "eegbin.nn.eegnet_footprint": Entry(
+            lambda **kw: nn.eegnet_footprint(**kw).n_params,
+            lambda: {"params": _eegnet_params(), "float_bits": 16, "n_times": 64, "act_bits": 8},
+            scalars={"float_bits": [0, -1], "n_times": [0, -1], "act_bits": [0, -1]}),
         "eegbin.nn.select_channels": Entry(
             lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
             scalars={"n_selected": [0, -1, 5]}),
@@ -890,7 +894,7 @@ EXEMPT = {
     "eegbin.nn.fold_batchnorm": _PARAMS_ONLY, "eegbin.nn.spatial_channel_scores": _PARAMS_ONLY,
     **{n: _NOT_YET for n in (
         "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
-        "eegbin.nn.eegnet_footprint", "eegbin.nn.resolve_lstm_weights")},
+        "eegbin.nn.resolve_lstm_weights")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "
