@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -30,6 +31,23 @@ def check_name(name):
     if name in _RESERVED or name.startswith("eb_") or name.startswith("__"):
         raise ValueError(f"name {name!r} is a C keyword or a reserved prefix (eb_, __); choose another")
     return name
+
+
+def check_directory(directory):
+    """``directory`` as a str path, or a TypeError naming it (bytes and non-paths refused)."""
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory must be a str or path-like, got {type(directory).__name__} {directory!r}")
+    directory = os.fspath(directory)
+    if not isinstance(directory, str):
+        raise TypeError(f"directory must be a str or path-like giving a str, got {directory!r}")
+    return directory
+
+
+def check_text(value, name):
+    """``value`` if it is a str (a tool name or flag), or a TypeError naming ``name``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    return value
 
 
 def _float32_literal(v):

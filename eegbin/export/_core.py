@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from . import _blocks
-from ._cgen import SIZEOF, array_initializer, check_name
+from ._cgen import SIZEOF, array_initializer, check_directory, check_name
 
 __all__ = ["to_c", "register_exporter", "exporter_for", "Port", "StepContext"]
 
@@ -453,10 +453,14 @@ def to_c(estimator, directory, name, *, dtype="float32"):
     ['tiny.h', 'tiny.c']
     """
     name = check_name(name)
+    directory = check_directory(directory)
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype must be a str, 'float32' or 'float64', got {type(dtype).__name__} {dtype!r}")
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     real, _ = _DTYPES[dtype]
-    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ValueError(f"directory {directory!r} exists and is not a directory")
     steps, blocks = _build_steps(estimator, name, real)
     classes = _classes(estimator)
     header, source = _render(estimator, name, real, steps, blocks, classes)

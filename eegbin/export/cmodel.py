@@ -93,10 +93,10 @@ def parse_header(header, name):
 
 def model_files(directory, name):
     """``(header path, [source paths])`` of the model ``name`` in ``directory``."""
-    from ._cgen import check_name
+    from ._cgen import check_directory, check_name
 
     check_name(name)
-    directory = os.fspath(directory)
+    directory = check_directory(directory)
     header = os.path.join(directory, f"{name}.h")
     if not os.path.isfile(header):
         raise FileNotFoundError(f"no {name}.h in {directory!r}: write the model with eegbin.export.to_c first")
@@ -181,6 +181,10 @@ class CModel:
     """
 
     def __init__(self, directory, name, *, cc=None, opt="-O2"):
+        from ._cgen import check_text
+
+        cc = None if cc is None else check_text(cc, "cc")
+        opt = check_text(opt, "opt")
         header, sources = model_files(directory, name)
         with open(header, encoding="ascii") as fh:
             self._info = parse_header(fh.read(), name)

@@ -27,6 +27,7 @@ import weakref
 
 import numpy as np
 
+from ._cgen import check_text
 from .cmodel import (
     _FP_FLAGS,
     STRICT_CFLAGS,
@@ -345,6 +346,7 @@ class CortexM4:
     """
 
     def __init__(self, directory, name, *, prefix="arm-none-eabi-", qemu="qemu-system-arm"):
+        prefix, qemu = check_text(prefix, "prefix"), check_text(qemu, "qemu")
         self._header, self._sources = model_files(directory, name)
         with open(self._header, encoding="ascii") as fh:
             self._info = parse_header(fh.read(), name)

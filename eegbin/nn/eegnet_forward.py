@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..footprint import Footprint, check_convention
-from ..kernels.checks import check_epochs
+from ..kernels.checks import check_epochs, check_int
 from ..quantize import dithered_sign, from_fixed_point, pq_footprint, pq_transform, to_fixed_point
 from .eegnet_params import DenseHead, _scale_shift
 from .layers import avg_pool_time, elu, elu_table, temporal_filter
@@ -309,7 +309,9 @@ def eegnet_footprint(params, float_bits=32, n_times=None, *, act_bits=None, outp
     >>> [part.name for part in eegnet_footprint(p).parts]
     ['Temp. convolution', 'Depw. convolution', 'Sep. convolution', 'FC', 'softmax']
     """
-    n_times = n_times or params.n_times
+    float_bits = check_int(float_bits, "float_bits", 1)
+    act_bits = None if act_bits is None else check_int(act_bits, "act_bits", 1)
+    n_times = params.n_times if n_times is None else check_int(n_times, "n_times", 1)
     if n_times is None:
         raise ValueError("n_times is unknown: pass n_times")
     if check_convention(convention) == "hersche2020" and reordered:

@@ -707,10 +707,11 @@ def check_weights(weights, spec, *, optional=(), kind="f", name="weights") -> di
     Raises
     ------
     TypeError
-        ``weights`` is not a mapping.
+        ``weights`` is not a mapping, or a tensor holds bools, objects or strings.
     ValueError
         Missing or unexpected tensors, wrong shapes (the message names the tensor
-        and the expected vs. found shape), wrong dtypes, NaN or Inf.
+        and the expected vs. found shape), other wrong dtypes (complex, integer),
+        ragged nested lists, NaN or Inf.
 
     Examples
     --------
@@ -750,9 +751,13 @@ def check_weights(weights, spec, *, optional=(), kind="f", name="weights") -> di
     for k, shape in spec.items():
         if k not in weights:
             continue
-        arr = np.asarray(weights[k])
+        try:
+            arr = np.asarray(weights[k])
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise ValueError(f"{name}: tensor {k!r} is not a rectangular array ({exc})") from None
         if arr.dtype.kind not in kind:
-            raise ValueError(f"{name}: tensor {k!r} has dtype {arr.dtype}, expected kind {kind!r}")
+            exc_type = TypeError if arr.dtype.kind in "bOUSV" else ValueError  # bool, or not numbers at all
+            raise exc_type(f"{name}: tensor {k!r} has dtype {arr.dtype}, expected kind {kind!r}")
         if arr.ndim != len(shape) or any(e is not None and e != s for e, s in zip(shape, arr.shape)):
             raise ValueError(
                 f"{name}: tensor {k!r} has shape {_fmt_shape(arr.shape)}, "

@@ -276,7 +276,10 @@ def resolve_lstm_weights(weights, layout="auto", key_map=None, gate_order=None):
         n_layers += 1
     if n_layers == 0:
         raise ValueError("key_map names no input weights ('weight_ih_l0' / 'kernel_l0')")
-    ih0 = np.asarray(weights.get(key_map["weight_ih_l0" if layout == "torch" else "kernel_l0"], np.zeros((0, 0))))
+    ih0_key = key_map["weight_ih_l0" if layout == "torch" else "kernel_l0"]
+    ih0 = np.asarray(weights.get(ih0_key, np.zeros((0, 0))))
+    if ih0.ndim != 2:
+        raise ValueError(f"weights: tensor {ih0_key!r} has shape {ih0.shape}, expected 2-D")
     D = ih0.shape[1] if layout == "torch" else ih0.shape[0]
     spec = {}
     for k in range(n_layers):

@@ -806,6 +806,10 @@ def _nn_models():
             arrays={"temporal": Arg("real", ndim=2, rtol32=1e-4), "spatial": Arg("real", ndim=2, rtol32=1e-4),
                     "depth": Arg("real", ndim=2, rtol32=1e-4), "point": Arg("real", ndim=2, rtol32=1e-4)},
             scalars={"pool1": [0, -1], "pool2": [0, -1]}),
+        "eegbin.nn.eegnet_footprint": Entry(
+            lambda **kw: nn.eegnet_footprint(**kw).n_params,
+            lambda: {"params": _eegnet_params(), "float_bits": 16, "n_times": 64, "act_bits": 8},
+            scalars={"float_bits": [0, -1], "n_times": [0, -1], "act_bits": [0, -1]}),
         "eegbin.nn.select_channels": Entry(
             lambda **kw: nn.select_channels(**kw).channels, lambda: {"params": _eegnet_params(), "n_selected": 2},
             scalars={"n_selected": [0, -1, 5]}),
@@ -848,11 +852,18 @@ _RECORD = ("a frozen record (dataclass) of arrays that eegbin's own functions bu
            "read it; the functions that take it are walked")
 _PARAMS_ONLY = ("takes only an EEGNetParams (the record read_eegnet and params_from_layers build and check): no "
                 "array or numeric argument to spoil; select_channels and with_fixed_point, which call it, are walked")
-_NOT_YET = ("NOT YET: not registered in the session that wrote this suite (time); the battery does not "
-            "run on it, so its bad input is untested: register it")
 
-_EXPORT = ("NOT YET: writes and compiles C for a fitted model (seconds per call, QEMU for the Cortex-M4): "
-           "too slow for this battery; tests/export checks its errors. Its X goes through the model's own checks")
+_WEIGHT_DICTS = ("takes its arrays inside a dict of tensors, which the battery does not spoil: covered by "
+                 "tests/nn/test_weight_dict_bad_input.py (test_check_weights_names_the_bad_tensor, "
+                 "test_resolve_lstm_weights_names_the_bad_tensor (also through a WeightDict, a dict subclass with "
+                 "no checks of its own), test_learned_lstm_names_the_bad_tensor, test_learned_lstm_names_a_bad_scale)")
+
+_EXPORT = ("writes and compiles C for a fitted model (seconds per call, QEMU for the Cortex-M4): too slow for "
+           "this battery; its arguments are a directory, a name and tool names, not arrays. Covered by "
+           "tests/export/test_api.py: test_bad_names, test_bad_dtype, "
+           "test_a_dtype_that_is_not_a_string_is_a_type_error, test_a_directory_that_is_not_a_path_is_named, "
+           "test_a_file_given_as_the_directory_is_refused, test_an_unfitted_estimator_is_refused_before_writing, "
+           "test_a_missing_model_directory_or_bad_name_is_named, test_a_tool_or_flag_that_is_not_a_string_is_named")
 
 #: callables the battery does not run on at all, with the reason
 EXEMPT = {
@@ -888,9 +899,8 @@ EXEMPT = {
                                              "approx_sign", "biper_gamma", "biper_sign", "biper_weight",
                                              "deployed_weights", "export", "sign_ste")},
     "eegbin.nn.fold_batchnorm": _PARAMS_ONLY, "eegbin.nn.spatial_channel_scores": _PARAMS_ONLY,
-    **{n: _NOT_YET for n in (
-        "eegbin.nn.LearnedMultiLevelLSTM", "eegbin.nn.WeightDict", "eegbin.nn.check_weights",
-        "eegbin.nn.eegnet_footprint", "eegbin.nn.resolve_lstm_weights")},
+    **{f"eegbin.nn.{n}": _WEIGHT_DICTS for n in (
+        "LearnedMultiLevelLSTM", "WeightDict", "check_weights", "resolve_lstm_weights")},
 }
 
 _FLOAT_KERNEL = ("documented kernel contract: the sums run in X's float dtype (float32 or float64), an integer "

@@ -17,7 +17,7 @@ from eegbin import (
     SparseBipolarRandomProjection,
     footprint,
 )
-from eegbin.export import CModel, exporter_for, to_c
+from eegbin.export import CModel, CortexM4, exporter_for, to_c
 
 
 def _epochs(n=24, n_ch=4, n_t=200):
@@ -111,6 +111,53 @@ def test_bad_names(chain, tmp_path, name, exc):
 def test_bad_dtype(chain, tmp_path):
     with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64', got 'float16'"):
         to_c(chain[0], tmp_path, "m", dtype="float16")
+
+
+@pytest.mark.parametrize("dtype", [5, ["float32"], np.float32])
+def test_a_dtype_that_is_not_a_string_is_a_type_error(tmp_path, dtype):
+    clf = LinearSVC().fit(np.random.RandomState(0).randn(20, 5), np.arange(20) % 2)
+    with pytest.raises(TypeError, match="dtype must be a str, 'float32' or 'float64', got"):
+        to_c(clf, tmp_path, "m", dtype=dtype)
+
+
+@pytest.mark.parametrize("directory", [5, None, b"/tmp", 2.5])
+def test_a_directory_that_is_not_a_path_is_named(directory):
+    clf = LinearSVC().fit(np.random.RandomState(0).randn(20, 5), np.arange(20) % 2)
+    with pytest.raises(TypeError, match=r"directory must be a str or path-like, got "):
+        to_c(clf, directory, "m")
+    for cls in (CModel, CortexM4):
+        with pytest.raises(TypeError, match=r"directory must be a str or path-like, got "):
+            cls(directory, "m")
+
+
+def test_a_file_given_as_the_directory_is_refused(tmp_path):
+    clf = LinearSVC().fit(np.random.RandomState(0).randn(20, 5), np.arange(20) % 2)
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValueError, match=r"directory '.*f' exists and is not a directory"):
+        to_c(clf, tmp_path / "f", "m")
+    assert (tmp_path / "f").read_text() == ""
+
+
+def test_an_unfitted_estimator_is_refused_before_writing(tmp_path):
+    with pytest.raises(ValueError, match=r"step 0 \(LinearSVC\) is not fitted"):
+        to_c(LinearSVC(), tmp_path / "out", "m")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cls", [CModel, CortexM4])
+def test_a_missing_model_directory_or_bad_name_is_named(tmp_path, cls):
+    with pytest.raises(FileNotFoundError, match=r"no m\.h in '.*nowhere': write the model with eegbin\.export\.to_c"):
+        cls(tmp_path / "nowhere", "m")
+    with pytest.raises(ValueError, match="name must be a C identifier"):
+        cls(tmp_path, "1m")
+    with pytest.raises(TypeError, match="name must be a str"):
+        cls(tmp_path, 3)
+
+
+@pytest.mark.parametrize("cls, kwarg", [(CModel, "cc"), (CModel, "opt"), (CortexM4, "prefix"), (CortexM4, "qemu")])
+def test_a_tool_or_flag_that_is_not_a_string_is_named(tmp_path, cls, kwarg):
+    with pytest.raises(TypeError, match=f"{kwarg} must be a str, got int 5"):
+        cls(tmp_path, "m", **{kwarg: 5})
 
 
 def test_a_step_without_exporter_is_named(tmp_path):
