@@ -259,15 +259,12 @@ conv_spatial_max_norm, norm_rate, keras_layers
         ----------
         X_train : ndarray of shape (n_trials, n_chans, n_times)
             Trials whose features train the hash trees.
-        n_subspaces : int or "auto", default="auto"
-            Sub-vectors m; "auto" is ``min(8, F2 * T')`` (Feng: m = 8).
-        n_prototypes : int, default=16
-        lut_bits : int or None, default=8
+        n_subspaces, n_prototypes, lut_bits
+            As in :func:`eegbin.nn.with_pq_head`, which this runs on ``self.features(X_train)``.
 
         Returns
         -------
         EEGNet
-            See :func:`eegbin.nn.with_pq_head`.
         """
         return self._new(compress.with_pq_head(self.params, self.features(X_train), n_subspaces,
                                                n_prototypes, lut_bits))
@@ -280,15 +277,13 @@ conv_spatial_max_norm, norm_rate, keras_layers
 
         Parameters
         ----------
-        X_calib : ndarray of shape (n_trials, n_chans, n_times)
-            Calibration trials for the activation ranges.
-        weight_bits : int, default=8
-        act_bits : int, default=16
+        X_calib, weight_bits, act_bits
+            As in :func:`eegbin.nn.with_fixed_point` (its ``algorithm`` is the network's).
 
         Returns
         -------
         EEGNet
-            float64; see :func:`eegbin.nn.with_fixed_point`.
+            float64.
         """
         params = compress.with_fixed_point(self.params, X_calib, weight_bits, act_bits,
                                            algorithm=self.algorithm)
