@@ -20,6 +20,7 @@ as inputs and training learns. This example
 Requires the ``torch`` extra.
 """
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -89,23 +90,16 @@ for mode in ("mubinn2", "mubinn1"):
 # %%
 # The full grid, from the reproduction script's committed results (mean over its subjects):
 # MuBiNN2 trained with learned static scales (the torch-free accuracy, equal to torch's in
-# every cell), and the float LSTM binarized after training.
+# every cell), and the float LSTM binarized after training. The heat maps are drawn by the
+# script's own ``plot_grids`` (the one that writes ``grid.png``).
 try:
     root = Path(__file__).resolve().parents[1]
 except NameError:  # run by sphinx-gallery from the examples directory
     root = Path.cwd().resolve().parent
+spec = importlib.util.spec_from_file_location("mubinn_grid", root / "docs" / "reproductions" / "mubinn_grid.py")
+mubinn_grid = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mubinn_grid)
 summary = pd.read_csv(root / "docs" / "reproductions" / "results" / "mubinn_grid" / "grid_summary.csv")
-methods = ["MuBiNN2 trained", "MuBiNN2 post-training", "MuBiNN1 post-training"]
 float_acc = float(summary.loc[summary.method == "LSTM float", "acc_torch_free"].iloc[0])
-top = max(float_acc, summary.loc[summary.method.isin(methods), "acc_torch_free"].max())
-fig, axes = plt.subplots(1, 3, figsize=(12.6, 4.0), constrained_layout=True)
-for ax, method in zip(axes, methods):
-    grid = summary[summary.method == method].pivot(index="A", columns="W", values="acc_torch_free")
-    im = ax.imshow(100 * grid.to_numpy(), origin="lower", cmap="viridis", vmin=25, vmax=100 * top)
-    for (i, j), v in np.ndenumerate(grid.to_numpy()):
-        ax.text(j, i, f"{100 * v:.1f}", ha="center", va="center", color="w" if v < (0.25 + top) / 2 else "k")
-    ax.set(xticks=range(grid.shape[1]), xticklabels=grid.columns, yticks=range(grid.shape[0]),
-           yticklabels=grid.index, xlabel="weight levels W", ylabel="activation levels A", title=method)
-fig.colorbar(im, ax=axes, label="test accuracy [%] (chance 25)", shrink=0.85)
-fig.suptitle(f"MuBiNN (A, W) grid on the simulated data (float LSTM {100 * float_acc:.1f} %)")
+mubinn_grid.plot_grids(summary, None, float_acc)
 plt.show()

@@ -195,9 +195,11 @@ def write_outputs(rows, args, out, wall_s, cpu_s):
 
 
 def plot_grids(summary, path, float_acc):
-    import matplotlib
+    """Heat maps of the accuracy over (A, W), one per method of ``METHODS``, from ``grid_summary.csv``.
 
-    matplotlib.use("Agg")
+    Saved to ``path`` and closed; with ``path=None`` the figure is returned open (the
+    gallery example ``examples/plot_mubinn_grid.py`` shows it).
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(METHODS), figsize=(4.2 * len(METHODS), 4.0), constrained_layout=True)
@@ -213,8 +215,11 @@ def plot_grids(summary, path, float_acc):
                xlabel="weight levels W", ylabel="activation levels A", title=method)
     fig.colorbar(im, ax=axes, label="test accuracy [%] (chance 25)", shrink=0.85)
     fig.suptitle(f"MuBiNN (A, W) grid, simulated data; float LSTM {100 * float_acc:.1f} %")
+    if path is None:
+        return fig
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig
 
 
 def main(argv=None):
@@ -235,8 +240,11 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    import matplotlib
     import numba
     import torch
+
+    matplotlib.use("Agg")
 
     # one thread each: numba's OpenMP workers, left spinning after the torch-free runs, slowed
     # the torch training in the same process about 20-fold on 2 shared cores

@@ -331,10 +331,7 @@ def check_epochs(X, name="X", n_channels=None, n_times=None, estimator=None, min
             X = X.astype(np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"{name} must hold real numbers, got objects that are not numbers") from None
-    if X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {name} must hold real numbers, got dtype {X.dtype}")
-    if X.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+    check_real_dtype(X, name)
     if X.ndim != 3:
         raise ValueError(
             f"{name} must be 3-D (n_trials, n_channels, n_times) as MOABB returns epochs, "

@@ -6,14 +6,13 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import EpochsInputMixin
 from ..kernels.checks import refuse_strings
 from .eegnet import EEGNet
-from .layers import softmax
+from .layers import _fit_softmax_head, softmax
 
 __all__ = ["EEGNetClassifier"]
 
@@ -203,13 +202,7 @@ class EEGNetClassifier(EpochsInputMixin, ClassifierMixin, TransformerMixin, Base
         if self.refit_head:
             if len(classes) < 2:
                 raise ValueError(f"y must hold at least 2 classes to fit a head, got {classes}")
-            F = net.features(X).astype(np.float64)
-            lr = LogisticRegression(C=self.C, max_iter=1000).fit(F, y)
-            W, b = lr.coef_, lr.intercept_
-            if len(classes) == 2:  # sigmoid(z) == softmax([-z/2, z/2])
-                W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
-            net = net.with_head(W, b)
-            classes = lr.classes_
+            net = net.with_head(*_fit_softmax_head(net.features(X).astype(np.float64), y, self.C))
         elif len(classes) != net.n_classes:
             raise ValueError(
                 f"refit_head=False: y holds {len(classes)} classes but the network has "

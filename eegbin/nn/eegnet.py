@@ -21,10 +21,37 @@ from .eegnet_params import DenseHead, EEGNetParams
 __all__ = ["EEGNet", "KERAS_EEGNET_LAYERS"]
 
 
-def _view(name, doc):
-    return property(lambda self: getattr(self.params, name), doc=doc)
+# The read-only views of ``EEGNet.params`` an EEGNet shows as attributes.
+_PARAM_VIEWS = {
+    "F1": "Temporal filters.",
+    "D": "Spatial filters per temporal filter.",
+    "F2": "Pointwise filters.",
+    "K1": "Temporal kernel length.",
+    "K3": "Separable depthwise kernel length.",
+    "n_classes": "Outputs of the head.",
+    "n_chans": "Channels of the input trials.",
+    "n_out_times": "Pooled samples T' per feature map.",
+    "n_features": "Length of the flattened feature vector (F2 * T').",
+    "n_times": "Samples per trial the network was checked against (or None).",
+    "channels": "Input channels the network reads.",
+    "layout": "Layout the weights were read from.",
+    "pool1": "First average-pooling size.",
+    "pool2": "Second average-pooling size.",
+    "temporal": "Temporal kernels, shape (F1, K1).",
+    "spatial": "Spatial filters, shape (F1*D, n_chans_used).",
+    "depth": "Separable depthwise kernels, shape (F1*D, K3).",
+    "point": "Pointwise kernels, shape (F2, F1*D).",
+}
 
 
+def _with_param_views(cls):
+    """Give ``cls`` a read-only property per entry of ``_PARAM_VIEWS`` (reading ``self.params``)."""
+    for name, doc in _PARAM_VIEWS.items():
+        setattr(cls, name, property(lambda self, name=name: getattr(self.params, name), doc=doc))
+    return cls
+
+
+@_with_param_views
 class EEGNet:
     """EEGNet forward pass in numpy (eval mode), faithful to braindecode or Keras.
 
@@ -143,26 +170,6 @@ conv_spatial_max_norm, norm_rate, keras_layers
     def _new(self, params, dtype=None):
         return type(self).from_params(params, dtype=dtype or self.dtype, algorithm=self.algorithm)
 
-    # read-only views of the parameters
-    F1 = _view("F1", "Temporal filters.")
-    D = _view("D", "Spatial filters per temporal filter.")
-    F2 = _view("F2", "Pointwise filters.")
-    K1 = _view("K1", "Temporal kernel length.")
-    K3 = _view("K3", "Separable depthwise kernel length.")
-    n_classes = _view("n_classes", "Outputs of the head.")
-    n_chans = _view("n_chans", "Channels of the input trials.")
-    n_out_times = _view("n_out_times", "Pooled samples T' per feature map.")
-    n_features = _view("n_features", "Length of the flattened feature vector (F2 * T').")
-    n_times = _view("n_times", "Samples per trial the network was checked against (or None).")
-    channels = _view("channels", "Input channels the network reads.")
-    layout = _view("layout", "Layout the weights were read from.")
-    pool1 = _view("pool1", "First average-pooling size.")
-    pool2 = _view("pool2", "Second average-pooling size.")
-    temporal = _view("temporal", "Temporal kernels, shape (F1, K1).")
-    spatial = _view("spatial", "Spatial filters, shape (F1*D, n_chans_used).")
-    depth = _view("depth", "Separable depthwise kernels, shape (F1*D, K3).")
-    point = _view("point", "Pointwise kernels, shape (F2, F1*D).")
-
     @property
     def bn(self):
         """The three batch norms as ``(scale, shift)`` pairs, None once folded."""
@@ -252,15 +259,12 @@ conv_spatial_max_norm, norm_rate, keras_layers
         ----------
         X_train : ndarray of shape (n_trials, n_chans, n_times)
             Trials whose features train the hash trees.
-        n_subspaces : int or "auto", default="auto"
-            Sub-vectors m; "auto" is ``min(8, F2 * T')`` (Feng: m = 8).
-        n_prototypes : int, default=16
-        lut_bits : int or None, default=8
+        n_subspaces, n_prototypes, lut_bits
+            As in :func:`eegbin.nn.with_pq_head`, which this runs on ``self.features(X_train)``.
 
         Returns
         -------
         EEGNet
-            See :func:`eegbin.nn.with_pq_head`.
         """
         return self._new(compress.with_pq_head(self.params, self.features(X_train), n_subspaces,
                                                n_prototypes, lut_bits))
@@ -273,15 +277,13 @@ conv_spatial_max_norm, norm_rate, keras_layers
 
         Parameters
         ----------
-        X_calib : ndarray of shape (n_trials, n_chans, n_times)
-            Calibration trials for the activation ranges.
-        weight_bits : int, default=8
-        act_bits : int, default=16
+        X_calib, weight_bits, act_bits
+            As in :func:`eegbin.nn.with_fixed_point` (its ``algorithm`` is the network's).
 
         Returns
         -------
         EEGNet
-            float64; see :func:`eegbin.nn.with_fixed_point`.
+            float64.
         """
         params = compress.with_fixed_point(self.params, X_calib, weight_bits, act_bits,
                                            algorithm=self.algorithm)
@@ -311,28 +313,4 @@ conv_spatial_max_norm, norm_rate, keras_layers
         return eegnet_footprint(self.params, float_bits, n_times, act_bits=act_bits,
                                 output=output, reordered=reordered, convention=convention)
 
-    @staticmethod
-    def random_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
-                       kernel_length=64, depthwise_kernel_length=16, pool1_kernel_size=4,
-                       pool2_kernel_size=8, rng=None):
-        """A random braindecode-layout EEGNet state dict (for tests and examples).
-
-        Parameters
-        ----------
-        n_chans, n_times, n_classes : int
-        F1, D, F2, kernel_length, depthwise_kernel_length : int
-            Architecture (braindecode defaults; F2 defaults to F1 * D).
-        pool1_kernel_size, pool2_kernel_size : int
-        rng : int, Generator or None
-
-        Returns
-        -------
-        dict of str to ndarray
-            Tensors with braindecode v1.x keys.
-        """
-        return _random_braindecode_weights(
-            n_chans, n_times, n_classes, F1=F1, D=D, F2=F2, kernel_length=kernel_length,
-            depthwise_kernel_length=depthwise_kernel_length, pool1_kernel_size=pool1_kernel_size,
-            pool2_kernel_size=pool2_kernel_size, rng=rng,
-        )
-
+    random_weights = staticmethod(_random_braindecode_weights)

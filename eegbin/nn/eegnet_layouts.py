@@ -256,7 +256,30 @@ def _read_braindecode(weights, setting, max_norm, norm_rate):
 def _random_braindecode_weights(n_chans=22, n_times=1125, n_classes=4, *, F1=8, D=2, F2=None,
                                kernel_length=64, depthwise_kernel_length=16, pool1_kernel_size=4,
                                pool2_kernel_size=8, rng=None):
-    """A random braindecode-layout EEGNet state dict (:meth:`EEGNet.random_weights`)."""
+    """A random braindecode-layout EEGNet state dict (for tests and examples).
+
+    :meth:`EEGNet.random_weights <eegbin.nn.EEGNet.random_weights>` is this function.
+
+    Parameters
+    ----------
+    n_chans, n_times, n_classes : int
+    F1, D, F2, kernel_length, depthwise_kernel_length : int
+        Architecture (braindecode defaults; F2 defaults to F1 * D).
+    pool1_kernel_size, pool2_kernel_size : int
+    rng : int, Generator or None
+
+    Returns
+    -------
+    dict of str to ndarray
+        Tensors with braindecode v1.x keys.
+
+    Examples
+    --------
+    >>> from eegbin.nn import EEGNet
+    >>> w = EEGNet.random_weights(n_chans=4, n_times=128, n_classes=2, rng=0)
+    >>> w["conv_spatial.parametrizations.weight.original"].shape
+    (16, 1, 4, 1)
+    """
     rng = np.random.default_rng(rng)
     F2 = F2 or F1 * D
     t1 = n_times + 2 * (kernel_length // 2) - kernel_length + 1

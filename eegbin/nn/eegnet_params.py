@@ -28,11 +28,8 @@ interpolated table; ``fixed_point`` records the fixed-point grid of a quantized 
 
 References
 ----------
-.. [1] V. J. Lawhern et al., "EEGNet: a compact convolutional neural network
-   for EEG-based brain-computer interfaces", J. Neural Eng. 15, 2018.
-.. [2] L. Feng et al., "An Efficient Model-Compressed EEGNet Accelerator for
-   Generalized Brain-Computer Interfaces with Near Sensor Intelligence",
-   Section III (channel selection, normalization merging, PQ head) and V.
+Lawhern et al. 2018 (the architecture) and Feng et al., Sections III (channel
+selection, normalization merging, PQ head) and V: the papers cited by :class:`~eegbin.nn.EEGNet`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ kernel, ``nn.BatchNorm2d``, ``nn.ELU``, ``nn.AvgPool2d`` with a (1, k) kernel,
 from __future__ import annotations
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "batchnorm_affine",
@@ -225,3 +226,18 @@ def softmax(z):
     z = np.asarray(z)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _fit_softmax_head(F, y, C):
+    """A dense softmax head ``(W, b)`` fitted on features ``F``: multinomial logistic regression.
+
+    ``W`` has one row per class of ``np.unique(y)``; with two classes scikit-learn
+    fits one row ``z``, written as the rows ``(-z/2, z/2)`` whose softmax is ``sigmoid(z)``.
+    The re-fitted head of :class:`~eegbin.nn.EEGNetClassifier` and
+    :class:`~eegbin.LSTMClassifier`.
+    """
+    lr = LogisticRegression(C=C, max_iter=1000).fit(F, y)
+    W, b = lr.coef_, lr.intercept_
+    if W.shape[0] == 1:  # binary: softmax of (-z/2, z/2) equals sigmoid(z)
+        W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
+    return W, b

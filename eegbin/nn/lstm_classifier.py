@@ -8,7 +8,6 @@ import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -16,16 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import EpochsInputMixin
 from ..footprint import Footprint
 from ..kernels.checks import check_epochs
+from .layers import _fit_softmax_head, softmax
 from .learned import read_lstm_export
 from .lstm import LSTM
 
 __all__ = ["LSTMClassifier"]
-
-
-def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _pool(X, decimate, pooling):
@@ -43,6 +37,59 @@ def _pool(X, decimate, pooling):
     for j in range(1, decimate):
         acc += win[..., j]
     return acc / X.dtype.type(decimate)
+
+
+def _n_pooled_steps(n_times, decimate, pooling):
+    """Time steps :func:`_pool` leaves of ``n_times`` samples."""
+    if pooling == "mean":
+        return n_times // decimate
+    return len(range(0, n_times, decimate))
+
+
+def _sequences(X, net, scale, decimate, pooling):
+    """The sequences (n_trials, n_steps, n_channels) ``net`` reads, in its ``input_dtype`` arithmetic.
+
+    ``dtype(X * scale) / input_scale``, then pooling: for an export of
+    :mod:`eegbin.train` the float32 operations of ``TorchEEGClassifier`` and
+    ``LSTMNet.sequences``, so the input sign planes are bit-identical to training's.
+    """
+    dtype = net.input_dtype
+    X = np.asarray(X if scale == 1.0 else X * scale, dtype=dtype)
+    if net.input_scale != 1.0:
+        X = X / dtype(net.input_scale)
+    return np.ascontiguousarray(_pool(X, decimate, pooling).transpose(0, 2, 1))
+
+
+def _network_head(net, n_classes):
+    """Copies of the dense head ``(W, b)`` stored with ``net``, checked against ``n_classes``."""
+    if net.params.head is None:
+        raise ValueError("refit_head=False needs a network with a dense head")
+    W, b = net.params.head
+    if W.shape[0] != n_classes:
+        raise ValueError(f"the dense head has {W.shape[0]} outputs but y has {n_classes} classes")
+    return W.copy(), b.copy()
+
+
+def _export_classes(path, meta, n_outputs):
+    """The class labels an LSTM export records for its ``n_outputs`` head outputs (default: 0..n-1)."""
+    if n_outputs is None:
+        raise ValueError(f"{os.fspath(path)!r}: the export has no dense head")
+    classes = meta.get("classes", list(range(n_outputs)))
+    if not isinstance(classes, list) or len(classes) != n_outputs:
+        raise ValueError(
+            f"{os.fspath(path)!r}: metadata 'classes' must list the {n_outputs} classes of the head, "
+            f"got {classes!r}"
+        )
+    return np.asarray(classes)
+
+
+def _with_dense_head(fp, coef, intercept, float_bits):
+    """``fp`` (a network's footprint) with its dense head replaced by ``coef``, ``intercept``."""
+    parts = tuple(p for p in fp.parts if p.name != "dense head") + (
+        Footprint("dense head", n_params=coef.size + intercept.size,
+                  bits_per_param=float_bits, macs=coef.size),
+    )
+    return Footprint(f"LSTMClassifier: {fp.name}", parts=parts, note=fp.note)
 
 
 class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
@@ -166,23 +213,8 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
             self.n_times_in_ = X.shape[2]
         return X
 
-    def _n_steps(self, n_times):
-        if self.pooling == "mean":
-            return n_times // self.decimate
-        return len(range(0, n_times, self.decimate))
-
     def _sequences(self, X):
-        """The sequences the network reads, in its ``input_dtype`` arithmetic.
-
-        ``dtype(X * scale) / input_scale``, then pooling: for an export of
-        :mod:`eegbin.train` the float32 operations of ``TorchEEGClassifier`` and
-        ``LSTMNet.sequences``, so the input sign planes are bit-identical to training's.
-        """
-        dtype = self.net_.input_dtype
-        X = np.asarray(X if self.scale == 1.0 else X * self.scale, dtype=dtype)
-        if self.net_.input_scale != 1.0:
-            X = X / dtype(self.net_.input_scale)
-        return np.ascontiguousarray(_pool(X, self.decimate, self.pooling).transpose(0, 2, 1))
+        return _sequences(X, self.net_, self.scale, self.decimate, self.pooling)
 
     def _calibrates(self, net):
         if self.calibrate == "auto":
@@ -194,16 +226,6 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(net, LSTM):
             return LSTM(net)
         return copy.deepcopy(net) if self._calibrates(net) else net
-
-    def _use_file_head(self):
-        if self.net_.params.head is None:
-            raise ValueError("refit_head=False needs a network with a dense head")
-        W, b = self.net_.params.head
-        if W.shape[0] != len(self.classes_):
-            raise ValueError(
-                f"the dense head has {W.shape[0]} outputs but y has {len(self.classes_)} classes"
-            )
-        self.head_coef_, self.head_intercept_ = W.copy(), b.copy()
 
     @classmethod
     def from_export(cls, path):
@@ -257,16 +279,8 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         clf = cls(net, decimate=meta["hparams"].get("downsample", 1), pooling="mean", refit_head=False)
         clf._validate_params()
         clf.net_ = net
-        C = net.n_outputs
-        if C is None:
-            raise ValueError(f"{os.fspath(path)!r}: the export has no dense head")
-        classes = meta.get("classes", list(range(C)))
-        if not isinstance(classes, list) or len(classes) != C:
-            raise ValueError(
-                f"{os.fspath(path)!r}: metadata 'classes' must list the {C} classes of the head, got {classes!r}"
-            )
-        clf.classes_ = np.asarray(classes)
-        clf._use_file_head()
+        clf.classes_ = _export_classes(path, meta, net.n_outputs)
+        clf.head_coef_, clf.head_intercept_ = _network_head(net, len(clf.classes_))
         clf.n_features_in_ = net.input_size
         clf.n_times_in_ = meta.get("n_times")
         return clf
@@ -305,15 +319,11 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y must hold at least 2 classes, got {len(self.classes_)}")
-        if not self.refit_head:
-            self._use_file_head()
-            return self
-        F = self.net_.features(self._sequences(X))
-        lr = LogisticRegression(C=self.C, max_iter=1000).fit(F, y)
-        coef, icpt = lr.coef_, lr.intercept_
-        if coef.shape[0] == 1:  # binary: softmax of (-z/2, z/2) equals sigmoid(z)
-            coef, icpt = np.vstack([-coef / 2, coef / 2]), np.array([-icpt[0] / 2, icpt[0] / 2])
-        self.head_coef_, self.head_intercept_ = coef, icpt
+        if self.refit_head:
+            head = _fit_softmax_head(self.net_.features(self._sequences(X)), y, self.C)
+        else:
+            head = _network_head(self.net_, len(self.classes_))
+        self.head_coef_, self.head_intercept_ = head
         return self
 
     def transform(self, X):
@@ -328,7 +338,7 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Softmax of the head logits, shape (n_trials, n_classes)."""
-        return _softmax(self.decision_function(X))
+        return softmax(self.decision_function(X))
 
     def predict(self, X):
         """Most probable class per trial."""
@@ -343,10 +353,6 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
                 "the sequence length is unknown (the export does not record n_times): call "
                 "fit(X, y) first, or use net_.footprint(n_times=...)"
             )
-        n_steps = self._n_steps(self.n_times_in_)
+        n_steps = _n_pooled_steps(self.n_times_in_, self.decimate, self.pooling)
         fp = self.net_.footprint(float_bits=float_bits, n_times=n_steps)
-        parts = tuple(p for p in fp.parts if p.name != "dense head") + (
-            Footprint("dense head", n_params=self.head_coef_.size + self.head_intercept_.size,
-                      bits_per_param=float_bits, macs=self.head_coef_.size),
-        )
-        return Footprint(f"LSTMClassifier: {fp.name}", parts=parts, note=fp.note)
+        return _with_dense_head(fp, self.head_coef_, self.head_intercept_, float_bits)

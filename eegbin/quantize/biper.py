@@ -325,16 +325,7 @@ class PeriodicBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         return signs_as(signs > 0, self.output)
 
     def footprint(self, float_bits=32):
-        """Stored state: the scale gamma (one real); each binarized weight is 1 bit.
-
-        Parameters
-        ----------
-        float_bits : int, default=32
-
-        Returns
-        -------
-        Footprint
-        """
+        """A :class:`~eegbin.Footprint`: the scale gamma (one real of ``float_bits``); a binarized weight is 1 bit."""
         check_is_fitted(self)
         return Footprint("PeriodicBinarizer", n_params=1, bits_per_param=float_bits,
                          note="scale gamma; binarized weights are 1 bit each")

@@ -696,16 +696,7 @@ class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         return tags
 
     def footprint(self, float_bits=32):
-        """Stored thresholds (``float_bits`` each); one comparison per output value.
-
-        Parameters
-        ----------
-        float_bits : int, default=32
-
-        Returns
-        -------
-        Footprint
-        """
+        """A :class:`~eegbin.Footprint`: stored thresholds (``float_bits`` each), one comparison per output value."""
         check_is_fitted(self)
         n_values = int(np.prod(self._sample_shape))
         return Footprint("DitheredBinarizer", n_params=int(self.thresholds_.size),

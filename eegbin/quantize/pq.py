@@ -256,15 +256,9 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
                               n_threads=n_threads(self.n_jobs), check_input=False)
 
     def footprint(self, float_bits=32):
-        """Stored parameters and operations of one inference (see :func:`pq_footprint`).
+        """A :class:`~eegbin.Footprint`: stored parameters (reals at ``float_bits``) and operations of one inference.
 
-        Parameters
-        ----------
-        float_bits : int, default=32
-
-        Returns
-        -------
-        Footprint
+        See :func:`~eegbin.quantize.pq_tables.pq_footprint`.
         """
         check_is_fitted(self)
         return pq_footprint(self.quantizer_, float_bits)
@@ -403,15 +397,9 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(scores, axis=1)]
 
     def footprint(self, float_bits=32):
-        """Footprint of the product-quantized layer (the wrapped float model is not stored).
+        """A :class:`~eegbin.Footprint` of the product-quantized layer; the wrapped float model is not stored.
 
-        Parameters
-        ----------
-        float_bits : int, default=32
-
-        Returns
-        -------
-        Footprint
+        See :meth:`ProductQuantizedLinear.footprint`.
         """
         check_is_fitted(self)
         return replace(pq_footprint(self.pq_.quantizer_, float_bits), name="PQClassifier",

@@ -383,12 +383,8 @@ def pq_table_sums(pq, X, *, n_threads=1, check_input=True):
 
     Parameters
     ----------
-    pq : ProductQuantizer
-    X : ndarray of shape (n_samples, n_features)
-    n_threads : int, default=1
-    check_input : bool, default=True
-        False skips the checks of ``X`` (finite, 2-D, ``n_features`` columns,
-        C-contiguous float64): for callers that validated it.
+    pq, X, n_threads, check_input
+        As in :func:`pq_encode`.
 
     Returns
     -------
@@ -417,12 +413,8 @@ def pq_transform(pq, X, *, n_threads=1, check_input=True):
 
     Parameters
     ----------
-    pq : ProductQuantizer
-    X : ndarray of shape (n_samples, n_features)
-    n_threads : int, default=1
-    check_input : bool, default=True
-        False skips the checks of ``X`` (finite, 2-D, ``n_features`` columns,
-        C-contiguous float64): for callers that validated it.
+    pq, X, n_threads, check_input
+        As in :func:`pq_encode`.
 
     Returns
     -------
@@ -451,12 +443,8 @@ def pq_reconstruct(pq, X, *, n_threads=1, check_input=True):
 
     Parameters
     ----------
-    pq : ProductQuantizer
-    X : ndarray of shape (n_samples, n_features)
-    n_threads : int, default=1
-    check_input : bool, default=True
-        False skips the checks of ``X`` (finite, 2-D, ``n_features`` columns,
-        C-contiguous float64): for callers that validated it.
+    pq, X, n_threads, check_input
+        As in :func:`pq_encode`.
 
     Returns
     -------

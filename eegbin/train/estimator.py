@@ -15,6 +15,7 @@ from torch.nn import functional as F
 
 from ..base import EpochsInputMixin
 from ..kernels.checks import check_epochs
+from ..nn.layers import softmax
 from .models import MIMANN, EEGNet, LSTMNet
 
 __all__ = ["TorchEEGClassifier"]
@@ -84,6 +85,109 @@ def _train_episodes(module, Xt, yt, n_episodes, batch_size, n_shots, n_classes, 
         sched.step()
         losses.append(float(loss.detach()))
     return losses
+
+
+def _resolve_device(device):
+    """The torch device ``device`` names ("auto": CUDA if present)."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but CUDA is not available")
+    return device
+
+
+def _build_module(model, model_params, n_chans, n_times, n_classes, channels=None):
+    """A new (untrained) network ``model`` with ``model_params`` for these shapes."""
+    params = dict(model_params or {})
+    if channels is not None:
+        params["channels"] = channels
+    if model == "eegnet":
+        return EEGNet(n_chans, n_classes, n_times, **params)
+    if model == "mimann":
+        return MIMANN(n_chans, n_classes, n_times, **params)
+    return LSTMNet(n_chans, n_classes, **params)
+
+
+def _check_lr_final(lr_final):
+    """``lr_final`` as ``(int n_last, float lr_last)``, or None."""
+    if lr_final is None:
+        return None
+    ok = len(lr_final) == 2
+    if ok:
+        n_last, lr_last = lr_final
+        ok = (isinstance(n_last, numbers.Integral) and not isinstance(n_last, bool)
+              and n_last >= 0 and isinstance(lr_last, numbers.Real)
+              and np.isfinite(lr_last) and lr_last > 0)
+    if not ok:
+        raise ValueError(
+            "lr_final must be None or a pair (n_last epochs >= 0, lr_last > 0), e.g. "
+            f"(1000, 1e-4), got {lr_final!r}")
+    return int(n_last), float(lr_last)
+
+
+def _per_stage(name, value, n_stages):
+    """``value`` for each training stage: a float for all, or a pair for BiPer's two."""
+    if not isinstance(value, tuple):
+        return [float(value)] * n_stages
+    ok = len(value) == 2 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+        and (v > 0 if name == "lr" else v >= 0) for v in value)
+    if not ok:
+        raise ValueError(f"{name} must be a number or a pair of numbers, got {value!r}")
+    if n_stages != 2:
+        raise ValueError(
+            f"{name}={value!r}: a pair is for the two stages of binarize='biper'; this "
+            "model trains in one stage")
+    return [float(v) for v in value]
+
+
+def _training_stages(binarize, max_epochs, stage1_fraction):
+    """``(stage, n_epochs)`` pairs: BiPer's two (sin weights, then square wave), one otherwise."""
+    if binarize == "biper":
+        n1 = int(round(max_epochs * stage1_fraction))
+        return [(1, n1), (2, max_epochs - n1)]
+    return [(None, max_epochs)]
+
+
+def _set_stage(module, stage):
+    """Put every BiPer layer of ``module`` in training ``stage``."""
+    for m in module.modules():
+        if hasattr(m, "stage"):
+            m.stage = stage
+
+
+@torch.no_grad()
+def _select_channels(module, n_selected, n_channels):
+    """Feng eq. (1): the channels with the largest l1 norm of the spatial weights."""
+    w = module.conv_spatial.weight.detach().cpu().numpy()  # after max-norm
+    scores = np.abs(w[:, 0, :, 0]).sum(axis=0)
+    keep = np.sort(np.argsort(-scores, kind="stable")[:n_selected])
+    used = np.asarray(module.channels if module.channels is not None else np.arange(n_channels))
+    return used[keep]
+
+
+@torch.no_grad()
+def _load_kept_channels(new, old, n_channels, channels):
+    """``new`` (reading ``channels`` only) initialized from the trained weights of ``old``."""
+    rows = [list(old.channels or range(n_channels)).index(c) for c in channels]
+    state = old.state_dict()
+    key = "conv_spatial.parametrizations.weight.original"
+    state[key] = state[key][:, :, rows, :]
+    new.load_state_dict(state)
+    return new
+
+
+def _load_module_state(module, weights, stages):
+    """``module`` with the state dict ``weights`` and the BiPer ``stages`` of a pickled one."""
+    own = module.state_dict()
+    for key, value in weights.items():  # buffers sized at fit (MI-MANN's memory)
+        if key in own and own[key].shape != value.shape:
+            owner, _, leaf = key.rpartition(".")
+            setattr(module.get_submodule(owner), leaf, value.clone())
+    module.load_state_dict(weights)
+    for name, stage in stages.items():
+        module.get_submodule(name).stage = stage
+    return module
 
 
 class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
@@ -199,65 +303,21 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         return tags
 
     # -- helpers ---------------------------------------------------------------
-    def _device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' was requested but CUDA is not available")
-        return self.device
-
     def _build(self, n_chans, n_times, n_classes, channels=None):
-        params = dict(self.model_params or {})
-        if channels is not None:
-            params["channels"] = channels
-        if self.model == "eegnet":
-            return EEGNet(n_chans, n_classes, n_times, **params)
-        if self.model == "mimann":
-            return MIMANN(n_chans, n_classes, n_times, **params)
-        return LSTMNet(n_chans, n_classes, **params)
+        return _build_module(self.model, self.model_params, n_chans, n_times, n_classes, channels)
 
     def _tensor(self, X):
         return torch.as_tensor(np.asarray(X, dtype=np.float32) / self.scale_, device=self.dev_)
 
     # -- fit / predict ---------------------------------------------------------
-    def _check_lr_final(self):
-        if self.lr_final is None:
-            return None
-        ok = len(self.lr_final) == 2
-        if ok:
-            n_last, lr_last = self.lr_final
-            ok = (isinstance(n_last, numbers.Integral) and not isinstance(n_last, bool)
-                  and n_last >= 0 and isinstance(lr_last, numbers.Real)
-                  and np.isfinite(lr_last) and lr_last > 0)
-        if not ok:
-            raise ValueError(
-                "lr_final must be None or a pair (n_last epochs >= 0, lr_last > 0), e.g. "
-                f"(1000, 1e-4), got {self.lr_final!r}")
-        return int(n_last), float(lr_last)
-
-    def _per_stage(self, name, value, n_stages):
-        """``value`` for each training stage: a float for all, or a pair for BiPer's two."""
-        if not isinstance(value, tuple):
-            return [float(value)] * n_stages
-        ok = len(value) == 2 and all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
-            and (v > 0 if name == "lr" else v >= 0) for v in value)
-        if not ok:
-            raise ValueError(f"{name} must be a number or a pair of numbers, got {value!r}")
-        if n_stages != 2:
-            raise ValueError(
-                f"{name}={value!r}: a pair is for the two stages of binarize='biper'; this "
-                "model trains in one stage")
-        return [float(v) for v in value]
-
     def fit(self, X, y):
         """Train the model on epochs ``X`` and labels ``y``."""
         self._validate_params()
-        self._check_lr_final()
+        _check_lr_final(self.lr_final)
         binarize = (self.model_params or {}).get("binarize")
         n_stages = 2 if binarize == "biper" else 1
-        lrs = self._per_stage("lr", self.lr, n_stages)
-        decays = self._per_stage("weight_decay", self.weight_decay, n_stages)
+        lrs = _per_stage("lr", self.lr, n_stages)
+        decays = _per_stage("weight_decay", self.weight_decay, n_stages)
         if self.n_selected_channels is not None and self.model != "eegnet":
             raise ValueError(
                 f"n_selected_channels is Feng's channel selection for model='eegnet', got "
@@ -280,7 +340,7 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
             if not isinstance(self.random_state, numbers.Integral) else int(self.random_state)
         torch.manual_seed(seed)
         gen = np.random.default_rng(seed)
-        self.dev_ = self._device()
+        self.dev_ = _resolve_device(self.device)
         self.scale_ = float(X.std()) or 1.0
         self.n_channels_ = X.shape[1]
         self.n_times_ = X.shape[2]
@@ -290,8 +350,11 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         self.history_ = []
         self._train(Xt, yt, gen, binarize, lrs, decays)
         if self.n_selected_channels is not None:
-            self.channels_ = self._select_channels(self.n_selected_channels)
-            self.module_ = self._restricted(self.channels_)
+            self.channels_ = _select_channels(self.module_, self.n_selected_channels, self.n_channels_)
+            with torch.no_grad():  # weight surgery: nothing here is trained
+                new = self._build(self.n_channels_, self.n_times_, len(self.classes_),
+                                  channels=self.channels_).to(self.dev_)
+            self.module_ = _load_kept_channels(new, self.module_, self.n_channels_, self.channels_)
             self._train(Xt, yt, gen, binarize, lrs, decays)
         if self.model == "mimann":
             self._write_support(Xt, yi, gen)
@@ -300,38 +363,11 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
 
     def _train(self, Xt, yt, gen, binarize, lrs, decays):
         """All stages: BiPer's two (sin weights, then square wave), one otherwise."""
-        if binarize == "biper":
-            n1 = int(round(self.max_epochs * self.stage1_fraction))
-            stages = [(1, n1), (2, self.max_epochs - n1)]
-        else:
-            stages = [(None, self.max_epochs)]
+        stages = _training_stages(binarize, self.max_epochs, self.stage1_fraction)
         for (stage, n_epochs), lr, wd in zip(stages, lrs, decays):
             if stage is not None:
-                self._set_stage(stage)
+                _set_stage(self.module_, stage)
             self._train_stage(Xt, yt, n_epochs, gen, lr, wd)
-
-    @torch.no_grad()
-    def _select_channels(self, n_selected):
-        """Feng eq. (1): the channels with the largest l1 norm of the spatial weights."""
-        w = self.module_.conv_spatial.weight.detach().cpu().numpy()  # after max-norm
-        scores = np.abs(w[:, 0, :, 0]).sum(axis=0)
-        keep = np.sort(np.argsort(-scores, kind="stable")[:n_selected])
-        used = np.asarray(self.module_.channels if self.module_.channels is not None
-                          else np.arange(self.n_channels_))
-        return used[keep]
-
-    @torch.no_grad()
-    def _restricted(self, channels):
-        """A network reading ``channels`` only, initialized from the trained weights."""
-        old = self.module_
-        new = self._build(self.n_channels_, self.n_times_, len(self.classes_),
-                          channels=channels).to(self.dev_)
-        rows = [list(old.channels or range(self.n_channels_)).index(c) for c in channels]
-        state = old.state_dict()
-        key = "conv_spatial.parametrizations.weight.original"
-        state[key] = state[key][:, :, rows, :]
-        new.load_state_dict(state)
-        return new
 
     # -- pickling ----------------------------------------------------------------
     # A trained module holds torch parametrizations (max-norm), whose classes are
@@ -354,20 +390,7 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
             return
         module = self._build(self.n_channels_, self.n_times_, len(self.classes_),
                              channels=getattr(self, "channels_", None))
-        own = module.state_dict()
-        for key, value in weights.items():  # buffers sized at fit (MI-MANN's memory)
-            if key in own and own[key].shape != value.shape:
-                owner, _, leaf = key.rpartition(".")
-                setattr(module.get_submodule(owner), leaf, value.clone())
-        module.load_state_dict(weights)
-        for name, stage in stages.items():
-            module.get_submodule(name).stage = stage
-        self.module_ = module.to(self.dev_).eval()
-
-    def _set_stage(self, stage):
-        for m in self.module_.modules():
-            if hasattr(m, "stage"):
-                m.stage = stage
+        self.module_ = _load_module_state(module, weights, stages).to(self.dev_).eval()
 
     def _write_support(self, Xt, yi, gen):
         idx = _support_set(yi, self.n_shots, gen)
@@ -379,7 +402,7 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         if n_epochs == 0:
             return
         opt = torch.optim.Adam(self.module_.parameters(), lr=lr, weight_decay=weight_decay)
-        sched = _lr_schedule(opt, n_epochs, lr, self._check_lr_final())
+        sched = _lr_schedule(opt, n_epochs, lr, _check_lr_final(self.lr_final))
         if self.model == "mimann":
             losses = _train_episodes(self.module_, Xt, yt, n_epochs, self.batch_size, self.n_shots,
                                     len(self.classes_), gen, opt, sched)
@@ -411,5 +434,4 @@ class TorchEEGClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         s = self._scores(X)
         if self.model == "mimann":
             return s / np.clip(s.sum(axis=1, keepdims=True), 1e-12, None)
-        e = np.exp(s - s.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(s)
