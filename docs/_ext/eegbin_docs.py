@@ -193,9 +193,26 @@ def _on_config_inited(app, config):
     _api_rst(app)
 
 
+def _skip_foreign_member(app, what, name, obj, skip, options):
+    """Document a class's own and eegbin-inherited members, not scikit-learn's.
+
+    The class template asks for inherited members so that ``fit``/``predict`` written
+    once in an eegbin base class show on every estimator's page; members that come
+    from scikit-learn (``get_params``, ``set_fit_request``, ...) are documented there.
+    """
+    if skip or what != "class":
+        return skip
+    target = obj.fget if isinstance(obj, property) else obj
+    module = getattr(target, "__module__", None) or ""
+    if module and not module.startswith("eegbin"):
+        return True
+    return None
+
+
 def setup(app):
     # config-inited: before Sphinx lists the source files and before autosummary
     # (builder-inited) generates the stub pages of api.rst
     app.connect("config-inited", _on_config_inited)
+    app.connect("autodoc-skip-member", _skip_foreign_member)
     app.add_directive("eegbin-results", EegbinResults)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -89,7 +89,7 @@ class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Binary codes H(X - thresholds_).
+        """Binary codes `H(X - thresholds_)`.
 
         Parameters
         ----------

@@ -307,7 +307,7 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_trials, n_features_out_)
+        features : ndarray of shape `(n_trials, n_features_out_)`
             Ordered band by band, then window, then channel pair (upper triangle,
             row-major); see :meth:`get_feature_names_out`.
         """
@@ -326,7 +326,7 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_trials, n_features_out_)
+        features : ndarray of shape `(n_trials, n_features_out_)`
         """
         return self._fit(X, tangent=True)
 
@@ -340,7 +340,7 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        names : ndarray of str of shape (n_features_out_,)
+        names : ndarray of str of shape `(n_features_out_,)`
         """
         check_is_fitted(self)
         n = self.n_features_in_

@@ -614,7 +614,7 @@ class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *sample_shape)
+        X : array-like of shape (n_samples, n_features) or `(n_samples, *sample_shape)`
             Training pre-activations (finite).
         y : None
             Ignored.

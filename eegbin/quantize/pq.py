@@ -209,7 +209,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
 
         Returns
         -------
-        prototype_indices : ndarray of uint8, shape (n_samples, n_subspaces_)
+        prototype_indices : ndarray of uint8, shape `(n_samples, n_subspaces_)`
         """
         return pq_encode(self.quantizer_, _validate_fitted_X(self, X),
                          n_threads=n_threads(self.n_jobs), check_input=False)
