@@ -289,8 +289,9 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
         "numba" runs the recurrence by the fused kernel when it supports ``cell``
         (and nothing is observed).
     operands : tuple, optional
-        What :func:`fused_operands` returned for this ``layer`` and ``cell``, kept by
-        the caller so the weights are laid out once per network, not once per call.
+        This ``layer``'s weights as laid out for the fused kernel, kept by the caller
+        (:class:`~eegbin.nn.MultiLevelBinarizedLSTM` keeps them per layer) so that the
+        layout runs once per network, not once per call; laid out here if None.
 
     Returns
     -------
@@ -367,7 +368,7 @@ def _input_in_kernel(w_ih, w_hh, cell):
             and qx is not None and qx.offset == 0.0 and qx.dtype == np.float64)
 
 
-def fused_operands(layer, cell):
+def _fused_operands(layer, cell):
     """The weights of ``layer`` laid out for the fused kernel (:func:`eegbin.kernels.lstm_layer_operands`).
 
     Returns ``(in_kernel, operands)``: whether the kernel computes the input products
@@ -395,7 +396,7 @@ def _fused_layer(x, w_ih, w_hh, bias, h, c, cell, operands=None):
     """The layer by :func:`eegbin.kernels.mubinn2_lstm_layer`; its input products too when W_x is binarized."""
     in_kernel = _input_in_kernel(w_ih, w_hh, cell)
     if operands is None or operands[0] != in_kernel:
-        operands = fused_operands((w_ih, w_hh, bias), cell)
+        operands = _fused_operands((w_ih, w_hh, bias), cell)
     ops = operands[1]
     signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
     if not in_kernel:

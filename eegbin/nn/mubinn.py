@@ -68,7 +68,7 @@ from ..kernels.checks import check_int
 from ..quantize import MultiLevelCode, multilevel_binarize
 from ..quantize.mlb import check_n_levels
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
-from .lstm_cell import CellQuantization, SignalQuantizer, fused_operands, lstm_layer, pwl_apply, pwl_table
+from .lstm_cell import CellQuantization, SignalQuantizer, _fused_operands, lstm_layer, pwl_apply, pwl_table
 
 __all__ = ["MultiLevelBinarizedLSTM", "binarize_lstm_weights", "mubinn2_cell", "mubinn2_layer_footprint",
            "MUBINN2_SIGNALS", "pwl_table", "pwl_apply"]
@@ -320,7 +320,7 @@ class MultiLevelBinarizedLSTM(LSTM):
             cache = self.__dict__.setdefault("_operands_cache", {})
             hit = cache.get(k)
             if hit is None or hit[0] is not layer:
-                hit = cache[k] = (layer, fused_operands(layer, cell))
+                hit = cache[k] = (layer, _fused_operands(layer, cell))
             operands = hit[1]
         return lstm_layer(x, layer, h0, c0, cell, observe, self.engine, operands)
 
