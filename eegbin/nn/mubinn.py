@@ -225,7 +225,8 @@ class MultiLevelBinarizedLSTM(LSTM):
     binarized_weights : LSTMWeights
         The weights the network runs: per layer ``w_ih`` (and for mubinn2 ``w_hh``
         and ``bias``) as :class:`~eegbin.quantize.MultiLevelCode` (packed sign
-        planes and scales), the others float.
+        planes and scales), the others float. The codes' arrays are read-only (the
+        fused kernel's layout of them is kept); assign new weights to change them.
     activation_scales_ : list of dict
         After :meth:`calibrate`: per layer, the static scales (A,) of each
         binarized signal ("x"; for mubinn2 every signal of
