@@ -24,7 +24,9 @@ booleans). Operations (all inline in the calling numba function):
 ``to_f64`` (int64 lanes -> float, exact for counts), ``to_i64``, ``floor``,
 ``absf``, ``ge`` / ``gt`` / ``lt`` / ``eq`` (float comparisons -> mask),
 ``select(m, a, b)``, ``mask_bits(m)`` (lane k -> bit k of a uint64),
-``gather(address, idx)``, ``lookup32(t0, t1, t2, t3, idx)``, ``lane(v, k)``.
+``gather(address, idx)``, ``lookup32(t0, t1, t2, t3, idx)``, ``lane(v, k)``,
+``transpose8(v0, ..., v7)`` (the 8 x 8 matrix whose rows are ``v0 .. v7``,
+transposed: a tuple of its 8 columns, by 24 shuffles).
 """
 
 from __future__ import annotations
@@ -356,3 +358,40 @@ def lane(typingctx, v, k):
         return builder.extract_element(args[0], context.cast(builder, args[1], sig.args[1], types.int32))
 
     return v.elem(v, k), codegen
+
+
+def _shuffle(builder, a, b, mask):
+    return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), LANES), mask))
+
+
+@intrinsic
+def transpose8(typingctx, v0, v1, v2, v3, v4, v5, v6, v7):
+    """Columns of the 8 x 8 matrix with rows ``v0 .. v7``: lane i of column j is lane j of ``vi``.
+
+    Three rounds of two-vector shuffles (pairs of lanes, then of 128-bit and
+    256-bit blocks): 24 shuffles for 64 scalar moves, e.g. between a layout with
+    samples in the lanes and one with units in the lanes.
+    """
+    args = (v0, v1, v2, v3, v4, v5, v6, v7)
+    if not all(a == args[0] for a in args) or args[0] not in (u64x8, f64x8):
+        return None
+    tup = types.UniTuple(args[0], LANES)
+
+    def codegen(context, builder, sig, r):
+        t = []
+        for k in range(0, 8, 2):  # lanes (0 2 4 6) and (1 3 5 7) of two rows, interleaved
+            t.append(_shuffle(builder, r[k], r[k + 1], [0, 8, 2, 10, 4, 12, 6, 14]))
+            t.append(_shuffle(builder, r[k], r[k + 1], [1, 9, 3, 11, 5, 13, 7, 15]))
+        lo, hi = [0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15]
+        # u[c]: column c in lanes 0-3 (rows 0-3 or 4-7) and column c + 4 in lanes 4-7
+        u = [_shuffle(builder, t[0], t[2], lo), _shuffle(builder, t[1], t[3], lo),
+             _shuffle(builder, t[0], t[2], hi), _shuffle(builder, t[1], t[3], hi),
+             _shuffle(builder, t[4], t[6], lo), _shuffle(builder, t[5], t[7], lo),
+             _shuffle(builder, t[4], t[6], hi), _shuffle(builder, t[5], t[7], hi)]
+        cols = [None] * 8
+        for c in range(4):
+            cols[c] = _shuffle(builder, u[c], u[4 + c], [0, 1, 2, 3, 8, 9, 10, 11])
+            cols[c + 4] = _shuffle(builder, u[c], u[4 + c], [4, 5, 6, 7, 12, 13, 14, 15])
+        return context.make_tuple(builder, sig.return_type, cols)
+
+    return tup(*args), codegen

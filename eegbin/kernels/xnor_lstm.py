@@ -24,7 +24,8 @@ Two layouts give bit-identical results: at batch < 8 the vector lanes are gate
 rows and units of one sample (``_layer_rows``); at batch >= 8 they are 8
 samples (``_layer_batch``), so every element-wise step, including the run-time
 scale sums (each lane sums its own sample's units in order), is one vector
-operation for 8 samples.
+operation for 8 samples; ``x_t`` comes in and ``h_t`` goes out through 8 x 8
+transposes in registers (``transpose8``), not one lane at a time.
 
 References
 ----------
@@ -42,11 +43,11 @@ from numba import njit, prange
 from ._simd import (
     absf,
     add,
+    div,
     floor,
     fma,
     gather,
     ge,
-    lane,
     load,
     lookup32,
     lt,
@@ -61,6 +62,7 @@ from ._simd import (
     sub,
     to_f64,
     to_i64,
+    transpose8,
     xor,
 )
 from .bits import _check_planes, n_words_for
@@ -98,7 +100,7 @@ def _pwl_params(tab, fp, sl):
             fp.ctypes.data, sl.ctypes.data,
             load(fp, 0), load(fp, 8), load(fp, 16), load(fp, 24),
             load(sl, 0), load(sl, 8), load(sl, 16), load(sl, 24),
-            tab[7] != 0.0, -tab[0] * tab[2])
+            tab[7] != 0.0, -tab[0] * tab[2], tab[7] != 0.0 and tab[3] <= 32.0 and tab[5] != 0.0)
 
 
 @njit(cache=True, inline="always")
@@ -110,12 +112,26 @@ def _pwl(z, P):
     for tables of at most 32 segments. The segment is ``floor(z / step) - lo / step``
     exactly when the step is a power of two <= 1 and lo a multiple of it (the
     grids of ``pwl_table``); otherwise that guess is corrected against xp.
+
+    On such a grid, with the table in registers and ``fp[0] != 0``, below the
+    grid ``z`` is raised to ``lo``: the first segment at its start gives
+    ``fp[0] + slope * 0 = fp[0]``, np.interp's value, without a second select
+    (with ``fp[0] = -0.0`` the sum would be +0.0, hence the condition); and
+    ``xp[j] = j * step + lo`` is one fused multiply-add, ``j * step`` being exact.
     """
     lo = splat_f64(P[0])
     step = splat_f64(P[1])
     top = splat_f64(P[3])
     zero = splat_f64(0.0)
     one = splat_f64(1.0)
+    if P[20]:
+        zc = select(lt(z, lo), lo, z)
+        j = add(floor(mul(zc, splat_f64(P[2]))), splat_f64(P[19]))
+        j = select(lt(top, j), top, j)
+        xj = fma(j, step, lo)
+        idx = to_i64(j)
+        v = add(mul(lookup32(P[14], P[15], P[16], P[17], idx), sub(zc, xj)), lookup32(P[10], P[11], P[12], P[13], idx))
+        return select(ge(z, splat_f64(P[4])), splat_f64(P[6]), v)
     if P[18]:
         j = add(floor(mul(z, splat_f64(P[2]))), splat_f64(P[19]))
         j = select(lt(j, zero), zero, select(lt(top, j), top, j))
@@ -259,8 +275,12 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
             for k in range(0, H, 8):
                 oh = _hat_rows(v, acc, 3, k, levels[5], offsets[5])
                 store(h, k, mul(oh, _hat_rows(v, acc, 5, k, levels[7], offsets[7])))
-            for k in range(H):
-                out[b, t, k] = h[k]
+            k = 0
+            while k + 8 <= H:
+                store(out, (b, t, k), load(h, k))
+                k += 8
+            for kk in range(k, H):
+                out[b, t, kk] = h[kk]
             hC = _encode_rows(h, H, Ah, pow2[1], given[1], use_given[1], rt, hw, hm2, nwh)
         for k in range(H):
             c_out[b, k] = c[k]
@@ -349,8 +369,18 @@ def _lane_scales(R, n, pow2, scratch):
     s = splat_f64(0.0)
     for k in range(n):
         s = add(s, absf(load(R, (k, 0))))
+    return _lane_means(s, n, pow2, scratch)
+
+
+@njit(cache=True, inline="always")
+def _lane_means(s, n, pow2, scratch):
+    """_scale per lane: s / n (one vector division, the same IEEE quotient), rounded to a power of two."""
+    a = div(s, splat_f64(float(n)))
+    if not pow2:
+        return a
+    store(scratch, 0, a)
     for q in range(8):
-        scratch[q] = _scale(lane(s, q), n, pow2)
+        scratch[q] = _pow2_nearest(scratch[q])
     return load(scratch, 0)
 
 
@@ -474,10 +504,40 @@ def _batch_scales(V, a, q, n, L, off, pow2, fixed, use_fixed, scratch):
             s = splat_f64(0.0)
             for k in range(n):
                 s = add(s, _abs_resid(load(V, (q, k, 0)), a, q, level, off))
-            for lane_ in range(8):
-                scratch[lane_] = _scale(lane(s, lane_), n, pow2)
-            for lane_ in range(8):
-                a[level, q, lane_] = scratch[lane_]
+            store(a, (level, q, 0), _lane_means(s, n, pow2, scratch))
+
+
+@njit(cache=True, inline="always")
+def _from_samples(x, b0, nb, t, n, R):
+    """R[:n, q] = x[b0 + q, t, :n] for the nb samples q of the group (8 x 8 blocks transposed in registers)."""
+    k = 0
+    if nb == 8:
+        while k + 8 <= n:
+            cols = transpose8(load(x, (b0, t, k)), load(x, (b0 + 1, t, k)), load(x, (b0 + 2, t, k)),
+                              load(x, (b0 + 3, t, k)), load(x, (b0 + 4, t, k)), load(x, (b0 + 5, t, k)),
+                              load(x, (b0 + 6, t, k)), load(x, (b0 + 7, t, k)))
+            for j in range(8):
+                store(R, (k + j, 0), cols[j])
+            k += 8
+    for kk in range(k, n):
+        for q in range(nb):
+            R[kk, q] = x[b0 + q, t, kk]
+
+
+@njit(cache=True, inline="always")
+def _to_samples(R, out, b0, nb, t, n):
+    """out[b0 + q, t, :n] = R[:n, q] for the nb samples q of the group (8 x 8 blocks transposed in registers)."""
+    k = 0
+    if nb == 8:
+        while k + 8 <= n:
+            cols = transpose8(load(R, (k, 0)), load(R, (k + 1, 0)), load(R, (k + 2, 0)), load(R, (k + 3, 0)),
+                              load(R, (k + 4, 0)), load(R, (k + 5, 0)), load(R, (k + 6, 0)), load(R, (k + 7, 0)))
+            for q in range(8):
+                store(out, (b0 + q, t, k), cols[q])
+            k += 8
+    for kk in range(k, n):
+        for q in range(nb):
+            out[b0 + q, t, kk] = R[kk, q]
 
 
 @njit(cache=True, parallel=True)
@@ -526,9 +586,7 @@ def _layer_batch(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels
                     for q in range(nb):
                         z[k, q] = gx[b0 + q, t, k]
             else:
-                for k in range(D):
-                    for q in range(nb):
-                        R[k, q] = x[b0 + q, t, k]
+                _from_samples(x, b0, nb, t, D, R)
                 xC = _encode_batch(R, D, Ax, pow2[0], given[0], use_given[0], xw, xm2)
             _products_batch(xw, xm2, xC, nwx, Wx, wsx, hw, hm2, hC, nwh, Wh, wsh, bias, z, H4, Ax, Ah, Lw, use_gx)
             for k in range(H):
@@ -553,8 +611,7 @@ def _layer_batch(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels
                 oh = _approx(load(V, (3, k, 0)), a, 3, levels[5], offsets[5])
                 hv = mul(oh, _approx(load(V, (5, k, 0)), a, 5, levels[7], offsets[7]))
                 store(R, (k, 0), hv)
-                for q in range(nb):
-                    out[b0 + q, t, k] = lane(hv, q)
+            _to_samples(R, out, b0, nb, t, H)
             hC = _encode_batch(R, H, Ah, pow2[1], given[1], use_given[1], hw, hm2)
         for k in range(H):
             for q in range(nb):

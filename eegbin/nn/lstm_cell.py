@@ -269,7 +269,7 @@ def _values(bias):
     return reconstruct(bias) if isinstance(bias, MultiLevelCode) else bias
 
 
-def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine="numpy"):
+def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine="numpy", operands=None):
     """One LSTM layer over a batch of sequences, quantized as ``cell`` says.
 
     Parameters
@@ -288,6 +288,10 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
     engine : {"numpy", "numba"}, default="numpy"
         "numba" runs the recurrence by the fused kernel when it supports ``cell``
         (and nothing is observed).
+    operands : tuple, optional
+        This ``layer``'s weights as laid out for the fused kernel, kept by the caller
+        (:class:`~eegbin.nn.MultiLevelBinarizedLSTM` keeps them per layer) so that the
+        layout runs once per network, not once per call; laid out here if None.
 
     Returns
     -------
@@ -299,7 +303,7 @@ def lstm_layer(x, layer, h0=None, c0=None, cell=FLOAT_CELL, observe=None, engine
     h = np.zeros((B, H)) if h0 is None else np.array(h0, dtype=np.float64)
     c = np.zeros((B, H)) if c0 is None else np.array(c0, dtype=np.float64)
     if engine == "numba" and observe is None and _fusable(w_hh, cell):
-        out, c = _fused_layer(x, w_ih, w_hh, bias, h, c, cell)
+        out, c = _fused_layer(x, w_ih, w_hh, bias, h, c, cell, operands)
         return out, out[:, -1].copy(), c
     if observe is not None:
         observe("x", x)
@@ -357,11 +361,43 @@ def _fusable(w_hh, cell):
         s is None or s.dtype == np.float64 for s in signals)
 
 
-def _fused_layer(x, w_ih, w_hh, bias, h, c, cell):
-    """The layer by :func:`eegbin.kernels.mubinn2_lstm_layer`; its input products too when W_x is binarized."""
+def _input_in_kernel(w_ih, w_hh, cell):
+    """True if the fused kernel computes the input products too (W_x and x binarized alike)."""
     qx = cell.x
-    in_kernel = (isinstance(w_ih, MultiLevelCode) and w_ih.axis != 0 and w_ih.n_levels == w_hh.n_levels
-                 and qx is not None and qx.offset == 0.0 and qx.dtype == np.float64)
+    return (isinstance(w_ih, MultiLevelCode) and w_ih.axis != 0 and w_ih.n_levels == w_hh.n_levels
+            and qx is not None and qx.offset == 0.0 and qx.dtype == np.float64)
+
+
+def _fused_operands(layer, cell):
+    """The weights of ``layer`` laid out for the fused kernel (:func:`eegbin.kernels.lstm_layer_operands`).
+
+    Returns ``(in_kernel, operands)``: whether the kernel computes the input products
+    (else they come computed, as ``gx``) and the operands; None if the kernel does not
+    run this cell. Pass it to :func:`lstm_layer` as ``operands`` to skip the layout on
+    every call; it stays valid as long as the weight objects of ``layer`` are the
+    same, unchanged (a network freezes its arrays).
+    """
+    w_ih, w_hh, bias = layer
+    if not _fusable(w_hh, cell):
+        return None
+    in_kernel = _input_in_kernel(w_ih, w_hh, cell)
+    if in_kernel:
+        ops = lstm_layer_operands(w_ih.planes, w_ih.row_scales(), w_hh.planes, w_hh.row_scales(), _values(bias),
+                                  w_ih.n_bits)
+    else:  # the input products come computed (float or differently binarized input weights)
+        H4 = w_hh.planes.shape[1]
+        no_input = np.zeros((w_hh.n_levels, H4, 1), dtype=np.uint64)
+        ops = lstm_layer_operands(no_input, np.zeros((w_hh.n_levels, H4)), w_hh.planes, w_hh.row_scales(),
+                                  np.zeros(H4), 1)
+    return in_kernel, ops
+
+
+def _fused_layer(x, w_ih, w_hh, bias, h, c, cell, operands=None):
+    """The layer by :func:`eegbin.kernels.mubinn2_lstm_layer`; its input products too when W_x is binarized."""
+    in_kernel = _input_in_kernel(w_ih, w_hh, cell)
+    if operands is None or operands[0] != in_kernel:
+        operands = _fused_operands((w_ih, w_hh, bias), cell)
+    ops = operands[1]
     signals = [getattr(cell, s) for s in _FUSED_SIGNALS]
     if not in_kernel:
         signals[0] = None
@@ -369,15 +405,6 @@ def _fused_layer(x, w_ih, w_hh, bias, h, c, cell):
     static = [None if s is None or s.scales is None else np.asarray(s.scales) for s in signals]
     pow2 = [s is not None and s.scales is None and s.scaling == "power_of_two" for s in signals]
     offsets = [0.0 if s is None else float(s.offset) for s in signals]
-    H4 = 4 * h.shape[1]
-    if in_kernel:
-        ops = lstm_layer_operands(w_ih.planes, w_ih.row_scales(), w_hh.planes, w_hh.row_scales(), _values(bias),
-                                  w_ih.n_bits)
-        gx = None
-    else:  # the input products come computed (float or differently binarized input weights)
-        no_input = np.zeros((w_hh.n_levels, H4, 1), dtype=np.uint64)
-        ops = lstm_layer_operands(no_input, np.zeros((w_hh.n_levels, H4)), w_hh.planes, w_hh.row_scales(),
-                                  np.zeros(H4), 1)
-        gx = gate_products(x, w_ih, qx) + _values(bias)
+    gx = None if in_kernel else gate_products(x, w_ih, cell.x) + _values(bias)
     return mubinn2_lstm_layer(x, h, c, ops, levels, cell.sigmoid, cell.tanh, offsets=offsets, power_of_two=pow2,
                               static_scales=static, gx=gx)

@@ -65,10 +65,10 @@ import numpy as np
 
 from ..footprint import Footprint
 from ..kernels.checks import check_int
-from ..quantize import multilevel_binarize
+from ..quantize import MultiLevelCode, multilevel_binarize
 from ..quantize.mlb import check_n_levels
 from .lstm import LSTM, LSTMLayerWeights, LSTMWeights, _check_sequences
-from .lstm_cell import CellQuantization, SignalQuantizer, lstm_layer, pwl_apply, pwl_table
+from .lstm_cell import CellQuantization, SignalQuantizer, _fused_operands, lstm_layer, pwl_apply, pwl_table
 
 __all__ = ["MultiLevelBinarizedLSTM", "binarize_lstm_weights", "mubinn2_cell", "mubinn2_layer_footprint",
            "MUBINN2_SIGNALS", "pwl_table", "pwl_apply"]
@@ -173,7 +173,17 @@ def binarize_lstm_weights(params, mode, weight_levels, scaling):
         else:  # one scale set per tensor: "a distinguished scaling factor for each of the weights, biases"
             w_ih, w_hh, b = (multilevel_binarize(m, weight_levels, scaling) for m in (w_ih, w_hh, b))
         layers.append(LSTMLayerWeights(w_ih, w_hh, b))
-    return LSTMWeights(layers=tuple(layers), head=params.head)
+    weights = LSTMWeights(layers=tuple(layers), head=params.head)
+    _freeze(weights)
+    return weights
+
+
+def _freeze(weights):
+    """Make the binarized tensors' arrays read-only: the network's laid-out operands stay valid."""
+    for layer in weights.layers:
+        for m in layer:
+            for a in (m.planes, m.scales) if isinstance(m, MultiLevelCode) else ():
+                a.flags.writeable = False
 
 
 class MultiLevelBinarizedLSTM(LSTM):
@@ -215,7 +225,8 @@ class MultiLevelBinarizedLSTM(LSTM):
     binarized_weights : LSTMWeights
         The weights the network runs: per layer ``w_ih`` (and for mubinn2 ``w_hh``
         and ``bias``) as :class:`~eegbin.quantize.MultiLevelCode` (packed sign
-        planes and scales), the others float.
+        planes and scales), the others float. The codes' arrays are read-only (the
+        fused kernel's layout of them is kept); assign new weights to change them.
     activation_scales_ : list of dict
         After :meth:`calibrate`: per layer, the static scales (A,) of each
         binarized signal ("x"; for mubinn2 every signal of
@@ -296,6 +307,32 @@ class MultiLevelBinarizedLSTM(LSTM):
     # -- the hooks of the recurrence ------------------------------------------
     def _weights(self):
         return self.binarized_weights
+
+    def _layer(self, k, x, h0, c0, observe=None):
+        """As :class:`~eegbin.nn.LSTM`'s, with the fused kernel's operands laid out once per layer.
+
+        The cache holds the layer's weight objects and is used only while
+        ``binarized_weights`` still holds them (their arrays are read-only).
+        """
+        layer = self._weights().layers[k]
+        cell = self._cell(k)
+        operands = None
+        if self.engine == "numba" and observe is None:
+            cache = self.__dict__.setdefault("_operands_cache", {})
+            hit = cache.get(k)
+            if hit is None or hit[0] is not layer:
+                hit = cache[k] = (layer, _fused_operands(layer, cell))
+            operands = hit[1]
+        return lstm_layer(x, layer, h0, c0, cell, observe, self.engine, operands)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_operands_cache", None)  # rebuilt on first use
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        _freeze(self.binarized_weights)  # unpickled arrays come back writeable
 
     def _cell(self, k):
         if self.mode == "b_lstm":  # sign(x), no scale (eq. 7)

@@ -116,6 +116,22 @@ def test_table_lookups_equal_indexing():
         np.testing.assert_array_equal(out[1], t[idx.astype(np.int64)])
 
 
+@njit
+def _transposed(a, out):
+    cols = V.transpose8(V.load(a, (0, 0)), V.load(a, (1, 0)), V.load(a, (2, 0)), V.load(a, (3, 0)),
+                        V.load(a, (4, 0)), V.load(a, (5, 0)), V.load(a, (6, 0)), V.load(a, (7, 0)))
+    for j in range(8):
+        V.store(out, (j, 0), cols[j])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.uint64])
+def test_transpose8_equals_numpy_transpose(dtype):
+    a = np.random.default_rng(3).permutation(64).astype(dtype).reshape(8, 8)
+    out = np.zeros((8, 8), dtype=dtype)
+    _transposed(a, out)
+    np.testing.assert_array_equal(out, a.T)
+
+
 def test_vectors_load_at_index_tuples_of_c_contiguous_arrays():
     a = np.arange(3 * 4 * 16, dtype=np.float64).reshape(3, 4, 16)
 

@@ -80,3 +80,31 @@ def test_lstm_classifier_on_the_fast_path_equals_the_numpy_engine(monkeypatch, c
     np.testing.assert_array_equal(fast.transform(X), ref.transform(X))
     np.testing.assert_array_equal(fast.predict_proba(X), ref.predict_proba(X))
     np.testing.assert_array_equal(fast.predict(X), ref.predict(X))
+
+
+def test_operands_laid_out_once_and_renewed_with_the_weights(monkeypatch):
+    """The network lays its weights out for the kernel once; replaced weights are laid out anew."""
+    import pickle
+
+    import eegbin.nn.lstm_cell as core
+
+    layouts, layout = [], core.lstm_layer_operands
+    monkeypatch.setattr(core, "lstm_layer_operands", lambda *a: layouts.append(1) or layout(*a))
+    x = np.random.default_rng(4).normal(size=(2, 6, 7))
+    net = MultiLevelBinarizedLSTM(_weights(6), 2, 2).calibrate(x)
+    first = net.features(x)
+    n = len(layouts)
+    np.testing.assert_array_equal(net.features(x), first)
+    assert len(layouts) == n  # the second call reused the layout
+    code = net.binarized_weights.layers[0].w_hh
+    with pytest.raises(ValueError, match="read-only"):  # the cached layout cannot go stale in place
+        code.planes[0, 0, 0] ^= np.uint64(1)
+    other = MultiLevelBinarizedLSTM(_weights(7), 2, 2)
+    net.binarized_weights = other.binarized_weights  # same scales, other weights
+    ref = MultiLevelBinarizedLSTM(_weights(7), 2, 2, engine="numpy")
+    ref.activation_scales_ = net.activation_scales_
+    np.testing.assert_array_equal(net.features(x), ref.features(x))
+    assert len(layouts) > n
+    again = pickle.loads(pickle.dumps(net))
+    assert not again.binarized_weights.layers[0].w_hh.planes.flags.writeable
+    np.testing.assert_array_equal(again.features(x), ref.features(x))
