@@ -37,27 +37,46 @@ TRIALS_PER_RUN = 48
 CUE_ONSET, IMAGERY_END = 2.0, 6.0
 _REFERENCE = "M1"  # left mastoid
 _N_BACKGROUND = 400  # background dipoles (summed into a covariance, see _background)
-_GENERATOR_VERSION = 1  # bump whenever the generative model changes
+#: bump whenever the generative model changes: it is part of the dataset ``code``,
+#: which keys MOABB's on-disk cache, so cached epochs of an older model are never served.
+#: 2: separate mu and beta generators, band-specific ERD, two occipital alpha sources,
+#: cap displacement between sessions (issue 18 section 8).
+_GENERATOR_VERSION = 2
 
-# Task-related source locations: (name, electrodes whose mean direction from the
-# sphere centre points at the source, depth in m from the centre)
-_TASK_SOURCES = (
+# Task-related cortical areas: (name, electrodes whose mean direction from the
+# sphere centre points at the area, depth in m from the centre). Each motor area
+# holds two generators: the mu rhythm in the post-central (somatosensory) bank and
+# the beta rhythm about 12 mm anterior in the pre-central (motor) cortex, so that
+# the two bands have different scalp patterns (Salmelin & Hari 1994; Pfurtscheller
+# & Lopes da Silva 1999, Sec. 4: "the beta rhythm ... more anterior").
+_MOTOR_AREAS = (
     ("hand_left_hemi", ("C3",), 0.066),  # right-hand area
     ("hand_right_hemi", ("C4",), 0.066),  # left-hand area
     ("feet", ("Cz",), 0.052),  # medial wall, deeper
     ("tongue_left_hemi", ("C5", "T7", "FT7"), 0.064),  # lateral-inferior
     ("tongue_right_hemi", ("C6", "T8", "FT8"), 0.064),
-    ("occipital", ("Oz", "POz"), 0.062),  # visual alpha, task-unrelated
 )
-_HAND_L, _HAND_R, _FEET, _TONGUE_L, _TONGUE_R, _OCC = range(6)
-_N_MOTOR = 5
+# Task-unrelated parieto-occipital alpha generators (left and right visual cortex)
+_ALPHA_AREAS = (
+    ("alpha_left", ("O1", "PO3"), 0.062),
+    ("alpha_right", ("O2", "PO4"), 0.062),
+)
+_HAND_L, _HAND_R, _FEET, _TONGUE_L, _TONGUE_R = range(5)
+_N_MOTOR = len(_MOTOR_AREAS)
+_N_ALPHA = len(_ALPHA_AREAS)
+_IMPEDANCE = 5e3  # ohm, typical electrode-skin impedance of a wet electrode
+_INPUT_IMPEDANCE = 1e9  # ohm, input impedance of a biosignal amplifier
+_CONTACT_NOISE = 1.0  # uV rms white noise of an electrode at _IMPEDANCE
+_BW_MU, _BW_BETA = 1.0, 2.0  # Hz, width of the mu/alpha and beta peaks (see _narrowband)
+_BETA_OFFSET = 0.012  # m, pre-central beta generator anterior to the post-central mu one
 
-# Relative ERD (< 0) / ERS (> 0) of each motor source for each class, scaled by
-# the subject's modulation depth (rows: sources, columns: left, right, feet, tongue).
-# Contralateral hand ERD with weaker ipsilateral ERD; feet and tongue imagery
-# desynchronize their own areas and synchronize the hand areas ("focal
-# ERD / surround ERS", Pfurtscheller & Lopes da Silva 1999).
-_MODULATION = np.array(
+# Relative ERD (< 0) / ERS (> 0) of each motor area for each class, scaled by the
+# subject's modulation depth (rows: areas, columns: left, right, feet, tongue).
+# Mu band: contralateral hand ERD with weaker ipsilateral ERD; feet and tongue
+# imagery desynchronize their own areas and synchronize the hand areas ("focal
+# ERD / surround ERS", Pfurtscheller & Lopes da Silva 1999; the hand-area mu ERS
+# during foot and tongue imagery, Pfurtscheller et al. 2006).
+_MODULATION_MU = np.array(
     [
         # left   right  feet   tongue
         [-0.30, -1.00, +0.40, +0.30],  # hand_left_hemi
@@ -67,6 +86,23 @@ _MODULATION = np.array(
         [-0.15, -0.05, +0.10, -0.85],  # tongue_right_hemi
     ]
 )
+# Beta band: the ERD is more bilateral for hand imagery and the surround ERS of
+# the mu band is absent (Pfurtscheller & Lopes da Silva 1999, Sec. 5; Pfurtscheller
+# et al. 2006), so mu and beta carry different, partly opposite class information
+# that a single 8-30 Hz band sums.
+_MODULATION_BETA = np.array(
+    [
+        # left   right  feet   tongue
+        [-0.40, -0.90, -0.10, -0.05],  # hand_left_hemi
+        [-0.90, -0.40, -0.10, -0.05],  # hand_right_hemi
+        [-0.15, -0.15, -0.85, -0.10],  # feet
+        [-0.05, -0.10, -0.05, -0.80],  # tongue_left_hemi
+        [-0.10, -0.05, -0.05, -0.80],  # tongue_right_hemi
+    ]
+)
+# Post-imagery beta rebound (ERS about 1 s after the end of imagery), strongest
+# at the vertex after foot imagery (Pfurtscheller et al. 2005).
+_REBOUND = np.array([0.6, 0.6, 1.2, 0.5, 0.5])
 
 
 # ---------------------------------------------------------------------------
@@ -156,69 +192,172 @@ def _subject_quality(seed, n_subjects, subject):
     return float((strata[subject - 1] + offsets[subject - 1]) / n_subjects)
 
 
+def _place_source(lf, rng, elecs, depth, anterior=0.0):
+    """Grid index of a source under ``elecs`` at ``depth`` (5 mm jitter), ``anterior`` m forward."""
+    r0, rr = lf["r0"], lf["rr"]
+    direction = _unit(sum(_unit(lf["ch_pos"][e] - r0) for e in elecs))
+    target = r0 + depth * direction
+    if anterior:
+        target = target + anterior * _unit(np.cross(direction, [1.0, 0.0, 0.0]))
+    target = target + rng.normal(0.0, 0.005, size=3)
+    return int(np.argmin(np.linalg.norm(rr - target, axis=1)))
+
+
+def _orientation(lf, rng, i, medial, radial_weight):
+    """Dipole orientation at grid point ``i``: sulcal (anterior-posterior) or across the midline."""
+    radial = _unit(lf["rr"][i] - lf["r0"])
+    if medial:  # mesial wall: mostly perpendicular to the midline
+        base = 0.8 * np.array([np.sign(rng.uniform(-1, 1)), 0.0, 0.0]) + 0.6 * radial
+    else:  # walls of the central sulcus: mostly tangential (anterior-posterior)
+        ap = _unit(np.cross(radial, [1.0, 0.0, 0.0]))
+        base = 0.85 * ap * np.sign(rng.uniform(-1, 1)) + radial_weight * radial
+    return _unit(base + 0.35 * rng.normal(size=3))
+
+
+def _pink_gain(f, exponent):
+    """Amplitude spectrum of the background: power 1/f^exponent, flat below 0.5 Hz, 0 at DC."""
+    return (f > 0) / np.maximum(f, 0.5) ** (exponent / 2.0)
+
+
+def _peak_amplitude(peak_db, f0, bandwidth, bg_amp, bg_exponent):
+    """RMS amplitude (uV) of a rhythm whose spectral peak stands ``peak_db`` above the background.
+
+    The background has ``bg_amp`` uV rms and power spectrum ``_pink_gain**2``; the
+    rhythm a Gaussian power peak of standard deviation ``bandwidth / sqrt(2)``
+    (see ``_narrowband``), i.e. peak density ``amp**2 / (sqrt(pi) * bandwidth)``.
+    """
+    f = np.linspace(0.0, SFREQ / 2.0, 20001)
+    bg_density = bg_amp**2 * _pink_gain(f0, bg_exponent) ** 2 / np.trapezoid(_pink_gain(f, bg_exponent) ** 2, f)
+    ratio = 10.0 ** (np.asarray(peak_db) / 10.0) - 1.0
+    return np.sqrt(ratio * bg_density * np.sqrt(np.pi) * bandwidth)
+
+
 def _subject_params(seed, n_subjects, subject):
-    """Anatomy, rhythms and aptitude of one subject (shared by both sessions)."""
+    """Anatomy, rhythms and aptitude of one subject (shared by both sessions).
+
+    Sources, in the column order of ``src_idx``/``src_orient``: 5 mu generators
+    (post-central), 5 beta generators (pre-central, ``_BETA_OFFSET`` anterior, more
+    radial: crown of the precentral gyrus), 2 occipital alpha generators.
+    """
     lf = _lead_field()
     rng = _rng(seed, subject)
     q = _subject_quality(seed, n_subjects, subject)
-    r0, rr = lf["r0"], lf["rr"]
+    rr = lf["rr"]
     idx, orient = [], []
-    for k, (_, elecs, depth) in enumerate(_TASK_SOURCES):
-        direction = _unit(sum(_unit(lf["ch_pos"][e] - r0) for e in elecs))
-        target = r0 + depth * direction + rng.normal(0.0, 0.005, size=3)
-        i = int(np.argmin(np.linalg.norm(rr - target, axis=1)))
-        radial = _unit(rr[i] - r0)
-        if k == _FEET:  # mesial wall: mostly perpendicular to the midline
-            base = 0.8 * np.array([np.sign(rng.uniform(-1, 1)), 0.0, 0.0]) + 0.6 * radial
-        else:  # walls of the central sulcus: mostly tangential (anterior-posterior)
-            ap = _unit(np.cross(radial, [1.0, 0.0, 0.0]))
-            base = 0.85 * ap * np.sign(rng.uniform(-1, 1)) + 0.5 * radial
-        orient.append(_unit(base + 0.35 * rng.normal(size=3)))
+    for k, (_, elecs, depth) in enumerate(_MOTOR_AREAS):  # mu
+        i = _place_source(lf, rng, elecs, depth)
         idx.append(i)
+        orient.append(_orientation(lf, rng, i, k == _FEET, 0.5))
+    for k, (_, elecs, depth) in enumerate(_MOTOR_AREAS):  # beta
+        i = _place_source(lf, rng, elecs, depth, anterior=_BETA_OFFSET)
+        idx.append(i)
+        orient.append(_orientation(lf, rng, i, k == _FEET, 0.9))
+    for _, elecs, depth in _ALPHA_AREAS:
+        i = _place_source(lf, rng, elecs, depth)
+        idx.append(i)
+        orient.append(_unit(_unit(rr[i] - lf["r0"]) + 0.5 * rng.normal(size=3)))
     topo = np.stack([_topography(lf, i, o) for i, o in zip(idx, orient)], axis=1)
-    topo /= np.abs(topo).max(axis=0)  # unit peak: amplitudes below are uV at the peak electrode
+    # unit peak: amplitudes below are uV at the peak electrode (of session 0train)
+    peak = np.abs(topo).max(axis=0)
+    topo /= peak
     # background: many dipoles anywhere in the brain with log-normal strengths
     bg_idx = rng.choice(len(rr), size=_N_BACKGROUND, replace=False)
     bg_orient = rng.normal(size=(_N_BACKGROUND, 3))
     bg_orient /= np.linalg.norm(bg_orient, axis=1, keepdims=True)
     bg_topo = np.einsum("cij,ij->ci", lf["G"].reshape(len(EEG_CHANNELS), -1, 3)[:, bg_idx], bg_orient)
     bg_topo /= np.sqrt(np.mean(bg_topo**2))
+    bg_amp = rng.uniform(8.0, 12.0) * (1.3 - 0.4 * q)  # broadband uV rms
+    bg_exponent = rng.uniform(1.0, 1.6)
+    f_mu, f_beta, f_alpha = rng.uniform(8.5, 12.5), rng.uniform(16.0, 26.0), rng.uniform(8.5, 12.0)
+    # Rhythms are peaks above the 1/f background (Donoghue et al. 2020), set by
+    # their height in dB at the peak electrode; the height of the mu peak above
+    # the 1/f curve predicts SMR-BCI performance (Blankertz et al. 2010), so it
+    # grows with the aptitude q. Posterior alpha is the strongest peak.
+    mu_db = 2.0 + 13.0 * q + rng.uniform(0.0, 1.0)
+    beta_db = mu_db * rng.uniform(0.4, 0.8)
+    alpha_db = rng.uniform(10.0, 16.0, size=_N_ALPHA)
+    # which band reacts: subject-specific (Pfurtscheller & Neuper 2001), the
+    # reason for per-subject frequency bands (FBCSP, Ang et al. 2008)
+    mix = rng.uniform(-1.0, 1.0)  # < 0: beta-dominant, > 0: mu-dominant
     return {
         "quality": q,
-        "topo": topo,  # (22, 6) task-source patterns
+        "src_idx": np.array(idx),
+        "src_orient": np.array(orient),
+        "src_peak": peak,
+        "topo": topo[:, :_N_MOTOR],  # (22, 5) mu patterns
+        "topo_beta": topo[:, _N_MOTOR : 2 * _N_MOTOR],  # (22, 5) beta patterns
+        "topo_alpha": topo[:, 2 * _N_MOTOR :],  # (22, 2) occipital alpha patterns
         "bg_topo": bg_topo,  # (22, n_bg)
         "bg_logstrength": rng.normal(0.0, 0.6, size=_N_BACKGROUND),
-        "f_mu": rng.uniform(9.0, 12.5),
-        "f_beta": rng.uniform(17.0, 25.0),
-        "f_alpha": rng.uniform(9.0, 11.5),
+        # individual peak frequencies (Pfurtscheller & Lopes da Silva 1999; Klimesch 1999)
+        "f_mu": f_mu,
+        "f_beta": f_beta,
+        "f_alpha": f_alpha,
         # sensorimotor rhythm strength (uV rms at peak electrode) and ERD depth
-        "mu_amp": 2.0 + 9.0 * q + rng.uniform(0.0, 1.0),
-        "beta_ratio": rng.uniform(0.35, 0.7),
+        "mu_amp": _peak_amplitude(mu_db, f_mu, _BW_MU, bg_amp, bg_exponent),
+        "beta_amp": _peak_amplitude(beta_db, f_beta, _BW_BETA, bg_amp, bg_exponent),
+        "react_mu": 1.0 + 0.8 * min(mix, 0.0),
+        "react_beta": 1.0 - 0.8 * max(mix, 0.0),
         "depth": 0.2 + 0.75 * q,
         "lapse": 0.25 * (1.0 - q) + 0.02,  # probability of a trial without imagery
         "latency": rng.uniform(0.3, 0.7),
-        "alpha_amp": rng.uniform(4.0, 10.0),
-        "bg_amp": rng.uniform(8.0, 12.0) * (1.3 - 0.4 * q),  # broadband uV rms
-        "bg_exponent": rng.uniform(1.0, 1.6),
+        # posterior alpha: the strongest rhythm of the scalp EEG, task-unrelated here,
+        # waxing with time on task (Oken et al. 2006)
+        "alpha_amp": _peak_amplitude(alpha_db, f_alpha, _BW_MU, bg_amp, bg_exponent),
+        "alpha_fluct": rng.uniform(0.3, 0.6),
+        "alpha_fatigue": rng.uniform(0.0, 0.6),
+        "bg_amp": bg_amp,
+        "bg_exponent": bg_exponent,
         "blink_rate": rng.uniform(0.08, 0.35),  # per second
     }
 
 
+def _displaced_topographies(lf, subj, shift):
+    """Source patterns (22, n_sources) after the electrode cap moved by ``-shift`` (m).
+
+    Moving the cap by -d is moving every source by +d relative to the electrodes.
+    The lead field lives on an 8 mm grid: interpolate linearly between a source's
+    grid point and its neighbour nearest to the displaced position.
+    """
+    rr = lf["rr"]
+    norm = float(np.linalg.norm(shift))
+    topo = np.stack([_topography(lf, i, o) for i, o in zip(subj["src_idx"], subj["src_orient"])], axis=1)
+    if norm > 0:
+        for k, (i, o) in enumerate(zip(subj["src_idx"], subj["src_orient"])):
+            dist = np.linalg.norm(rr - (rr[i] + 0.008 * shift / norm), axis=1)
+            dist[i] = np.inf
+            j = int(np.argmin(dist))
+            w = min(1.0, norm / float(np.linalg.norm(rr[j] - rr[i])))
+            topo[:, k] = (1.0 - w) * topo[:, k] + w * _topography(lf, j, o)
+    return topo / subj["src_peak"]
+
+
 def _session_params(seed, subject, session_index, subj):
-    """What drifts between sessions: gains, background, impedances, rhythms."""
+    """What drifts between sessions: cap position, gains, background, impedances, rhythms.
+
+    Sensorimotor rhythms and their ERD vary between days (Shenoy et al. 2006), the
+    cap is placed again with a few millimetres of error (Atcherson et al. 2007).
+    """
+    lf = _lead_field()
     rng = _rng(seed, subject, session_index + 1, 0)
     shift = 0.0 if session_index == 0 else 1.0  # 0train is the reference session
     n_ch = len(EEG_CHANNELS)
+    n_src = 2 * _N_MOTOR + _N_ALPHA
+    cap_shift = shift * rng.normal(0.0, 0.004, size=3)
     return {
-        "src_gain": np.exp(shift * rng.normal(0.0, 0.2, size=(len(_TASK_SOURCES), 2))),
-        "mod_gain": np.exp(shift * rng.normal(0.0, 0.2, size=_N_MOTOR)),
-        "bg_logstrength": subj["bg_logstrength"] + shift * rng.normal(0.0, 0.25, size=_N_BACKGROUND),
+        "topo": _displaced_topographies(lf, subj, cap_shift),  # (22, 12)
+        "src_gain": np.exp(shift * rng.normal(0.0, 0.2, size=n_src)),
+        "mod_gain": np.exp(shift * rng.normal(0.0, 0.2, size=(_N_MOTOR, 2))),
+        # the background is a stable trait: resting spectra of a person are
+        # reliable across sessions (Naepflin et al. 2007), so its sources drift little
+        "bg_logstrength": subj["bg_logstrength"] + shift * rng.normal(0.0, 0.1, size=_N_BACKGROUND),
         "bg_scale": np.exp(shift * rng.normal(0.0, 0.15)),
         "f_shift": shift * rng.normal(0.0, 0.3),
-        # electrode impedance: channel gains, noise floors, a drift over the session
-        "ch_gain": np.exp(rng.normal(0.0, 0.03 + 0.02 * shift, size=n_ch)),
-        "ch_drift": rng.normal(0.0, 0.03 + 0.04 * shift, size=n_ch),
-        "ch_noise": 1.0 * np.exp(rng.normal(0.0, 0.3 + 0.2 * shift, size=n_ch)),
+        "alpha_level": np.exp(shift * rng.normal(0.0, 0.3)),
+        # electrode-skin impedance (ohm) at the start of the session, new at every
+        # montage, and its rise over the session as the gel dries (log factor)
+        "impedance": _IMPEDANCE * np.exp(rng.normal(0.0, 0.6, size=n_ch)),
+        "impedance_drift": rng.uniform(0.0, 0.7, size=n_ch),
     }
 
 
@@ -363,30 +502,36 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     latency = subj["latency"] + rng.normal(0.0, 0.2, TRIALS_PER_RUN)
     P, R = _trial_profiles(onsets, labels, perf, latency, n)
 
-    # oscillators: mu and beta on the 5 motor sources, alpha on the occipital source
+    # oscillators: mu (post-central) and beta (pre-central) generators of the 5
+    # motor areas at the subject's frequencies, occipital alpha at its own
     f_mu, f_beta = subj["f_mu"] + sess["f_shift"], subj["f_beta"] + sess["f_shift"]
-    freqs = [f_mu] * _N_MOTOR + [f_beta] * _N_MOTOR + [subj["f_alpha"]]
-    bws = [1.0] * _N_MOTOR + [2.5] * _N_MOTOR + [1.0]
+    freqs = [f_mu] * _N_MOTOR + [f_beta] * _N_MOTOR + [subj["f_alpha"]] * _N_ALPHA
+    bws = [_BW_MU] * _N_MOTOR + [_BW_BETA] * _N_MOTOR + [_BW_MU] * _N_ALPHA
     osc = _narrowband(rng, freqs, bws, n)
-    # slow spontaneous amplitude fluctuations (log-normal, < 0.2 Hz)
-    slow = np.exp(0.35 * _slow_noise(rng, len(freqs), n, 0.08))
+    # slow spontaneous amplitude fluctuations (log-normal, < 0.2 Hz); the
+    # posterior alpha fluctuates most (vigilance)
+    sd = np.array([0.35] * (2 * _N_MOTOR) + [subj["alpha_fluct"]] * _N_ALPHA)[:, None]
+    slow = np.exp(sd * _slow_noise(rng, len(freqs), n, 0.08))
 
-    depth = subj["depth"] * sess["mod_gain"][:, None] * _MODULATION  # (5, 4)
-    mod_mu = 1.0 + depth @ P
-    mod_beta = 1.0 + 0.8 * depth @ P + np.clip(-depth, 0, None) @ R * 0.8  # beta rebound
+    # ERD during imagery, band-specific (Pfurtscheller & Lopes da Silva 1999)
+    d_mu = subj["depth"] * subj["react_mu"] * sess["mod_gain"][:, :1] * _MODULATION_MU  # (5, 4)
+    d_beta = subj["depth"] * subj["react_beta"] * sess["mod_gain"][:, 1:] * _MODULATION_BETA
+    mod_mu = 1.0 + d_mu @ P
+    # beta rebound after imagery in the areas that desynchronized (Pfurtscheller et al. 2005)
+    rebound = _REBOUND[:, None] * np.clip(-d_beta, 0.0, None)
+    mod_beta = 1.0 + d_beta @ P + rebound @ R
     mod = np.maximum(np.vstack([mod_mu, mod_beta]), 0.05)
-    amps = np.concatenate(
-        [
-            subj["mu_amp"] * sess["src_gain"][:_N_MOTOR, 0],
-            subj["mu_amp"] * subj["beta_ratio"] * sess["src_gain"][:_N_MOTOR, 1],
-        ]
-    )
-    motor = (amps[:, None] * slow[:-1] * mod) * osc[:-1]  # (10, n)
-    # occipital alpha: a class-independent drop after every visual cue
+    amps = np.concatenate([[subj["mu_amp"]] * _N_MOTOR, [subj["beta_amp"]] * _N_MOTOR])
+    amps = amps * sess["src_gain"][: 2 * _N_MOTOR]
+    motor = (amps[:, None] * slow[: 2 * _N_MOTOR] * mod) * osc[: 2 * _N_MOTOR]  # (10, n)
+    # occipital alpha: a class-independent drop after every visual cue, growing
+    # with time on task; a nuisance of CSP (Blankertz et al. 2008, invariant CSP)
+    progress = (run_index + np.linspace(0.0, 1.0, n)) / N_RUNS
     alpha_mod = np.maximum(1.0 - 0.3 * P.sum(axis=0) / max(perf.max(), 1e-9), 0.1)
-    alpha = subj["alpha_amp"] * sess["src_gain"][_OCC, 0] * slow[-1] * alpha_mod * osc[-1]
-    topo = subj["topo"]
-    eeg = topo[:, :_N_MOTOR] @ (motor[:_N_MOTOR] + motor[_N_MOTOR:]) + np.outer(topo[:, _OCC], alpha)
+    alpha_mod = alpha_mod * np.exp(subj["alpha_fatigue"] * progress) * sess["alpha_level"]
+    alpha_amps = subj["alpha_amp"] * sess["src_gain"][2 * _N_MOTOR :]
+    alpha = alpha_amps[:, None] * slow[2 * _N_MOTOR :] * alpha_mod * osc[2 * _N_MOTOR :]
+    eeg = sess["topo"] @ np.vstack([motor, alpha])
 
     # background: the sum of many 1/f dipoles is Gaussian with covariance
     # sum_i s_i^2 l_i l_i^T; draw it through the covariance's square root
@@ -396,7 +541,7 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     w, V = np.linalg.eigh(cov)
     root = (V * np.sqrt(np.clip(w, 0, None))) @ V.T
     alpha_exp = subj["bg_exponent"]
-    pink = _shaped_noise(rng, n_ch, n, lambda f: (f > 0) / np.maximum(f, 0.5) ** (alpha_exp / 2.0))
+    pink = _shaped_noise(rng, n_ch, n, lambda f: _pink_gain(f, alpha_exp))
     eeg += root @ pink
 
     # ocular artifacts leaking into frontal channels
@@ -404,12 +549,15 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     lv, lh = _eog_leakage(lf)
     eeg += np.outer(lv, vert) + np.outer(lh, horiz)
 
-    # electrodes: impedance-dependent gain drifting over the session, slow
-    # offsets, white amplifier/contact noise
-    progress = (run_index + np.linspace(0.0, 1.0, n)) / N_RUNS
-    gain = sess["ch_gain"][:, None] * (1.0 + sess["ch_drift"][:, None] * progress[None, :])
+    # electrodes: the electrode impedance and the amplifier's input impedance
+    # divide the scalp voltage (a gain below 1 by ~1e-5: impedance changes the
+    # noise, not the signal, Ferree et al. 2001); electrode noise grows with the
+    # impedance (Huigen et al. 2002); slow offsets
+    z = sess["impedance"][:, None] * np.exp(sess["impedance_drift"][:, None] * progress[None, :])
+    gain = _INPUT_IMPEDANCE / (_INPUT_IMPEDANCE + z)
+    noise = _CONTACT_NOISE * np.sqrt(z / _IMPEDANCE)
     drift = 8.0 * _slow_noise(rng, n_ch, n, 0.15)
-    eeg = gain * eeg + drift + sess["ch_noise"][:, None] * rng.standard_normal((n_ch, n))
+    eeg = gain * eeg + drift + noise * rng.standard_normal((n_ch, n))
 
     eog_noise = 2.0 * rng.standard_normal((3, n))
     eog = np.vstack([vert - 0.6 * horiz, vert, vert + 0.6 * horiz]) + eog_noise
