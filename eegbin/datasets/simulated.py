@@ -18,6 +18,7 @@ import functools
 import numpy as np
 from moabb.datasets.base import BaseDataset
 from scipy.fft import irfft, next_fast_len, rfftfreq
+from scipy.signal import hilbert
 from threadpoolctl import threadpool_limits
 
 __all__ = ["SimulatedMotorImagery"]
@@ -296,6 +297,7 @@ def _subject_params(seed, n_subjects, subject):
         # sensorimotor rhythm strength (uV rms at peak electrode) and ERD depth
         "mu_amp": _peak_amplitude(mu_db, f_mu, _BW_MU, bg_amp, bg_exponent),
         "beta_amp": _peak_amplitude(beta_db, f_beta, _BW_BETA, bg_amp, bg_exponent),
+        "mu_harmonic": rng.uniform(0.3, 0.6),  # relative amplitude of the mu's 2nd harmonic
         "react_mu": 1.0 + 0.8 * min(mix, 0.0),
         "react_beta": 1.0 - 0.8 * max(mix, 0.0),
         "depth": 0.2 + 0.75 * q,
@@ -400,6 +402,21 @@ def _narrowband(rng, freqs_hz, bandwidths, n_times):
     f0 = np.asarray(freqs_hz, dtype=float)[:, None]
     bw = np.asarray(bandwidths, dtype=float)[:, None]
     return _shaped_noise(rng, len(f0), n_times, lambda f: np.exp(-0.5 * ((f - f0) / bw) ** 2))
+
+
+def _arch_shaped(osc, harmonic):
+    """Non-sinusoidal (arch-shaped) version of narrow-band rows: a phase-locked 2nd harmonic.
+
+    The mu rhythm is arch-shaped, not sinusoidal (Pfurtscheller & Lopes da Silva
+    1999; Cole & Voytek 2017): with the analytic signal ``a exp(i phi)`` of each
+    row, returns ``(a cos(phi) - h a cos(2 phi)) / sqrt(1 + h**2)`` (unit variance
+    again), whose harmonic at twice the frequency waxes and wanes with the
+    fundamental and has its spatial pattern.
+    """
+    z = hilbert(osc, axis=-1)
+    amp, phase = np.abs(z), np.angle(z)
+    h = np.asarray(harmonic, dtype=float).reshape(-1, 1)
+    return (osc - h * amp * np.cos(2.0 * phase)) / np.sqrt(1.0 + h**2)
 
 
 def _smoothstep(x):
@@ -508,6 +525,7 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     freqs = [f_mu] * _N_MOTOR + [f_beta] * _N_MOTOR + [subj["f_alpha"]] * _N_ALPHA
     bws = [_BW_MU] * _N_MOTOR + [_BW_BETA] * _N_MOTOR + [_BW_MU] * _N_ALPHA
     osc = _narrowband(rng, freqs, bws, n)
+    osc[:_N_MOTOR] = _arch_shaped(osc[:_N_MOTOR], subj["mu_harmonic"])
     # slow spontaneous amplitude fluctuations (log-normal, < 0.2 Hz); the
     # posterior alpha fluctuates most (vigilance)
     sd = np.array([0.35] * (2 * _N_MOTOR) + [subj["alpha_fluct"]] * _N_ALPHA)[:, None]
@@ -659,39 +677,60 @@ class SimulatedMotorImagery(BaseDataset):
       (float32), and MOABB's ``cache_config`` can store them on disk under
       MNE's data directory like any other dataset.
     * **Task sources** (per subject, positions jittered by 5 mm, orientations
-      perturbed): left and right hand areas under C3/C4 (tangential, sulcal),
-      a deeper medial feet area under Cz (oriented across the midline), left and
-      right lateral-inferior tongue areas (C5/T7, C6/T8), and a task-unrelated
-      occipital alpha source. Each motor source carries a mu oscillator (subject
-      frequency 9-12.5 Hz, 1 Hz wide) and a beta oscillator (17-25 Hz, 2.5 Hz
-      wide), with slow log-normal amplitude fluctuations.
-    * **Task modulation.** After the cue (t = 2 s) plus a latency of 0.3-0.7 s,
-      each source's amplitude is multiplied by ``1 + depth * M[source, class]``
-      (ramping in over 0.7 s, out after t = 6 s, followed by a beta rebound):
-      contralateral hand ERD with weaker ipsilateral ERD, feet/tongue ERD of
-      their own areas with ERS of the hand areas. ``M`` is ``_MODULATION``.
-      Per trial, the imagery is skipped with probability ``lapse`` or its
-      strength varies (normal, sd 0.35); the visual cue causes a
-      class-independent occipital alpha ERD.
+      perturbed): left and right hand areas under C3/C4, a deeper medial feet
+      area under Cz (oriented across the midline), left and right
+      lateral-inferior tongue areas (C5/T7, C6/T8). Each area has two
+      generators: the mu rhythm in the post-central bank of the central sulcus
+      (tangential) and the beta rhythm 12 mm anterior in the pre-central cortex
+      (more radial), so that mu and beta have different scalp patterns
+      [4]_ [2]_. Two task-unrelated parieto-occipital alpha generators (under
+      O1/PO3 and O2/PO4).
+    * **Spectra.** Every rhythm is a narrow Gaussian peak (mu and alpha 1 Hz,
+      beta 2 Hz wide) at the subject's own frequency (mu 8.5-12.5 Hz, beta
+      16-26 Hz, alpha 8.5-12 Hz) standing a given height in dB above the 1/f
+      background at its peak electrode [5]_: mu ``2 + 13 q`` dB (the height
+      of the SMR peak above the 1/f curve predicts BCI performance [6]_),
+      beta 0.4-0.8 times that, posterior alpha 10-16 dB, the strongest peak of
+      the EEG. All amplitudes fluctuate slowly (log-normal, below 0.1 Hz),
+      the alpha most (sd 0.3-0.6, vigilance).
+    * **Task modulation (ERD/ERS).** After the cue (t = 2 s) plus a latency of
+      0.3-0.7 s, each generator's amplitude is multiplied by
+      ``1 + depth * M[area, class]`` (ramping in over 0.7 s, out after t = 6 s)
+      with a different ``M`` per band [2]_ [7]_: in the mu band contralateral
+      hand ERD with weaker ipsilateral ERD, feet/tongue ERD of their own areas
+      with ERS of the hand areas ("focal ERD / surround ERS"); in the beta band
+      a more bilateral hand ERD and no surround ERS. After the imagery, beta
+      rebounds (ERS about 1 s after its end, strongest at the vertex after
+      foot imagery [8]_). Which band reacts is subject-specific [9]_: one of
+      mu and beta reacts fully, the other 0.2-1 times as much. Per trial, the
+      imagery is skipped with probability ``lapse`` or its strength varies
+      (normal, sd 0.35). The visual cue causes a class-independent occipital
+      alpha ERD, and the alpha grows with time on task (up to x1.8 over a
+      session) [10]_: a strong, non-stationary, non-discriminative source in
+      the 8-30 Hz band, the nuisance of CSP analysed in [11]_.
     * **Background.** 400 dipoles at random grid points with random orientations
       and log-normal strengths, each a 1/f^a process (a in 1-1.6 per subject):
       their sum is Gaussian, drawn through the square root of its covariance.
     * **Artifacts and sensors.** Blinks (Poisson, 0.08-0.35 /s, 80-200 uV),
       saccades and slow vertical eye drifts on EOG1-3, leaking into frontal
-      electrodes with a gain decaying with the distance from Fpz; per-channel
-      gains and white noise (electrode impedance), slow offsets below 0.3 Hz.
+      electrodes with a gain decaying with the distance from Fpz; slow offsets
+      below 0.3 Hz. Electrode impedances (log-normal around 5 kOhm, new at
+      every montage, rising over the session) divide the signal with the
+      amplifier's 1 GOhm input impedance, i.e. change the gain by ~1e-5
+      [12]_, and set each channel's white contact noise (1 uV at 5 kOhm,
+      growing as the square root of the impedance [13]_).
     * **Subjects.** An aptitude ``q`` in [0, 1] per subject, stratified over
-      the subjects in a seed-dependent order, sets the rhythm strength, the
-      ERD depth, the lapse rate and the background level, so that standard
-      pipelines span from near chance to about 90 % like the per-subject
-      spread in Table I of Hersche et al. 2020. It was tuned on CSP+LDA and
-      tangent space + logistic regression only.
-    * **Sessions.** ``1test`` differs from ``0train`` by source gains (log-normal,
-      sd 0.2), ERD depths (sd 0.2), background dipole strengths (sd 0.25, i.e.
-      a different background covariance), rhythm frequencies (sd 0.3 Hz),
-      channel gains, noise floors and gain drift over the session (electrode
-      impedance), so that cross-session accuracy is lower than within-session
-      accuracy.
+      the subjects in a seed-dependent order, sets the height of the mu peak,
+      the ERD depth, the lapse rate and the background level, so that
+      pipelines span from near chance to above 85 % like the per-subject
+      spread in Table I of Hersche et al. 2020 [3]_.
+    * **Sessions.** ``1test`` differs from ``0train`` by the cap position (a
+      common shift of all sources relative to the electrodes, sd 4 mm per
+      axis [14]_), generator gains (log-normal, sd 0.2), ERD depths per band
+      (sd 0.2), the alpha level (sd 0.3), rhythm frequencies (sd 0.3 Hz) and
+      electrode impedances [15]_; the background, a stable trait of the
+      person [16]_, changes little (dipole strengths, sd 0.1). Cross-session
+      accuracy is therefore lower than within-session accuracy.
 
     References
     ----------
@@ -703,6 +742,44 @@ class SimulatedMotorImagery(BaseDataset):
     .. [3] M. Hersche, L. Benini, A. Rahimi, "Binarization Methods for
        Motor-Imagery Brain-Computer Interface Classification", IEEE JETCAS,
        2020, Table I (per-subject accuracy spread).
+    .. [4] R. Salmelin, R. Hari, "Spatiotemporal characteristics of sensorimotor
+       neuromagnetic rhythms related to thumb movement", Neuroscience 60(2),
+       1994 (beta generators anterior to the mu generators).
+    .. [5] T. Donoghue et al., "Parameterizing neural power spectra into
+       periodic and aperiodic components", Nature Neuroscience 23, 2020.
+    .. [6] B. Blankertz et al., "Neurophysiological predictor of SMR-based BCI
+       performance", NeuroImage 51(4), 2010.
+    .. [7] G. Pfurtscheller, C. Brunner, A. Schloegl, F. H. Lopes da Silva, "Mu
+       rhythm (de)synchronization and EEG single-trial classification of
+       different motor imagery tasks", NeuroImage 31(1), 2006.
+    .. [8] G. Pfurtscheller, C. Neuper, C. Brunner, F. Lopes da Silva, "Beta
+       rebound after different types of motor imagery in man", Neuroscience
+       Letters 378(3), 2005.
+    .. [9] G. Pfurtscheller, C. Neuper, "Motor imagery and direct
+       brain-computer communication", Proceedings of the IEEE 89(7), 2001
+       (subject-specific reactive frequency bands).
+    .. [10] B. S. Oken, M. C. Salinsky, S. M. Elsas, "Vigilance, alertness, or
+       sustained attention: physiological basis and measurement", Clinical
+       Neurophysiology 117(9), 2006.
+    .. [11] B. Blankertz et al., "Invariant common spatial patterns: alleviating
+       nonstationarities in brain-computer interfacing", NIPS 20, 2008; B.
+       Blankertz et al., "Optimizing spatial filters for robust EEG single-trial
+       analysis", IEEE Signal Processing Magazine 25(1), 2008.
+    .. [12] T. C. Ferree, P. Luu, G. S. Russell, D. M. Tucker, "Scalp electrode
+       impedance, infection risk, and EEG data quality", Clinical
+       Neurophysiology 112(3), 2001.
+    .. [13] E. Huigen, A. Peper, C. A. Grimbergen, "Investigation into the origin
+       of the noise of surface electrodes", Medical & Biological Engineering &
+       Computing 40(3), 2002.
+    .. [14] S. R. Atcherson, H. J. Gould, M. A. Pousson, T. M. Prout, "Variability
+       of electrode positions using electrode caps", Brain Topography 20(2),
+       2007.
+    .. [15] P. Shenoy, M. Krauledat, B. Blankertz, R. P. N. Rao, K.-R. Mueller,
+       "Towards adaptive classification for BCI", Journal of Neural
+       Engineering 3(1), 2006.
+    .. [16] M. Naepflin, M. Wildi, J. Sarnthein, "Test-retest reliability of
+       resting EEG spectra validates a statistical signature of persons",
+       Clinical Neurophysiology 118(11), 2007.
 
     Examples
     --------
