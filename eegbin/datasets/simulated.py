@@ -199,7 +199,8 @@ def _place_source(lf, rng, elecs, depth, anterior=0.0):
     direction = _unit(sum(_unit(lf["ch_pos"][e] - r0) for e in elecs))
     target = r0 + depth * direction
     if anterior:
-        target = target + anterior * _unit(np.cross(direction, [1.0, 0.0, 0.0]))
+        forward = np.array([0.0, 1.0, 0.0])  # head coordinates: +y towards the nasion
+        target = target + anterior * _unit(forward - np.dot(forward, direction) * direction)
     target = target + rng.normal(0.0, 0.005, size=3)
     return int(np.argmin(np.linalg.norm(rr - target, axis=1)))
 
@@ -439,6 +440,24 @@ def _trial_profiles(onsets, labels, perf, latency, n_times):
     return P, R
 
 
+def _modulations(subj, sess, P, R):
+    """Amplitude factors (10, n_times) of the 5 mu and the 5 beta generators.
+
+    ``P`` and ``R`` are the task and post-imagery profiles of
+    :func:`_trial_profiles`. Band-specific ERD/ERS during imagery (Pfurtscheller
+    & Lopes da Silva 1999; ``_MODULATION_MU``, ``_MODULATION_BETA``) scaled by
+    the subject's depth and band reactivity and the session's gains; beta
+    rebound after imagery in the areas whose beta desynchronized (Pfurtscheller
+    et al. 2005). Floored at 0.05 (an ERD never silences a rhythm completely).
+    """
+    d_mu = subj["depth"] * subj["react_mu"] * sess["mod_gain"][:, :1] * _MODULATION_MU  # (5, 4)
+    d_beta = subj["depth"] * subj["react_beta"] * sess["mod_gain"][:, 1:] * _MODULATION_BETA
+    rebound = _REBOUND[:, None] * np.clip(-d_beta, 0.0, None)
+    mod_mu = 1.0 + d_mu @ P
+    mod_beta = 1.0 + d_beta @ P + rebound @ R
+    return np.maximum(np.vstack([mod_mu, mod_beta]), 0.05)
+
+
 def _timeline(rng):
     """Trial-start times (s), labels (1..4) and run length (samples) of one run."""
     labels = rng.permutation(np.repeat(np.arange(1, 5), TRIALS_PER_RUN // 4))
@@ -531,14 +550,7 @@ def _simulate_run(seed, subject, session_index, run_index, subj, sess):
     sd = np.array([0.35] * (2 * _N_MOTOR) + [subj["alpha_fluct"]] * _N_ALPHA)[:, None]
     slow = np.exp(sd * _slow_noise(rng, len(freqs), n, 0.08))
 
-    # ERD during imagery, band-specific (Pfurtscheller & Lopes da Silva 1999)
-    d_mu = subj["depth"] * subj["react_mu"] * sess["mod_gain"][:, :1] * _MODULATION_MU  # (5, 4)
-    d_beta = subj["depth"] * subj["react_beta"] * sess["mod_gain"][:, 1:] * _MODULATION_BETA
-    mod_mu = 1.0 + d_mu @ P
-    # beta rebound after imagery in the areas that desynchronized (Pfurtscheller et al. 2005)
-    rebound = _REBOUND[:, None] * np.clip(-d_beta, 0.0, None)
-    mod_beta = 1.0 + d_beta @ P + rebound @ R
-    mod = np.maximum(np.vstack([mod_mu, mod_beta]), 0.05)
+    mod = _modulations(subj, sess, P, R)
     amps = np.concatenate([[subj["mu_amp"]] * _N_MOTOR, [subj["beta_amp"]] * _N_MOTOR])
     amps = amps * sess["src_gain"][: 2 * _N_MOTOR]
     motor = (amps[:, None] * slow[: 2 * _N_MOTOR] * mod) * osc[: 2 * _N_MOTOR]  # (10, n)
