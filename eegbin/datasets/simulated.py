@@ -699,11 +699,13 @@ class SimulatedMotorImagery(BaseDataset):
       O1/PO3 and O2/PO4).
     * **Spectra.** Every rhythm is a narrow Gaussian peak (mu and alpha 1 Hz,
       beta 2 Hz wide) at the subject's own frequency (mu 8.5-12.5 Hz, beta
-      16-26 Hz, alpha 8.5-12 Hz) standing a given height in dB above the 1/f
+      16-26 Hz, alpha 8.5-12 Hz [18]_) standing a given height in dB above the 1/f
       background at its peak electrode [5]_: mu ``2 + 13 q`` dB (the height
       of the SMR peak above the 1/f curve predicts BCI performance [6]_),
       beta 0.4-0.8 times that, posterior alpha 10-16 dB, the strongest peak of
-      the EEG. All amplitudes fluctuate slowly (log-normal, below 0.1 Hz),
+      the EEG. The mu is arch-shaped: a phase-locked 2nd harmonic of relative
+      amplitude 0.3-0.6 at twice its frequency, with its spatial pattern and
+      its ERD [17]_. All amplitudes fluctuate slowly (log-normal, below 0.1 Hz),
       the alpha most (sd 0.3-0.6, vigilance).
     * **Task modulation (ERD/ERS).** After the cue (t = 2 s) plus a latency of
       0.3-0.7 s, each generator's amplitude is multiplied by
@@ -713,7 +715,7 @@ class SimulatedMotorImagery(BaseDataset):
       with ERS of the hand areas ("focal ERD / surround ERS"); in the beta band
       a more bilateral hand ERD and no surround ERS. After the imagery, beta
       rebounds (ERS about 1 s after its end, strongest at the vertex after
-      foot imagery [8]_). Which band reacts is subject-specific [9]_: one of
+      foot imagery [8]_). Which band reacts is subject-specific [9]_ [19]_: one of
       mu and beta reacts fully, the other 0.2-1 times as much. Per trial, the
       imagery is skipped with probability ``lapse`` or its strength varies
       (normal, sd 0.35). The visual cue causes a class-independent occipital
@@ -792,6 +794,14 @@ class SimulatedMotorImagery(BaseDataset):
     .. [16] M. Naepflin, M. Wildi, J. Sarnthein, "Test-retest reliability of
        resting EEG spectra validates a statistical signature of persons",
        Clinical Neurophysiology 118(11), 2007.
+    .. [17] S. R. Cole, B. Voytek, "Brain oscillations and the importance of
+       waveform shape", Trends in Cognitive Sciences 21(2), 2017 (the
+       arch-shaped mu and its harmonic).
+    .. [18] W. Klimesch, "EEG alpha and theta oscillations reflect cognitive and
+       memory performance: a review and analysis", Brain Research Reviews
+       29(2-3), 1999 (individual alpha frequency).
+    .. [19] K. K. Ang, Z. Y. Chin, H. Zhang, C. Guan, "Filter bank common spatial
+       pattern (FBCSP) in brain-computer interface", IJCNN 2008.
 
     Examples
     --------
