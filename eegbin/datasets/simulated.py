@@ -40,8 +40,9 @@ _REFERENCE = "M1"  # left mastoid
 _N_BACKGROUND = 400  # background dipoles (summed into a covariance, see _background)
 #: bump whenever the generative model changes: it is part of the dataset ``code``,
 #: which keys MOABB's on-disk cache, so cached epochs of an older model are never served.
-#: 2: separate mu and beta generators, band-specific ERD, two occipital alpha sources,
-#: cap displacement between sessions (issue 18 section 8).
+#: 2 (issue 18, section 8): separate mu and beta generators with band-specific ERD and
+#: beta rebound, rhythms as peaks in dB above the 1/f background, arch-shaped mu, two
+#: occipital alpha generators, cap displacement between sessions, impedance as noise.
 _GENERATOR_VERSION = 2
 
 # Task-related cortical areas: (name, electrodes whose mean direction from the
@@ -49,7 +50,7 @@ _GENERATOR_VERSION = 2
 # holds two generators: the mu rhythm in the post-central (somatosensory) bank and
 # the beta rhythm about 12 mm anterior in the pre-central (motor) cortex, so that
 # the two bands have different scalp patterns (Salmelin & Hari 1994; Pfurtscheller
-# & Lopes da Silva 1999, Sec. 4: "the beta rhythm ... more anterior").
+# & Lopes da Silva 1999).
 _MOTOR_AREAS = (
     ("hand_left_hemi", ("C3",), 0.066),  # right-hand area
     ("hand_right_hemi", ("C4",), 0.066),  # left-hand area
@@ -88,7 +89,7 @@ _MODULATION_MU = np.array(
     ]
 )
 # Beta band: the ERD is more bilateral for hand imagery and the surround ERS of
-# the mu band is absent (Pfurtscheller & Lopes da Silva 1999, Sec. 5; Pfurtscheller
+# the mu band is absent (Pfurtscheller & Lopes da Silva 1999; Pfurtscheller
 # et al. 2006), so mu and beta carry different, partly opposite class information
 # that a single 8-30 Hz band sums.
 _MODULATION_BETA = np.array(
