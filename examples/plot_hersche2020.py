@@ -18,7 +18,8 @@ Accuracy is plotted against the memory footprint of the model (float16
 convention of the paper), with the paper's published averages on the real BCI
 Competition IV-2a data beside. The data here are eegbin's *simulated*
 motor-imagery dataset (a stand-in for BNCI2014_001, offline): its numbers are
-not comparable with the paper's, only the ordering of the methods is.
+not comparable with the paper's, and it reproduces the paper's ordering of the
+methods only in part (the user guide's page on evaluation says where).
 The feature extractor is fitted once per subject and shared by every classifier.
 """
 

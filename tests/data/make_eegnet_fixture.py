@@ -2,7 +2,7 @@
 
 Subject 1 of the simulated dataset, session ``0train`` only, epochs band-passed to 4-30 Hz
 and resampled to 64 Hz (as the README loads them); exported with :func:`eegbin.train.export`
-(weights and metadata only, no code). 40 epochs: about 0.74 accuracy on 0train and 0.55
+(weights and metadata only, no code). 40 epochs: about 0.70 accuracy on 0train and 0.52
 on 1test (chance 0.25). Rerun after a change to the training or export code:
 
     python tests/data/make_eegnet_fixture.py

@@ -181,3 +181,102 @@ def test_learnable_with_realistic_spread(epochs):
     assert np.mean(cross) > 0.25 + 0.15, cross
     assert best > 0.7 and worst < 0.4 and (best - 0.25) > 4 * abs(worst - 0.25), cross
     assert np.mean(within) > np.mean(cross) + 0.03, (within, cross)
+
+
+# --- the physiological mechanisms of generator version 2 (issue 18, section 8) -----
+
+
+def test_version_keys_the_dataset_code():
+    # MOABB caches epochs under the dataset code: a new generator must not be served old data
+    assert sim._GENERATOR_VERSION >= 2
+    assert SimulatedMotorImagery().code.endswith(f"-v{sim._GENERATOR_VERSION}")
+
+
+def test_rhythm_peak_stands_its_height_in_db_above_the_background():
+    # oracle: scipy's Welch estimate of background alone and background + rhythm
+    from scipy.signal import welch
+
+    rng = np.random.default_rng(0)
+    n, f0, bg_amp, exponent = 250 * 600, 11.0, 10.0, 1.3
+    bg = bg_amp * sim._shaped_noise(rng, 1, n, lambda f: sim._pink_gain(f, exponent))[0]
+    for db in (3.0, 10.0):
+        amp = sim._peak_amplitude(db, f0, sim._BW_MU, bg_amp, exponent)
+        rhythm = amp * sim._narrowband(rng, [f0], [sim._BW_MU], n)[0]
+        f, p_bg = welch(bg, fs=250.0, nperseg=1000)
+        _, p_all = welch(bg + rhythm, fs=250.0, nperseg=1000)
+        k = np.argmin(np.abs(f - f0))
+        assert abs(10 * np.log10(p_all[k] / p_bg[k]) - db) < 0.6, db
+
+
+def test_mu_is_arch_shaped_with_a_harmonic_at_twice_its_frequency():
+    from scipy.signal import welch
+
+    rng = np.random.default_rng(1)
+    osc = sim._narrowband(rng, [10.0], [1.0], 250 * 300)
+    arch = sim._arch_shaped(osc, [0.5])[0]
+    f, p = welch(arch, fs=250.0, nperseg=1000)
+    fundamental = p[(f > 7) & (f < 13)].sum()
+    harmonic = p[(f > 17) & (f < 23)].sum()
+    assert abs(arch.std() - 1.0) < 0.05
+    assert abs(harmonic / fundamental - 0.25) < 0.05  # h**2 = 0.25
+    assert p[(f > 27) & (f < 33)].sum() < 0.01 * fundamental  # no 3rd harmonic
+
+
+def test_mu_and_beta_generators_have_different_scalp_patterns():
+    lf = sim._lead_field()
+    # the pre-central beta generator lies anterior (head y axis) of the post-central
+    # mu one: _BETA_OFFSET on average, up to the 5 mm jitter on the 8 mm grid
+    forward = []
+    for subject in range(1, 10):
+        rr = lf["rr"][sim._subject_params(SEED, 9, subject)["src_idx"]]
+        forward.append(rr[sim._N_MOTOR : 2 * sim._N_MOTOR, 1] - rr[: sim._N_MOTOR, 1])
+    forward = np.array(forward)  # (subjects, areas)
+    assert np.all(forward.mean(axis=0) > 0.5 * sim._BETA_OFFSET), forward
+    assert forward.min() > -0.0081, forward
+    subj = sim._subject_params(SEED, 9, 1)
+    for area in range(sim._N_MOTOR):
+        mu, beta = subj["topo"][:, area], subj["topo_beta"][:, area]
+        assert abs(np.corrcoef(mu, beta)[0, 1]) < 0.999
+    # the alpha generators sit behind every motor generator (visual cortex); their
+    # scalp pattern is not peaked at POz: the left-mastoid reference is close to them
+    rr = lf["rr"][subj["src_idx"]]
+    assert rr[2 * sim._N_MOTOR :, 1].max() < rr[: 2 * sim._N_MOTOR, 1].min() - 0.03
+
+
+def test_band_specific_erd_surround_ers_and_beta_rebound():
+    subj = sim._subject_params(SEED, 9, 6)
+    sess = sim._session_params(SEED, 6, 0, subj)
+    n = int(12 * sim.SFREQ)
+    t = np.arange(n) / sim.SFREQ
+    imagery = (t > 4.0) & (t < 6.0)
+    after = (t > 6.8) & (t < 7.4)
+    mods = {}
+    for label in (1, 2, 3, 4):  # one trial per class, full vigour
+        P, R = sim._trial_profiles([0.0], [label], [1.0], [0.5], n)
+        mods[label] = sim._modulations(subj, sess, P, R)
+    mu, beta = slice(0, 5), slice(5, 10)
+    right_hand = mods[2]
+    # contralateral (left hemisphere) ERD in both bands during right-hand imagery
+    assert right_hand[mu][sim._HAND_L, imagery].max() < 1.0
+    assert right_hand[beta][sim._HAND_L, imagery].max() < 1.0
+    # beta rebound above baseline after the imagery, in the area that desynchronized
+    assert right_hand[beta][sim._HAND_L, after].max() > 1.05
+    assert np.allclose(right_hand[mu][:, after], 1.0, atol=0.1)
+    # foot imagery: mu ERS of the hand areas (surround ERS) but no beta ERS there
+    feet = mods[3]
+    assert feet[mu][sim._HAND_L, imagery].min() > 1.0
+    assert feet[beta][sim._HAND_L, imagery].max() <= 1.0
+    assert feet[beta][sim._FEET, after].max() > right_hand[beta][sim._HAND_L, after].max()
+
+
+def test_sessions_differ_by_cap_position_and_impedances():
+    subj = sim._subject_params(SEED, 9, 1)
+    s0, s1 = (sim._session_params(SEED, 1, k, subj) for k in (0, 1))
+    centre = np.hstack([subj["topo"], subj["topo_beta"], subj["topo_alpha"]])
+    np.testing.assert_allclose(s0["topo"], centre, rtol=1e-12)  # 0train: the reference placement
+    corr = [np.corrcoef(s0["topo"][:, k], s1["topo"][:, k])[0, 1] for k in range(centre.shape[1])]
+    assert 0.8 < min(corr) and max(corr) < 1.0
+    # impedances of a few kOhm against a 1 GOhm amplifier: the gain changes by < 1e-4
+    gain = sim._INPUT_IMPEDANCE / (sim._INPUT_IMPEDANCE + s1["impedance"])
+    assert np.all((gain > 1 - 1e-4) & (gain < 1))
+    assert not np.allclose(s0["impedance"], s1["impedance"])
