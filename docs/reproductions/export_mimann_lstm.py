@@ -54,6 +54,17 @@ OUT = Path(__file__).resolve().parent / "results" / "export"
 SFREQ, N_DIMS = 64.0, 256
 
 
+def lstm_weights(n_chans, H=100):
+    """MuBiNN's classifier as train_quantized.py configures it (one layer of H = 100 cells), with
+    weights drawn as torch.nn.LSTM initializes them (uniform in +-1/sqrt(H), seed 0)."""
+    rng = np.random.default_rng(0)
+    bound = 1.0 / np.sqrt(H)
+    return {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
+            "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
+            "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H),
+            "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
+
+
 def _keys(mem, F):
     """eegbin's packed keys H(R f) of the features F."""
     return pack_bits(F @ mem.projection_.T.astype(np.float64), kind="heaviside")
@@ -124,13 +135,7 @@ def run_subject(subject, work, trials):
             row.update(_m4(work, name, X[te], pred, trials))
         rows.append(row)
         print(row, flush=True)
-    H = 100  # MuBiNN's classifier as train_quantized.py configures it
-    rng = np.random.default_rng(0)
-    bound = 1.0 / np.sqrt(H)
-    lw = {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
-          "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
-          "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H), "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
-    clf = LSTMClassifier(LSTM(lw), decimate=2, pooling="mean").fit(X[tr], y[tr])
+    clf = LSTMClassifier(LSTM(lstm_weights(n_chans)), decimate=2, pooling="mean").fit(X[tr], y[tr])
     name = f"s{subject}_lstm"
     to_c(clf, work, name)
     host = CModel(work, name)
