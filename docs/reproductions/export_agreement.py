@@ -517,7 +517,7 @@ def _merge(dirs, models):
 
 
 def main(argv=None):
-    global SUBJECTS, CHECK_TRIALS
+    global SUBJECTS, CHECK_TRIALS, OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", nargs="+", type=int, default=SUBJECTS)
     parser.add_argument("--dtype", nargs="+", default=["float32"], choices=["float32", "float64"])
@@ -536,7 +536,6 @@ def main(argv=None):
                         help="run nothing: write the tables of --out from the csv files of runs on other "
                              "subjects in these directories (the first one's sizes are kept)")
     args = parser.parse_args(argv)
-    global OUT
     OUT = args.out
     if args.merge:
         return _merge(args.merge, args.models)

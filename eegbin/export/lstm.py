@@ -51,9 +51,9 @@ _BINARIZED = (MultiLevelBinarizedLSTM, LearnedMultiLevelLSTM)
 def _lstm_state(clf):
     net = clf.net_
     if type(net) is not LSTM and not isinstance(net, _BINARIZED):
-        raise ValueError(f"LSTMClassifier with a {type(net).__name__} network cannot be exported to C: "
-                         f"the float LSTM (eegbin.nn.LSTM), MultiLevelBinarizedLSTM and "
-                         f"LearnedMultiLevelLSTM are")
+        raise ValueError(f"LSTMClassifier with a {type(net).__name__} network cannot be exported to C; "
+                         f"exported networks: eegbin.nn.LSTM (float), MultiLevelBinarizedLSTM, "
+                         f"LearnedMultiLevelLSTM")
     if net.input_scale <= 0:
         raise ValueError(f"LSTMClassifier: the network's input_scale must be positive, got {net.input_scale}")
     state = dict(H=int(net.hidden_size), scale=float(clf.scale), input_scale=float(net.input_scale),
@@ -157,7 +157,7 @@ def _n_words(n_bits):
 
 def _quantizer(q, name, k, ctx):
     """(C arguments ``L, scales, rule, offset``) of the SignalQuantizer ``q`` of signal ``name``."""
-    if q.dtype is not np.float64 and np.dtype(q.dtype) != np.float64:
+    if np.dtype(q.dtype) != np.float64:
         raise ValueError(f"layer {k}: the signal {name!r} is binarized with {np.dtype(q.dtype).name} residuals "
                          f"(a MuBiNN2 export of format 1 or 2): only float64 residuals are exported; "
                          f"re-export the model with eegbin.train (format 3)")

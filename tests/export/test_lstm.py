@@ -78,8 +78,8 @@ def test_other_networks_are_refused_by_name(task, tmp_path):
         pass
 
     clf = LSTMClassifier(MyLSTM(w)).fit(X[:40], y[:40])
-    with pytest.raises(ValueError, match="LSTMClassifier with a MyLSTM network cannot be exported to C: the float "
-                                         "LSTM"):
+    with pytest.raises(ValueError, match="LSTMClassifier with a MyLSTM network cannot be exported to C; exported "
+                                         "networks: eegbin.nn.LSTM"):
         to_c(clf, tmp_path, "other")
 
 
