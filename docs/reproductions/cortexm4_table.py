@@ -53,12 +53,24 @@ PAPER = {
 
 
 def main(argv=None):
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subject", type=int, default=1)
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--large", action="store_true", help="also d = 50 000 and 100 000")
     parser.add_argument("--models", nargs="+", default=["hersche", "lstm"], choices=["hersche", "lstm"])
+    parser.add_argument("--out", type=Path, default=OUT, help="directory of the table (default: results/export)")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="DIR",
+                        help="run nothing: the table of --out from the cortexm4.csv of runs in these "
+                             "directories (e.g. --models hersche and --models lstm run in parallel), in order")
     args = parser.parse_args(argv)
+    OUT = args.out
+    if args.merge:
+        import pandas as pd
+
+        rows = pd.concat([pd.read_csv(d / "cortexm4.csv", keep_default_na=False) for d in args.merge])
+        write_tables(rows.to_dict("records"), args)
+        return 0
     missing = CortexM4.missing_tools()
     if missing:
         parser.error(f"{', '.join(missing)} not installed (gcc-arm-none-eabi, libnewlib-arm-none-eabi, "
