@@ -250,7 +250,10 @@ def _binarized_features(s, ctx):
     xt = ctx.buffer("x_t", "double", C)
     hs = ctx.buffer("h", "double", n_layers * H)
     cs = ctx.buffer("c", "double", n_layers * H)
-    gx, ph, act = (ctx.buffer(b, "double", 4 * H) for b in ("gx", "ph", "act"))
+    # the gate pre-activations, then (in place) the gate outputs; the recurrent product goes into
+    # the residual buffer of Algorithm 1, free once h_{t-1} is encoded
+    gx = act = ctx.buffer("gates", "double", 4 * H)
+    ph = bufs["r"]
     tc = ctx.buffer("tc", "double", H)
     # the sequences, in the network's input_dtype: dtype(X * scale) / input_scale, then pooling
     f32 = s["input_float32"]
