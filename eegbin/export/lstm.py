@@ -302,8 +302,12 @@ def _binarized_features(s, ctx):
             b = ctx.weights(f"bias{k}", np.asarray(bias, dtype=np.float64), "double", note=f"layer {k}: bias")
         if any(isinstance(w, MultiLevelCode) for w in (w_ih, w_hh)):
             ctx.use("mlb_product")
-        sig = lambda z: _activation("sigmoid", z, cell, ctx, k, written)  # noqa: E731
-        tanh = lambda z: _activation("tanh", z, cell, ctx, k, written)  # noqa: E731
+        def sig(z, cell=cell, k=k):
+            return _activation("sigmoid", z, cell, ctx, k, written)
+
+        def tanh(z, cell=cell, k=k):
+            return _activation("tanh", z, cell, ctx, k, written)
+
         step += f"        /* layer {k} */\n"
         step += _product(x, D, w_ih, cell.x, "x", k, ctx, gx, bufs)
         step += f"        for (j = 0; j < {4 * H}; j++) {{\n            {gx}[j] = {gx}[j] + {b}[j];\n        }}\n"
