@@ -165,13 +165,14 @@ def run_subject(subject, work, trials, models=("mimann", "lstm", "mubinn2")):
         to_c(clf, work, name)
         host = CModel(work, name)
         F_c = host.step(0, X[te])
+        pred, s_c = host.step(1, F_c)  # predict = step 1 of step 0 (each network run once, C and Python)
         F_py = clf.transform(X[te])
-        pred, s_c = host.step(1, F_c)
+        s_py = F_py @ clf.head_coef_.T + clf.head_intercept_  # decision_function, whose argmax predict takes
         fp = clf.footprint(64)  # the cell's scales and tables are stored as double
         row = dict(subject=subject, model=f"MuBiNN2 ({A},{W}), 1 x 100 cells", trials=int(te.sum()),
-                   equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()),
+                   equal=int((pred == np.argmax(s_py, axis=1)).sum()),
                    bits_differing=int((F_c != F_py.astype(np.float32)).sum()),
-                   feature_dev=_rel(F_c, F_py), score_dev=_rel(s_c, clf.decision_function(X[te])),
+                   feature_dev=_rel(F_c, F_py), score_dev=_rel(s_c, s_py),
                    projection="", weights=host.size()["header_weights"], footprint=fp.n_bytes, macs=fp.total_macs)
         rows.append(row)
         print(row, flush=True)
