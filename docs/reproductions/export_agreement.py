@@ -499,7 +499,8 @@ def _merge(dirs, models):
     import pandas as pd
 
     def rows(name, key, numeric=False):
-        frames = [pd.read_csv(d / name, keep_default_na=numeric) for d in dirs if (d / name).exists()]
+        frames = [pd.read_csv(d / name, keep_default_na=numeric) for d in dirs
+                  if (d / name).exists() and (d / name).stat().st_size > 1]  # a run writes no sizes for most subjects
         if not frames:
             return []
         df = pd.concat(frames, ignore_index=True)
@@ -507,8 +508,10 @@ def _merge(dirs, models):
 
     if "hersche" in models:
         agreement = sorted(rows("agreement.csv", ["subject", "family", "dtype"]), key=lambda r: r["subject"])
+        done = {(r["subject"], r["dtype"]) for r in agreement}  # a file another run left has no say
         write_tables(agreement, rows("sizes.csv", ["family", "dtype"]),
-                     rows("disagreements.csv", ["subject", "family", "dtype", "trial"]))
+                     [r for r in rows("disagreements.csv", ["subject", "family", "dtype", "trial"])
+                      if (r["subject"], r["dtype"]) in done])
     if "eegnet" in models:
         agreement = sorted(rows("agreement_eegnet.csv", ["subject", "family", "dtype"]),
                            key=lambda r: r["subject"])
