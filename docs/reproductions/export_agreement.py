@@ -494,8 +494,33 @@ def write_tables_eegnet(rows, sizes):
     print("\n".join(lines))
 
 
+def _merge(dirs, models):
+    """Tables of --out from the csv files of runs on disjoint subject sets (e.g. run in parallel)."""
+    import pandas as pd
+
+    def rows(name, key, numeric=False):
+        frames = [pd.read_csv(d / name, keep_default_na=numeric) for d in dirs
+                  if (d / name).exists() and (d / name).stat().st_size > 1]  # a run writes no sizes for most subjects
+        if not frames:
+            return []
+        df = pd.concat(frames, ignore_index=True)
+        return df.drop_duplicates(subset=key, keep="first").to_dict("records")
+
+    if "hersche" in models:
+        agreement = sorted(rows("agreement.csv", ["subject", "family", "dtype"]), key=lambda r: r["subject"])
+        done = {(r["subject"], r["dtype"]) for r in agreement}  # a file another run left has no say
+        write_tables(agreement, rows("sizes.csv", ["family", "dtype"]),
+                     [r for r in rows("disagreements.csv", ["subject", "family", "dtype", "trial"])
+                      if (r["subject"], r["dtype"]) in done])
+    if "eegnet" in models:
+        agreement = sorted(rows("agreement_eegnet.csv", ["subject", "family", "dtype"]),
+                           key=lambda r: r["subject"])
+        write_tables_eegnet(agreement, rows("sizes_eegnet.csv", ["family", "dtype"], numeric=True))
+    return 0
+
+
 def main(argv=None):
-    global SUBJECTS, CHECK_TRIALS
+    global SUBJECTS, CHECK_TRIALS, OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", nargs="+", type=int, default=SUBJECTS)
     parser.add_argument("--dtype", nargs="+", default=["float32"], choices=["float32", "float64"])
@@ -509,7 +534,14 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=["hersche", "eegnet"], choices=["hersche", "eegnet"])
     parser.add_argument("--m4", type=int, default=0, metavar="N",
                         help="EEGNet: also build for the Cortex-M4F and run N test trials under QEMU")
+    parser.add_argument("--out", type=Path, default=OUT, help="directory of the tables (default: results/export)")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="DIR",
+                        help="run nothing: write the tables of --out from the csv files of runs on other "
+                             "subjects in these directories (the first one's sizes are kept)")
     args = parser.parse_args(argv)
+    OUT = args.out
+    if args.merge:
+        return _merge(args.merge, args.models)
     SUBJECTS, CHECK_TRIALS = args.subjects, args.check_trials
     families = FAMILIES + (LARGE if args.large else [])
     rows, sizes, disagreements = ([], [], []) if not args.append else _earlier(args)

@@ -19,11 +19,15 @@ The float LSTM: MuBiNN's classifier as ``train_quantized.py`` configures it (one
 100 cells, time average-pooled by 2, so 112 steps of 22 features), with random weights
 drawn as ``torch.nn.LSTM`` initializes them (uniform in +-1/sqrt(100), seed 0) and the
 head re-fitted on session ``0train``; the same checks (features and logits against
-eegbin's float64) and the same Cortex-M4F figures.
+eegbin's float64) and the same Cortex-M4F figures. Then the same weights binarized after
+training as MuBiNN2 at (A, W) = (1, 1), (2, 2), (3, 3) (static scales calibrated on
+``0train``): predictions, and the hidden state against eegbin's (bit for bit up to its
+rounding to the float32 features); their Cortex-M4F figures are in ``cortexm4_table.py``.
 
 Run::
 
-    python docs/reproductions/export_mimann_lstm.py [--subjects 1 2 ...] [--trials 2]
+    python docs/reproductions/export_mimann_lstm.py [--subjects 1 2 ...] [--trials 2] \\
+        [--models mimann lstm mubinn2]
 
 Writes ``results/export/mimann_lstm.csv`` and ``mimann_lstm.rst`` next to this file.
 """
@@ -48,10 +52,21 @@ from eegbin.binary import cosine_from_hamming, memory_readout, sharpen_attention
 from eegbin.datasets import load_motor_imagery  # noqa: E402
 from eegbin.export import CModel, CortexM4, to_c  # noqa: E402
 from eegbin.kernels import pack_bits  # noqa: E402
-from eegbin.nn import LSTM, EEGNet  # noqa: E402
+from eegbin.nn import LSTM, EEGNet, MultiLevelBinarizedLSTM  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "export"
 SFREQ, N_DIMS = 64.0, 256
+
+
+def lstm_weights(n_chans, H=100):
+    """MuBiNN's classifier as train_quantized.py configures it (one layer of H = 100 cells), with
+    weights drawn as torch.nn.LSTM initializes them (uniform in +-1/sqrt(H), seed 0)."""
+    rng = np.random.default_rng(0)
+    bound = 1.0 / np.sqrt(H)
+    return {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
+            "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
+            "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H),
+            "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
 
 
 def _keys(mem, F):
@@ -89,8 +104,8 @@ def _m4(work, name, X, pred, trials):
                 step0=int(np.median(m4.step_instructions_[:, 0])), step1=int(np.median(m4.step_instructions_[:, 1])))
 
 
-def run_subject(subject, work, trials):
-    """MI-MANN (float and fixed-point controller) and float LSTM rows of one subject."""
+def run_subject(subject, work, trials, models=("mimann", "lstm", "mubinn2")):
+    """MI-MANN (float and fixed-point controller), float LSTM and MuBiNN2 rows of one subject."""
     X, y, meta = load_motor_imagery("simulated", subjects=[subject], fmin=4.0, fmax=30.0, resample=SFREQ)
     X = X.astype(np.float32)
     tr = (meta.session == "0train").to_numpy()
@@ -100,6 +115,8 @@ def run_subject(subject, work, trials):
     rows = []
     for variant, options in (("MI-MANN, float32 controller", {}),
                              ("MI-MANN, 8-bit / 16-bit controller", {"fixed_point": True})):
+        if "mimann" not in models:
+            break
         pipe = make_pipeline(EEGNetClassifier(w, n_chans, n_times, SFREQ, pool1_kernel_size=4,
                                               pool2_kernel_size=8, **options),
                              BinaryKeyValueMemory(n_components=N_DIMS, random_state=7)).fit(X[tr], y[tr])
@@ -124,27 +141,41 @@ def run_subject(subject, work, trials):
             row.update(_m4(work, name, X[te], pred, trials))
         rows.append(row)
         print(row, flush=True)
-    H = 100  # MuBiNN's classifier as train_quantized.py configures it
-    rng = np.random.default_rng(0)
-    bound = 1.0 / np.sqrt(H)
-    lw = {"lstm.weight_ih_l0": rng.uniform(-bound, bound, (4 * H, n_chans)),
-          "lstm.weight_hh_l0": rng.uniform(-bound, bound, (4 * H, H)),
-          "lstm.bias_ih_l0": rng.uniform(-bound, bound, 4 * H), "lstm.bias_hh_l0": rng.uniform(-bound, bound, 4 * H)}
-    clf = LSTMClassifier(LSTM(lw), decimate=2, pooling="mean").fit(X[tr], y[tr])
-    name = f"s{subject}_lstm"
-    to_c(clf, work, name)
-    host = CModel(work, name)
-    F_c = host.step(0, X[te])
-    pred, s_c = host.step(1, F_c)
-    fp = clf.footprint(32)
-    row = dict(subject=subject, model="LSTM float (1 x 100 cells)", trials=int(te.sum()),
-               equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()), bits_differing="",
-               feature_dev=_rel(F_c, clf.transform(X[te])), score_dev=_rel(s_c, clf.decision_function(X[te])),
-               projection="", weights=host.size()["weights"], footprint=fp.n_bytes, macs=fp.total_macs)
-    if subject == 1:
-        row.update(_m4(work, name, X[te], pred, trials))
-    rows.append(row)
-    print(row, flush=True)
+    if "lstm" in models:
+        clf = LSTMClassifier(LSTM(lstm_weights(n_chans)), decimate=2, pooling="mean").fit(X[tr], y[tr])
+        name = f"s{subject}_lstm"
+        to_c(clf, work, name)
+        host = CModel(work, name)
+        F_c = host.step(0, X[te])
+        pred, s_c = host.step(1, F_c)
+        fp = clf.footprint(32)
+        row = dict(subject=subject, model="LSTM float (1 x 100 cells)", trials=int(te.sum()),
+                   equal=int((clf.classes_[host.predict(X[te])] == clf.predict(X[te])).sum()), bits_differing="",
+                   feature_dev=_rel(F_c, clf.transform(X[te])), score_dev=_rel(s_c, clf.decision_function(X[te])),
+                   projection="", weights=host.size()["weights"], footprint=fp.n_bytes, macs=fp.total_macs)
+        if subject == 1:
+            row.update(_m4(work, name, X[te], pred, trials))
+        rows.append(row)
+        print(row, flush=True)
+    # the same weights binarized after training (their Cortex-M4F figures: cortexm4_table.py)
+    for A, W in ((1, 1), (2, 2), (3, 3)) if "mubinn2" in models else ():
+        clf = LSTMClassifier(MultiLevelBinarizedLSTM(lstm_weights(n_chans), activation_levels=A, weight_levels=W),
+                             decimate=2, pooling="mean").fit(X[tr], y[tr])
+        name = f"s{subject}_mubinn2_{A}{W}"
+        to_c(clf, work, name)
+        host = CModel(work, name)
+        F_c = host.step(0, X[te])
+        pred, s_c = host.step(1, F_c)  # predict = step 1 of step 0 (each network run once, C and Python)
+        F_py = clf.transform(X[te])
+        s_py = F_py @ clf.head_coef_.T + clf.head_intercept_  # decision_function, whose argmax predict takes
+        fp = clf.footprint(64)  # the cell's scales and tables are stored as double
+        row = dict(subject=subject, model=f"MuBiNN2 ({A},{W}), 1 x 100 cells", trials=int(te.sum()),
+                   equal=int((pred == np.argmax(s_py, axis=1)).sum()),
+                   bits_differing=int((F_c != F_py.astype(np.float32)).sum()),
+                   feature_dev=_rel(F_c, F_py), score_dev=_rel(s_c, s_py),
+                   projection="", weights=host.size()["header_weights"], footprint=fp.n_bytes, macs=fp.total_macs)
+        rows.append(row)
+        print(row, flush=True)
     return rows
 
 
@@ -154,7 +185,8 @@ def write_table(rows):
     OUT.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows)
     df.to_csv(OUT / "mimann_lstm.csv", index=False)
-    head = ["model", "subjects", "predictions = Python", "key bits differing (MI-MANN)",
+    head = ["model", "subjects", "predictions = Python",
+            "differing from eegbin: key bits (MI-MANN), hidden-state values (MuBiNN2, eegbin's rounded to float32)",
             "max deviation vs float64: features / scores", "Cortex-M4F flash / RAM [B] (stack)",
             "instructions (features + memory or head)", "weights [B] / footprint() [B] (memory head or LSTM)",
             "footprint() MACs"]
@@ -175,14 +207,31 @@ def write_table(rows):
 
 
 def main(argv=None):
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", nargs="+", type=int, default=list(range(1, 10)))
     parser.add_argument("--trials", type=int, default=2, help="test trials of subject 1 run under QEMU")
+    parser.add_argument("--models", nargs="+", default=["mimann", "lstm", "mubinn2"],
+                        choices=["mimann", "lstm", "mubinn2"])
+    parser.add_argument("--out", type=Path, default=OUT, help="directory of the table (default: results/export)")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="DIR",
+                        help="run nothing: the table of --out from the mimann_lstm.csv of runs in these directories")
     args = parser.parse_args(argv)
+    OUT = args.out
+    if args.merge:
+        import pandas as pd
+
+        frames = [pd.read_csv(d / "mimann_lstm.csv", keep_default_na=False) for d in args.merge]
+        df = pd.concat(frames, ignore_index=True)
+        for col in ("flash", "ram", "stack", "instructions", "step0", "step1"):
+            if col in df:
+                df[col] = pd.to_numeric(df[col], errors="coerce")
+        write_table(df.to_dict("records"))
+        return 0
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for subject in args.subjects:
-            rows += run_subject(subject, work, args.trials)
+            rows += run_subject(subject, work, args.trials, args.models)
             write_table(rows)  # after every subject: a partial table survives an interrupt
     return 0
 

@@ -13,9 +13,11 @@ Heaviside, binarized classifiers, RP+AM), :mod:`~eegbin.export.linear`
 (float linear heads), :mod:`~eegbin.export.eegnet` (EEGNetClassifier,
 float and with Feng et al.'s compressions), :mod:`~eegbin.export.memory`
 (BinaryKeyValueMemory, the MI-MANN memory head) and :mod:`~eegbin.export.lstm`
-(LSTMClassifier with a float LSTM). They share the C building blocks of
+(LSTMClassifier with a float LSTM or a binarized one: B_LSTM, MuBiNN1, MuBiNN2 after
+training or as trained). They share the C building blocks of
 ``eegbin/export/_blocks.py`` and ``_nn_blocks.py`` (packed Hamming distance, the counter-based
-generator, the float linear head, the Jacobi eigensolver and matrix logarithm).
+generator, the float linear head, the Jacobi eigensolver and matrix logarithm, Algorithm 1
+and eq. (9) of MuBiNN with a portable fused multiply-add).
 """
 
 from . import eegnet, hamming, linear, lstm, memory, riemann  # noqa: F401  (registers the exporters)

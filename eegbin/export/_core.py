@@ -417,8 +417,10 @@ def to_c(estimator, directory, name, *, dtype="float32"):
         :class:`~eegbin.AssociativeMemoryClassifier`) and linear classifiers
         (scikit-learn's ``LinearSVC``, ``LogisticRegression``,
         ``LinearDiscriminantAnalysis``, ..., :class:`~eegbin.ShrinkageLDA`),
-        and :class:`~eegbin.EEGNetClassifier` (float or with Feng et al.'s
-        compressions; two steps: its features, then its head).
+        :class:`~eegbin.EEGNetClassifier` (float or with Feng et al.'s
+        compressions; two steps: its features, then its head) and
+        :class:`~eegbin.LSTMClassifier` (float LSTM, or binarized: B_LSTM, MuBiNN1,
+        MuBiNN2; the binarized cell runs in double, bit for bit eegbin's arithmetic).
         The last step must be a classifier.
     directory : str or path-like
         Where to write the files (created if missing).

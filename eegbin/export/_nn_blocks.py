@@ -22,6 +22,16 @@ Blocks
     weights, exact integer accumulation (int32, int64 where the sums need it).
 ``unpack_bits``
     An unsigned field of a little-endian bit stream (indices stored at their width).
+``fma``
+    ``fma(a, b, c)`` with one rounding in portable C (Dekker's exact product, Knuth's
+    exact sum, rounding to odd): C99's ``fma()`` is not fused everywhere (newlib's is
+    ``a * b + c``), and eq. (9) must be summed with the fused multiply-adds of eegbin's engines.
+``mlb_code``, ``mlb_values``, ``mlb_product``
+    MuBiNN Algorithm 1 on a vector (static scales, or run-time greedy / power-of-two
+    scales), the values of a stored code, and eq. (9) on packed words in the order of
+    fused multiply-adds :mod:`eegbin.kernels.xnor` documents: bit for bit eegbin's.
+``interp_d``, ``matvec_d``
+    ``numpy.interp`` on a piecewise-linear table and a float matrix-vector product, in double.
 """
 
 from __future__ import annotations
@@ -359,6 +369,232 @@ static uint32_t eb_unpack_bits(const uint8_t *stream, int32_t pos, int32_t width
 }
 """
 
+FMA = r"""
+/* fma(a, b, c) = a b + c rounded once (to nearest, ties to even), in portable C: C99's fma() is
+ * not fused on every target (newlib, e.g. on the Cortex-M4, computes a * b + c with two
+ * roundings). a b = uh + ul exactly (Dekker's product on Veltkamp's split), c + uh = th + tl
+ * exactly (Knuth's two-sum), v = tl + ul rounded to odd, then th + v rounded to nearest is the
+ * correctly rounded a b + c (Boldo and Melquiond 2008, "Emulation of FMA and correctly rounded
+ * sums: proved algorithms using rounding to odd", IEEE Trans. Comput. 57(4)). Valid for finite
+ * operands with no overflow and products above 2^-969 in magnitude (or zero), which eq. (9)'s
+ * scales and popcounts satisfy; needs IEEE double without contraction (-ffp-contract=off). */
+static void eb_two_sum(double a, double b, double *s, double *e)
+{
+    double t = a + b, bb = t - a;
+    *s = t;
+    *e = (a - (t - bb)) + (b - bb);
+}
+
+static double eb_add_odd(double a, double b)
+{
+    union {
+        double d;
+        uint64_t u;
+    } s;
+    double e;
+    eb_two_sum(a, b, &s.d, &e);
+    if (e != 0.0 && (s.u & 1u) == 0u) { /* inexact, even: the odd neighbour on the error's side */
+        if ((e > 0.0) == (s.d > 0.0)) {
+            s.u += 1u;
+        } else {
+            s.u -= 1u;
+        }
+    }
+    return s.d;
+}
+
+static double eb_fma(double a, double b, double c)
+{
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double ta = split * a, ah = ta - (ta - a), al = a - ah;
+    double tb = split * b, bh = tb - (tb - b), bl = b - bh;
+    double uh = a * b, ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl;
+    double th, tl;
+    eb_two_sum(c, uh, &th, &tl);
+    return th + eb_add_odd(tl, ul);
+}
+"""
+
+MLB_CODE = r"""
+/* The power of two nearest in value to m > 0 (2^(k+1) when m >= 1.5 2^k), 0 for m == 0
+ * (eegbin.quantize.mlb, scaling="power_of_two"). */
+static double eb_pow2_nearest(double m)
+{
+    int e;
+    double lo;
+    if (!(m > 0.0)) {
+        return 0.0;
+    }
+    (void)frexp(m, &e);
+    lo = ldexp(1.0, e - 1);
+    return m >= 1.5 * lo ? 2.0 * lo : lo;
+}
+
+/* MuBiNN Algorithm 1 on v[0..n), residuals in double (eegbin.quantize.multilevel_binarize):
+ * r = v - offset; per level i, b_i = +1 where r >= 0 (Sign(0) = +1), else -1; alpha_i =
+ * scales[i] (rule 0, static), mean |r| summed left to right (rule 1, greedy) or that rounded
+ * to the nearest power of two (rule 2); r -= alpha_i b_i. Writes the scales used (used[L]),
+ * the packed planes if planes != 0 (L x nw uint64 words, bit j of a plane is bit j % 64 of
+ * word j / 64, padding zero), and if approx != 0 approx[j] = offset + sum_i alpha_i b_i
+ * (summed in level order; approx may be v). r: n doubles of work space. */
+static void eb_mlb_code(const double *v, int32_t n, int32_t L, const double *scales, int32_t rule,
+                        double offset, double *r, double *used, uint64_t *planes, int32_t nw,
+                        double *approx)
+{
+    int32_t i, j;
+    for (j = 0; j < n; j++) {
+        r[j] = offset != 0.0 ? v[j] - offset : v[j];
+        if (approx) {
+            approx[j] = 0.0;
+        }
+    }
+    if (planes) {
+        for (j = 0; j < L * nw; j++) {
+            planes[j] = 0u;
+        }
+    }
+    for (i = 0; i < L; i++) {
+        double a;
+        if (rule == 0) {
+            a = scales[i];
+        } else {
+            double s = 0.0;
+            for (j = 0; j < n; j++) {
+                s += fabs(r[j]);
+            }
+            a = s / (double)n;
+            if (rule == 2) {
+                a = eb_pow2_nearest(a);
+            }
+        }
+        used[i] = a;
+        for (j = 0; j < n; j++) {
+            if (r[j] >= 0.0) {
+                if (planes) {
+                    planes[i * nw + j / 64] |= (uint64_t)1u << (j % 64);
+                }
+                if (approx) {
+                    approx[j] += a;
+                }
+                r[j] -= a;
+            } else {
+                if (approx) {
+                    approx[j] += -a;
+                }
+                r[j] -= -a;
+            }
+        }
+    }
+    if (approx && offset != 0.0) {
+        for (j = 0; j < n; j++) {
+            approx[j] = offset + approx[j];
+        }
+    }
+}
+"""
+
+MLB_VALUES = r"""
+/* The values of a stored multi-level code of n values (eegbin.quantize.reconstruct): out[j] =
+ * sum_i (+-scales[i]) over the L planes (nw words each), summed in level order. */
+static void eb_mlb_values(const uint64_t *planes, const double *scales, int32_t L, int32_t n,
+                          int32_t nw, double *out)
+{
+    int32_t i, j;
+    for (j = 0; j < n; j++) {
+        double acc = 0.0;
+        for (i = 0; i < L; i++) {
+            if ((planes[i * nw + j / 64] >> (j % 64)) & 1u) {
+                acc += scales[i];
+            } else {
+                acc += -scales[i];
+            }
+        }
+        out[j] = acc;
+    }
+}
+"""
+
+MLB_PRODUCT = r"""
+/* MuBiNN eq. (9): the code of one vector (Lx planes xp of nw words, scales xs) times each of
+ * the `rows` rows of a weight code (planes wp[(j rows + r) nw + k] of level j; scales ws[j]
+ * per tensor, or ws[j rows + r] per row when per_row): out[r] = sum_j ws_j T_j with
+ * T_j = n S - 2 sum_i xs_i popcount(x_i XOR w_jr) and S = xs_0 + xs_1 + ..., evaluated as
+ * eegbin.kernels.xnor documents, one rounding per fused multiply-add:
+ * T_j = fma(-2 xs_{Lx-1}, h, ... fma(-2 xs_0, h, n S)), out = fma(ws_{Lw-1}, T, ... fma(ws_0, T_0, 0)). */
+static void eb_mlb_product(const uint64_t *xp, const double *xs, int32_t Lx, const uint64_t *wp,
+                           const double *ws, int32_t per_row, int32_t Lw, int32_t rows, int32_t nw,
+                           int32_t n_bits, double *out)
+{
+    double S = 0.0, C;
+    int32_t i, j, r, k;
+    for (i = 0; i < Lx; i++) {
+        S = S + xs[i];
+    }
+    C = (double)n_bits * S;
+    for (r = 0; r < rows; r++) {
+        double acc = 0.0;
+        for (j = 0; j < Lw; j++) {
+            const uint64_t *w = wp + (int32_t)((j * rows + r) * nw);
+            double T = C;
+            for (i = 0; i < Lx; i++) {
+                const uint64_t *x = xp + (int32_t)(i * nw);
+                uint32_t h = 0;
+                for (k = 0; k < nw; k++) {
+                    h += eb_popcount64(x[k] ^ w[k]);
+                }
+                T = eb_fma(-2.0 * xs[i], (double)h, T);
+            }
+            acc = eb_fma(per_row ? ws[j * rows + r] : ws[j], T, acc);
+        }
+        out[r] = acc;
+    }
+}
+"""
+
+INTERP_D = r"""
+/* numpy.interp(v, xp, fp) in double on a table of n points (xp increasing): fp[0] below xp[0],
+ * fp[n - 1] from xp[n - 1] on, fp[j] at v == xp[j], else
+ * (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]) (v - xp[j]) + fp[j] (numpy's operations). */
+static double eb_interp_d(double v, const double *xp, const double *fp, int32_t n)
+{
+    int32_t lo = 0, hi = n - 1;
+    if (v < xp[0]) {
+        return fp[0];
+    }
+    if (v >= xp[n - 1]) {
+        return fp[n - 1];
+    }
+    while (hi - lo > 1) { /* xp[lo] <= v < xp[hi] */
+        int32_t mid = lo + (hi - lo) / 2;
+        if (xp[mid] <= v) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    if (xp[lo] == v) {
+        return fp[lo];
+    }
+    return (fp[lo + 1] - fp[lo]) / (xp[lo + 1] - xp[lo]) * (v - xp[lo]) + fp[lo];
+}
+"""
+
+MATVEC_D = r"""
+/* out[r] = sum_c W[r cols + c] x[c] in double, summed in increasing c. */
+static void eb_matvec_d(const double *W, const double *x, int32_t rows, int32_t cols, double *out)
+{
+    int32_t r, c;
+    for (r = 0; r < rows; r++) {
+        const double *w = W + (int32_t)(r * cols);
+        double acc = 0.0;
+        for (c = 0; c < cols; c++) {
+            acc += w[c] * x[c];
+        }
+        out[r] = acc;
+    }
+}
+"""
+
 #: name -> (C text, names of the blocks it needs, needs libm)
 NN_BLOCKS = {
     "elu": (ELU, (), True),
@@ -368,4 +604,10 @@ NN_BLOCKS = {
     "eegnet_block1_q": (EEGNET_BLOCK1_Q, ("fixed16",), True),
     "eegnet_block2_q": (EEGNET_BLOCK2_Q, ("fixed16",), True),
     "unpack_bits": (UNPACK_BITS, (), False),
+    "fma": (FMA, (), False),
+    "mlb_code": (MLB_CODE, (), True),
+    "mlb_values": (MLB_VALUES, (), False),
+    "mlb_product": (MLB_PRODUCT, ("popcount", "fma"), False),
+    "interp_d": (INTERP_D, (), False),
+    "matvec_d": (MATVEC_D, (), False),
 }

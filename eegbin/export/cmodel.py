@@ -13,6 +13,8 @@ import weakref
 
 import numpy as np
 
+from ..kernels.checks import check_real_dtype
+
 __all__ = ["CModel", "find_c_compiler", "STRICT_CFLAGS"]
 
 #: warnings the generated code is held to (with -Werror): the issue's
@@ -220,9 +222,7 @@ class CModel:
 
     # -- calls ----------------------------------------------------------------------
     def _trials(self, X):
-        X = np.asarray(X)
-        if X.dtype.kind not in "fiu":
-            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+        X = check_real_dtype(np.asarray(X), "X")  # complex: ValueError, other kinds: TypeError (DESIGN.md)
         feat = self._info["n_features"]
         if feat is not None and X.ndim == 2:
             X = X[:, None, :]
@@ -302,6 +302,7 @@ class CModel:
             raise ValueError(f"step {k} reads {s['in_len']} values per row, got {X.shape[1]}")
         if dt is np.uint64 and X.dtype != np.uint64:
             raise TypeError(f"step {k} reads packed uint64 words, got dtype {X.dtype}")
+        check_real_dtype(X, "inputs")
         X = np.ascontiguousarray(X, dtype=dt)
         out = np.empty((len(X), s["out_len"]), dtype=_NP[s["out_ctype"]])
         pred = np.empty(len(X), dtype=np.int64)

@@ -27,6 +27,7 @@ import weakref
 
 import numpy as np
 
+from ..kernels.checks import check_real_dtype
 from ._cgen import check_text
 from .cmodel import (
     _FP_FLAGS,
@@ -493,7 +494,7 @@ class CortexM4:
         if self.elf is None:
             self.build()
         info = self._info
-        X = np.asarray(X)
+        X = check_real_dtype(np.asarray(X), "X")
         if info["n_features"] is not None and X.ndim == 2:
             X = X[:, None, :]
         if X.ndim != 3 or X.shape[1:] != (info["n_chans"], info["n_times"]):

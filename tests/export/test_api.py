@@ -213,6 +213,13 @@ def test_cmodel_checks_its_input(chain, compiled, tmp_path):
         m.scores(bad)
     with pytest.raises(ValueError, match=r"step index in \[0, 2\]"):
         m.step(3, X)
+    # DESIGN.md's bad-input rule: complex values are a ValueError, other non-real kinds a TypeError
+    with pytest.raises(ValueError, match=r"Complex data not supported: X must hold real numbers, got dtype complex128"):
+        m.predict(X[:2].astype(complex))
+    with pytest.raises(ValueError, match=r"Complex data not supported: inputs must hold real numbers"):
+        m.step(0, X[:2].astype(complex))
+    with pytest.raises(TypeError, match=r"X must hold real numbers \(integer or float\), got dtype bool"):
+        m.scores(X[:2] > 0)
     with pytest.raises(TypeError, match="packed uint64 words"):
         m.step(2, np.zeros((1, 16)))
     with pytest.raises(FileNotFoundError, match="no nothing.h"):

@@ -121,3 +121,25 @@ def test_float_lstm_on_the_m4(tmp_path):
     np.testing.assert_array_equal(clf.classes_[p], clf.predict(X[:3]))
     np.testing.assert_allclose(m4.scores_, host.scores(X[:3]), rtol=1e-5, atol=1e-6)
     assert (m4.step_instructions_[:, 0] > 20 * 16 * 7).all()  # 20 steps x 16 gates x (3 + 4) MACs at least
+
+
+def test_mubinn2_on_the_m4(tmp_path):
+    """MuBiNN2 (2, 2) on the target, where double is libgcc's software arithmetic and eq. (9) runs
+    through the portable eb_fma: the host's scores bit for bit (float64 export, the same operations)."""
+    from eegbin.nn import MultiLevelBinarizedLSTM
+
+    rng = np.random.default_rng(1)
+    H = 4
+    w = {"lstm.weight_ih_l0": rng.normal(size=(4 * H, 3)), "lstm.weight_hh_l0": rng.normal(size=(4 * H, H)),
+         "lstm.bias_ih_l0": rng.normal(size=4 * H), "lstm.bias_hh_l0": np.zeros(4 * H),
+         "fc.weight": rng.normal(size=(3, H)), "fc.bias": np.zeros(3)}
+    X = rng.standard_normal((12, 3, 40)).astype(np.float32)
+    net = MultiLevelBinarizedLSTM(w, activation_levels=2, weight_levels=2)
+    clf = LSTMClassifier(net, decimate=2, pooling="mean").fit(X, np.arange(12) % 3)
+    to_c(clf, tmp_path, "m", dtype="float64")
+    m4 = CortexM4(tmp_path, "m")
+    p, ins = m4.run(X[:2], steps=True)
+    host = CModel(tmp_path, "m")
+    np.testing.assert_array_equal(clf.classes_[p], clf.predict(X[:2]))
+    np.testing.assert_array_equal(m4.scores_, host.scores(X[:2]))
+    assert (m4.step_instructions_[:, 0] > 20 * 16 * 2 * 2).all()  # 20 steps x 16 rows x 2 x 2 level pairs
