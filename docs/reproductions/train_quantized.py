@@ -237,7 +237,7 @@ _RST_HEAD = ["method", "n", "ep", "acc torch [%] mean (std)", "acc torch-free [%
 def _cells(method, r, pub, where):
     """One table row (both formats): accuracies in %, mean (std) over subjects."""
     std = 0.0 if np.isnan(r.acc_torch_std) else r.acc_torch_std
-    return [method, f"{r.n_subjects:d}", f"{r.n_epochs:d}", f"{100 * r.acc_torch:.2f} ({100 * std:.2f})",
+    return [method, f"{int(r.n_subjects)}", f"{int(r.n_epochs)}", f"{100 * r.acc_torch:.2f} ({100 * std:.2f})",
             f"{100 * r.acc_torch_free:.2f}",
             f"{100 * r.agreement:.2f}%", f"{r.kB:.2f}", f"{r.macs:,.0f}", f"{r.word_ops:,.0f}",
             pub, where or "-"]
