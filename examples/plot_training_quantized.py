@@ -120,7 +120,8 @@ print(table.round(2).to_string())
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.scatter(summary.kB, 100 * summary.acc_torch_free, color="tab:blue")
-below = {"EEGNet BiPer-binarized", "LSTM float", "MuBiNN2 (2,2)"}  # crowded labels
+below = {"EEGNet BiPer-binarized", "EEGNet BiPer + DeSign3D-S features", "LSTM float",
+         "MuBiNN2 (2,2)"}  # crowded labels
 for m, r in summary.iterrows():
     ax.annotate(f"{m} ({int(r.n_subjects)})", (r.kB, 100 * r.acc_torch_free), fontsize=7,
                 xytext=(4, -10 if m in below else 3), textcoords="offset points")
