@@ -120,16 +120,19 @@ print(table.round(2).to_string())
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.scatter(summary.kB, 100 * summary.acc_torch_free, color="tab:blue")
-below = {"EEGNet BiPer-binarized", "LSTM float", "MuBiNN2 (2,2)"}  # crowded labels
+below = {"EEGNet BiPer-binarized", "EEGNet BiPer + DeSign3D-S features", "LSTM float",
+         "MuBiNN2 (2,2)"}  # crowded labels
 for m, r in summary.iterrows():
-    ax.annotate(m, (r.kB, 100 * r.acc_torch_free), fontsize=7, xytext=(4, -10 if m in below else 3),
-                textcoords="offset points")
+    ax.annotate(f"{m} ({int(r.n_subjects)})", (r.kB, 100 * r.acc_torch_free), fontsize=7,
+                xytext=(4, -10 if m in below else 3), textcoords="offset points")
 ax.axhline(25, color="gray", ls=":", label="chance (4 classes)")
 ax.set_xscale("log")
 ax.set_xlim(summary.kB.min() / 1.5, summary.kB.max() * 3)  # room for the labels
 ax.set_xlabel("memory of the torch-free model [kB]")
 ax.set_ylabel("cross-session accuracy [%]")
-ax.set_title(f"simulated data, mean over {int(summary.n_subjects.max())} subjects")
-ax.legend(loc="lower right")
+n_subjects = sorted(set(summary.n_subjects.astype(int)))
+ax.set_title(f"simulated data, mean over {n_subjects[0]} subjects" if len(n_subjects) == 1
+             else "simulated data, mean over the subjects each method ran on (in brackets)")
+ax.legend(loc="upper center")
 fig.tight_layout()
 plt.show()

@@ -132,9 +132,15 @@ def _binarized_eegnet_footprint(fp, n_scales=3, binary_inputs=False):
                      else "binary layers' MACs are sign-flipped additions")
 
 
-def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp):
+def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfreq, tmp,
+                 threads=1):
+    import torch
+
     from eegbin.train import TorchEEGClassifier, export, read_export_metadata
 
+    # eegbin's numba kernels (torch-free scoring of the previous model) run on the OpenMP
+    # runtime torch uses and leave its thread count at theirs: set it again before training
+    torch.set_num_threads(threads)
     t0 = time.time()
     clf = TorchEEGClassifier(model, model_params=params, max_epochs=n_epochs, **common).fit(Xtr, ytr)
     train_s = time.time() - t0
@@ -200,11 +206,13 @@ def write_tables(rows, n_subjects_done, args, path=OUT):
         acc_torch=("acc_torch", "mean"), acc_torch_std=("acc_torch", "std"),
         acc_torch_free=("acc_torch_free", "mean"), agreement=("agreement", "mean"),
         kB=("kB", "mean"), macs=("macs", "mean"), word_ops=("word_ops", "mean"),
-        train_s=("train_s", "mean"))
+        train_s=("train_s", "mean"), n_subjects=("subject", "nunique"),
+        n_epochs=("n_epochs", "first"))
     caption = (
-        f"Simulated dataset, cross-session (0train -> 1test), {n_subjects_done} subject(s) "
-        f"{sorted(df.subject.unique().tolist())}, 4 classes, input {args.shape} at "
-        f"{args.sfreq:g} Hz, CPU. Accuracy in %, mean (std) over subjects.")
+        f"Simulated dataset ({_dataset_code()}), cross-session (0train -> 1test), "
+        f"subjects {sorted(df.subject.unique().tolist())} (column n: how many per method), "
+        f"4 classes, input {args.shape} at {args.sfreq:g} Hz, CPU. Accuracy in %, mean (std) "
+        "over subjects; epochs (episodes for MI-MANN) in column ep.")
     published = [PAPER.get(m, ("-", "")) for m in agg.index]
     table = [_cells(m, r, pub, where) for (m, r), (pub, where) in zip(agg.iterrows(), published)]
     md = [caption, "", "| " + " | ".join(_MD_HEAD) + " |", "|" + "---|" * len(_MD_HEAD)]
@@ -215,22 +223,22 @@ def write_tables(rows, n_subjects_done, args, path=OUT):
     rst += ["   * - " + "\n     - ".join(cells) for cells in [_RST_HEAD] + table]
     (path / "training_quantized.rst").write_text("\n".join(rst) + "\n")
     summary = agg.assign(
-        n_subjects=df.groupby("method", sort=False).subject.nunique(),
         published=[pub for pub, _ in published], published_on=[where for _, where in published])
     summary.to_csv(path / "training_quantized_summary.csv")
     return df
 
 
-_MD_HEAD = ["method", "acc torch", "acc torch-free", "same pred.", "memory [kB]", "MACs", "word ops",
-            "published", "published on"]
-_RST_HEAD = ["method", "acc torch [%] mean (std)", "acc torch-free [%]", "same predictions",
-             "memory [kB]", "MACs", "word ops", "published [%]", "published on"]
+_MD_HEAD = ["method", "n", "ep", "acc torch", "acc torch-free", "same pred.", "memory [kB]", "MACs",
+            "word ops", "published", "published on"]
+_RST_HEAD = ["method", "n", "ep", "acc torch [%] mean (std)", "acc torch-free [%]",
+             "same predictions", "memory [kB]", "MACs", "word ops", "published [%]", "published on"]
 
 
 def _cells(method, r, pub, where):
     """One table row (both formats): accuracies in %, mean (std) over subjects."""
     std = 0.0 if np.isnan(r.acc_torch_std) else r.acc_torch_std
-    return [method, f"{100 * r.acc_torch:.2f} ({100 * std:.2f})", f"{100 * r.acc_torch_free:.2f}",
+    return [method, f"{int(r.n_subjects)}", f"{int(r.n_epochs)}", f"{100 * r.acc_torch:.2f} ({100 * std:.2f})",
+            f"{100 * r.acc_torch_free:.2f}",
             f"{100 * r.agreement:.2f}%", f"{r.kB:.2f}", f"{r.macs:,.0f}", f"{r.word_ops:,.0f}",
             pub, where or "-"]
 
@@ -248,7 +256,8 @@ def main(argv=None):
                     help="run only these methods; the other rows of an existing "
                          "training_quantized.csv in --out are kept")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--threads", type=int, default=2, help="torch threads")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: on a shared CPU, 2 threads spin-wait for each other)")
     args = ap.parse_args(argv)
     import torch
 
@@ -275,7 +284,7 @@ def main(argv=None):
                 continue
             with tempfile.TemporaryDirectory() as tmp:
                 r = evaluate_one(name, model, params, n_ep, common, X[tr], y[tr], X[~tr], y[~tr],
-                                 args.sfreq, tmp)
+                                 args.sfreq, tmp, args.threads)
             r["subject"] = subject
             rows.append(r)
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}),
@@ -284,6 +293,13 @@ def main(argv=None):
         write_tables(_merge(kept, rows, order), done, args, args.out)
     print(f"total {time.time() - start:.0f} s", flush=True)
     return write_tables(_merge(kept, rows, order), done, args, args.out)
+
+
+def _dataset_code():
+    """The simulated dataset's MOABB code: seed, subjects and generator version."""
+    from eegbin.datasets import SimulatedMotorImagery
+
+    return SimulatedMotorImagery().code
 
 
 def _kept_rows(path, methods):

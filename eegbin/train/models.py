@@ -337,7 +337,12 @@ class MIMANN(nn.Module):
             self.projection = nn.Linear(n_feat, n_components, bias=False)
         elif projection == "random":
             self.seed = draw_seed(random_state)
+            # numba's OpenMP layer shares torch's OpenMP runtime: its thread setting on
+            # return would override torch.set_num_threads (x13 per episode when 2 threads
+            # spin on 2 busy cores), so torch's count is put back
+            n_threads = torch.get_num_threads()
             R, self.projection_scale = random_bipolar_projection(self.seed, self.n_components, n_feat)
+            torch.set_num_threads(n_threads)
             self.register_buffer(
                 "random_projection",
                 torch.tensor(self.projection_scale * R.astype(np.float64), dtype=torch.float32))

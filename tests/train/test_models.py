@@ -81,6 +81,18 @@ def test_mimann_random_projection_is_the_memory_s_counter_based_matrix():
         MIMANN(3, 2, 64, projection="random", random_state=2**32)
 
 
+def test_mimann_random_projection_keeps_torch_s_thread_count():
+    # numba's OpenMP threading layer shares torch's OpenMP runtime; drawing the
+    # projection (a numba kernel) must not leave torch training on numba's thread count
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        MIMANN(n_chans=3, n_outputs=2, n_times=64, n_components=32, projection="random")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_mimann_trains_in_episodes_with_the_final_learning_rate():
     X, y = _two_class_epochs(n=24)
     kw = dict(model="mimann", model_params={"projection": "random", "n_components": 32},
