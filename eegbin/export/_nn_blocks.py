@@ -6,7 +6,7 @@ Same rules as the other blocks: ``static`` functions with the ``eb_`` prefix, on
 Blocks
 ------
 ``elu``
-    ELU (alpha = 1) with ``eb_expm1``, or numpy.interp's value on a table.
+    ELU (alpha = 1) with ``eb_expm1``, or numpy.interp's value on a table (``interp``).
 ``eegnet_block1``, ``eegnet_block2``
     EEGNet's float forward pass as :mod:`eegbin.nn.eegnet_forward` computes it
     ("reordered": per map, spatial mixing then one temporal filter, bias, ELU,
@@ -30,46 +30,60 @@ Blocks
     MuBiNN Algorithm 1 on a vector (static scales, or run-time greedy / power-of-two
     scales), the values of a stored code, and eq. (9) on packed words in the order of
     fused multiply-adds :mod:`eegbin.kernels.xnor` documents: bit for bit eegbin's.
-``interp_d``, ``matvec_d``
-    ``numpy.interp`` on a piecewise-linear table and a float matrix-vector product, in double.
+``interp``, ``interp_d``
+    ``numpy.interp`` on a piecewise-linear table, in ``eb_real`` and in double (one C text).
+``matvec_d``
+    A float matrix-vector product in double.
 """
 
 from __future__ import annotations
 
 __all__ = []
 
-ELU = r"""
-/* ELU (alpha = 1): v for v > 0, else expm1(v) (tx == 0), or else numpy.interp(v, tx, ty) on the
- * table of n points (tx increasing): ty[0] below tx[0], ty[n - 1] from tx[n - 1] on, ty[j] at
- * v == tx[j], else (ty[j + 1] - ty[j]) / (tx[j + 1] - tx[j]) (v - tx[j]) + ty[j] for
- * tx[j] < v < tx[j + 1] (numpy's arithmetic, in eb_real). */
-static eb_real eb_elu(eb_real v, const eb_real *tx, const eb_real *ty, int32_t n)
+_INTERP = r"""
+/* numpy.interp(v, xp, fp) in @REAL@ on a table of n points (xp increasing): fp[0] below xp[0],
+ * fp[n - 1] from xp[n - 1] on, fp[j] at v == xp[j], else
+ * (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]) (v - xp[j]) + fp[j] (numpy's operations). */
+static @REAL@ @NAME@(@REAL@ v, const @REAL@ *xp, const @REAL@ *fp, int32_t n)
 {
     int32_t lo = 0, hi = n - 1;
+    if (v < xp[0]) {
+        return fp[0];
+    }
+    if (v >= xp[n - 1]) {
+        return fp[n - 1];
+    }
+    while (hi - lo > 1) { /* xp[lo] <= v < xp[hi] */
+        int32_t mid = lo + (hi - lo) / 2;
+        if (xp[mid] <= v) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    if (xp[lo] == v) {
+        return fp[lo];
+    }
+    return (fp[lo + 1] - fp[lo]) / (xp[lo + 1] - xp[lo]) * (v - xp[lo]) + fp[lo];
+}
+"""
+
+#: numpy.interp in the model's real type (ELU tables) and in double (the LSTM cell's tables)
+INTERP = _INTERP.replace("@NAME@", "eb_interp").replace("@REAL@", "eb_real")
+INTERP_D = _INTERP.replace("@NAME@", "eb_interp_d").replace("@REAL@", "double")
+
+ELU = r"""
+/* ELU (alpha = 1): v for v > 0, else expm1(v) (tx == 0), or else eb_interp(v, tx, ty, n) on the
+ * table of n points (numpy.interp's arithmetic, in eb_real). */
+static eb_real eb_elu(eb_real v, const eb_real *tx, const eb_real *ty, int32_t n)
+{
     if (v > EB_R(0.0)) {
         return v;
     }
     if (!tx) {
         return eb_expm1(v);
     }
-    if (v < tx[0]) {
-        return ty[0];
-    }
-    if (v >= tx[n - 1]) {
-        return ty[n - 1];
-    }
-    while (hi - lo > 1) { /* tx[lo] <= v < tx[hi] */
-        int32_t mid = lo + (hi - lo) / 2;
-        if (tx[mid] <= v) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    if (tx[lo] == v) {
-        return ty[lo];
-    }
-    return (ty[lo + 1] - ty[lo]) / (tx[lo + 1] - tx[lo]) * (v - tx[lo]) + ty[lo];
+    return eb_interp(v, tx, ty, n);
 }
 """
 
@@ -551,34 +565,6 @@ static void eb_mlb_product(const uint64_t *xp, const double *xs, int32_t Lx, con
 }
 """
 
-INTERP_D = r"""
-/* numpy.interp(v, xp, fp) in double on a table of n points (xp increasing): fp[0] below xp[0],
- * fp[n - 1] from xp[n - 1] on, fp[j] at v == xp[j], else
- * (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]) (v - xp[j]) + fp[j] (numpy's operations). */
-static double eb_interp_d(double v, const double *xp, const double *fp, int32_t n)
-{
-    int32_t lo = 0, hi = n - 1;
-    if (v < xp[0]) {
-        return fp[0];
-    }
-    if (v >= xp[n - 1]) {
-        return fp[n - 1];
-    }
-    while (hi - lo > 1) { /* xp[lo] <= v < xp[hi] */
-        int32_t mid = lo + (hi - lo) / 2;
-        if (xp[mid] <= v) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    if (xp[lo] == v) {
-        return fp[lo];
-    }
-    return (fp[lo + 1] - fp[lo]) / (xp[lo + 1] - xp[lo]) * (v - xp[lo]) + fp[lo];
-}
-"""
-
 MATVEC_D = r"""
 /* out[r] = sum_c W[r cols + c] x[c] in double, summed in increasing c. */
 static void eb_matvec_d(const double *W, const double *x, int32_t rows, int32_t cols, double *out)
@@ -597,7 +583,8 @@ static void eb_matvec_d(const double *W, const double *x, int32_t rows, int32_t 
 
 #: name -> (C text, names of the blocks it needs, needs libm)
 NN_BLOCKS = {
-    "elu": (ELU, (), True),
+    "interp": (INTERP, (), False),
+    "elu": (ELU, ("interp",), True),
     "eegnet_block1": (EEGNET_BLOCK1, ("elu",), True),
     "eegnet_block2": (EEGNET_BLOCK2, ("elu",), True),
     "fixed16": (FIXED16, (), True),
