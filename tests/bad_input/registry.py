@@ -465,6 +465,8 @@ def _quantize_fns():
     W = _rng(2).standard_normal((8, 3))
     real = Arg("real", ndim=None, rtol32=1e-5, empty="rowwise")
     pqX = Arg("real", ndim=2, empty="rowwise", rtol32=1e-5)
+    # the pq_* functions take X with the quantizer's number of features (8)
+    pq_more_features = {"X:more_features": ("shape_mismatch", lambda kw: dict(kw, X=np.ones((3, 9))), ("X",))}
     return {
         "eegbin.quantize.biper_pdf": Entry(
             q.biper_pdf, lambda: {"w_hat": np.linspace(-0.9, 0.9, 7), "b": 1.0, "omega": 2.0},
@@ -545,16 +547,16 @@ def _quantize_fns():
             scalars={"n_subspaces": [0, -1, 9], "n_prototypes": [0, -1, 10**9]}),
         "eegbin.quantize.pq_encode": Entry(
             q.pq_encode, lambda: {"pq": pq(), "X": X[:5].copy()}, arrays={"X": pqX},
-            extra={"X:more_features": ("shape_mismatch", lambda kw: dict(kw, X=np.ones((3, 9))), ("X",))}),
+            extra=pq_more_features),
         "eegbin.quantize.pq_reconstruct": Entry(
             q.pq_reconstruct, lambda: {"pq": pq(), "X": X[:5].copy()}, arrays={"X": pqX},
-            extra={"X:more_features": ("shape_mismatch", lambda kw: dict(kw, X=np.ones((3, 9))), ("X",))}),
+            extra=pq_more_features),
         "eegbin.quantize.pq_table_sums": Entry(
             q.pq_table_sums, lambda: {"pq": pq(), "X": X[:5].copy()}, arrays={"X": pqX},
-            extra={"X:more_features": ("shape_mismatch", lambda kw: dict(kw, X=np.ones((3, 9))), ("X",))}),
+            extra=pq_more_features),
         "eegbin.quantize.pq_transform": Entry(
             q.pq_transform, lambda: {"pq": pq(), "X": X[:5].copy()}, arrays={"X": pqX},
-            extra={"X:more_features": ("shape_mismatch", lambda kw: dict(kw, X=np.ones((3, 9))), ("X",))}),
+            extra=pq_more_features),
         "eegbin.quantize.pq_footprint": Entry(
             q.pq_footprint, lambda: {"pq": pq(), "float_bits": 32}, scalars={"float_bits": [0, -1]}),
         "eegbin.quantize.multilevel_binarize": Entry(
