@@ -194,7 +194,7 @@ def evaluate_one(name, model, params, n_epochs, common, Xtr, ytr, Xte, yte, sfre
                 train_s=train_s, n_epochs=n_epochs, note=note, meta_model=meta["model"])
 
 
-def write_tables(rows, n_subjects_done, args, path=OUT):
+def write_tables(rows, args, path=OUT):
     import pandas as pd
 
     path.mkdir(parents=True, exist_ok=True)
@@ -290,9 +290,9 @@ def main(argv=None):
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}),
                   flush=True)
         done += 1
-        write_tables(_merge(kept, rows, order), done, args, args.out)
+        write_tables(_merge(kept, rows, order), args, args.out)
     print(f"total {time.time() - start:.0f} s", flush=True)
-    return write_tables(_merge(kept, rows, order), done, args, args.out)
+    return write_tables(_merge(kept, rows, order), args, args.out)
 
 
 def _dataset_code():
