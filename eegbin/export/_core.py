@@ -10,6 +10,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from ..kernels import n_words_for
 from . import _blocks
 from ._cgen import SIZEOF, array_initializer, check_directory, check_name
 
@@ -50,7 +51,7 @@ class Port:
     @property
     def length(self):
         """Elements of the C array (words for packed bits)."""
-        return -(-self.size // 64) if self.kind == "packed" else self.size
+        return n_words_for(self.size) if self.kind == "packed" else self.size
 
     def describe(self):
         """One line for comments and error messages."""

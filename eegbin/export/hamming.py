@@ -28,7 +28,7 @@ from ..binary import (
     HeavisideBinarizer,
     SparseBipolarRandomProjection,
 )
-from ..kernels import ternary_threshold
+from ..kernels import n_words_for, ternary_threshold
 from ._core import Port, register_exporter
 from .linear import _linear_state, linear_classifier_body
 
@@ -127,7 +127,7 @@ def _export_binarized_linear(clf, port, ctx):
                              f"step gives {port.describe()}")
         ctx.use("heaviside")
         x, conv = ctx.input_as("real")
-        code = ctx.buffer("code", "uint64_t", -(-port.size // 64))
+        code = ctx.buffer("code", "uint64_t", n_words_for(port.size))
         conv += f"    eb_heaviside({x}, 0, {port.size}, {code});\n"  # H(x), eq. 5
         port = Port("packed", port.size, "uint64_t", values="binary")
     elif port.kind == "packed":
@@ -135,7 +135,7 @@ def _export_binarized_linear(clf, port, ctx):
     else:
         raise ValueError(f"{name} reads binary codes, but gets {port.describe()}")
     n_bits = s["n_bits"]
-    if n_bits > port.size or -(-n_bits // 64) != port.length:
+    if n_bits > port.size or n_words_for(n_bits) != port.length:
         raise ValueError(f"{name} was fitted on {n_bits}-bit codes, but the previous step gives "
                          f"{port.size} bits")
     if s["binarize_weights"]:
@@ -167,7 +167,7 @@ def _export_associative_memory(am, port, ctx):
     x, conv = ctx.input_as("float")
     keys = ctx.buffer("seed_keys", "uint64_t", s["n_bands"])
     ones = ctx.buffer("ones", "int32_t", 64)
-    code = ctx.buffer("code", "uint64_t", -(-s["d"] // 64))
+    code = ctx.buffer("code", "uint64_t", n_words_for(s["d"]))
     conv += (f"    eb_band_encode({x}, {s['n_bands']}, {m}, {s['seed']}u, {s['t']}u, {s['d']}, "
              f"{keys}, {ones}, {code});\n")
     n_classes = len(s["classes"])

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import n_words_for
 from ..nn import LSTM, LearnedMultiLevelLSTM, LSTMClassifier, MultiLevelBinarizedLSTM
 from ..quantize import MultiLevelCode
 from ._cgen import literals
@@ -151,10 +152,6 @@ _RULES = {"greedy": 1, "power_of_two": 2}
 _SIGNALS = ("x", "h", "i", "f", "g", "o", "c", "tanh_c")
 
 
-def _n_words(n_bits):
-    return -(-n_bits // 64)
-
-
 def _quantizer(q, name, k, ctx):
     """(C arguments ``L, scales, rule, offset``) of the SignalQuantizer ``q`` of signal ``name``."""
     if np.dtype(q.dtype) != np.float64:
@@ -195,7 +192,7 @@ def _product(v, D, weight, q, name, k, ctx, out, bufs):
             raise ValueError(f"layer {k}: {name} is binarized around {q.offset}, eq. (9) multiplies codes "
                              f"around 0")
         args = _quantizer(q, name, k, ctx)
-        nw = _n_words(D)
+        nw = n_words_for(D)
         code = ctx.buffer(f"{name}{k}_code", "uint64_t", q.n_levels * nw)
         used = ctx.buffer(f"{name}{k}_scales", "double", q.n_levels)
         planes, scales, per_row, Lw = _weight_code(weight, f"w_{name}", k, ctx)
@@ -297,7 +294,7 @@ def _binarized_features(s, ctx):
             scales = ctx.weights(f"bias{k}_scales", np.asarray(bias.scales, dtype=np.float64).reshape(-1), "double",
                                  note=f"layer {k}: bias scales (per tensor)")
             bias_setup += (f"    eb_mlb_values({planes}, {scales}, {bias.n_levels}, {4 * H}, "
-                           f"{_n_words(4 * H)}, {b});\n")
+                           f"{n_words_for(4 * H)}, {b});\n")
         else:
             b = ctx.weights(f"bias{k}", np.asarray(bias, dtype=np.float64), "double", note=f"layer {k}: bias")
         if any(isinstance(w, MultiLevelCode) for w in (w_ih, w_hh)):

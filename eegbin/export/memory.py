@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..binary import BinaryKeyValueMemory
-from ..kernels import pack_bits, sparse_ternary_block, ternary_threshold
+from ..kernels import n_words_for, pack_bits, sparse_ternary_block, ternary_threshold
 from ._core import register_exporter
 from .hamming import _check_real
 
@@ -51,7 +51,7 @@ def _memory_state(mem):
 def _projection(s, ctx):
     """Statements filling the packed key of the step input; the key's buffer."""
     d, n = s["d"], s["n_features"]
-    words = -(-d // 64)
+    words = n_words_for(d)
     code = ctx.buffer("code", "uint64_t", words)
     if s["regenerate"]:
         ctx.use("projection")
@@ -63,7 +63,7 @@ def _projection(s, ctx):
     if R.dtype == np.int8 and np.isin(R, (-1, 1)).all():  # bipolar: d x n bits, row-major
         rows = ctx.weights("projection", pack_bits(R.astype(np.int64)), "uint64_t",
                            note=f"bipolar R, {d} packed rows of {n} bits (bit set: +1)")
-        wn = -(-n // 64)
+        wn = n_words_for(n)
         term = f"(({rows}[i * {wn} + j / 64] >> (j % 64)) & 1u) ? {x}[j] : -{x}[j]"
     else:
         rows = ctx.weights("projection", R.astype(np.float64), "real", note=f"learned R, {d} x {n}")
