@@ -67,7 +67,7 @@ def _lstm_state(clf):
                              f"LSTMClassifier (it calibrates) before export")
         state["binarized"] = True
         state["input_float32"] = net.input_dtype == np.float32
-        state["layers"] = [(layer, net._cell(k)) for k, layer in enumerate(net.binarized_weights.layers)]
+        state["layers"] = [(layer, net.cell_quantization(k)) for k, layer in enumerate(net.binarized_weights.layers)]
         return state
     state["layers"] = [tuple(np.asarray(a, dtype=np.float64) for a in layer) for layer in net.params.layers]
     return state

@@ -52,7 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..footprint import Footprint
-from ..kernels.checks import all_finite, check_real_dtype
+from ..kernels.checks import all_finite, check_int, check_real_dtype
 from ..quantize import MultiLevelCode
 from .lstm_cell import FLOAT_CELL, lstm_layer
 
@@ -481,6 +481,36 @@ class LSTM:
 
     def _layer(self, k, x, h0, c0, observe=None):
         return lstm_layer(x, self._weights().layers[k], h0, c0, self._cell(k), observe, self.engine)
+
+    def cell_quantization(self, layer=0):
+        """How layer ``layer`` quantizes its signals (what the C exporter writes).
+
+        Parameters
+        ----------
+        layer : int, default=0
+            Index of the layer, ``0 <= layer < n_layers``.
+
+        Returns
+        -------
+        CellQuantization
+            :data:`~eegbin.nn.lstm_cell.FLOAT_CELL` for the float LSTM; the
+            quantizers of every binarized signal and the activation tables for
+            the binarized networks.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from eegbin.nn import LSTM
+        >>> rng = np.random.default_rng(0)
+        >>> w = {"weight_ih_l0": rng.normal(size=(8, 3)), "weight_hh_l0": rng.normal(size=(8, 2))}
+        >>> LSTM(w).cell_quantization(0).x is None   # the float cell quantizes nothing
+        True
+
+        References
+        ----------
+        MuBiNN, Section IV (which signals each variant binarizes).
+        """
+        return self._cell(check_int(layer, "layer", 0, self.n_layers - 1))
 
     def forward(self, x, h0=None, c0=None):
         """Run all layers, as ``torch.nn.LSTM.forward``.

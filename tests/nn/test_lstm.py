@@ -286,13 +286,27 @@ def test_mubinn2_binarizes_the_signals_of_the_paper(small_net):
     net = MultiLevelBinarizedLSTM(sd, 3, 2).calibrate(x)
     for w_ih, w_hh, b in net.binarized_weights.layers:
         assert all(isinstance(m, MultiLevelCode) and m.n_levels == 2 and m.axis is None for m in (w_ih, w_hh, b))
-    cell = net._cell(1)
+    cell = net.cell_quantization(1)
     assert set(MUBINN2_SIGNALS) == {"x", "h", "i", "f", "g", "o", "c"} and cell.tanh_c is None
     for name, offset in MUBINN2_SIGNALS.items():
         q = getattr(cell, name)
         assert (q.n_levels, q.offset, q.dtype) == (3, offset, np.float64)
         np.testing.assert_array_equal(q.scales, net.activation_scales_[1][name])  # static, not per vector
     assert cell.sigmoid is not None and cell.tanh is not None
+
+
+def test_cell_quantization_names_the_bad_layer(small_net):
+    from eegbin.nn.lstm_cell import FLOAT_CELL
+
+    _, sd, x, _ = small_net
+    net = LSTM(sd)
+    assert net.cell_quantization() is FLOAT_CELL
+    with pytest.raises(ValueError, match=rf"layer must be in \[0, {net.n_layers - 1}\], got {net.n_layers}"):
+        net.cell_quantization(net.n_layers)
+    with pytest.raises(TypeError, match="layer must be an integer, got float"):
+        net.cell_quantization(0.0)
+    with pytest.raises(ValueError, match="call calibrate"):  # mubinn2 has no cell before its scales
+        MultiLevelBinarizedLSTM(sd, 2, 2).cell_quantization(0)
 
 
 def _plain_greedy_scales(v, L):

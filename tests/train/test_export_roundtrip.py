@@ -223,7 +223,7 @@ def test_mubinn2_roundtrip_identical_codes(tmp_path, epochs, A, W, monkeypatch):
     # every signal of the cell: identical values at every step, and identical sign planes
     seen_t, seen_f = _signals_torch(clf, X), _signals_free(free, X)
     assert sorted(seen_t) == sorted(seen_f) == ["c", "f", "g", "h", "i", "o", "tanh_c", "x"]
-    cell = net._cell(0)
+    cell = net.cell_quantization(0)
     for signal, name in ((s, n) for s, n in MUBINN2_ACTIVATIONS.values()):
         quantizer = getattr(m, name)
         np.testing.assert_array_equal(net.activation_scales[signal], quantizer.scales.detach().numpy())
