@@ -314,3 +314,18 @@ def test_unknown_trial_length_is_named(task, tmp_path):
     clf.n_times_in_ = None  # as a classifier read from an export that does not record n_times
     with pytest.raises(ValueError, match=r"LSTMClassifier: the trial length is unknown \(n_times_in_ is None\)"):
         to_c(clf, tmp_path, "m")
+
+
+def test_float32_residual_exports_are_refused(task, tmp_path):
+    """Formats 1-2 binarize x and h with float32 residuals, which the C cell (double) cannot give."""
+    from tests.nn.test_learned import _model
+
+    _, X, y = task
+    w, q = _model(D=C, H=5, C=3)
+    net = LearnedMultiLevelLSTM(w, q)
+    assert net.format == 2
+    clf = LSTMClassifier(net, decimate=3, pooling="mean").fit(X[:40], y[:40])
+    with pytest.raises(ValueError, match=r"layer 0: the signal 'x' is binarized with float32 residuals "
+                                         r"\(a MuBiNN2 export of format 1 or 2\).*\(format 3\)"):
+        to_c(clf, tmp_path, "m")
+    assert list(tmp_path.iterdir()) == []  # refused before anything is written
