@@ -31,6 +31,7 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax as scipy_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -205,10 +206,7 @@ def sharpen_attention(alpha, sharpen="softabs", beta=10.0):
         ) + 1.0
     if sharpen == "softmax":
         z = beta * alpha
-        if z.shape[-1] == 0:
-            return z
-        z = np.exp(z - z.max(axis=-1, keepdims=True))
-        return z / z.sum(axis=-1, keepdims=True)
+        return z if z.shape[-1] == 0 else scipy_softmax(z, axis=-1)
     return alpha.copy()
 
 

@@ -9,6 +9,7 @@ kernel, ``nn.BatchNorm2d``, ``nn.ELU``, ``nn.AvgPool2d`` with a (1, k) kernel,
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import softmax as scipy_softmax
 from sklearn.linear_model import LogisticRegression
 
 __all__ = [
@@ -214,7 +215,7 @@ def avg_pool_time(x, k):
 
 
 def softmax(z):
-    """Row-wise softmax of logits (last axis).
+    """Row-wise softmax of logits (last axis), as :func:`scipy.special.softmax`.
 
     Examples
     --------
@@ -223,9 +224,7 @@ def softmax(z):
     >>> softmax(np.zeros((1, 4)))
     array([[0.25, 0.25, 0.25, 0.25]])
     """
-    z = np.asarray(z)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return scipy_softmax(np.asarray(z), axis=-1)
 
 
 def _fit_softmax_head(F, y, C):
