@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import draw_seed
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels import (
     bitwise_majority,
@@ -78,6 +79,7 @@ def hd_band_encode(X, n_bands, n_components, sparsity, seed, *, n_jobs=None):
     return out
 
 
+@fill_doc
 class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     """RP+AM binarized classifier on multi-band features (Hersche et al. 2018).
 
@@ -162,11 +164,9 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_bands * n_per_band)
             Real-valued band-major features.
-        y : array-like of shape (n_samples,)
+        %(y_labels)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X, y = validate_data(self, refuse_strings(X), y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -193,13 +193,9 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Cosine similarity 1 - 2 d_h to each prototype (difference for two classes).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes) or (n_samples,)
+        %(returns_scores)s
         """
         check_is_fitted(self)
         X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)
@@ -209,13 +205,9 @@ class AssociativeMemoryClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Class of the nearest prototype in Hamming distance (ties: first class).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
+        %(returns_y_pred)s
         """
         check_is_fitted(self)
         X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32], reset=False)

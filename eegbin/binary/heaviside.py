@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, signs_as
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels.checks import refuse_strings
 from .projection import OUTPUTS
@@ -20,6 +21,7 @@ def heaviside_bits(X, thresholds):
     return X >= thresholds
 
 
+@fill_doc
 class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize real features: bit = H(x - t) with t the training mean (or median).
 
@@ -73,11 +75,10 @@ class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            Training features; their mean or median per feature is the threshold.
+        %(y_ignored)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X = validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32])
         if self.center == "mean":
@@ -91,13 +92,11 @@ class HeavisideBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Binary codes `H(X - thresholds_)`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
-        ndarray
+        codes : ndarray
             (n_samples, n_features) int8 -1/+1 or bool, or uint64
             (n_samples, ceil(n_features / 64)) for ``"packed"``.
         """

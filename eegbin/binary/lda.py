@@ -22,6 +22,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..docstrings import fill_doc
 from ..kernels.checks import refuse_strings
 from .svm import _BinarizedLinearBase
 
@@ -99,6 +100,7 @@ def shrinkage_lda_coef(X, y):
     return classes, coef, intercept
 
 
+@fill_doc
 class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """LDA with Ledoit-Wolf shrinkage for many features (Woodbury solver).
 
@@ -142,11 +144,10 @@ class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+            Real-valued training features.
+        %(y_labels)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)

@@ -38,6 +38,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..base import draw_seed
+from ..docstrings import fill_doc
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import bipolar_dot, pack_bits, sparse_ternary_block
 from ..kernels.checks import (
@@ -375,6 +376,7 @@ def _memory_footprint(n_support, n_features, n_classes, n_components, seeded, fl
                             convention)
 
 
+@fill_doc
 class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
     """Few-shot classifier with a binary key memory and a one-hot value memory.
 
@@ -547,9 +549,7 @@ class BinaryKeyValueMemory(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_support,)
             Class labels.
 
-        Returns
-        -------
-        self : BinaryKeyValueMemory
+        %(returns_self)s
         """
         X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, draw_seed, packed_as
+from ..docstrings import fill_doc
 from ..footprint import Footprint, check_convention
 from ..kernels import check_projection_sparsity, n_words_for, sparse_bipolar_project
 from ..kernels.checks import WORD, check_allocation, refuse_strings
@@ -29,6 +30,7 @@ def _bytes_per_row(n_components, output):
     return 8 * n_words_for(n_components) if output == "packed" else n_components
 
 
+@fill_doc
 class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binary embedding E = H(R f) with a sparse bipolar R regenerated from a seed.
 
@@ -120,11 +122,9 @@ class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, Base
         ----------
         X : array-like of shape (n_samples, n_features)
             Real-valued features (finite).
-        y : ignored
+        %(y_ignored)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         validate_data(self, refuse_strings(X), dtype=[np.float64, np.float32])
         check_projection_sparsity(self.sparsity)
@@ -144,9 +144,7 @@ class SparseBipolarRandomProjection(BinarizerOutputMixin, TransformerMixin, Base
     def transform(self, X):
         """Project and binarize: E = H(R X^T)^T.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..docstrings import fill_doc
 from ..footprint import Footprint, apply_convention, check_convention
 from ..kernels import hamming_argmin, hamming_cdist, pack_bits
 from ..kernels.checks import check_int, check_real, refuse_strings
@@ -56,6 +57,7 @@ def hamming_scores(packed, class_vectors, n_bits, *, n_jobs=None):
     return 1.0 - 2.0 * dist / float(n_bits)
 
 
+@fill_doc
 class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
     """Shared fit/predict; subclasses provide ``_make_estimator()``."""
 
@@ -94,11 +96,9 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
             Codes in any form a binarizer outputs: -1/+1 (bipolar), bool or
             0/1 (binary), packed uint64 words (width ``n_bits`` or inferred, see
             the Notes), or real values, binarized by H(x) (eq. 5).
-        y : array-like of shape (n_samples,)
+        %(y_labels)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X, y = self._validate_X(X, y, reset=True)
         check_classification_targets(y)
@@ -128,11 +128,10 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
+            Codes in the form ``fit`` saw (``input_``).
 
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes) or (n_samples,)
+        %(returns_scores)s
         """
         check_is_fitted(self)
         packed, n_bits = self._packed(X)
@@ -149,11 +148,10 @@ class _BinarizedLinearBase(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features)
+            Codes in the form ``fit`` saw (``input_``).
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
+        %(returns_y_pred)s
         """
         check_is_fitted(self)
         packed, n_bits = self._packed(X)

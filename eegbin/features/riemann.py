@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import EpochsInputMixin
+from ..docstrings import fill_doc
 from ..footprint import Footprint, check_convention
 from ..kernels.checks import check_epochs, check_real
 from ._filterbank import _check_bands, design_filterbank, filterbank_covariances, hersche_bands
@@ -98,6 +99,7 @@ def _filterbank_riemann_footprint(n, n_bands, windows, n_sections, float_bits=32
     return Footprint("FilterBankRiemann", parts=parts, note=note)
 
 
+@fill_doc
 class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
     """Multi-spectral Riemannian tangent-space features of EEG epochs.
 
@@ -249,12 +251,9 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_trials, n_channels, n_times)
             Training epochs.
-        y : ignored
-            Unsupervised (present for API consistency).
+        %(y_ignored)s
 
-        Returns
-        -------
-        self : FilterBankRiemann
+        %(returns_self)s
         """
         self._fit(X)
         return self
@@ -322,7 +321,8 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_trials, n_channels, n_times)
-        y : ignored
+            Training epochs.
+        %(y_ignored)s
 
         Returns
         -------

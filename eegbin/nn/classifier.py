@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import EpochsInputMixin
+from ..docstrings import fill_doc
 from ..kernels.checks import refuse_strings
 from .eegnet import EEGNet
 from .layers import _fit_softmax_head, softmax
@@ -17,6 +18,7 @@ from .layers import _fit_softmax_head, softmax
 __all__ = ["EEGNetClassifier"]
 
 
+@fill_doc
 class EEGNetClassifier(EpochsInputMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     """A trained EEGNet as a scikit-learn classifier, with optional compressions.
 
@@ -185,11 +187,10 @@ class EEGNetClassifier(EpochsInputMixin, ClassifierMixin, TransformerMixin, Base
         Parameters
         ----------
         X : ndarray of shape (n_trials, n_chans, n_times)
-        y : array-like of shape (n_trials,)
+            Epochs with the ``n_chans`` and ``n_times`` given to the constructor.
+        %(y_trials)s
 
-        Returns
-        -------
-        self : EEGNetClassifier
+        %(returns_self)s
         """
         X, y = validate_data(self, refuse_strings(X), y, allow_nd=True, dtype=[np.float64, np.float32])
         if X.ndim != 3 or X.shape[1:] != (self.n_chans, self.n_times):

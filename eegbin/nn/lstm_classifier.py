@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import EpochsInputMixin
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels.checks import check_epochs
 from .layers import _fit_softmax_head, softmax
@@ -92,6 +93,7 @@ def _with_dense_head(fp, coef, intercept, float_bits):
     return Footprint(f"LSTMClassifier: {fp.name}", parts=parts, note=fp.note)
 
 
+@fill_doc
 class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
     """Classify MOABB epochs with a torch-free LSTM (float, B_LSTM, MuBiNN1/2, or as trained).
 
@@ -293,11 +295,10 @@ class LSTMClassifier(EpochsInputMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : ndarray of shape (n_trials, n_channels, n_times)
-        y : array-like of shape (n_trials,)
+            Epochs (finite); the time axis is the recurrence.
+        %(y_trials)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X = self._check_X(X, reset=True)
         y = np.asarray(y)

@@ -33,6 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, signs_as
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels.checks import check_real_array, refuse_strings
 
@@ -206,6 +207,7 @@ def biper_pdf(w_hat, b, omega):
     return dens if dens.ndim else float(dens)
 
 
+@fill_doc
 class PeriodicBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Binarize weight arrays with a square wave and a scale: ``gamma * Sign(sin(omega W))``.
 
@@ -277,12 +279,9 @@ class PeriodicBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_rows, n_cols)
             Latent real-valued weights (finite).
-        y : None
-            Ignored.
+        %(y_ignored)s
 
-        Returns
-        -------
-        self : PeriodicBinarizer
+        %(returns_self)s
         """
         X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if not np.isfinite(self.omega):

@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, signs_as
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels.checks import check_int, check_real_array, refuse_strings
 
@@ -488,6 +489,7 @@ def threshold_kernel_3d(kernel, n_channels, variant="shift", k=3, ndim=2):
     return omega[np.stack(levels)]
 
 
+@fill_doc
 class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """DeSign activation as a transformer: ``Sign(X - T (x) 1)`` per sample.
 
@@ -616,12 +618,9 @@ class DitheredBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features) or `(n_samples, *sample_shape)`
             Training pre-activations (finite).
-        y : None
-            Ignored.
+        %(y_ignored)s
 
-        Returns
-        -------
-        self : DitheredBinarizer
+        %(returns_self)s
         """
         X = self._validate_X(X, reset=True)
         ndim_s = X.ndim - 1

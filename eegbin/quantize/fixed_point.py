@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import Float64OutputMixin
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels.checks import check_int, check_real, check_real_array, check_real_dtype, refuse_strings
 
@@ -205,6 +206,7 @@ def auto_frac_bits(max_abs, bits):
     return f
 
 
+@fill_doc
 class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Signed fixed-point quantization with saturation, for weights or activations.
 
@@ -264,12 +266,9 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
         ----------
         X : array-like of shape (n_samples, n_features)
             Training values (weights or activations); must be finite.
-        y : None
-            Ignored.
+        %(y_ignored)s
 
-        Returns
-        -------
-        self : FixedPointQuantizer
+        %(returns_self)s
         """
         X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if self.frac_bits == "auto":
@@ -282,9 +281,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
     def quantize(self, X):
         """Fixed-point integers of ``X`` (saturated).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
@@ -297,9 +294,7 @@ class FixedPointQuantizer(Float64OutputMixin, OneToOneFeatureMixin, TransformerM
     def transform(self, X):
         """Dequantized values ``q(X) * 2**-frac_bits_``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------

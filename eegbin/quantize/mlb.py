@@ -46,6 +46,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import BinarizerOutputMixin, signs_as
+from ..docstrings import fill_doc
 from ..kernels import unpack_bits
 from ..kernels.bits import multilevel_matmul, n_words_for
 from ..kernels.checks import check_n_levels, check_packed, check_real_array, refuse_strings
@@ -498,6 +499,7 @@ def mlb_dot(a, b):
 # ---------------------------------------------------------------------------
 
 
+@fill_doc
 class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator):
     """Multi-level binarization of feature matrices (MuBiNN Algorithm 1).
 
@@ -585,11 +587,10 @@ class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator)
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            Real training values (finite); they fix the scales with ``fit_scales=True``.
+        %(y_ignored)s
 
-        Returns
-        -------
-        self
+        %(returns_self)s
         """
         X = validate_data(self, refuse_strings(X), dtype=np.float64)
         if self.fit_scales:
@@ -604,13 +605,11 @@ class MultiLevelBinarizer(BinarizerOutputMixin, TransformerMixin, BaseEstimator)
     def transform(self, X):
         """Encode ``X`` (Algorithm 1) and return it as ``output`` asks.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
-        ndarray or MultiLevelCode
+        codes : ndarray or MultiLevelCode
             See ``output``.
         """
         check_is_fitted(self)

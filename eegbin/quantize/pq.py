@@ -37,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import Float64OutputMixin
+from ..docstrings import fill_doc
 from ..kernels.checks import all_finite, refuse_strings
 from ..kernels.threads import n_threads
 from .pq_learning import learn_product_quantizer
@@ -80,6 +81,7 @@ _PQ_CONSTRAINTS = {
 }
 
 
+@fill_doc
 class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                              BaseEstimator):
     """Product-quantized linear layer ``X W + b`` (encode, then sum lookup tables).
@@ -169,16 +171,13 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs of the layer (activations).
-        y : None
-            Ignored.
+        %(y_ignored)s
         weights : array-like of shape (n_features, n_outputs), optional
             Layer weights; identity if None.
         bias : array-like of shape (n_outputs,), optional
             Layer bias; zeros if None.
 
-        Returns
-        -------
-        self : ProductQuantizedLinear
+        %(returns_self)s
         """
         X = validate_data(self, refuse_strings(X), dtype=np.float64)
         self.quantizer_ = learn_product_quantizer(
@@ -200,40 +199,37 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
     lut_scale_ = property(lambda self: self.quantizer_.lut_scale)
     bias_ = property(lambda self: self.quantizer_.bias)
 
+    def _run(self, operation, X):
+        """``operation`` (a function of :mod:`.pq_tables`) on the validated ``X``, ``n_jobs`` threads."""
+        return operation(self.quantizer_, _validate_fitted_X(self, X), n_threads=n_threads(self.n_jobs),
+                         check_input=False)
+
     def encode(self, X):
         """Prototype index of every sub-vector.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
         prototype_indices : ndarray of uint8, shape `(n_samples, n_subspaces_)`
         """
-        return pq_encode(self.quantizer_, _validate_fitted_X(self, X),
-                         n_threads=n_threads(self.n_jobs), check_input=False)
+        return self._run(pq_encode, X)
 
     def table_sums(self, X):
         """Raw table sums ``sum_j LUT[j, index_j, :]`` (int64 for quantized tables).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
         sums : ndarray of shape (n_samples, n_outputs)
         """
-        return pq_table_sums(self.quantizer_, _validate_fitted_X(self, X),
-                             n_threads=n_threads(self.n_jobs), check_input=False)
+        return self._run(pq_table_sums, X)
 
     def transform(self, X):
         """Approximate ``X W + b`` as ``lut_scale_ * table_sums(X) + bias_``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
@@ -244,16 +240,13 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
     def reconstruct(self, X):
         """Prototype reconstruction of ``X`` (the quantized input).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
         Returns
         -------
         X_hat : ndarray of float64, shape (n_samples, n_features)
         """
-        return pq_reconstruct(self.quantizer_, _validate_fitted_X(self, X),
-                              n_threads=n_threads(self.n_jobs), check_input=False)
+        return self._run(pq_reconstruct, X)
 
     def footprint(self, float_bits=32):
         """A :class:`~eegbin.Footprint`: stored parameters (reals at ``float_bits``) and operations of one inference.
@@ -264,6 +257,7 @@ class ProductQuantizedLinear(Float64OutputMixin, ClassNamePrefixFeaturesOutMixin
         return pq_footprint(self.quantizer_, float_bits)
 
 
+@fill_doc
 class PQClassifier(ClassifierMixin, BaseEstimator):
     """Linear classifier whose decision function runs through a product-quantized layer.
 
@@ -331,11 +325,10 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+            Real-valued training features.
+        %(y_labels)s
 
-        Returns
-        -------
-        self : PQClassifier
+        %(returns_self)s
         """
         X, y = validate_data(self, refuse_strings(X), y, dtype=np.float64)
         check_classification_targets(y)
@@ -368,13 +361,9 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Approximate scores ``X coef_.T + intercept_`` through the PQ layer.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        %(returns_scores)s
         """
         X = _validate_fitted_X(self, X)
         scores = self.pq_.transform(X)
@@ -383,13 +372,9 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Class with the largest approximate score (softmax -> max).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(params_X)s
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
+        %(returns_y_pred)s
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
