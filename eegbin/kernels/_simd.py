@@ -197,27 +197,23 @@ def popcount(typingctx, a):
     return u64x8(a), codegen
 
 
-@intrinsic
-def to_f64(typingctx, a):
-    if a != u64x8:
-        return None
+def _lane_cast(source, target, instruction):
+    """Typer of an intrinsic converting ``source`` lanes to ``target`` lanes by an LLVM cast."""
 
-    def codegen(context, builder, sig, args):
-        return builder.sitofp(args[0], _ll(context, f64x8))
+    def typer(typingctx, a):
+        if a != source:
+            return None
 
-    return f64x8(a), codegen
+        def codegen(context, builder, sig, args):
+            return getattr(builder, instruction)(args[0], _ll(context, target))
+
+        return target(a), codegen
+
+    return typer
 
 
-@intrinsic
-def to_i64(typingctx, a):
-    """Float lanes holding integers -> int64 lanes (as u64x8, for indices)."""
-    if a != f64x8:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.fptosi(args[0], _ll(context, u64x8))
-
-    return u64x8(a), codegen
+to_f64 = intrinsic(_lane_cast(u64x8, f64x8, "sitofp"))  # int64 lanes (counts) -> float lanes
+to_i64 = intrinsic(_lane_cast(f64x8, u64x8, "fptosi"))  # float lanes holding integers -> int64 (indices)
 
 
 def _unary_float(name):
