@@ -201,6 +201,7 @@ class Footprint:
         Returns
         -------
         Footprint
+            A copy; the tree and the stored parameters are unchanged.
 
         Examples
         --------
@@ -284,6 +285,7 @@ def check_convention(convention):
     Returns
     -------
     str
+        ``convention``, unchanged.
 
     Examples
     --------
@@ -316,6 +318,7 @@ def apply_convention(fp, convention):
     Returns
     -------
     Footprint
+        ``fp`` itself for ``"eegbin"``; a copy with bit operations as MACs for ``"hersche2020"``.
 
     Examples
     --------

@@ -240,10 +240,12 @@ def lut_sum(prototype_indices, luts, *, n_threads=1):
     prototype_indices : ndarray of int, shape (n_samples, m)
     luts : ndarray of shape (m, K, n_outputs), integer or float
     n_threads : int, default=1
+        Threads over blocks of rows (1: serial).
 
     Returns
     -------
     sums : ndarray of int64 (integer tables) or float64, shape (n_samples, n_outputs)
+        Exact for integer tables.
 
     Examples
     --------
@@ -286,10 +288,13 @@ def hash_tree_lut_sum(X, split_dims, thresholds, luts, *, n_threads=1):
     thresholds : ndarray of float, shape (m, 2**depth - 1)
     luts : ndarray of shape (m, 2**depth, n_outputs), integer or float
     n_threads : int, default=1
+        Threads over blocks of rows (1: serial).
 
     Returns
     -------
     sums : ndarray of int64 (integer tables) or float64, shape (n_samples, n_outputs)
+        Equal to ``lut_sum(hash_tree_encode(X, split_dims, thresholds), luts)``, without
+        the index array.
 
     Examples
     --------

@@ -156,6 +156,8 @@ def random_words(seed, row_start, row_stop, n_words):
     Returns
     -------
     ndarray of uint64, shape (row_stop - row_start, n_words)
+        Word ``c`` of row ``r`` is ``word(seed, row_start + r, c)``: the same for
+        any range that holds the row.
 
     Examples
     --------
@@ -249,6 +251,7 @@ def sparse_ternary_block(seed, row_start, row_stop, n_cols, sparsity):
     Returns
     -------
     ndarray of int8, shape (row_stop - row_start, n_cols)
+        Entries -1, 0, +1; a row depends only on ``seed`` and its index.
 
     Examples
     --------

@@ -127,6 +127,7 @@ def select_channels(params, n_selected):
     Returns
     -------
     EEGNetParams
+        With ``spatial`` and ``channels`` cut to the selected channels.
 
     Examples
     --------
@@ -154,6 +155,7 @@ def with_elu_table(params, n_entries=256, x_min=-8.0):
     Returns
     -------
     EEGNetParams
+        With ``elu_table`` set: the ELUs read the interpolated table.
 
     Examples
     --------
@@ -296,6 +298,7 @@ def with_head(params, weight, bias):
     Returns
     -------
     EEGNetParams
+        With a dense head of ``weight`` and ``bias``.
 
     Examples
     --------
@@ -332,6 +335,7 @@ def with_binary_features(params, separable, head):
     Returns
     -------
     EEGNetParams
+        With ``binary_features`` set to the two threshold kernels.
 
     Examples
     --------

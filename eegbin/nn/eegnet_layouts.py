@@ -126,6 +126,7 @@ def read_eegnet(weights, *, layout="auto", n_chans=None, n_times=None, pool1_ker
     Returns
     -------
     EEGNetParams
+        In eegbin's layout; ``layout`` names the one the file was read from.
 
     Examples
     --------

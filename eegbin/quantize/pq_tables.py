@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..docstrings import fill_doc
 from ..footprint import Footprint
 from ..kernels import hash_tree_encode, hash_tree_lut_sum, lut_sum
 from ..kernels.checks import check_int, check_real_array, check_real_dtype
@@ -348,17 +349,11 @@ def _check_input(pq, X, check_input=True):
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
+@fill_doc
 def pq_encode(pq, X, *, n_threads=1, check_input=True):
     """Prototype index of every sub-vector of ``X`` (trees or nearest centroid).
 
-    Parameters
-    ----------
-    pq : ProductQuantizer
-    X : ndarray of shape (n_samples, n_features)
-    n_threads : int, default=1
-    check_input : bool, default=True
-        False skips the checks of ``X`` (finite, 2-D, ``n_features`` columns,
-        C-contiguous float64): for callers that validated it.
+    %(pq_call)s
 
     Returns
     -------
@@ -378,13 +373,11 @@ def pq_encode(pq, X, *, n_threads=1, check_input=True):
     return kmeans_encode(X, pq.prototypes, pq.bounds)
 
 
+@fill_doc
 def pq_table_sums(pq, X, *, n_threads=1, check_input=True):
     """Raw table sums ``sum_j tables[j, index_j, :]`` (int64 for quantized tables).
 
-    Parameters
-    ----------
-    pq, X, n_threads, check_input
-        As in :func:`pq_encode`.
+    %(pq_call)s
 
     Returns
     -------
@@ -408,13 +401,11 @@ def pq_table_sums(pq, X, *, n_threads=1, check_input=True):
     return lut_sum(kmeans_encode(X, pq.prototypes, pq.bounds), pq.tables, n_threads=n_threads)
 
 
+@fill_doc
 def pq_transform(pq, X, *, n_threads=1, check_input=True):
     """Approximate ``X W + b`` as ``lut_scale * table sums + bias``.
 
-    Parameters
-    ----------
-    pq, X, n_threads, check_input
-        As in :func:`pq_encode`.
+    %(pq_call)s
 
     Returns
     -------
@@ -438,13 +429,11 @@ def pq_transform(pq, X, *, n_threads=1, check_input=True):
     return pq.lut_scale * sums + pq.bias
 
 
+@fill_doc
 def pq_reconstruct(pq, X, *, n_threads=1, check_input=True):
     """Prototype reconstruction of ``X`` (the quantized input).
 
-    Parameters
-    ----------
-    pq, X, n_threads, check_input
-        As in :func:`pq_encode`.
+    %(pq_call)s
 
     Returns
     -------
