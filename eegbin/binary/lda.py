@@ -144,7 +144,7 @@ class ShrinkageLDA(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Real-valued training features.
+            Real-valued training features (finite).
         %(y_labels)s
 
         %(returns_self)s

@@ -188,6 +188,7 @@ def sharpen_attention(alpha, sharpen="softabs", beta=10.0):
     Returns
     -------
     attention : ndarray of float64, shape (n_queries, n_keys)
+        One weight per key for each query, by the rule ``sharpen``.
 
     Examples
     --------
@@ -224,6 +225,7 @@ def memory_readout(attention, labels, n_classes):
     Returns
     -------
     y_hat : ndarray of float64, shape (n_queries, n_classes)
+        The attention of each query summed over the keys of each class.
 
     Examples
     --------

@@ -405,6 +405,7 @@ def run(
     Returns
     -------
     EvaluationResult
+        The per-subject scores, their summary, the footprints and the protocol.
 
     Examples
     --------

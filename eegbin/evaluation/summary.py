@@ -110,6 +110,7 @@ def describe_protocol(results):
     Returns
     -------
     str
+        ``"<evaluation>: trained on <sessions>, tested on <sessions>"``.
 
     Examples
     --------

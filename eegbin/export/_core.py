@@ -224,6 +224,7 @@ def register_exporter(*types, reads="features"):
     Returns
     -------
     decorator
+        Registers the function it decorates and returns it unchanged.
 
     Examples
     --------

@@ -527,6 +527,7 @@ def hamming_cdist(A, B, *, n_jobs=None):
     Returns
     -------
     ndarray of uint32, shape (n_a, n_b)
+        ``out[i, j]``: the bits where row ``i`` of ``A`` and row ``j`` of ``B`` differ.
 
     Examples
     --------
@@ -630,6 +631,7 @@ def bipolar_dot(A, B, n_bits, *, n_jobs=None):
     Returns
     -------
     ndarray of int64, shape (n_a, n_b)
+        ``out[i, j]``: the dot product of the ±1 vectors of row ``i`` of ``A`` and row ``j`` of ``B``.
 
     Examples
     --------

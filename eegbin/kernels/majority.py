@@ -61,6 +61,8 @@ def bitwise_majority(words, tie_break=None):
     Returns
     -------
     ndarray of uint64, shape (n, n_words)
+        Bit ``b`` of row ``r`` set where more than half of the ``k`` vectors of row
+        ``r`` set it (half: the bit of ``tie_break``).
 
     Examples
     --------

@@ -459,6 +459,7 @@ def sparse_bipolar_project(X, seed, n_components, sparsity, *, block_size=512,
     Returns
     -------
     ndarray of uint64, shape (n_samples, ceil(n_components / 64))
+        Packed ``H(R x)`` of each row (bit ``j`` from row ``j`` of R), padding bits zero.
 
     Examples
     --------
@@ -513,6 +514,8 @@ def dense_bipolar_project(X, seed, n_components, sparsity, *, block_size=2048, n
     Returns
     -------
     ndarray of uint64, shape (n_samples, ceil(n_components / 64))
+        The same packed bits as :func:`sparse_bipolar_project`, but for sums within
+        rounding of 0.
 
     Examples
     --------

@@ -147,6 +147,7 @@ conv_spatial_max_norm, norm_rate, keras_layers
         Returns
         -------
         EEGNet
+            A network sharing ``params`` (immutable) that runs in ``dtype`` by ``algorithm``.
 
         Examples
         --------

@@ -151,6 +151,7 @@ def eegnet_features(params, X, *, dtype="float32", algorithm="reordered"):
     Returns
     -------
     features : ndarray of shape (n_trials, F2 * T'), dtype ``dtype``
+        The input of the head: the pooled maps of the separable block, flattened.
 
     Examples
     --------
@@ -178,6 +179,7 @@ def eegnet_logits(params, X, *, dtype="float32", algorithm="reordered"):
     Returns
     -------
     logits : ndarray of shape (n_trials, n_classes), dtype ``dtype``
+        The head's output; their softmax is the class probabilities.
 
     Examples
     --------

@@ -69,6 +69,7 @@ def renorm_rows(w, max_norm):
     Returns
     -------
     ndarray, same shape as ``w``.
+        Rows of ``w`` whose ℓ2 norm exceeds ``max_norm`` scaled down to it (as torch).
 
     Examples
     --------
@@ -174,6 +175,7 @@ def elu_table(x, table_x, table_y):
     Returns
     -------
     ndarray, same shape as ``x``.
+        ``elu(x)`` with the negative branch interpolated in the table.
 
     Examples
     --------

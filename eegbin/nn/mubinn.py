@@ -101,6 +101,7 @@ def mubinn2_cell(scales, tables, offsets=None, dtype=np.float64):
     Returns
     -------
     CellQuantization
+        Static scales per signal, sigmoid and tanh by ``tables``.
 
     Examples
     --------

@@ -351,6 +351,7 @@ def mlb_approximation(x, n_levels=3, scaling="greedy", axis=None, scales=None, *
     Returns
     -------
     ndarray of float64, shape ``x.shape``
+        What :func:`reconstruct` returns for the code of ``x``.
 
     Examples
     --------
@@ -404,6 +405,7 @@ def reconstruct(code):
     Returns
     -------
     ndarray of float64, shape ``code.shape``
+        ``sum_i alpha_i * b_i`` for every value, ``b_i`` in {-1, +1}.
 
     Examples
     --------
@@ -439,6 +441,7 @@ def mlb_matmul(a, b, *, n_jobs=None):
     Returns
     -------
     ndarray of float64, shape (n, m)
+        Equal, to float rounding, to the product of the reconstructions.
 
     Examples
     --------

@@ -325,7 +325,8 @@ class PQClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Real-valued training features.
+            Training features: the linear model is fitted on them (unless ``prefit``),
+            then the quantizer is learned on them.
         %(y_labels)s
 
         %(returns_self)s

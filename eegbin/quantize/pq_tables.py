@@ -410,6 +410,7 @@ def pq_transform(pq, X, *, n_threads=1, check_input=True):
     Returns
     -------
     Y : ndarray of float64, shape (n_samples, n_outputs)
+        ``pq.lut_scale * pq_table_sums(pq, X) + pq.bias``.
 
     Examples
     --------
@@ -438,6 +439,7 @@ def pq_reconstruct(pq, X, *, n_threads=1, check_input=True):
     Returns
     -------
     X_hat : ndarray of float64, shape (n_samples, n_features)
+        Every sub-vector of ``X`` replaced by its prototype.
 
     Examples
     --------
