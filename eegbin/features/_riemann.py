@@ -207,8 +207,8 @@ def expm(C):
     return _funm(C, FN_EXP, "expm")
 
 
-def _np_funm(M, fct, spd=True):
-    """One small matrix function exactly as pyRiemann computes it (numpy eigh)."""
+def _checked_eigh(M, spd=True):
+    """numpy's ``eigh`` of finite symmetric ``M``; with ``spd``, refuse an eigenvalue <= 0."""
     if not np.isfinite(M).all():
         raise ValueError("matrix function of a non-finite matrix (the mean diverged or the input overflowed)")
     w, v = np.linalg.eigh(M)
@@ -217,6 +217,12 @@ def _np_funm(M, fct, spd=True):
             f"the (mean) covariance is not positive definite (eigenvalue {w.min():.3g}); "
             f"increase the regularization"
         )
+    return w, v
+
+
+def _np_funm(M, fct, spd=True):
+    """One small matrix function exactly as pyRiemann computes it (numpy eigh)."""
+    w, v = _checked_eigh(M, spd)
     return v @ (fct(w)[..., None] * np.swapaxes(v, -1, -2))
 
 
@@ -234,14 +240,7 @@ def _raise_not_pd(minval, what):
 
 def _sqrt_invsqrt(M):
     """``(M^{1/2}, M^{-1/2})`` of SPD matrices (..., n, n) from one eigendecomposition."""
-    if not np.isfinite(M).all():
-        raise ValueError("matrix function of a non-finite matrix (the mean diverged or the input overflowed)")
-    w, v = np.linalg.eigh(M)
-    if w.min() <= 0:
-        raise ValueError(
-            f"the (mean) covariance is not positive definite (eigenvalue {w.min():.3g}); "
-            f"increase the regularization"
-        )
+    w, v = _checked_eigh(M)
     vt = np.swapaxes(v, -1, -2)
     return v @ (np.sqrt(w)[..., None] * vt), v @ ((1.0 / np.sqrt(w))[..., None] * vt)
 
