@@ -262,6 +262,7 @@ class CModel:
         Parameters
         ----------
         X : array-like of shape (n_trials, n_chans, n_times)
+            As in :meth:`predict`.
 
         Returns
         -------

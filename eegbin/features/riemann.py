@@ -303,6 +303,7 @@ class FilterBankRiemann(EpochsInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_trials, n_channels, n_times)
+            Epochs with the channels and the samples per epoch seen by ``fit``.
 
         Returns
         -------
