@@ -251,7 +251,7 @@ def sparse_ternary_block(seed, row_start, row_stop, n_cols, sparsity):
     Returns
     -------
     ndarray of int8, shape (row_stop - row_start, n_cols)
-        Entries -1, 0, +1; a row depends only on ``seed`` and its index.
+        Entries -1, 0, +1; a row is the same in any range that holds it.
 
     Examples
     --------
