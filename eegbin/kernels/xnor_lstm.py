@@ -244,6 +244,7 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
         c = np.zeros(H8)
         h = np.zeros(H8)
         rt = np.zeros(H8)
+        a = _given_lanes(given)
         for k in range(H):
             c[k] = c0[b, k]
             h[k] = h0[b, k]
@@ -264,17 +265,18 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
                 store(v, (4, k), load(c, k))
             _mlb_rows5(v, r, acc, H, levels, offsets, pow2, given, use_given)
             for k in range(0, H, 8):
-                ih = _hat_rows(v, acc, 0, k, levels[2], offsets[2])
-                fh = _hat_rows(v, acc, 1, k, levels[3], offsets[3])
-                gh = _hat_rows(v, acc, 2, k, levels[4], offsets[4])
-                ch = _hat_rows(v, acc, 4, k, levels[6], offsets[6])
+                ih = _hat_rows(v, acc, a, 0, k, levels[2], offsets[2], use_given[2])
+                fh = _hat_rows(v, acc, a, 1, k, levels[3], offsets[3], use_given[3])
+                gh = _hat_rows(v, acc, a, 2, k, levels[4], offsets[4], use_given[4])
+                ch = _hat_rows(v, acc, a, 4, k, levels[6], offsets[6], use_given[6])
                 cn = add(mul(fh, ch), mul(ih, gh))
                 store(c, k, cn)
                 store(v, (5, k), _pwl(cn, Pt))
-            _mlb_rows1(v, r, acc, 5, H, levels[7], offsets[7], pow2[7], given[7], use_given[7])
+            if not use_given[7]:
+                _mlb_rows1(v, r, acc, 5, H, levels[7], offsets[7], pow2[7], given[7], use_given[7])
             for k in range(0, H, 8):
-                oh = _hat_rows(v, acc, 3, k, levels[5], offsets[5])
-                store(h, k, mul(oh, _hat_rows(v, acc, 5, k, levels[7], offsets[7])))
+                oh = _hat_rows(v, acc, a, 3, k, levels[5], offsets[5], use_given[5])
+                store(h, k, mul(oh, _hat_rows(v, acc, a, 5, k, levels[7], offsets[7], use_given[7])))
             k = 0
             while k + 8 <= H:
                 store(out, (b, t, k), load(h, k))
@@ -288,11 +290,30 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
 
 
 @njit(cache=True, inline="always")
-def _hat_rows(v, acc, q, k, L, off):
-    """The value signal q passes on: off + sum_i alpha_i b_i, or itself if not binarized."""
+def _hat_rows(v, acc, a, q, k, L, off, fixed):
+    """The value signal q passes on: off + sum_i alpha_i b_i, or itself if not binarized.
+
+    With given scales (``fixed``) Algorithm 1 runs here, in registers, on the scales
+    ``a[:L, q]`` (``_given_lanes``): no scale depends on the other units, so the
+    residual and the sum need not go through memory (``_mlb_rows5`` skips the signal).
+    The same operations in the same order as the stored passes, hence the same bits.
+    """
     if L == 0:
         return load(v, (q, k))
+    if fixed:
+        return _approx(load(v, (q, k)), a, q, L, off)
     return add(splat_f64(off), load(acc, (q, k)))
+
+
+@njit(cache=True, inline="always")
+def _given_lanes(given):
+    """a[l, q] = the given scale of level l of signal 2 + q (i, f, g, o, c, tanh(c)) in 8 lanes."""
+    a = np.zeros((given.shape[1], 6, 8))
+    for q in range(6):
+        for level in range(given.shape[1]):
+            for lane_ in range(8):
+                a[level, q, lane_] = given[2 + q, level]
+    return a
 
 
 @njit(cache=True, inline="always")
@@ -326,14 +347,14 @@ def _mlb_rows1(v, r, acc, q, n, L, off, pow2, fixed, use_fixed):
 
 @njit(cache=True, inline="always")
 def _mlb_rows5(v, r, acc, n, levels, offsets, pow2, given, use_given):
-    """Algorithm 1 on i, f, g, o and c (rows 0..4; signals 2..6), their run-time sums in one loop.
+    """Algorithm 1 on those of i, f, g, o and c (rows 0..4; signals 2..6) with run-time scales, the sums in one loop.
 
     The five sequential sums are independent: summing them in the same loop
     overlaps their latency chains (the bound at batch 1).
     """
     Lmax = 0
     for q in range(5):
-        if levels[2 + q] > 0:
+        if levels[2 + q] > 0 and not use_given[2 + q]:  # given scales: in registers, see _hat_rows
             _start_rows(v, r, acc, q, n, offsets[2 + q])
             Lmax = max(Lmax, levels[2 + q])
     for level in range(Lmax):
@@ -342,24 +363,16 @@ def _mlb_rows5(v, r, acc, n, levels, offsets, pow2, given, use_given):
         s2 = 0.0
         s3 = 0.0
         s4 = 0.0
-        run_time = False  # static scales need no sums: skip the loop (about 0.1 us per level at H = 100)
-        for q in range(5):
-            run_time |= level < levels[2 + q] and not use_given[2 + q]
-        if run_time:
-            for k in range(n):
-                s0 += abs(r[0, k])
-                s1 += abs(r[1, k])
-                s2 += abs(r[2, k])
-                s3 += abs(r[3, k])
-                s4 += abs(r[4, k])
+        for k in range(n):
+            s0 += abs(r[0, k])
+            s1 += abs(r[1, k])
+            s2 += abs(r[2, k])
+            s3 += abs(r[3, k])
+            s4 += abs(r[4, k])
         for q in range(5):
             sig = 2 + q
-            if level < levels[sig]:
-                if use_given[sig]:
-                    a = given[sig, level]
-                else:
-                    a = _scale((s0, s1, s2, s3, s4)[q], n, pow2[sig])
-                _level_rows(r, acc, q, n, a)
+            if level < levels[sig] and not use_given[sig]:
+                _level_rows(r, acc, q, n, _scale((s0, s1, s2, s3, s4)[q], n, pow2[sig]))
 
 
 # ---------------------------------------------------------------------------
