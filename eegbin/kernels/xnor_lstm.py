@@ -198,14 +198,15 @@ def _encode_rows(v, n, A, pow2, fixed, use_fixed, r, words, m2, nw):
         m2[level] = -2.0 * a
         av = splat_f64(a)
         for w in range(nw):
-            words[level * nw + w] = 0
-        for k in range(0, n, 8):
-            rv = load(r, k)
-            bits = mask_bits(ge(rv, splat_f64(0.0)))
-            if k + 8 > n:
-                bits &= (np.uint64(1) << np.uint64(n - k)) - np.uint64(1)
-            words[level * nw + k // _WORD] |= bits << np.uint64(k % _WORD)
-            store(r, k, _step(rv, av))
+            word = np.uint64(0)  # in a register: or-ing into words[] chained the chunks through memory
+            for k in range(w * _WORD, min(n, (w + 1) * _WORD), 8):
+                rv = load(r, k)
+                bits = mask_bits(ge(rv, splat_f64(0.0)))
+                if k + 8 > n:
+                    bits &= (np.uint64(1) << np.uint64(n - k)) - np.uint64(1)
+                word |= bits << np.uint64(k % _WORD)
+                store(r, k, _step(rv, av))
+            words[level * nw + w] = word
     return float(n) * S
 
 
