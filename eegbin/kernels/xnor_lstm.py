@@ -264,20 +264,20 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
                 store(v, (2, k), _pwl(load(z, 2 * H + k), Pt))
                 store(v, (3, k), _pwl(load(z, 3 * H + k), Ps))
                 store(v, (4, k), load(c, k))
-            _mlb_rows5(v, r, acc, H, levels, offsets, pow2, given, use_given)
+            _mlb_rows5(v, r, acc, a, H, levels, offsets, pow2, use_given)
             for k in range(0, H, 8):
-                ih = _hat_rows(v, acc, a, 0, k, levels[2], offsets[2], use_given[2])
-                fh = _hat_rows(v, acc, a, 1, k, levels[3], offsets[3], use_given[3])
-                gh = _hat_rows(v, acc, a, 2, k, levels[4], offsets[4], use_given[4])
-                ch = _hat_rows(v, acc, a, 4, k, levels[6], offsets[6], use_given[6])
+                ih = _hat_rows(v, r, acc, a, 0, k, levels[2], offsets[2], use_given[2])
+                fh = _hat_rows(v, r, acc, a, 1, k, levels[3], offsets[3], use_given[3])
+                gh = _hat_rows(v, r, acc, a, 2, k, levels[4], offsets[4], use_given[4])
+                ch = _hat_rows(v, r, acc, a, 4, k, levels[6], offsets[6], use_given[6])
                 cn = add(mul(fh, ch), mul(ih, gh))
                 store(c, k, cn)
                 store(v, (5, k), _pwl(cn, Pt))
             if not use_given[7]:
                 _mlb_rows1(v, r, acc, 5, H, levels[7], offsets[7], pow2[7], given[7], use_given[7])
             for k in range(0, H, 8):
-                oh = _hat_rows(v, acc, a, 3, k, levels[5], offsets[5], use_given[5])
-                store(h, k, mul(oh, _hat_rows(v, acc, a, 5, k, levels[7], offsets[7], use_given[7])))
+                oh = _hat_rows(v, r, acc, a, 3, k, levels[5], offsets[5], use_given[5])
+                store(h, k, mul(oh, _hat_rows(v, r, acc, a, 5, k, levels[7], offsets[7], use_given[7])))
             k = 0
             while k + 8 <= H:
                 store(out, (b, t, k), load(h, k))
@@ -291,7 +291,7 @@ def _layer_rows(x, gx, use_gx, h0, c0, Wx, wsx, nwx, Wh, wsh, nwh, bias, levels,
 
 
 @njit(cache=True, inline="always")
-def _hat_rows(v, acc, a, q, k, L, off, fixed):
+def _hat_rows(v, r, acc, a, q, k, L, off, fixed):
     """The value signal q passes on: off + sum_i alpha_i b_i, or itself if not binarized.
 
     With given scales (``fixed``) Algorithm 1 runs here, in registers, on the scales
@@ -303,6 +303,8 @@ def _hat_rows(v, acc, a, q, k, L, off, fixed):
         return load(v, (q, k))
     if fixed:
         return _approx(load(v, (q, k)), a, q, L, off)
+    if q < 5:  # _mlb_rows5 left the last level to here: acc + alpha_L b_L, as _level_rows would sum it
+        return add(splat_f64(off), add(load(acc, (q, k)), _signed(load(r, (q, k)), load(a, (L - 1, q, 0)))))
     return add(splat_f64(off), load(acc, (q, k)))
 
 
@@ -347,11 +349,13 @@ def _mlb_rows1(v, r, acc, q, n, L, off, pow2, fixed, use_fixed):
 
 
 @njit(cache=True, inline="always")
-def _mlb_rows5(v, r, acc, n, levels, offsets, pow2, given, use_given):
+def _mlb_rows5(v, r, acc, a, n, levels, offsets, pow2, use_given):
     """Algorithm 1 on those of i, f, g, o and c (rows 0..4; signals 2..6) with run-time scales, the sums in one loop.
 
     The five sequential sums are independent: summing them in the same loop
-    overlaps their latency chains (the bound at batch 1).
+    overlaps their latency chains (the bound at batch 1). The last level's scale
+    goes to ``a[L - 1, q]`` and its step is left to ``_hat_rows`` (no pass
+    storing residuals and sums that nothing reads again).
     """
     Lmax = 0
     for q in range(5):
@@ -373,7 +377,12 @@ def _mlb_rows5(v, r, acc, n, levels, offsets, pow2, given, use_given):
         for q in range(5):
             sig = 2 + q
             if level < levels[sig] and not use_given[sig]:
-                _level_rows(r, acc, q, n, _scale((s0, s1, s2, s3, s4)[q], n, pow2[sig]))
+                alpha = _scale((s0, s1, s2, s3, s4)[q], n, pow2[sig])
+                if level < levels[sig] - 1:
+                    _level_rows(r, acc, q, n, alpha)
+                else:
+                    for lane_ in range(8):
+                        a[level, q, lane_] = alpha
 
 
 # ---------------------------------------------------------------------------
