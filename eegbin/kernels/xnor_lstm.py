@@ -690,11 +690,15 @@ def _pwl_operands(table, name):
     if xp.ndim != 1 or fp.shape != xp.shape or n < 1:
         raise ValueError(f"{name} must be (xp, fp), two 1-D arrays of the same length >= 2")
     key = (xp.tobytes(), fp.tobytes())
-    if key not in _PWL_OPERANDS:
+    operands = _PWL_OPERANDS.get(key)  # one lookup: another thread may clear the cache meanwhile
+    if operands is None:
+        operands = _pwl_layout(xp, fp, n, name)
+        for a in operands:
+            a.flags.writeable = False  # shared by every later call
         if len(_PWL_OPERANDS) >= 16:
             _PWL_OPERANDS.clear()
-        _PWL_OPERANDS[key] = _pwl_layout(xp, fp, n, name)
-    return _PWL_OPERANDS[key]
+        _PWL_OPERANDS[key] = operands
+    return operands
 
 
 def _pwl_layout(xp, fp, n, name):
