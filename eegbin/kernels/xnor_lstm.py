@@ -892,19 +892,21 @@ def _signal_arrays(levels, offsets, power_of_two, static_scales):
             raise ValueError(f"static_scales must hold {n} entries (None or the scales of a signal), got "
                              f"{len(static_scales)}")
         counts = lv.tolist()
+
+        def bad_scales(k, got):
+            return ValueError(f"static_scales[{k}] ({SIGNALS[k]}) must hold {counts[k]} finite scales, got {got!r}")
+
         for k, sc in enumerate(static_scales):
             if sc is None:
                 continue
             sc = np.asarray(sc, dtype=np.float64)
             if sc.shape != (counts[k],):
-                raise ValueError(f"static_scales[{k}] ({SIGNALS[k]}) must hold {counts[k]} finite scales, got {sc!r}")
+                raise bad_scales(k, sc)
             given[k, : counts[k]] = sc
             use_given[k] = counts[k] > 0
         bad = np.flatnonzero(~np.isfinite(given).all(axis=1))  # one test for all signals (a call's fixed cost)
         if bad.size:
-            k = int(bad[0])
-            raise ValueError(f"static_scales[{k}] ({SIGNALS[k]}) must hold {counts[k]} finite scales, got "
-                             f"{static_scales[k]!r}")
+            raise bad_scales(int(bad[0]), static_scales[int(bad[0])])
     return lv.astype(np.int64), off, p2, given, use_given
 
 
